@@ -1,0 +1,40 @@
+/**
+ * The Executor seam: the scheduler hands every task attempt to an Executor and never runs a task
+ * body itself. In-process now; a worker-thread pool can implement the same interface later (it
+ * would use the descriptor's ids to rebuild the work, the body is the in-process shortcut).
+ */
+
+export interface TaskDescriptor {
+  readonly taskId: number;
+  readonly batchTime: number | null;
+  readonly stage: string;
+  readonly rddId: number;
+  readonly partition: number;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+}
+
+export interface Executor {
+  /** How many tasks the scheduler may hand over at once. */
+  readonly parallelism: number;
+  /** Runs one task attempt; rejects with whatever the task threw. */
+  run<R>(task: TaskDescriptor, body: () => R | Promise<R>): Promise<R>;
+  close(): Promise<void>;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs tasks on the main thread, one at a time, yielding to the event loop before each so timers
+ * (the next batch's generation), HTTP probes and signals are served between tasks.
+ */
+export class InProcessExecutor implements Executor {
+  readonly parallelism = 1;
+
+  async run<R>(_task: TaskDescriptor, body: () => R | Promise<R>): Promise<R> {
+    await yieldToEventLoop();
+    return body();
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,115 @@
+/**
+ * JobGenerator: the timer-driven half of module 2. A recurring timer on the injected clock posts
+ * a command for every batch time; one event loop handles the closed set of commands in order,
+ * so generation, cleanup and stop never interleave. Per batch: every input captures its data,
+ * the graph generates the batch's RDDs and jobs, and the job set goes to the JobScheduler.
+ */
+import type { DStreamGraph } from '../dstream/dstream-graph.js';
+import type { Clock } from '../time.js';
+import type { InputRecord } from './batch-record.js';
+import { BatchInfo } from './batch-record.js';
+import type { JobScheduler } from './job-scheduler.js';
+
+export type GeneratorCommand =
+  | { readonly kind: 'generate-jobs'; readonly timeMs: number }
+  | { readonly kind: 'clear-metadata'; readonly timeMs: number };
+
+export interface JobGeneratorDeps {
+  readonly app: string;
+  readonly clock: Clock;
+  readonly graph: DStreamGraph;
+  readonly batchIntervalMs: number;
+  readonly scheduler: JobScheduler;
+  /** A command that threw (an input failed to produce its batch, a job failed to generate). */
+  onError(error: unknown, command: GeneratorCommand): void;
+}
+
+export class JobGenerator {
+  private loop: Promise<void> = Promise.resolve();
+  private timerAbort: AbortController | undefined;
+  private lastGenerated: number | undefined;
+  private firstBatch: number | undefined;
+
+  constructor(private readonly deps: JobGeneratorDeps) {}
+
+  /** Time of the first batch: the next multiple of the batch interval after now, as in Spark. */
+  start(): number {
+    const { clock, batchIntervalMs, graph } = this.deps;
+    const first = (Math.floor(clock.now() / batchIntervalMs) + 1) * batchIntervalMs;
+    this.firstBatch = first;
+    graph.start(first - batchIntervalMs);
+    this.timerAbort = new AbortController();
+    void this.runTimer(first, this.timerAbort.signal);
+    return first;
+  }
+
+  get firstBatchTimeMs(): number | undefined {
+    return this.firstBatch;
+  }
+
+  get lastGeneratedTimeMs(): number | undefined {
+    return this.lastGenerated;
+  }
+
+  /** Stops generating new batches and resolves once every posted command has been handled. */
+  async stop(): Promise<void> {
+    this.timerAbort?.abort(new Error('stopped'));
+    await this.loop;
+  }
+
+  post(command: GeneratorCommand): void {
+    this.loop = this.loop
+      .then(() => this.handle(command))
+      .catch((error) => this.deps.onError(error, command));
+  }
+
+  private async runTimer(first: number, signal: AbortSignal): Promise<void> {
+    for (let t = first; !signal.aborted; t += this.deps.batchIntervalMs) {
+      try {
+        await this.deps.clock.waitUntil(t, signal);
+      } catch {
+        return; // aborted
+      }
+      this.post({ kind: 'generate-jobs', timeMs: t });
+    }
+  }
+
+  private async handle(command: GeneratorCommand): Promise<void> {
+    switch (command.kind) {
+      case 'generate-jobs':
+        return this.generateJobs(command.timeMs);
+      case 'clear-metadata':
+        this.deps.graph.clearMetadata(command.timeMs);
+        return;
+      default: {
+        const unknown: never = command;
+        throw new Error(`unknown generator command ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private async generateJobs(timeMs: number): Promise<void> {
+    const { graph, clock, app, scheduler } = this.deps;
+    this.lastGenerated = timeMs;
+    const inputs: InputRecord[] = [];
+    const eventTimes: (ArrayLike<number> | undefined)[] = [];
+    for (const stream of graph.inputs) {
+      const batch = await stream.source.generate(timeMs);
+      stream.putGenerated(timeMs, batch.rdd);
+      if (batch.offsetRanges) batch.rdd.offsetRanges = batch.offsetRanges;
+      inputs.push({
+        streamId: stream.streamId,
+        name: stream.source.name,
+        numRecords: batch.numRecords,
+        offsetRanges: batch.offsetRanges ?? [],
+        eventTimeLagMs: null,
+      });
+      eventTimes.push(batch.eventTimesMs);
+    }
+    const jobs = graph.generateJobs(timeMs);
+    const info = new BatchInfo(app, timeMs, clock.now());
+    info.inputs = inputs;
+    info.pendingEventTimes = eventTimes;
+    scheduler.submit({ info, jobs });
+  }
+}

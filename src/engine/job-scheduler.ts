@@ -1,0 +1,107 @@
+/**
+ * JobScheduler: runs each submitted batch's jobs (one per output operation), one batch at a
+ * time in batch-time order. A batch that becomes due while another runs waits in the queue, so
+ * batches never overlap; that wait is the batch's scheduling delay.
+ */
+import type { Job } from '../dstream/dstream-graph.js';
+import { describeError } from '../errors.js';
+import type { Clock } from '../time.js';
+import { type BatchInfo, summarizeEventTimeLag } from './batch-record.js';
+import type { ListenerBus } from './streaming-listener.js';
+import type { TaskScheduler } from './task-scheduler.js';
+
+export interface JobSet {
+  readonly info: BatchInfo;
+  readonly jobs: readonly Job[];
+}
+
+export interface JobSchedulerDeps {
+  readonly clock: Clock;
+  readonly bus: ListenerBus;
+  readonly tasks: TaskScheduler;
+  /** Called after a batch's record is published; `failure` is the first failed job's error. */
+  onBatchDone(info: BatchInfo, failure: unknown): void;
+}
+
+export class JobScheduler {
+  private readonly queue: JobSet[] = [];
+  private running: JobSet | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly deps: JobSchedulerDeps) {}
+
+  /** Batches submitted but not started. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined || this.queue.length > 0;
+  }
+
+  submit(set: JobSet): void {
+    this.queue.push(set);
+    this.deps.bus.post('onBatchSubmitted', set.info.toRecord());
+    this.loop ??= this.runQueue().finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  /** Drops batches that have not started (a non-graceful stop); returns their times. */
+  discardQueued(): number[] {
+    return this.queue.splice(0).map((s) => s.info.batchTime);
+  }
+
+  /** Resolves once no batch is running or queued. */
+  async whenIdle(): Promise<void> {
+    while (this.loop) await this.loop;
+  }
+
+  private async runQueue(): Promise<void> {
+    for (let set = this.queue.shift(); set; set = this.queue.shift()) {
+      this.running = set;
+      try {
+        await this.runBatch(set);
+      } finally {
+        this.running = undefined;
+      }
+    }
+  }
+
+  private async runBatch({ info, jobs }: JobSet): Promise<void> {
+    const { clock, bus, tasks } = this.deps;
+    const start = clock.now();
+    info.processingStartTime = start;
+    info.inputs = info.inputs.map((input, i) => {
+      const times = info.pendingEventTimes[i];
+      return times ? { ...input, eventTimeLagMs: summarizeEventTimeLag(start, times) } : input;
+    });
+    info.pendingEventTimes = [];
+    tasks.currentBatch = info;
+    bus.post('onBatchStarted', info.toRecord());
+    let failure: unknown;
+    for (const job of jobs) {
+      const op = {
+        id: job.outputOpId,
+        name: job.name,
+        startTime: clock.now(),
+        endTime: null as number | null,
+        failureReason: null as string | null,
+      };
+      info.outputOperations.push(op);
+      bus.post('onOutputOperationStarted', info.batchTime, { ...op });
+      try {
+        await job.run();
+      } catch (error) {
+        op.failureReason = describeError(error);
+        failure ??= error;
+      }
+      op.endTime = clock.now();
+      bus.post('onOutputOperationCompleted', info.batchTime, { ...op });
+    }
+    tasks.currentBatch = undefined;
+    info.processingEndTime = clock.now();
+    info.outcome = failure === undefined ? 'succeeded' : 'failed';
+    this.deps.onBatchDone(info, failure);
+  }
+}

@@ -1,0 +1,394 @@
+/**
+ * StreamingContext: the entry point. Declare inputs and the DStream graph, then start(): the
+ * JobGenerator fires every batch interval, the JobScheduler runs each batch's jobs, and every
+ * batch leaves a record for listeners, the HTTP API and the optional JSONL batch log.
+ */
+import { appendFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import type { DStream } from '../dstream/dstream.js';
+import { DStreamGraph } from '../dstream/dstream-graph.js';
+import { InputDStream } from '../dstream/input-dstream.js';
+import type { InputContext, InputSource } from '../dstream/input-source.js';
+import type { RddEnv } from '../dstream/rdd.js';
+import type { StreamingScope } from '../dstream/scope.js';
+import { describeError, SidestreamError } from '../errors.js';
+import type { Receiver } from '../receiver/receiver.js';
+import {
+  type GeneratedEvent,
+  GeneratorSource,
+  type GeneratorStreamOptions,
+} from '../sources/generator-source.js';
+import { QueueSource, type QueueStreamOptions } from '../sources/queue-source.js';
+import { ReceiverSource, type ReceiverStreamOptions } from '../sources/receiver-source.js';
+import { SocketReceiver } from '../sources/socket-receiver.js';
+import { TextFileSource } from '../sources/text-file-source.js';
+import { type Clock, SystemClock } from '../time.js';
+import type { BatchInfo, BatchRecord, CompletedBatchRecord } from './batch-record.js';
+import { type Executor, InProcessExecutor } from './executor.js';
+import { JobGenerator } from './job-generator.js';
+import { JobScheduler } from './job-scheduler.js';
+import { ListenerBus, type StreamingListener } from './streaming-listener.js';
+import { TaskScheduler } from './task-scheduler.js';
+
+export type BatchFailurePolicy = 'stop' | 'continue';
+
+export interface StreamingContextOptions {
+  appName: string;
+  /** Batch interval in milliseconds: a positive whole number. */
+  batchIntervalMs: number;
+  /** Reserved for metadata checkpoints (write-ahead log and recovery build on it). */
+  checkpointDir?: string;
+  /** Attempts per task before its output operation fails; default 4 (Spark's default). */
+  maxTaskFailures?: number;
+  /**
+   * What a failed batch does: 'stop' (default) stops the context and awaitTermination() rejects
+   * with the failure, as Spark surfaces a job error; 'continue' records it and goes on.
+   */
+  onBatchFailure?: BatchFailurePolicy;
+  /** Partitions for inputs and shuffles when none is given; default: the machine's cores. */
+  defaultParallelism?: number;
+  /** Completed batch records kept for recentBatches() and GET /api/batches; default 1000. */
+  retainedBatches?: number;
+  /** Append every completed batch record as one JSON line to this file. */
+  batchLogPath?: string;
+  clock?: Clock;
+  executor?: Executor;
+  /** Where print() writes; default process.stdout. */
+  output?: (text: string) => void;
+}
+
+export type ContextState = 'initialized' | 'active' | 'stopping' | 'stopped';
+
+export interface StopOptions {
+  /** Finish every generated batch first (default false: queued batches are dropped). */
+  graceful?: boolean;
+  /** Upper bound on the wait for in-flight batches; default 10 s. */
+  timeoutMs?: number;
+}
+
+export class StreamingContext implements StreamingScope {
+  readonly appName: string;
+  readonly batchIntervalMs: number;
+  readonly checkpointDir: string | undefined;
+  readonly maxTaskFailures: number;
+  readonly onBatchFailure: BatchFailurePolicy;
+  readonly defaultParallelism: number;
+  readonly clock: Clock;
+  readonly graph = new DStreamGraph();
+  readonly rddEnv: RddEnv;
+
+  private readonly bus = new ListenerBus();
+  private readonly executor: Executor;
+  private readonly tasks: TaskScheduler;
+  private readonly scheduler: JobScheduler;
+  private readonly generator: JobGenerator;
+  private readonly retained: CompletedBatchRecord[] = [];
+  private readonly retainedLimit: number;
+  private readonly batchLogPath: string | undefined;
+  private readonly output: (text: string) => void;
+  private batchLog: Promise<void> = Promise.resolve();
+  private current: ContextState = 'initialized';
+  private completedBatches = 0;
+  private failure: unknown;
+  private terminated!: () => void;
+  private readonly termination: Promise<void>;
+  private rddIds = 0;
+  /** Batch log appends that failed; the batch itself is unaffected. */
+  batchLogErrors = 0;
+
+  constructor(options: StreamingContextOptions) {
+    const interval = options.batchIntervalMs;
+    if (!Number.isInteger(interval) || interval <= 0) {
+      throw new SidestreamError(
+        'SS_BATCH_INTERVAL_INVALID',
+        `batch interval must be a positive whole number of milliseconds (got ${interval}); for example 1000 for 1s`,
+      );
+    }
+    const maxTaskFailures = options.maxTaskFailures ?? 4;
+    if (!Number.isInteger(maxTaskFailures) || maxTaskFailures < 1) {
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `maxTaskFailures must be a whole number >= 1 (got ${maxTaskFailures})`,
+      );
+    }
+    if (!options.appName || /\s/.test(options.appName)) {
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `appName must be a non-empty name without spaces (got '${options.appName}')`,
+      );
+    }
+    this.appName = options.appName;
+    this.batchIntervalMs = interval;
+    this.checkpointDir = options.checkpointDir;
+    this.maxTaskFailures = maxTaskFailures;
+    this.onBatchFailure = options.onBatchFailure ?? 'stop';
+    this.defaultParallelism = Math.max(1, options.defaultParallelism ?? availableParallelism());
+    this.clock = options.clock ?? new SystemClock();
+    this.retainedLimit = options.retainedBatches ?? 1000;
+    this.batchLogPath = options.batchLogPath;
+    this.output = options.output ?? ((text) => process.stdout.write(text));
+    this.executor = options.executor ?? new InProcessExecutor();
+    this.tasks = new TaskScheduler(this.executor, this.bus, maxTaskFailures);
+    this.rddEnv = { tasks: this.tasks, nextRddId: () => ++this.rddIds };
+    this.scheduler = new JobScheduler({
+      clock: this.clock,
+      bus: this.bus,
+      tasks: this.tasks,
+      onBatchDone: (info, failure) => this.batchDone(info, failure),
+    });
+    this.generator = new JobGenerator({
+      app: this.appName,
+      clock: this.clock,
+      graph: this.graph,
+      batchIntervalMs: interval,
+      scheduler: this.scheduler,
+      onError: (error, command) =>
+        this.fail(
+          new SidestreamError(
+            'SS_SOURCE_FAILED',
+            `generating batch ${command.timeMs} failed: ${describeError(error)}`,
+            {
+              cause: error,
+            },
+          ),
+        ),
+    });
+    this.termination = new Promise<void>((resolve) => {
+      this.terminated = resolve;
+    });
+  }
+
+  get state(): ContextState {
+    return this.current;
+  }
+
+  // ---- StreamingScope ---------------------------------------------------------------------------
+
+  assertDeclarable(what: string): void {
+    if (this.current !== 'initialized') {
+      throw new SidestreamError(
+        'SS_CONTEXT_STATE',
+        `${what} after the context started is not supported; declare the whole graph before start()`,
+      );
+    }
+  }
+
+  writeOutput(text: string): void {
+    this.output(text);
+  }
+
+  // ---- inputs -----------------------------------------------------------------------------------
+
+  /** A stream over any InputSource (the plug-in point the built-in inputs use). */
+  inputStream<T>(source: InputSource<T>): DStream<T> {
+    this.assertDeclarable('adding an input stream');
+    return new InputDStream(this, source);
+  }
+
+  /** One array per batch, taken in order; push more arrays to `batches` at any time. */
+  queueStream<T>(batches: T[][], options?: QueueStreamOptions<T>): DStream<T> {
+    return this.inputStream(new QueueSource(batches, options));
+  }
+
+  /** Embedded synthetic keyed events with event times: the default source of the demo. */
+  generatorStream(options: GeneratorStreamOptions): DStream<GeneratedEvent> {
+    return this.inputStream(new GeneratorSource(options));
+  }
+
+  /** Lines of text from a TCP server (the agent connects as a client). */
+  socketTextStream(host: string, port: number, options?: ReceiverStreamOptions): DStream<string> {
+    return this.inputStream(
+      new ReceiverSource(`socket:${host}:${port}`, new SocketReceiver(host, port), options),
+    );
+  }
+
+  /** Lines of files moved into `dir` after start. */
+  textFileStream(dir: string): DStream<string> {
+    return this.inputStream(new TextFileSource(dir));
+  }
+
+  /** A stream fed by a user-defined Receiver. */
+  receiverStream<T>(receiver: Receiver<T>, options?: ReceiverStreamOptions & { name?: string }): DStream<T> {
+    return this.inputStream(new ReceiverSource(options?.name ?? 'receiver', receiver, options));
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  /** Validates the graph, starts the inputs, then the batch timer. */
+  async start(): Promise<void> {
+    if (this.current !== 'initialized') {
+      throw new SidestreamError(
+        'SS_CONTEXT_STATE',
+        `start() on a context that is ${this.current}; create a new context`,
+      );
+    }
+    if (this.graph.outputs.length === 0) {
+      throw new SidestreamError(
+        'SS_NO_OUTPUT_OPERATIONS',
+        'the job declares no output operation, so nothing would run; add foreachRDD, print or saveAsTextFiles to a stream',
+      );
+    }
+    this.current = 'active';
+    try {
+      for (const stream of this.graph.inputs) await stream.source.start(this.inputContext(stream));
+      this.generator.start();
+    } catch (error) {
+      this.current = 'stopped';
+      await this.stopInputs();
+      this.terminated();
+      throw error;
+    }
+  }
+
+  private inputContext(stream: InputDStream<unknown>): InputContext {
+    const event = (message?: string) => ({
+      streamId: stream.streamId,
+      name: stream.source.name,
+      ...(message === undefined ? {} : { message }),
+    });
+    return {
+      streamId: stream.streamId,
+      batchIntervalMs: this.batchIntervalMs,
+      defaultParallelism: this.defaultParallelism,
+      rddEnv: this.rddEnv,
+      clock: this.clock,
+      receiver: {
+        started: () => this.bus.post('onReceiverStarted', event()),
+        error: (message) => this.bus.post('onReceiverError', event(message)),
+        stopped: (reason) => this.bus.post('onReceiverStopped', event(reason)),
+      },
+    };
+  }
+
+  /**
+   * Stops generating batches, then either drains every generated batch (graceful) or drops the
+   * queued ones and waits only for the running one; either wait is bounded by `timeoutMs`.
+   * Resolves to false when the bound was hit (a batch may still be running).
+   */
+  async stop(options: StopOptions = {}): Promise<boolean> {
+    if (this.current === 'stopped' || this.current === 'initialized') {
+      this.current = 'stopped';
+      this.terminated();
+      return true;
+    }
+    if (this.current === 'stopping') {
+      await this.termination.catch(() => {});
+      return true;
+    }
+    this.current = 'stopping';
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    let drained = true;
+    const drain = (async () => {
+      await this.generator.stop();
+      if (!options.graceful) this.scheduler.discardQueued();
+      await this.scheduler.whenIdle();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    if ((await Promise.race([drain, limit])) === 'timeout') drained = false;
+    clearTimeout(timer);
+    this.scheduler.discardQueued();
+    await this.stopInputs();
+    await this.executor.close();
+    await this.batchLog;
+    this.current = 'stopped';
+    this.terminated();
+    return drained;
+  }
+
+  private async stopInputs(): Promise<void> {
+    for (const stream of this.graph.inputs) {
+      try {
+        await stream.source.stop();
+      } catch {
+        // A source that fails to stop must not keep the others running.
+      }
+    }
+  }
+
+  /** Resolves when the context stops; rejects with the error that stopped it, if any. */
+  async awaitTermination(): Promise<void> {
+    await this.termination;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  // ---- observability ------------------------------------------------------------------------------
+
+  /** Subscribes a listener; returns the function that unsubscribes it. */
+  addStreamingListener(listener: StreamingListener): () => void {
+    return this.bus.add(listener);
+  }
+
+  /** Completed batch records, newest first. */
+  recentBatches(limit = this.retainedLimit): CompletedBatchRecord[] {
+    return this.retained.slice(-limit).reverse();
+  }
+
+  /** Batches generated but not yet started. */
+  get batchesWaiting(): number {
+    return this.scheduler.waiting;
+  }
+
+  /** Every input is connected and at least one batch has completed. */
+  get ready(): boolean {
+    return (
+      this.current === 'active' &&
+      this.completedBatches > 0 &&
+      this.graph.inputs.every((s) => s.source.connected !== false)
+    );
+  }
+
+  get listenerErrors(): number {
+    return this.bus.errors;
+  }
+
+  /** Snapshot of a batch that has not completed yet (for tests and the status page). */
+  describeBatch(info: BatchInfo): BatchRecord {
+    return info.toRecord();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------
+
+  private batchDone(info: BatchInfo, failure: unknown): void {
+    const record = info.toRecord() as CompletedBatchRecord;
+    this.completedBatches++;
+    this.retained.push(record);
+    if (this.retained.length > this.retainedLimit)
+      this.retained.splice(0, this.retained.length - this.retainedLimit);
+    this.bus.post('onBatchCompleted', record);
+    if (this.batchLogPath) {
+      const path = this.batchLogPath;
+      this.batchLog = this.batchLog.then(() =>
+        appendFile(path, `${JSON.stringify(record)}\n`).catch(() => {
+          this.batchLogErrors++;
+        }),
+      );
+    }
+    this.generator.post({ kind: 'clear-metadata', timeMs: info.batchTime });
+    if (failure !== undefined && this.onBatchFailure === 'stop') {
+      const reason =
+        record.outputOperations.find((o) => o.failureReason)?.failureReason ?? describeError(failure);
+      this.fail(
+        new SidestreamError(
+          'SS_BATCH_FAILED',
+          `batch ${info.batchTime} failed and onBatchFailure is 'stop': ${reason}`,
+          {
+            cause: failure,
+          },
+        ),
+      );
+    }
+  }
+
+  /**
+   * Records the first fatal error and stops without waiting for queued batches. A batch that
+   * could not be generated (an input failed) always lands here, whatever onBatchFailure says:
+   * its input may be partly consumed, so going on silently could lose data (Spark's reportError).
+   */
+  private fail(error: SidestreamError): void {
+    this.failure ??= error;
+    if (this.current === 'active') void this.stop({ graceful: false });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Runs RDD stages as tasks: one task per partition, handed to the Executor, each retried until
+ * it succeeds or has failed `maxTaskFailures` times (Spark's spark.task.maxFailures, default 4).
+ * Every failed attempt is counted on the running batch and posted as onTaskFailed.
+ */
+import type { StageSpec, TaskRunner } from '../dstream/task-runner.js';
+import { describeError, SidestreamError } from '../errors.js';
+import type { BatchInfo } from './batch-record.js';
+import type { Executor } from './executor.js';
+import type { ListenerBus } from './streaming-listener.js';
+
+export class TaskScheduler implements TaskRunner {
+  private nextTaskId = 0;
+  /** The batch whose jobs are running; tasks outside a batch (tests, tools) count nowhere. */
+  currentBatch: BatchInfo | undefined;
+
+  constructor(
+    private readonly executor: Executor,
+    private readonly bus: ListenerBus,
+    private readonly maxTaskFailures: number,
+  ) {}
+
+  async runTasks<R>(stage: StageSpec, body: (partition: number) => R | Promise<R>): Promise<R[]> {
+    const results = new Array<R>(stage.partitions.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < stage.partitions.length) {
+        const slot = next++;
+        results[slot] = await this.runOne(stage, stage.partitions[slot]!, body);
+      }
+    };
+    const lanes = Math.max(1, Math.min(this.executor.parallelism, stage.partitions.length));
+    await Promise.all(Array.from({ length: lanes }, worker));
+    return results;
+  }
+
+  private async runOne<R>(
+    stage: StageSpec,
+    partition: number,
+    body: (p: number) => R | Promise<R>,
+  ): Promise<R> {
+    const batch = this.currentBatch;
+    if (batch) batch.tasks.total++;
+    const taskId = this.nextTaskId++;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.executor.run(
+          {
+            taskId,
+            batchTime: batch?.batchTime ?? null,
+            stage: stage.name,
+            rddId: stage.rddId,
+            partition,
+            attempt,
+          },
+          () => body(partition),
+        );
+      } catch (error) {
+        const willRetry = attempt < this.maxTaskFailures;
+        if (batch) {
+          batch.tasks.failed++;
+          if (willRetry) batch.tasks.retried++;
+        }
+        this.bus.post('onTaskFailed', {
+          batchTime: batch?.batchTime ?? null,
+          stage: stage.name,
+          rddId: stage.rddId,
+          partition,
+          attempt,
+          willRetry,
+          errorType: error instanceof Error ? error.name : typeof error,
+          reason: describeError(error),
+        });
+        if (!willRetry) {
+          throw new SidestreamError(
+            'SS_TASK_FAILED',
+            `task for partition ${partition} of stage '${stage.name}' failed ${attempt} times ` +
+              `(maxTaskFailures ${this.maxTaskFailures}); most recent failure: ${describeError(error)}`,
+            { cause: error },
+          );
+        }
+      }
+    }
+  }
+}

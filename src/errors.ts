@@ -1,0 +1,94 @@
+/**
+ * The one catalogue of coded errors. Every error sidestream raises on purpose is a SidestreamError
+ * with a code from ERROR_CODES; the message says what went wrong AND what to do about it.
+ * `retriable` alone decides whether a caller may try the same thing again.
+ * docs/errors.md documents every code (a test keeps the two in step).
+ */
+
+export const ERROR_CODES = {
+  SS_USAGE: {
+    retriable: false,
+    summary: 'A command-line flag or argument is missing, unknown or malformed.',
+  },
+  SS_CONFIG_INVALID: {
+    retriable: false,
+    summary: 'A configuration value is invalid; the message names the field and the fix.',
+  },
+  SS_JOB_NOT_FOUND: { retriable: false, summary: 'The job module path does not exist or cannot be read.' },
+  SS_JOB_NO_DEFAULT_EXPORT: {
+    retriable: false,
+    summary: 'The job module does not default-export a function that declares the graph.',
+  },
+  SS_JOB_LOAD_FAILED: {
+    retriable: false,
+    summary: 'The job module threw while being imported or while declaring its graph.',
+  },
+  SS_BATCH_INTERVAL_INVALID: {
+    retriable: false,
+    summary: 'The batch interval is not a positive whole number of milliseconds.',
+  },
+  SS_WINDOW_NOT_MULTIPLE: {
+    retriable: false,
+    summary:
+      "A window length or slide is not a positive multiple of the parent stream's slide (the batch interval).",
+  },
+  SS_CONTEXT_STATE: {
+    retriable: false,
+    summary:
+      "An operation is not allowed in the context's current state (for example adding a stream after start).",
+  },
+  SS_NO_OUTPUT_OPERATIONS: {
+    retriable: false,
+    summary: 'The graph has no output operation, so there would be nothing to run.',
+  },
+  SS_TASK_FAILED: {
+    retriable: false,
+    summary:
+      'A task threw on every one of its maxTaskFailures attempts; the output operation that ran it fails.',
+  },
+  SS_SLIDE_MISMATCH: {
+    retriable: false,
+    summary: 'Streams combined with union or join must have the same slide duration.',
+  },
+  SS_BATCH_FAILED: {
+    retriable: false,
+    summary: 'An output operation of a batch failed after its tasks exhausted their retries.',
+  },
+  SS_STOP_TIMEOUT: {
+    retriable: false,
+    summary: 'A graceful stop did not drain the in-flight batches within its time limit.',
+  },
+  SS_RECEIVER_FAILED: {
+    retriable: true,
+    summary: 'A receiver reported an error; it is restarted with backoff.',
+  },
+  SS_SOURCE_FAILED: { retriable: true, summary: 'An input source failed while producing a batch.' },
+  SS_HTTP_BIND_FAILED: {
+    retriable: false,
+    summary: 'The agent could not listen on its HTTP address (in use, or not allowed).',
+  },
+} as const satisfies Record<string, { retriable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SidestreamError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SidestreamError';
+    this.code = code;
+    this.retriable = ERROR_CODES[code].retriable;
+  }
+}
+
+export function isSidestreamError(err: unknown, code?: ErrorCode): err is SidestreamError {
+  return err instanceof SidestreamError && (code === undefined || err.code === code);
+}
+
+/** A one-line reason for batch records and logs: never a stack, never undefined. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`;
+  return String(err);
+}

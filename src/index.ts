@@ -1,0 +1,37 @@
+/** sidestream's public API: an explicit list. */
+
+export type { ReduceByKeyAndWindowOptions } from './dstream/dstream.js';
+export { DStream } from './dstream/dstream.js';
+export type { Job, OutputOperation } from './dstream/dstream-graph.js';
+export type { InputBatch, InputContext, InputSource, ReceiverReporter } from './dstream/input-source.js';
+export type { MapWithStateSpec, State } from './dstream/map-with-state.js';
+export type { OffsetRange, Partition, RddEnv } from './dstream/rdd.js';
+export { RDD, standaloneRddEnv } from './dstream/rdd.js';
+export type {
+  BatchOutcome,
+  BatchRecord,
+  CompletedBatchRecord,
+  EventTimeLagSummary,
+  InputRecord,
+  OutputOperationRecord,
+  TaskTotals,
+} from './engine/batch-record.js';
+export { summarizeEventTimeLag } from './engine/batch-record.js';
+export type { Executor, TaskDescriptor } from './engine/executor.js';
+export { InProcessExecutor } from './engine/executor.js';
+export type {
+  BatchFailurePolicy,
+  ContextState,
+  StopOptions,
+  StreamingContextOptions,
+} from './engine/streaming-context.js';
+export { StreamingContext } from './engine/streaming-context.js';
+export type { ReceiverEvent, StreamingListener, TaskFailure } from './engine/streaming-listener.js';
+export type { ErrorCode } from './errors.js';
+export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
+export { Receiver } from './receiver/receiver.js';
+export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';
+export type { QueueStreamOptions } from './sources/queue-source.js';
+export type { ReceiverStreamOptions } from './sources/receiver-source.js';
+export type { Clock } from './time.js';
+export { ManualClock, SystemClock } from './time.js';
