@@ -3,7 +3,7 @@
  * ManualClock starting at 0: the first batch time is 1000, the zero time 0 (Spark's rule).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, type SidestreamError, StreamingContext } from '../../src/index.js';
+import { ManualClock, StreamingContext } from '../../src/index.js';
 import { asObject, collect } from '../support/collect.js';
 import { startManual } from '../support/manual-run.js';
 
@@ -60,7 +60,7 @@ describe('element-wise operators', () => {
     const { ssc, clock } = context();
     const s = ssc.queueStream([['x', 'y', 'x'], []]);
     const counts = collect(s.count());
-    const reduced = collect(s.reduce((a, b) => (a < b ? b : a)));
+    const reduced = collect(s.reduce((a, b) => Math.max(a, b)));
     const byValue = collect(s.countByValue());
     const run = await startManual(ssc, clock);
     await run.step(2);
