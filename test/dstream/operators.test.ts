@@ -60,7 +60,7 @@ describe('element-wise operators', () => {
     const { ssc, clock } = context();
     const s = ssc.queueStream([['x', 'y', 'x'], []]);
     const counts = collect(s.count());
-    const reduced = collect(s.reduce((a, b) => Math.max(a, b)));
+    const reduced = collect(s.reduce((a, b) => (a < b ? b : a)));
     const byValue = collect(s.countByValue());
     const run = await startManual(ssc, clock);
     await run.step(2);
