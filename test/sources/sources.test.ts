@@ -168,7 +168,7 @@ describe('outputs', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const clock = new ManualClock(0);
     ssc = new StreamingContext({ appName: 'p', batchIntervalMs: 1000, clock, defaultParallelism: 2 });
-    ssc.queueStream([['a', 'b', 'c'], [{ x: 1 }]]).saveAsTextFiles(join(dir, 'out'), 'txt');
+    ssc.queueStream<unknown>([['a', 'b', 'c'], [{ x: 1 }]]).saveAsTextFiles(join(dir, 'out'), 'txt');
     const run = await startManual(ssc, clock);
     await run.step(2);
     expect((await readdir(dir)).sort()).toEqual(['out-1000.txt', 'out-2000.txt']);
