@@ -90,6 +90,20 @@ export class DStreamGraph {
     return jobs;
   }
 
+  /**
+   * The RDDs of stateful streams at `batchTimeMs`, generated now if no output needed them, to be
+   * fully computed after the batch's output operations (see DStreamSpec.materialize).
+   */
+  stateToMaterialize(batchTimeMs: number): RDD<unknown>[] {
+    const out: RDD<unknown>[] = [];
+    for (const s of this.streams) {
+      if (!s.materializeEachBatch) continue;
+      const rdd = s.getOrCompute(batchTimeMs);
+      if (rdd) out.push(rdd);
+    }
+    return out;
+  }
+
   /** Forgets RDDs no stream needs any more once batch `batchTimeMs` has completed. */
   clearMetadata(batchTimeMs: number): void {
     for (const op of this.outputOps) op.stream.clearMetadata(batchTimeMs);

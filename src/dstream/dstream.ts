@@ -32,6 +32,13 @@ export interface DStreamSpec<T> {
   readonly parentRememberExtraMs?: number;
   /** Persist every generated RDD (state and window streams re-read them in later batches). */
   readonly persist?: boolean;
+  /**
+   * Stateful streams: generate and fully compute this stream's RDD every batch, after the output
+   * operations. A state RDD whose partitions are all computed drops its lineage; without this an
+   * output that reads only some partitions (print) would let the chain of state RDDs grow forever.
+   * This is the job Spark's mandatory checkpoint of state streams does.
+   */
+  readonly materialize?: boolean;
 }
 
 export interface ReduceByKeyAndWindowOptions<V> {
@@ -50,6 +57,7 @@ export class DStream<T> {
   private readonly parentRememberExtraMs: number;
   private readonly generated = new Map<number, RDD<T>>();
   private persistGenerated: boolean;
+  readonly materializeEachBatch: boolean;
   private zeroTime: number | undefined;
   private rememberMs = 0;
 
@@ -63,7 +71,8 @@ export class DStream<T> {
     this.parents = spec.parents;
     this.computeFn = spec.compute;
     this.parentRememberExtraMs = spec.parentRememberExtraMs ?? 0;
-    this.persistGenerated = spec.persist ?? false;
+    this.materializeEachBatch = spec.materialize ?? false;
+    this.persistGenerated = (spec.persist ?? false) || this.materializeEachBatch;
     this.id = scope.graph.register(this as DStream<unknown>);
   }
 
@@ -355,7 +364,7 @@ export class DStream<T> {
       parents: [reduced as DStream<unknown>],
       slideMs,
       parentRememberExtraMs: windowMs,
-      persist: true,
+      materialize: true,
       compute: reducedWindowCompute(reduced, windowMs, slideMs, f, invF, options.filter, n),
     });
   }
@@ -374,7 +383,7 @@ export class DStream<T> {
       name: 'updateStateByKey',
       parents: [this as DStream<unknown>],
       slideMs: this.slideMs,
-      persist: true,
+      materialize: true,
       compute: updateStateCompute(this, update, n),
     });
   }
@@ -393,7 +402,7 @@ export class DStream<T> {
       name: 'mapWithState',
       parents: [this as DStream<unknown>],
       slideMs: this.slideMs,
-      persist: true,
+      materialize: true,
       compute: mapWithStateCompute(this, spec, n),
     });
     const mapped = internal.flatMap((p) => p.mapped);

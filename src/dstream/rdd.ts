@@ -187,6 +187,15 @@ export class RDD<T> {
     });
   }
 
+  /** Computes (and, when persisted, keeps) every partition not kept yet. */
+  async materialize(name = 'materialize'): Promise<void> {
+    const missing = this.cache
+      ? range(this.numPartitions).filter((p) => !this.cache![p])
+      : range(this.numPartitions);
+    if (missing.length === 0) return;
+    await this.runJob(name, () => undefined, missing);
+  }
+
   // ---- actions ---------------------------------------------------------------------------
 
   async collect(): Promise<T[]> {

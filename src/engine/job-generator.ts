@@ -107,9 +107,10 @@ export class JobGenerator {
       eventTimes.push(batch.eventTimesMs);
     }
     const jobs = graph.generateJobs(timeMs);
+    const state = graph.stateToMaterialize(timeMs);
     const info = new BatchInfo(app, timeMs, clock.now());
     info.inputs = inputs;
     info.pendingEventTimes = eventTimes;
-    scheduler.submit({ info, jobs });
+    scheduler.submit({ info, jobs, state });
   }
 }

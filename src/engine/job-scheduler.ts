@@ -4,6 +4,7 @@
  * batches never overlap; that wait is the batch's scheduling delay.
  */
 import type { Job } from '../dstream/dstream-graph.js';
+import type { RDD } from '../dstream/rdd.js';
 import { describeError } from '../errors.js';
 import type { Clock } from '../time.js';
 import { type BatchInfo, summarizeEventTimeLag } from './batch-record.js';
@@ -13,6 +14,8 @@ import type { TaskScheduler } from './task-scheduler.js';
 export interface JobSet {
   readonly info: BatchInfo;
   readonly jobs: readonly Job[];
+  /** Stateful streams' RDDs to compute fully once the jobs are done (DStreamSpec.materialize). */
+  readonly state: readonly RDD<unknown>[];
 }
 
 export interface JobSchedulerDeps {
@@ -68,7 +71,7 @@ export class JobScheduler {
     }
   }
 
-  private async runBatch({ info, jobs }: JobSet): Promise<void> {
+  private async runBatch({ info, jobs, state }: JobSet): Promise<void> {
     const { clock, bus, tasks } = this.deps;
     const start = clock.now();
     info.processingStartTime = start;
@@ -98,6 +101,21 @@ export class JobScheduler {
       }
       op.endTime = clock.now();
       bus.post('onOutputOperationCompleted', info.batchTime, { ...op });
+    }
+    for (const rdd of state) {
+      try {
+        await rdd.materialize('materialize state');
+      } catch (error) {
+        // Not an output operation, but the batch failed all the same: the state did not advance.
+        info.outputOperations.push({
+          id: -1,
+          name: 'materializeState',
+          startTime: null,
+          endTime: clock.now(),
+          failureReason: describeError(error),
+        });
+        failure ??= error;
+      }
     }
     tasks.currentBatch = undefined;
     info.processingEndTime = clock.now();

@@ -60,6 +60,30 @@ describe('updateStateByKey', () => {
     await run.step(5);
     expect([1000, 2000, 3000, 4000, 5000].map((t) => asObject(totals.get(t)).k)).toEqual([2, 2, 2, 5, 5]);
   });
+
+  it('advances every key exactly once per batch even when the output reads one partition', async () => {
+    const { ssc, clock } = context();
+    const calls = new Map<number, number>();
+    let batch = 0;
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    const state = ssc
+      .queueStream(Array.from({ length: 20 }, () => keys.map((k): [string, number] => [k, 1])))
+      .updateStateByKey<string, number, number>((vs, s) => {
+        calls.set(batch, (calls.get(batch) ?? 0) + 1);
+        return (s ?? 0) + vs.length;
+      });
+    state.print(1); // reads only the first partition
+    ssc.addStreamingListener({ onBatchStarted: (b) => (batch = b.batchTime) });
+    const printed: number[][] = [];
+    state.foreachRDD(async (rdd, t) => {
+      if (t === 20_000) printed.push((await rdd.collect()).map(([, v]) => v));
+    });
+    const run = await startManual(ssc, clock);
+    for (let i = 0; i < 20; i++) await run.step();
+    // One update per key per batch: no batch recomputes an earlier batch's state.
+    expect([...calls.values()]).toEqual(Array.from({ length: 20 }, () => 12));
+    expect(printed[0]).toEqual(Array.from({ length: 12 }, () => 20));
+  });
 });
 
 describe('mapWithState', () => {
