@@ -1,0 +1,117 @@
+/**
+ * The offset log of direct Kafka streams (seed 003's fix): every batch's planned ranges, BOTH
+ * from and until per partition, are written durably under `offsets/<batchTime>` BEFORE the batch
+ * runs, and `commits/<batchTime>` is written after every output operation succeeded. After any
+ * restart the newest planned batch without a commit is run again with exactly the same ranges,
+ * so the first batch after a crash is the last batch before it.
+ */
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { OffsetRange } from '../dstream/rdd.js';
+import { describeError, SidestreamError } from '../errors.js';
+import { writeFileDurably } from './durable-file.js';
+
+export interface PlannedBatch {
+  readonly batchTime: number;
+  /** Ranges per input stream name, e.g. `kafka:events`. */
+  readonly ranges: Readonly<Record<string, readonly OffsetRange[]>>;
+}
+
+export interface OffsetLogState {
+  /** The newest planned batch, if any. */
+  readonly latest: PlannedBatch | undefined;
+  /** Whether that batch's commit entry exists. */
+  readonly latestCommitted: boolean;
+}
+
+const FORMAT = 1;
+
+export class OffsetLog {
+  private readonly offsetsDir: string;
+  private readonly commitsDir: string;
+
+  /** `retain`: how many newest entries of each kind survive cleanup (at least 2). */
+  constructor(
+    readonly dir: string,
+    private readonly retain = 100,
+  ) {
+    this.offsetsDir = join(dir, 'offsets');
+    this.commitsDir = join(dir, 'commits');
+  }
+
+  async init(): Promise<void> {
+    try {
+      await mkdir(this.offsetsDir, { recursive: true });
+      await mkdir(this.commitsDir, { recursive: true });
+    } catch (error) {
+      throw new SidestreamError(
+        'SS_CHECKPOINT_DIR_UNUSABLE',
+        `cannot create the offset log under ${this.dir}: ${describeError(error)}; point --checkpoint-dir at a writable directory`,
+        { cause: error },
+      );
+    }
+  }
+
+  async writePlanned(batch: PlannedBatch): Promise<void> {
+    const body = JSON.stringify({ format: FORMAT, batchTime: batch.batchTime, ranges: batch.ranges });
+    await writeFileDurably(join(this.offsetsDir, String(batch.batchTime)), body);
+  }
+
+  async writeCommit(batchTime: number): Promise<void> {
+    await writeFileDurably(
+      join(this.commitsDir, String(batchTime)),
+      JSON.stringify({ format: FORMAT, batchTime }),
+    );
+  }
+
+  async state(): Promise<OffsetLogState> {
+    const planned = await this.times(this.offsetsDir);
+    const newest = planned.at(-1);
+    if (newest === undefined) return { latest: undefined, latestCommitted: false };
+    const latest = await this.readPlanned(newest);
+    const commits = new Set(await this.times(this.commitsDir));
+    return { latest, latestCommitted: commits.has(newest) };
+  }
+
+  async readPlanned(batchTime: number): Promise<PlannedBatch> {
+    const path = join(this.offsetsDir, String(batchTime));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw corrupt(path, describeError(error));
+    }
+    const entry = parsed as { format?: unknown; batchTime?: unknown; ranges?: unknown };
+    if (entry.format !== FORMAT)
+      throw corrupt(path, `unknown format ${String(entry.format)} (this version reads ${FORMAT})`);
+    if (entry.batchTime !== batchTime || typeof entry.ranges !== 'object' || entry.ranges === null) {
+      throw corrupt(path, 'missing batchTime or ranges');
+    }
+    return { batchTime, ranges: entry.ranges as PlannedBatch['ranges'] };
+  }
+
+  /** Removes all but the newest `retain` entries of each kind. */
+  async cleanup(): Promise<void> {
+    const keep = Math.max(2, this.retain);
+    for (const dir of [this.offsetsDir, this.commitsDir]) {
+      const times = await this.times(dir);
+      for (const t of times.slice(0, Math.max(0, times.length - keep)))
+        await rm(join(dir, String(t)), { force: true });
+    }
+  }
+
+  private async times(dir: string): Promise<number[]> {
+    const names = await readdir(dir);
+    return names
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+}
+
+function corrupt(path: string, why: string): SidestreamError {
+  return new SidestreamError(
+    'SS_OFFSET_LOG_CORRUPT',
+    `offset log entry ${path} is unreadable (${why}); restore it from a backup, or delete it to resume from the previous committed batch`,
+  );
+}
