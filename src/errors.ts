@@ -67,6 +67,18 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'The agent could not listen on its HTTP address (in use, or not allowed).',
   },
+  SS_AGENT_UNREACHABLE: {
+    retriable: true,
+    summary: "A command that talks to a running agent (status) could not reach the agent's HTTP API.",
+  },
+  SS_CHECKPOINT_DIR_UNUSABLE: {
+    retriable: false,
+    summary: 'The checkpoint directory (offset log, checkpoints) cannot be created or written.',
+  },
+  SS_OFFSET_LOG_CORRUPT: {
+    retriable: false,
+    summary: 'An offset log entry cannot be read or has an unknown format; the message names the file.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
