@@ -23,6 +23,8 @@ export interface ReceiverReporter {
 }
 
 export interface InputContext {
+  /** Posts a SourceEvent (rebalance, offsets reset, rate change, record error) to listeners. */
+  report(event: SourceEvent): void;
   readonly streamId: number;
   readonly batchIntervalMs: number;
   readonly defaultParallelism: number;
@@ -38,8 +40,56 @@ export interface InputSource<T> {
   start(ctx: InputContext): void | Promise<void>;
   /** This batch's data. Called once per batch time, in increasing order. */
   generate(batchTimeMs: number): InputBatch<T> | Promise<InputBatch<T>>;
+  /**
+   * Called after every output operation of the batch succeeded, before the batch counts as
+   * completed: the place to make the batch's consumption durable (offset log commit entry,
+   * offsets committed upstream). A throw fails the batch.
+   */
+  commit?(batchTimeMs: number): Promise<void> | void;
+  /** Called once the batch is over, succeeded or not: its input may be dropped from memory. */
+  release?(batchTimeMs: number): void;
   /** Called once when the context stops; must be safe to call after a failed start. */
   stop(): void | Promise<void>;
   /** False while the source is not connected to its upstream; readiness waits for true. */
   readonly connected?: boolean;
 }
+
+/**
+ * Events from inputs that are not batches: the things a Kafka stream's operator needs to see.
+ * Offsets are numbers; `stream` is the input's name (for example `kafka:events`).
+ */
+export type SourceEvent =
+  | {
+      readonly type: 'rate-changed';
+      readonly streamId: number;
+      readonly stream: string;
+      readonly ratePerSec: number;
+    }
+  | {
+      readonly type: 'rebalance';
+      readonly streamId: number;
+      readonly stream: string;
+      readonly assigned: readonly { topic: string; partition: number }[];
+      readonly revoked: readonly { topic: string; partition: number }[];
+    }
+  | {
+      readonly type: 'offsets-reset';
+      readonly streamId: number;
+      readonly stream: string;
+      readonly topic: string;
+      readonly partition: number;
+      readonly storedOffset: number;
+      readonly resetTo: number;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'record-error';
+      readonly streamId: number;
+      readonly stream: string;
+      readonly topic: string;
+      readonly partition: number;
+      readonly offset: number;
+      readonly errorType: string;
+      readonly reason: string;
+      readonly deadLettered: boolean;
+    };

@@ -111,6 +111,6 @@ export class JobGenerator {
     const info = new BatchInfo(app, timeMs, clock.now());
     info.inputs = inputs;
     info.pendingEventTimes = eventTimes;
-    scheduler.submit({ info, jobs, state });
+    scheduler.submit({ info, jobs, state, inputs: graph.inputs.map((s) => s.source) });
   }
 }

@@ -4,6 +4,7 @@
  * batches never overlap; that wait is the batch's scheduling delay.
  */
 import type { Job } from '../dstream/dstream-graph.js';
+import type { InputSource } from '../dstream/input-source.js';
 import type { RDD } from '../dstream/rdd.js';
 import { describeError } from '../errors.js';
 import type { Clock } from '../time.js';
@@ -16,6 +17,8 @@ export interface JobSet {
   readonly jobs: readonly Job[];
   /** Stateful streams' RDDs to compute fully once the jobs are done (DStreamSpec.materialize). */
   readonly state: readonly RDD<unknown>[];
+  /** The batch's inputs: committed after success, released after the batch either way. */
+  readonly inputs: readonly InputSource<unknown>[];
 }
 
 export interface JobSchedulerDeps {
@@ -71,7 +74,7 @@ export class JobScheduler {
     }
   }
 
-  private async runBatch({ info, jobs, state }: JobSet): Promise<void> {
+  private async runBatch({ info, jobs, state, inputs }: JobSet): Promise<void> {
     const { clock, bus, tasks } = this.deps;
     const start = clock.now();
     info.processingStartTime = start;
@@ -115,6 +118,29 @@ export class JobScheduler {
           failureReason: describeError(error),
         });
         failure ??= error;
+      }
+    }
+    if (failure === undefined) {
+      for (const input of inputs) {
+        try {
+          await input.commit?.(info.batchTime);
+        } catch (error) {
+          info.outputOperations.push({
+            id: -2,
+            name: 'commitInput',
+            startTime: null,
+            endTime: clock.now(),
+            failureReason: `committing ${input.name}: ${describeError(error)}`,
+          });
+          failure ??= error;
+        }
+      }
+    }
+    for (const input of inputs) {
+      try {
+        input.release?.(info.batchTime);
+      } catch {
+        // Releasing memory early is an optimisation; the batch's result does not depend on it.
       }
     }
     tasks.currentBatch = undefined;

@@ -18,6 +18,8 @@ import {
   GeneratorSource,
   type GeneratorStreamOptions,
 } from '../sources/generator-source.js';
+import { KafkaDirectSource, type KafkaDirectStreamOptions } from '../sources/kafka/kafka-direct-source.js';
+import type { KafkaRecord } from '../sources/kafka/kafka-record.js';
 import { QueueSource, type QueueStreamOptions } from '../sources/queue-source.js';
 import { ReceiverSource, type ReceiverStreamOptions } from '../sources/receiver-source.js';
 import { SocketReceiver } from '../sources/socket-receiver.js';
@@ -27,6 +29,7 @@ import type { BatchInfo, BatchRecord, CompletedBatchRecord } from './batch-recor
 import { type Executor, InProcessExecutor } from './executor.js';
 import { JobGenerator } from './job-generator.js';
 import { JobScheduler } from './job-scheduler.js';
+import { type BackpressureOptions, RateController } from './rate/rate-controller.js';
 import { ListenerBus, type StreamingListener } from './streaming-listener.js';
 import { TaskScheduler } from './task-scheduler.js';
 
@@ -207,6 +210,36 @@ export class StreamingContext implements StreamingScope {
     return this.inputStream(new TextFileSource(dir));
   }
 
+  /**
+   * Kafka, the direct approach: each batch reads exactly the offset ranges planned for it, logged
+   * under the checkpoint directory before the batch runs and committed after it (see
+   * KafkaDirectSource). With `backpressure`, a PID rate estimator caps how much a batch reads.
+   */
+  kafkaDirectStream<V = string | null>(
+    options: KafkaDirectStreamOptions<V> & { backpressure?: BackpressureOptions | boolean },
+  ): DStream<KafkaRecord<V>> {
+    this.assertDeclarable('adding an input stream');
+    let controller: RateController | undefined;
+    const source = new KafkaDirectSource<V>(options, {
+      ...(this.checkpointDir === undefined ? {} : { checkpointDir: this.checkpointDir }),
+      rate: () => controller?.rate(),
+    });
+    const stream = new InputDStream(this, source);
+    if (options.backpressure) {
+      const settings = options.backpressure === true ? {} : options.backpressure;
+      controller = new RateController(stream.streamId, this.batchIntervalMs, settings, (ratePerSec) =>
+        this.bus.post('onSourceEvent', {
+          type: 'rate-changed',
+          streamId: stream.streamId,
+          stream: source.name,
+          ratePerSec,
+        }),
+      );
+      this.bus.add(controller);
+    }
+    return stream;
+  }
+
   /** A stream fed by a user-defined Receiver. */
   receiverStream<T>(receiver: Receiver<T>, options?: ReceiverStreamOptions & { name?: string }): DStream<T> {
     return this.inputStream(new ReceiverSource(options?.name ?? 'receiver', receiver, options));
@@ -252,6 +285,7 @@ export class StreamingContext implements StreamingScope {
       defaultParallelism: this.defaultParallelism,
       rddEnv: this.rddEnv,
       clock: this.clock,
+      report: (event) => this.bus.post('onSourceEvent', event),
       receiver: {
         started: () => this.bus.post('onReceiverStarted', event()),
         error: (message) => this.bus.post('onReceiverError', event(message)),

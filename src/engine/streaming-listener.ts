@@ -3,6 +3,7 @@
  * outside the data path (metrics, the HTTP API, the batch log, the status line) learns what
  * happened. A listener that throws is caught and counted: telemetry never breaks a batch.
  */
+import type { SourceEvent } from '../dstream/input-source.js';
 import type { BatchRecord, CompletedBatchRecord, OutputOperationRecord } from './batch-record.js';
 
 export interface TaskFailure {
@@ -25,6 +26,7 @@ export interface ReceiverEvent {
 }
 
 export interface StreamingListener {
+  onSourceEvent?(event: SourceEvent): void;
   onBatchSubmitted?(batch: BatchRecord): void;
   onBatchStarted?(batch: BatchRecord): void;
   onBatchCompleted?(batch: CompletedBatchRecord): void;

@@ -1,0 +1,34 @@
+/**
+ * What a direct or receiver Kafka stream yields per record. `uid` is `topic-partition-offset`:
+ * the same record always has the same uid, so a sink can tell whether it has already written it
+ * (seed 003's exactly-once by dedupe).
+ */
+
+export interface KafkaRecord<V = string | null> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | null;
+  readonly value: V;
+  /** The record's Kafka timestamp, epoch ms. */
+  readonly timestamp: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly uid: string;
+}
+
+/** The raw record as fetched, before the user's decoder runs. */
+export interface RawKafkaMessage {
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function recordUid(topic: string, partition: number, offset: number): string {
+  return `${topic}-${partition}-${offset}`;
+}
+
+export function topicPartitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}

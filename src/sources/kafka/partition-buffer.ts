@@ -1,0 +1,97 @@
+/**
+ * PartitionBuffer: what the group consumer has fetched for one partition and not yet handed to a
+ * batch. The consumer appends in offset order and reports its fetch position (one past the last
+ * offset it has seen, control records and aborted transactions included); a batch's task reads
+ * exactly `[from, until)` once the position has reached `until`. Records below the last range
+ * read are dropped, so memory holds only what later batches still need.
+ */
+import type { RawKafkaMessage } from './kafka-record.js';
+
+interface Waiter {
+  until: number;
+  resolve: () => void;
+}
+
+export class PartitionBuffer {
+  private messages: RawKafkaMessage[] = [];
+  private fetchedUntil: number;
+  private waiters: Waiter[] = [];
+  private generation = 0;
+
+  constructor(startOffset: number) {
+    this.fetchedUntil = startOffset;
+  }
+
+  /** One past the highest offset fetched so far. */
+  get position(): number {
+    return this.fetchedUntil;
+  }
+
+  get size(): number {
+    return this.messages.length;
+  }
+
+  /** Bumped by reset(); a fetch that started before a seek must not append to the new epoch. */
+  get epoch(): number {
+    return this.generation;
+  }
+
+  append(epoch: number, batch: readonly RawKafkaMessage[], lastOffset: number): void {
+    if (epoch !== this.generation) return;
+    for (const m of batch) {
+      if (m.offset >= this.fetchedUntil) this.messages.push(m);
+    }
+    this.advance(epoch, lastOffset + 1);
+  }
+
+  /** The consumer moved past offsets that carried no data records (control records, aborts). */
+  advance(epoch: number, position: number): void {
+    if (epoch !== this.generation || position <= this.fetchedUntil) return;
+    this.fetchedUntil = position;
+    const ready = this.waiters.filter((w) => w.until <= position);
+    this.waiters = this.waiters.filter((w) => w.until > position);
+    for (const w of ready) w.resolve();
+  }
+
+  /** Forget everything: the consumer was moved to `offset` (replay, rebalance, reset). */
+  reset(offset: number): void {
+    this.generation++;
+    this.messages = [];
+    this.fetchedUntil = offset;
+  }
+
+  /**
+   * The records of `[from, until)`. Waits (up to `timeoutMs`) until the fetch position reaches
+   * `until`; rejects if it does not, so the task fails and is retried.
+   */
+  async read(from: number, until: number, timeoutMs: number): Promise<RawKafkaMessage[]> {
+    if (until <= from) return [];
+    if (this.fetchedUntil < until) {
+      await new Promise<void>((resolve, reject) => {
+        const waiter: Waiter = { until, resolve: () => (clearTimeout(timer), resolve()) };
+        const timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for offsets [${from}, ${until}); fetched up to ${this.fetchedUntil}`,
+            ),
+          );
+        }, timeoutMs);
+        this.waiters.push(waiter);
+      });
+    }
+    const out: RawKafkaMessage[] = [];
+    for (const m of this.messages) {
+      if (m.offset >= until) break;
+      if (m.offset >= from) out.push(m);
+    }
+    return out;
+  }
+
+  /** Drops records below `offset` (a range up to it was read and kept by its batch). */
+  release(offset: number): void {
+    let i = 0;
+    while (i < this.messages.length && this.messages[i]!.offset < offset) i++;
+    if (i > 0) this.messages = this.messages.slice(i);
+  }
+}
