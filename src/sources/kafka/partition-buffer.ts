@@ -68,7 +68,13 @@ export class PartitionBuffer {
     if (until <= from) return [];
     if (this.fetchedUntil < until) {
       await new Promise<void>((resolve, reject) => {
-        const waiter: Waiter = { until, resolve: () => (clearTimeout(timer), resolve()) };
+        const waiter: Waiter = {
+          until,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
         const timer = setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
           reject(
