@@ -1,0 +1,173 @@
+/**
+ * The metric catalogue: the one place metric names, types, units, help texts and label names are
+ * written down (CONTRACT.md's catalogue). Exporters create their metrics from these entries and
+ * refer to them by name, so a misspelt name or label is a compile error, not a silent new series.
+ *
+ * Every metric also carries the label `app` (the agent's app name), first; `labelNames` lists the
+ * other labels in catalogue order, which is the order the Graphite mapping appends them in.
+ * Only metrics that something actually records are listed here.
+ */
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export type MetricUnit = 'seconds' | 'records' | 'batches' | 'tasks' | 'failures' | 'info';
+
+export interface MetricSpec {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly unit: MetricUnit;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  /** Histogram bucket upper bounds, in the metric's unit. */
+  readonly buckets?: readonly number[];
+}
+
+/** Batch delays from a few milliseconds to two minutes: a healthy batch sits in the low buckets. */
+const DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export const METRICS = [
+  {
+    name: 'sidestream_build_info',
+    type: 'gauge',
+    unit: 'info',
+    help: 'Always 1; the labels say which sidestream version runs this app.',
+    labelNames: ['version'],
+  },
+  {
+    name: 'sidestream_batches_total',
+    type: 'counter',
+    unit: 'batches',
+    help: 'Completed batches by outcome (succeeded or failed).',
+    labelNames: ['outcome'],
+  },
+  {
+    name: 'sidestream_batch_interval_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'The configured batch interval.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_batch_scheduling_delay_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    help: 'Time a batch waited for the previous one before it started (processing start - submission).',
+    labelNames: [],
+    buckets: DELAY_BUCKETS,
+  },
+  {
+    name: 'sidestream_batch_processing_delay_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    help: "Time a batch's output operations took (processing end - processing start).",
+    labelNames: [],
+    buckets: DELAY_BUCKETS,
+  },
+  {
+    name: 'sidestream_batch_total_delay_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    help: 'Scheduling plus processing delay of each batch.',
+    labelNames: [],
+    buckets: DELAY_BUCKETS,
+  },
+  {
+    name: 'sidestream_last_batch_scheduling_delay_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Scheduling delay of the most recently completed batch.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_last_batch_processing_delay_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Processing delay of the most recently completed batch.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_last_batch_total_delay_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Total delay of the most recently completed batch.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_last_batch_records',
+    type: 'gauge',
+    unit: 'records',
+    help: 'Input records of the most recently completed batch, over all inputs.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_last_completed_batch_timestamp_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Unix time at which the most recently completed batch finished processing.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_batches_waiting',
+    type: 'gauge',
+    unit: 'batches',
+    help: 'Batches generated but not yet started because an earlier batch is still running.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_records_processed_total',
+    type: 'counter',
+    unit: 'records',
+    help: 'Input records of completed batches (either outcome; see sidestream_batches_total), by input stream.',
+    labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_tasks_total',
+    type: 'counter',
+    unit: 'tasks',
+    help:
+      'Task attempts by outcome: failed counts every attempt that threw, succeeded every attempt that ' +
+      'returned (a task that failed twice then succeeded adds 2 failed and 1 succeeded).',
+    labelNames: ['outcome'],
+  },
+  {
+    name: 'sidestream_task_failures_total',
+    type: 'counter',
+    unit: 'failures',
+    help: 'Failed task attempts, retried or not, by the error type (the thrown error class name).',
+    labelNames: ['error_type'],
+  },
+  {
+    name: 'sidestream_last_batch_event_time_lag_avg_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help:
+      "Average of (processing start - event time) over the last batch's records, by input stream; " +
+      'absent when the last batch had no records with an event time.',
+    labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_last_batch_event_time_lag_max_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help:
+      "Largest (processing start - event time) over the last batch's records, by input stream; " +
+      'absent when the last batch had no records with an event time.',
+    labelNames: ['stream'],
+  },
+] as const satisfies readonly MetricSpec[];
+
+export type MetricName = (typeof METRICS)[number]['name'];
+
+type SpecOf<N extends MetricName> = Extract<(typeof METRICS)[number], { name: N }>;
+
+/** Names of the catalogue's metrics of one type, e.g. MetricNameOf<'counter'>. */
+export type MetricNameOf<T extends MetricType> = Extract<(typeof METRICS)[number], { type: T }>['name'];
+
+/** The labels of a metric: `app` plus its catalogue labels. */
+export type LabelOf<N extends MetricName> = 'app' | SpecOf<N>['labelNames'][number];
+
+export function metricSpec(name: MetricName): MetricSpec {
+  const spec: MetricSpec | undefined = METRICS.find((m) => m.name === name);
+  if (!spec) throw new Error(`metric ${name} is not in the catalogue`);
+  return spec;
+}
