@@ -1,0 +1,336 @@
+/**
+ * Agent configuration: one zod schema for the YAML file, the `SIDESTREAM_*` environment variables
+ * and the command-line flags, resolved flags > environment > file > defaults. Each layer is
+ * validated on its own, so every problem names where it came from (the file's key, the variable
+ * or the flag) and how to fix it, and `sidestream validate` can list them all at once.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import * as z from 'zod';
+import type { BatchFailurePolicy } from '../engine/streaming-context.js';
+import { type ErrorCode, SidestreamError } from '../errors.js';
+import { parseDurationMs } from '../time.js';
+
+export interface HttpAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The resolved configuration the agent runs with: every default applied, every value checked. */
+export interface AgentConfig {
+  readonly app: string;
+  readonly batchIntervalMs: number;
+  readonly checkpointDir: string | undefined;
+  readonly http: HttpAddress;
+  readonly batchLogPath: string | undefined;
+  readonly onBatchFailure: BatchFailurePolicy;
+  readonly maxTaskFailures: number;
+  readonly shutdownTimeoutMs: number;
+  /** Undefined: the engine's default (the machine's cores). */
+  readonly defaultParallelism: number | undefined;
+}
+
+export const DEFAULT_HTTP: HttpAddress = { host: '127.0.0.1', port: 9464 };
+export const DEFAULT_BATCH_INTERVAL_MS = 1000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_TASK_FAILURES = 4;
+
+/** `show('0s')` is `'0s'`: values are quoted in messages the way the user wrote them. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === null || value === undefined) return 'an empty value';
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+function duration(options: { example: string; allowZero: boolean }) {
+  return z.unknown().transform((input, ctx): number => {
+    const notDuration = `${show(input)} is not a duration; write a number with a unit, for example ${options.example}`;
+    if (typeof input !== 'string' && typeof input !== 'number') {
+      ctx.addIssue({ code: 'custom', message: notDuration });
+      return z.NEVER;
+    }
+    let ms: number;
+    try {
+      ms = parseDurationMs(input, 'duration');
+    } catch {
+      ctx.addIssue({ code: 'custom', message: notDuration });
+      return z.NEVER;
+    }
+    if (ms < 0 || (ms === 0 && !options.allowZero)) {
+      const bound = options.allowZero ? '>= 0' : '> 0';
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be ${bound}; for example ${options.example}`,
+      });
+      return z.NEVER;
+    }
+    if (!Number.isInteger(ms)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be a whole number of milliseconds; for example ${options.example}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** Numbers arrive as numbers from YAML and as strings from flags and variables. */
+function wholeNumber(min: number, example: number) {
+  return z.unknown().transform((input, ctx): number => {
+    const n =
+      typeof input === 'number'
+        ? input
+        : typeof input === 'string' && /^\s*\d+\s*$/.test(input)
+          ? Number(input)
+          : NaN;
+    if (!Number.isInteger(n) || n < min) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be a whole number >= ${min}; for example ${example}`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+function nonEmptyString(what: string, example: string) {
+  return z.string({ error: (iss) => `${show(iss.input)} must be ${what}; for example ${example}` }).min(1, {
+    error: `must be ${what}, not empty; for example ${example}; or remove it to use the default`,
+  });
+}
+
+// The app name becomes the `app` label of every metric and a Graphite path segment, where a dot
+// would split the path; hence the narrow alphabet.
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+const appName = z
+  .string({ error: (iss) => `${show(iss.input)} must be a name; for example clicks` })
+  .regex(APP_NAME, {
+    error: (iss) =>
+      `${show(iss.input)} may contain only letters, digits, '-' and '_' (it becomes the app label of ` +
+      'every metric); for example clicks-prod',
+  });
+
+const HOST_PORT = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d{1,5})$/;
+
+/** Parses `HOST:PORT` (`[::1]:9464` for IPv6); port 0 asks the OS for a free port. */
+export function parseHttpAddress(input: string): HttpAddress | undefined {
+  const m = HOST_PORT.exec(input.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65_535) return undefined;
+  return { host: m[1] ?? m[2]!, port };
+}
+
+const httpAddress = z.unknown().transform((input, ctx): HttpAddress => {
+  const parsed = typeof input === 'string' ? parseHttpAddress(input) : undefined;
+  if (!parsed) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${show(input)} must be HOST:PORT with a port up to 65535; for example 127.0.0.1:9464 (or [::1]:9464)`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const batchFailurePolicy = z.enum(['stop', 'continue'], {
+  error: (iss) => `${show(iss.input)} must be 'stop' or 'continue'`,
+});
+
+/** One layer (the file, the environment or the flags): every key optional, unknown keys refused. */
+export const configLayerSchema = z.strictObject({
+  app: appName.optional(),
+  batchInterval: duration({ example: '1s', allowZero: false }).optional(),
+  checkpointDir: nonEmptyString('a directory path', '/var/lib/sidestream/clicks').optional(),
+  http: httpAddress.optional(),
+  batchLog: nonEmptyString('a file path', 'batches.jsonl').optional(),
+  onBatchFailure: batchFailurePolicy.optional(),
+  maxTaskFailures: wholeNumber(1, DEFAULT_MAX_TASK_FAILURES).optional(),
+  shutdownTimeout: duration({ example: '10s', allowZero: true }).optional(),
+  defaultParallelism: wholeNumber(1, 4).optional(),
+});
+
+export type ConfigLayer = z.output<typeof configLayerSchema>;
+export type ConfigField = keyof ConfigLayer;
+export const CONFIG_FIELDS = Object.keys(configLayerSchema.shape) as ConfigField[];
+
+/** Problems with the batch interval carry the engine's own code for it. */
+const FIELD_CODES: Partial<Record<ConfigField, ErrorCode>> = { batchInterval: 'SS_BATCH_INTERVAL_INVALID' };
+
+/** `batchInterval` -> `SIDESTREAM_BATCH_INTERVAL`. */
+export function envVarName(field: ConfigField): string {
+  return `SIDESTREAM_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** `batchInterval` -> `--batch-interval`. */
+export function flagName(field: ConfigField): string {
+  return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export interface ConfigSources {
+  /** Path of the YAML file (--config). */
+  file?: string;
+  /** Usually process.env; only `SIDESTREAM_<FIELD>` variables are read, empty ones are ignored. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Command-line values by field name (commander's camel-cased option keys). */
+  flags?: Readonly<Partial<Record<ConfigField, string | number | undefined>>>;
+  /** Used when no layer names the app: the job file's base name, or `demo`. */
+  defaultApp?: string;
+}
+
+export type ConfigResolution =
+  | { readonly ok: true; readonly config: AgentConfig }
+  | { readonly ok: false; readonly problems: readonly SidestreamError[] };
+
+/** Reads and merges every layer; never throws for bad input, it returns every problem instead. */
+export async function resolveConfig(sources: ConfigSources): Promise<ConfigResolution> {
+  const problems: SidestreamError[] = [];
+  const layers: ConfigLayer[] = [];
+  if (sources.file !== undefined) {
+    const file = sources.file;
+    const raw = await readConfigFile(file, problems);
+    if (raw !== undefined) layers.push(parseLayer(raw, (key) => `${file}: ${key}`, problems));
+  }
+  const env = sources.env ?? {};
+  const fromEnv: Record<string, string> = {};
+  for (const field of CONFIG_FIELDS) {
+    const value = env[envVarName(field)];
+    if (value !== undefined && value !== '') fromEnv[field] = value;
+  }
+  layers.push(parseLayer(fromEnv, (key) => envVarName(key as ConfigField), problems));
+  const fromFlags: Record<string, string | number> = {};
+  for (const field of CONFIG_FIELDS) {
+    const value = sources.flags?.[field];
+    if (value !== undefined) fromFlags[field] = value;
+  }
+  layers.push(parseLayer(fromFlags, (key) => flagName(key as ConfigField), problems));
+
+  // Later layers win, key by key.
+  const merged: ConfigLayer = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+    }
+  }
+  const app = merged.app ?? sources.defaultApp;
+  if (app === undefined) {
+    problems.push(
+      new SidestreamError(
+        'SS_CONFIG_INVALID',
+        'app: no app name; pass --app NAME or set app in the config file',
+      ),
+    );
+  }
+  if (problems.length > 0 || app === undefined) return { ok: false, problems };
+  return {
+    ok: true,
+    config: {
+      app,
+      batchIntervalMs: merged.batchInterval ?? DEFAULT_BATCH_INTERVAL_MS,
+      checkpointDir: merged.checkpointDir,
+      http: merged.http ?? DEFAULT_HTTP,
+      batchLogPath: merged.batchLog,
+      onBatchFailure: merged.onBatchFailure ?? 'stop',
+      maxTaskFailures: merged.maxTaskFailures ?? DEFAULT_MAX_TASK_FAILURES,
+      shutdownTimeoutMs: merged.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      defaultParallelism: merged.defaultParallelism,
+    },
+  };
+}
+
+/** The file's top-level mapping, or undefined after recording why it cannot be used. */
+async function readConfigFile(file: string, problems: SidestreamError[]): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `config file ${file} not found (resolved from ${process.cwd()}); check the path or drop --config`
+        : `config file ${file} cannot be read (${(error as Error).message}); check its permissions`;
+    problems.push(new SidestreamError('SS_CONFIG_INVALID', reason, { cause: error }));
+    return undefined;
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : '';
+      const what = e.message.split('\n')[0];
+      problems.push(
+        new SidestreamError('SS_CONFIG_INVALID', `${file}: ${where}${what}; fix the YAML syntax there`),
+      );
+    }
+    return undefined;
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(
+      new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `${file}: the file must be a YAML mapping of settings, for example 'batchInterval: 1s'`,
+      ),
+    );
+    return undefined;
+  }
+  return value;
+}
+
+function parseLayer(raw: unknown, where: (key: string) => string, problems: SidestreamError[]): ConfigLayer {
+  const result = configLayerSchema.safeParse(raw);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const guess = didYouMean(key, CONFIG_FIELDS);
+        const hint = guess ? `did you mean ${guess}?` : `known keys: ${CONFIG_FIELDS.join(', ')}`;
+        problems.push(new SidestreamError('SS_CONFIG_INVALID', `${where(key)}: unknown key; ${hint}`));
+      }
+      continue;
+    }
+    const field = String(issue.path[0] ?? '');
+    const code = FIELD_CODES[field as ConfigField] ?? 'SS_CONFIG_INVALID';
+    problems.push(new SidestreamError(code, `${where(field)}: ${issue.message}`));
+  }
+  // Keep the valid fields of a partly bad layer, so one typo does not hide the rest's problems.
+  const partial: Record<string, unknown> = {};
+  if (raw && typeof raw === 'object') {
+    for (const field of CONFIG_FIELDS) {
+      const one = configLayerSchema.shape[field].safeParse((raw as Record<string, unknown>)[field]);
+      if (one.success && one.data !== undefined) partial[field] = one.data;
+    }
+  }
+  return partial as ConfigLayer;
+}
+
+/** The closest known key when it is plausibly a typo (same letters ignoring case/dashes, or a small edit). */
+export function didYouMean(key: string, known: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
+  const exact = known.find((k) => norm(k) === norm(key));
+  if (exact) return exact;
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
+  for (const k of known) {
+    const d = editDistance(norm(key), norm(k));
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
