@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+/**
+ * The `sidestream` command (package.json `bin`): run, demo, validate and status. This file owns
+ * argument parsing and exit codes only: 0 ok, 1 a problem with the setup or the run, 2 a usage
+ * error (unknown flag, missing argument), 130/143 a forced exit on a second SIGINT/SIGTERM.
+ */
+import { Command, CommanderError } from 'commander';
+import { SidestreamError } from '../errors.js';
+import { CONFIG_FIELDS, type ConfigField, DEFAULT_HTTP, parseHttpAddress } from './config.js';
+import { packageVersion } from './package-version.js';
+import { type JobRef, prepareJob } from './prepare-job.js';
+import { reportError } from './report-error.js';
+import { runAgent } from './run-agent.js';
+import { runStatus } from './status-command.js';
+
+const USAGE_EXIT = 2;
+
+type AgentFlags = Partial<Record<ConfigField, string>> & { config?: string; verbose?: boolean };
+
+/** The flags every command that builds a context shares; config.ts owns their defaults. */
+function addAgentOptions(command: Command): Command {
+  return command
+    .option('--config <file>', 'YAML config file; flags and SIDESTREAM_* variables override it')
+    .option('--app <name>', 'app name, the app label of every metric (default: the job file name)')
+    .option('--batch-interval <duration>', 'batch interval, e.g. 500ms or 2s (default 1s)')
+    .option('--checkpoint-dir <dir>', 'checkpoint directory')
+    .option(
+      '--http <host:port>',
+      `address of /metrics, /healthz, /readyz, /api/batches (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})`,
+    )
+    .option('--batch-log <file>', 'append each completed batch record to this JSON-lines file')
+    .option('--on-batch-failure <policy>', "'stop' (default) or 'continue' after a failed batch")
+    .option('--max-task-failures <n>', 'attempts per task before its output operation fails (default 4)')
+    .option('--default-parallelism <n>', 'partitions for inputs and shuffles (default: CPU cores)')
+    .option(
+      '--shutdown-timeout <duration>',
+      'how long a graceful stop waits for in-flight batches (default 10s)',
+    )
+    .option('--verbose', 'print stack traces with errors');
+}
+
+function configFlags(flags: AgentFlags): Partial<Record<ConfigField, string>> {
+  const out: Partial<Record<ConfigField, string>> = {};
+  for (const field of CONFIG_FIELDS) if (flags[field] !== undefined) out[field] = flags[field];
+  return out;
+}
+
+async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
+  const verbose = flags.verbose === true;
+  const prepared = await prepareJob({
+    job,
+    configFile: flags.config,
+    env: process.env,
+    flags: configFlags(flags),
+  });
+  if (!prepared.ok) {
+    for (const problem of prepared.problems) reportError(problem, verbose);
+    return 1;
+  }
+  return runAgent({ config: prepared.config, ssc: prepared.ssc!, version: packageVersion(), verbose });
+}
+
+async function validate(jobModule: string | undefined, flags: AgentFlags): Promise<number> {
+  const prepared = await prepareJob({
+    job: jobModule === undefined ? undefined : { kind: 'module', specifier: jobModule },
+    configFile: flags.config,
+    env: process.env,
+    flags: configFlags(flags),
+  });
+  if (!prepared.ok) {
+    for (const problem of prepared.problems) reportError(problem, flags.verbose === true);
+    return 1;
+  }
+  process.stdout.write('ok\n');
+  return 0;
+}
+
+async function status(flags: { http?: string; limit?: string; verbose?: boolean }): Promise<number> {
+  const raw = flags.http ?? process.env.SIDESTREAM_HTTP;
+  const address = raw === undefined || raw === '' ? DEFAULT_HTTP : parseHttpAddress(raw);
+  const limit = Number(flags.limit ?? 10);
+  if (!address || !Number.isInteger(limit) || limit < 1) {
+    const what = !address
+      ? `--http: '${raw}' must be HOST:PORT; for example 127.0.0.1:9464`
+      : `--limit: '${flags.limit}' must be a whole number >= 1; for example 10`;
+    reportError(new SidestreamError('SS_USAGE', what), false);
+    return USAGE_EXIT;
+  }
+  try {
+    await runStatus(address, limit);
+    return 0;
+  } catch (error) {
+    reportError(error, flags.verbose === true);
+    return 1;
+  }
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('sidestream')
+    .description('A micro-batch streaming engine and agent modelled on Spark Streaming')
+    .version(packageVersion())
+    // Parse errors come back as exceptions so main() can print them in the house format.
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+
+  addAgentOptions(
+    program
+      .command('run')
+      .description('run a job module (.js, .mjs or .ts whose default export declares the streams)')
+      .argument('<job-module>', 'path of the job module'),
+  ).action(async (jobModule: string, flags: AgentFlags) => {
+    setExit(await runJob({ kind: 'module', specifier: jobModule }, flags));
+  });
+
+  addAgentOptions(program.command('demo').description('run the bundled demo job on synthetic events')).action(
+    async (flags: AgentFlags) => {
+      setExit(await runJob({ kind: 'demo' }, flags));
+    },
+  );
+
+  addAgentOptions(
+    program
+      .command('validate')
+      .description('check the configuration and that the job module declares a graph, without starting')
+      .argument('[job-module]', 'path of the job module'),
+  ).action(async (jobModule: string | undefined, flags: AgentFlags) => {
+    setExit(await validate(jobModule, flags));
+  });
+
+  program
+    .command('status')
+    .description("print a running agent's recent batches")
+    .option('--http <host:port>', `the agent's address (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})`)
+    .option('--limit <n>', 'how many batches (default 10)')
+    .option('--verbose', 'print stack traces with errors')
+    .action(async (flags: { http?: string; limit?: string; verbose?: boolean }) => {
+      setExit(await status(flags));
+    });
+
+  return program;
+}
+
+function usageError(error: CommanderError, argv: readonly string[]): number {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+  const command = argv.find((a) => ['run', 'demo', 'validate', 'status'].includes(a));
+  const hint = `run 'sidestream${command ? ` ${command}` : ''} --help' for usage`;
+  if (error.code === 'commander.help') {
+    // No command given: commander has printed the help already.
+    return USAGE_EXIT;
+  }
+  const message = error.message
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+  process.stderr.write(`sidestream: error [SS_USAGE]: ${message}; ${hint}\n`);
+  return USAGE_EXIT;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) return usageError(error, argv);
+    throw error;
+  }
+  return exitCode;
+}
+
+const verbose = process.argv.includes('--verbose');
+// Whatever escapes the engine's own error handling (a job's stray timer, say) still ends in one
+// readable line and a non-zero exit, like every other failure.
+process.on('uncaughtException', (error) => {
+  reportError(error, verbose);
+  process.exit(1);
+});
+process.on('unhandledRejection', (error) => {
+  reportError(error, verbose);
+  process.exit(1);
+});
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    reportError(error, verbose);
+    process.exit(1);
+  },
+);

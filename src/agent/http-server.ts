@@ -1,0 +1,150 @@
+/**
+ * The agent's HTTP endpoint on node:http: /metrics for scrapers, /healthz and /readyz for
+ * orchestrators, /api/batches for people and `sidestream status`. It only reads: nothing here
+ * can change the running context.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CompletedBatchRecord } from '../engine/batch-record.js';
+import { SidestreamError } from '../errors.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import type { HttpAddress } from './config.js';
+
+/** What the endpoints read from the StreamingContext. */
+export interface HttpSource {
+  readonly ready: boolean;
+  recentBatches(limit?: number): CompletedBatchRecord[];
+}
+
+export interface AgentHttpServerOptions {
+  readonly address: HttpAddress;
+  readonly metrics: MetricsRegistry;
+  readonly source: HttpSource;
+}
+
+const DEFAULT_BATCH_LIMIT = 100;
+const PATHS = ['/metrics', '/healthz', '/readyz', '/api/batches'];
+
+export class AgentHttpServer {
+  private isStopping = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: AgentHttpServerOptions,
+  ) {}
+
+  /** Listens on the address; rejects with SS_HTTP_BIND_FAILED naming the address and the fix. */
+  static async start(options: AgentHttpServerOptions): Promise<AgentHttpServer> {
+    let agent: AgentHttpServer | undefined;
+    const server = createServer((req, res) => {
+      agent!.handle(req, res).catch((error: unknown) => {
+        // A failing scrape must not take the agent down; report it to the client only.
+        if (!res.headersSent) sendJson(res, 500, { error: String(error) });
+        else res.destroy();
+      });
+    });
+    agent = new AgentHttpServer(server, options);
+    const { host, port } = options.address;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          new SidestreamError('SS_HTTP_BIND_FAILED', bindFailure(`${formatHost(host)}:${port}`, error), {
+            cause: error,
+          }),
+        );
+      };
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    return agent;
+  }
+
+  /** The bound address (the real port when 0 was asked for). */
+  get address(): HttpAddress {
+    const info = this.server.address() as AddressInfo;
+    return { host: this.options.address.host, port: info.port };
+  }
+
+  get url(): string {
+    return `http://${formatHost(this.address.host)}:${this.address.port}`;
+  }
+
+  /** From now on /healthz and /readyz answer 503, so orchestrators stop sending work. */
+  markStopping(): void {
+    this.isStopping = true;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Keep-alive connections from scrapers would otherwise hold close() open.
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    if (!PATHS.includes(url.pathname)) {
+      sendJson(res, 404, { error: `no such endpoint ${url.pathname}`, endpoints: PATHS });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendJson(res, 405, { error: `${req.method} is not supported; use GET` });
+      return;
+    }
+    switch (url.pathname) {
+      case '/metrics': {
+        const { contentType, body } = await this.options.metrics.render(req.headers.accept);
+        res.writeHead(200, { 'Content-Type': contentType });
+        res.end(body);
+        return;
+      }
+      case '/healthz':
+        sendJson(res, this.isStopping ? 503 : 200, { status: this.isStopping ? 'stopping' : 'alive' });
+        return;
+      case '/readyz': {
+        const ready = !this.isStopping && this.options.source.ready;
+        sendJson(res, ready ? 200 : 503, { ready });
+        return;
+      }
+      case '/api/batches': {
+        const raw = url.searchParams.get('limit');
+        const limit = raw === null ? DEFAULT_BATCH_LIMIT : Number(raw);
+        if (!Number.isInteger(limit) || limit < 1) {
+          sendJson(res, 400, {
+            error: `limit must be a whole number >= 1 (got '${raw}'); for example ?limit=10`,
+          });
+          return;
+        }
+        sendJson(res, 200, this.options.source.recentBatches(limit));
+        return;
+      }
+    }
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function bindFailure(address: string, error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${address}: the address is already in use; stop the other process or pick another port with --http HOST:PORT`;
+    case 'EACCES':
+      return `cannot listen on ${address}: permission denied; use a port above 1023 with --http HOST:PORT`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `cannot listen on ${address}: the host is not an address of this machine; use --http 127.0.0.1:PORT or 0.0.0.0:PORT`;
+    default:
+      return `cannot listen on ${address}: ${error.message}; pick another address with --http HOST:PORT`;
+  }
+}

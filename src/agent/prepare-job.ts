@@ -1,0 +1,86 @@
+/**
+ * prepareJob: everything `run`, `demo` and `validate` share before a context starts: resolve the
+ * configuration, load the job module, build the StreamingContext and let the job declare its
+ * graph. Problems are collected rather than thrown one at a time, so a person fixing a setup
+ * sees all of them at once.
+ */
+import { basename, extname } from 'node:path';
+import { StreamingContext } from '../engine/streaming-context.js';
+import { SidestreamError } from '../errors.js';
+import { type AgentConfig, type ConfigField, resolveConfig } from './config.js';
+import demoJob from './demo-job.js';
+import { appNameFor, declareJob, type LoadedJob, loadJobModule } from './job-module.js';
+
+export type JobRef = { readonly kind: 'module'; readonly specifier: string } | { readonly kind: 'demo' };
+
+export interface PrepareOptions {
+  /** The job to declare; none for `validate` without a job module (config only). */
+  readonly job?: JobRef;
+  readonly configFile?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly flags: Readonly<Partial<Record<ConfigField, string | undefined>>>;
+}
+
+export type PreparedJob =
+  | { readonly ok: true; readonly config: AgentConfig; readonly ssc: StreamingContext | undefined }
+  | { readonly ok: false; readonly problems: readonly unknown[] };
+
+export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> {
+  const problems: unknown[] = [];
+  const ref = options.job;
+  let loaded: LoadedJob | undefined;
+  if (ref?.kind === 'demo') {
+    loaded = { path: '<demo>', name: 'demo', job: demoJob };
+  } else if (ref?.kind === 'module') {
+    try {
+      loaded = await loadJobModule(ref.specifier);
+    } catch (error) {
+      problems.push(error);
+    }
+  }
+  const resolved = await resolveConfig({
+    file: options.configFile,
+    env: options.env,
+    flags: options.flags,
+    defaultApp: defaultAppName(ref),
+  });
+  if (!resolved.ok) problems.push(...resolved.problems);
+  if (!resolved.ok || problems.length > 0) return { ok: false, problems };
+  const config = resolved.config;
+  if (!loaded) return { ok: true, config, ssc: undefined };
+
+  let ssc: StreamingContext;
+  try {
+    ssc = new StreamingContext({
+      appName: config.app,
+      batchIntervalMs: config.batchIntervalMs,
+      checkpointDir: config.checkpointDir,
+      maxTaskFailures: config.maxTaskFailures,
+      onBatchFailure: config.onBatchFailure,
+      defaultParallelism: config.defaultParallelism,
+      batchLogPath: config.batchLogPath,
+    });
+    await declareJob(loaded, ssc);
+  } catch (error) {
+    return { ok: false, problems: [error] };
+  }
+  if (ssc.graph.outputs.length === 0) {
+    // start() would refuse this too; finding it here lets `validate` report it without starting.
+    return {
+      ok: false,
+      problems: [
+        new SidestreamError(
+          'SS_NO_OUTPUT_OPERATIONS',
+          `job ${loaded.name} declares no output operation, so nothing would run; add foreachRDD, print or saveAsTextFiles to a stream`,
+        ),
+      ],
+    };
+  }
+  return { ok: true, config, ssc };
+}
+
+function defaultAppName(ref: JobRef | undefined): string {
+  if (ref?.kind === 'demo') return 'demo';
+  if (ref?.kind === 'module') return appNameFor(basename(ref.specifier, extname(ref.specifier)));
+  return 'sidestream';
+}

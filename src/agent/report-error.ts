@@ -1,0 +1,38 @@
+/**
+ * How the agent tells a person what went wrong: one line per problem on stderr,
+ * `sidestream: error [SS_CODE]: message`, and a stack only when asked for with --verbose.
+ */
+import { describeError, ERROR_CODES, type ErrorCode } from '../errors.js';
+
+/**
+ * The error's catalogue code. Read by shape rather than instanceof: a job may bring its own copy
+ * of the sidestream package (installed in its project), whose SidestreamError is another class.
+ */
+export function codeOf(error: unknown): ErrorCode | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : undefined;
+}
+
+export function formatError(error: unknown, verbose: boolean): string {
+  const code = codeOf(error);
+  const head = code
+    ? `sidestream: error [${code}]: ${(error as Error).message}`
+    : `sidestream: error: ${describeError(error)}${verbose ? '' : ' (run with --verbose for the stack)'}`;
+  if (!verbose) return head;
+  const lines = [head];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (depth > 0) lines.push(`caused by: ${describeError(e)}`);
+    if (e.stack) lines.push(e.stack.split('\n').slice(1).join('\n'));
+  }
+  return lines.join('\n');
+}
+
+export function reportError(error: unknown, verbose: boolean): void {
+  process.stderr.write(`${formatError(error, verbose)}\n`);
+}
+
+/** Progress notes of the agent itself go to stderr, so stdout carries only the job's output. */
+export function note(message: string): void {
+  process.stderr.write(`sidestream: ${message}\n`);
+}

@@ -1,0 +1,107 @@
+/**
+ * runAgent: the life of a running agent around a declared StreamingContext: metrics and the HTTP
+ * endpoint up first, then the context; on the first SIGTERM/SIGINT a graceful stop bounded by
+ * the shutdown timeout, on a second one an immediate exit. Resolves to the process exit code.
+ */
+import type { StreamingContext } from '../engine/streaming-context.js';
+import { SidestreamError } from '../errors.js';
+import { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import { PrometheusListener } from '../telemetry/prometheus-listener.js';
+import { formatDurationMs } from '../time.js';
+import type { AgentConfig } from './config.js';
+import { AgentHttpServer } from './http-server.js';
+import { note, reportError } from './report-error.js';
+
+export interface RunAgentOptions {
+  readonly config: AgentConfig;
+  readonly ssc: StreamingContext;
+  readonly version: string;
+  readonly verbose: boolean;
+}
+
+/** Conventional exit codes for death by signal: 128 + the signal number. */
+const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+export async function runAgent({ config, ssc, version, verbose }: RunAgentOptions): Promise<number> {
+  const metrics = new MetricsRegistry(config.app);
+  ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, version));
+  let http: AgentHttpServer;
+  try {
+    http = await AgentHttpServer.start({ address: config.http, metrics, source: ssc });
+  } catch (error) {
+    reportError(error, verbose);
+    return 1;
+  }
+
+  let stopping: Promise<number> | undefined;
+  const stopGracefully = async (signal: string): Promise<number> => {
+    http.markStopping();
+    note(
+      `${signal}: finishing in-flight batches (up to ${formatDurationMs(config.shutdownTimeoutMs)}); ` +
+        `send ${signal} again to exit at once`,
+    );
+    let code = 0;
+    const drained = await ssc.stop({ graceful: true, timeoutMs: config.shutdownTimeoutMs });
+    if (!drained) {
+      reportError(
+        new SidestreamError(
+          'SS_STOP_TIMEOUT',
+          `in-flight batches did not finish within ${formatDurationMs(config.shutdownTimeoutMs)}; ` +
+            'raise --shutdown-timeout or make the batches faster',
+        ),
+        verbose,
+      );
+      code = 1;
+    }
+    const failure = await terminationFailure(ssc);
+    if (failure !== undefined) {
+      reportError(failure, verbose);
+      code = 1;
+    }
+    await http.close();
+    note('stopped');
+    return code;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      note(`second ${signal}: exiting without waiting`);
+      process.exit(FORCED_EXIT[signal] ?? 1);
+    }
+    stopping = stopGracefully(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    await ssc.start();
+  } catch (error) {
+    if (stopping) return stopping;
+    reportError(error, verbose);
+    await http.close();
+    return 1;
+  }
+  note(
+    `app ${config.app} running: batch interval ${formatDurationMs(config.batchIntervalMs)}, ` +
+      `metrics on ${http.url}/metrics`,
+  );
+
+  const failure = await terminationFailure(ssc);
+  if (stopping) return stopping;
+  // The context stopped by itself: a batch failed under onBatchFailure 'stop', or an input failed.
+  // A signal from here on finds `stopping` set and exits at once.
+  stopping = Promise.resolve(1);
+  http.markStopping();
+  if (failure !== undefined) reportError(failure, verbose);
+  await http.close();
+  return failure === undefined ? 0 : 1;
+}
+
+/** Waits for the context to stop; the error that stopped it, if any. */
+async function terminationFailure(ssc: StreamingContext): Promise<unknown> {
+  try {
+    await ssc.awaitTermination();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
