@@ -3,7 +3,13 @@
 export type { ReduceByKeyAndWindowOptions } from './dstream/dstream.js';
 export { DStream } from './dstream/dstream.js';
 export type { Job, OutputOperation } from './dstream/dstream-graph.js';
-export type { InputBatch, InputContext, InputSource, ReceiverReporter } from './dstream/input-source.js';
+export type {
+  InputBatch,
+  InputContext,
+  InputSource,
+  ReceiverReporter,
+  SourceEvent,
+} from './dstream/input-source.js';
 export type { MapWithStateSpec, State } from './dstream/map-with-state.js';
 export type { OffsetRange, Partition, RddEnv } from './dstream/rdd.js';
 export { RDD, standaloneRddEnv } from './dstream/rdd.js';
@@ -19,6 +25,7 @@ export type {
 export { summarizeEventTimeLag } from './engine/batch-record.js';
 export type { Executor, TaskDescriptor } from './engine/executor.js';
 export { InProcessExecutor } from './engine/executor.js';
+export type { BackpressureOptions } from './engine/rate/rate-controller.js';
 export type {
   BatchFailurePolicy,
   ContextState,
@@ -31,6 +38,8 @@ export type { ErrorCode } from './errors.js';
 export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
 export { Receiver } from './receiver/receiver.js';
 export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';
+export type { FirstBatchPolicy, KafkaDirectStreamOptions } from './sources/kafka/kafka-direct-source.js';
+export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
 export type { Clock } from './time.js';

@@ -1,0 +1,255 @@
+/**
+ * The direct Kafka stream against the real broker (scripts/services.sh up): exact totals, exact
+ * offset ranges, committed offsets visible to Kafka's tools, maxRatePerPartition, replay of the
+ * uncommitted batch, and the bad-input cases.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type CompletedBatchRecord,
+  type ReceiverEvent,
+  type SourceEvent,
+  StreamingContext,
+} from '../../src/index.js';
+import { waitFor } from '../support/manual-run.js';
+import { createTopic, kafkaBrokers, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
+
+const hasKafka = await requireKafka();
+
+let contexts: StreamingContext[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const c of contexts) await c.stop({ timeoutMs: 5000 });
+  contexts = [];
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+interface Produced {
+  perKey: Map<string, number>;
+  count: number;
+}
+
+/** Produces `n` records `key-i%keys` -> value i+1 with timestamps starting at `baseTime`. */
+async function produce(
+  topic: string,
+  n: number,
+  keys = 5,
+  baseTime = Date.now() - 60_000,
+  values?: (i: number) => string,
+) {
+  const producer = newKafka('producer').producer();
+  await producer.connect();
+  const perKey = new Map<string, number>();
+  const messages = Array.from({ length: n }, (_, i) => {
+    const key = `key-${i % keys}`;
+    perKey.set(key, (perKey.get(key) ?? 0) + (i + 1));
+    return { key, value: values ? values(i) : String(i + 1), timestamp: String(baseTime + i) };
+  });
+  for (let i = 0; i < messages.length; i += 500)
+    await producer.send({ topic, messages: messages.slice(i, i + 500) });
+  await producer.disconnect();
+  return { perKey, count: n } satisfies Produced;
+}
+
+function context(batchIntervalMs: number, checkpointDir?: string, appName = 'kafka-it'): StreamingContext {
+  const ssc = new StreamingContext({
+    appName,
+    batchIntervalMs,
+    defaultParallelism: 2,
+    ...(checkpointDir ? { checkpointDir } : {}),
+  });
+  contexts.push(ssc);
+  return ssc;
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ss-kafka-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe.runIf(hasKafka)('kafkaDirectStream', () => {
+  it('sums every record exactly once over 3 partitions, with contiguous ranges and committed offsets', async () => {
+    const topic = await createTopic(uniqueTopic('direct-sum'), 3);
+    const produced = await produce(topic, 600);
+    const groupId = `g-${topic}`;
+    const ssc = context(200);
+    const totals = new Map<string, number>();
+    const uids = new Set<string>();
+    const batches: CompletedBatchRecord[] = [];
+    ssc.addStreamingListener({ onBatchCompleted: (b) => batches.push(b) });
+    const stream = ssc.kafkaDirectStream({
+      brokers: kafkaBrokers(),
+      topics: [topic],
+      groupId,
+      startingOffsets: 'earliest',
+    });
+    stream.foreachRDD(async (rdd) => {
+      for (const r of await rdd.collect()) uids.add(r.uid);
+    });
+    stream
+      .map((r): [string, number] => [r.key ?? '', Number(r.value)])
+      .reduceByKey((a, b) => a + b)
+      .foreachRDD(async (rdd) => {
+        for (const [k, v] of await rdd.collect()) totals.set(k, (totals.get(k) ?? 0) + v);
+      });
+    await ssc.start();
+    await waitFor(() => uids.size >= produced.count, 30_000, 'all records');
+    await waitFor(() => ssc.ready, 5000, 'readiness');
+    await ssc.stop({ graceful: true });
+    expect(Object.fromEntries(totals)).toEqual(Object.fromEntries(produced.perKey));
+    expect(uids.size).toBe(600);
+    expect([...uids].every((u) => new RegExp(`^${topic}-[0-2]-\\d+$`).test(u))).toBe(true);
+    // Ranges per partition are contiguous from 0 and add up to the records.
+    const byPartition = new Map<number, [number, number][]>();
+    for (const b of batches) {
+      for (const r of b.inputs[0]!.offsetRanges) {
+        byPartition.set(r.partition, [
+          ...(byPartition.get(r.partition) ?? []),
+          [r.fromOffset, r.untilOffset],
+        ]);
+      }
+    }
+    let covered = 0;
+    for (const spans of byPartition.values()) {
+      expect(spans[0]![0]).toBe(0);
+      for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBe(spans[i - 1]![1]);
+      covered += spans.at(-1)![1];
+    }
+    expect(covered).toBe(600);
+    expect(batches.reduce((n, b) => n + b.numRecords, 0)).toBe(600);
+    // The positions are committed to Kafka, where outside lag tools read them.
+    const admin = newKafka('check').admin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    await admin.disconnect();
+    const ends = new Map([...byPartition].map(([p, spans]) => [p, spans.at(-1)![1]]));
+    for (const p of committed[0]!.partitions) expect(Number(p.offset)).toBe(ends.get(p.partition));
+  });
+
+  it('reads no more than maxRatePerPartition x batch seconds per partition', async () => {
+    const topic = await createTopic(uniqueTopic('direct-rate'), 2);
+    await produce(topic, 400, 4);
+    const ssc = context(500);
+    const batches: CompletedBatchRecord[] = [];
+    ssc.addStreamingListener({ onBatchCompleted: (b) => batches.push(b) });
+    ssc
+      .kafkaDirectStream({
+        brokers: kafkaBrokers(),
+        topics: [topic],
+        groupId: `g-${topic}`,
+        startingOffsets: 'earliest',
+        maxRatePerPartition: 40,
+      })
+      .foreachRDD(async (rdd) => {
+        await rdd.count();
+      });
+    await ssc.start();
+    await waitFor(() => batches.reduce((n, b) => n + b.numRecords, 0) >= 400, 30_000, 'the backlog to drain');
+    const ranges = batches.flatMap((b) => b.inputs[0]!.offsetRanges);
+    expect(ranges.length).toBeGreaterThan(0);
+    for (const r of ranges) expect(r.untilOffset - r.fromOffset).toBeLessThanOrEqual(20);
+    // While a backlog remains, each partition reads exactly its cap.
+    const full = ranges.filter((r) => r.untilOffset - r.fromOffset === 20);
+    expect(full.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('after a failed batch, a restarted context first re-runs exactly the uncommitted ranges', async () => {
+    const topic = await createTopic(uniqueTopic('direct-replay'), 3);
+    await produce(topic, 90, 3);
+    const groupId = `g-${topic}`;
+    const checkpointDir = await tempDir();
+    const options = {
+      brokers: kafkaBrokers(),
+      topics: [topic],
+      groupId,
+      startingOffsets: 'earliest' as const,
+      maxRatePerPartition: 20,
+    };
+
+    const first = context(500, checkpointDir);
+    const seen: CompletedBatchRecord[] = [];
+    first.addStreamingListener({ onBatchCompleted: (b) => seen.push(b) });
+    let failing = false;
+    first.kafkaDirectStream(options).foreachRDD(async (rdd) => {
+      const n = await rdd.count();
+      if (n > 0 && seen.some((b) => b.numRecords > 0)) failing = true;
+      if (failing) throw new Error('simulated crash in the output');
+    });
+    await first.start();
+    await expect(first.awaitTermination()).rejects.toMatchObject({ code: 'SS_BATCH_FAILED' });
+    const failed = seen.find((b) => b.outcome === 'failed')!;
+    expect(failed.numRecords).toBeGreaterThan(0);
+
+    const second = context(500, checkpointDir);
+    const replayed: CompletedBatchRecord[] = [];
+    second.addStreamingListener({ onBatchCompleted: (b) => replayed.push(b) });
+    second.kafkaDirectStream(options).foreachRDD(async (rdd) => {
+      await rdd.count();
+    });
+    await second.start();
+    await waitFor(() => replayed.some((b) => b.numRecords > 0), 30_000, 'the replayed batch');
+    const firstWithData = replayed.find((b) => b.numRecords > 0)!;
+    expect(firstWithData.inputs[0]!.offsetRanges).toEqual(failed.inputs[0]!.offsetRanges);
+  });
+
+  it('counts records the decoder rejects, and the batch goes on', async () => {
+    const topic = await createTopic(uniqueTopic('direct-decode'), 1);
+    await produce(topic, 20, 2, Date.now(), (i) => (i % 5 === 0 ? 'not json' : JSON.stringify({ n: i })));
+    const ssc = context(200);
+    const events: SourceEvent[] = [];
+    ssc.addStreamingListener({ onSourceEvent: (e) => events.push(e) });
+    const values: number[] = [];
+    ssc
+      .kafkaDirectStream<{ n: number }>({
+        brokers: kafkaBrokers(),
+        topics: [topic],
+        groupId: `g-${topic}`,
+        startingOffsets: 'earliest',
+        decode: (v) => JSON.parse(v?.toString('utf8') ?? 'null'),
+      })
+      .foreachRDD(async (rdd) => {
+        for (const r of await rdd.collect()) values.push(r.value.n);
+      });
+    await ssc.start();
+    await waitFor(() => values.length >= 16, 30_000, 'the decodable records');
+    const errors = events.filter((e) => e.type === 'record-error');
+    expect(errors).toHaveLength(4);
+    expect(errors.map((e) => (e.type === 'record-error' ? e.offset : -1))).toEqual([0, 5, 10, 15]);
+    expect(errors[0]).toMatchObject({ errorType: 'SyntaxError', partition: 0 });
+  });
+
+  it('keeps running with an unreachable broker, reports it, and is not ready', async () => {
+    const ssc = context(100);
+    const errors: ReceiverEvent[] = [];
+    ssc.addStreamingListener({ onReceiverError: (e) => errors.push(e) });
+    ssc
+      .kafkaDirectStream({
+        brokers: ['127.0.0.1:1'],
+        topics: ['t'],
+        groupId: 'g',
+        kafka: { connectionTimeout: 200, retry: { retries: 0 } },
+      })
+      .foreachRDD(() => {});
+    await ssc.start();
+    await waitFor(() => errors.length > 0, 10_000, 'an error report');
+    await waitFor(() => ssc.recentBatches().length >= 3, 10_000, 'empty batches');
+    expect(errors[0]!.message).toMatch(/cannot reach Kafka at 127\.0\.0\.1:1.*retrying/);
+    expect(ssc.ready).toBe(false);
+    expect(ssc.recentBatches().every((b) => b.numRecords === 0)).toBe(true);
+  });
+
+  it('names a topic that does not exist', async () => {
+    const ssc = context(100);
+    const errors: ReceiverEvent[] = [];
+    ssc.addStreamingListener({ onReceiverError: (e) => errors.push(e) });
+    const missing = uniqueTopic('missing');
+    ssc.kafkaDirectStream({ brokers: kafkaBrokers(), topics: [missing], groupId: 'g' }).foreachRDD(() => {});
+    await ssc.start();
+    await waitFor(() => errors.length > 0, 10_000, 'an error report');
+    expect(errors[0]!.message).toContain(`topic(s) ${missing} do not exist`);
+    expect(ssc.ready).toBe(false);
+  });
+});
