@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# Start, stop and inspect the real services that sidestream's integration tests use.
+#
+#   scripts/services.sh up     [kafka|postgres|all]   start (idempotent: a running service is left alone)
+#   scripts/services.sh down   [kafka|postgres|all]   stop what `up` started (data is kept)
+#   scripts/services.sh status [kafka|postgres|all]   print what is running
+#   scripts/services.sh clean  [kafka|postgres|all]   stop and delete the service's data
+#
+# Everything listens on 127.0.0.1 only:
+#   Kafka      127.0.0.1:9092 (broker), 127.0.0.1:9093 (KRaft controller)
+#   PostgreSQL 127.0.0.1:5433, postgres://postgres@127.0.0.1:5433/sidestream (trust auth)
+#
+# Environment:
+#   SIDESTREAM_CACHE  downloads (Kafka jars), default ~/.cache/sidestream; kept across runs so that a
+#                     second `up` does no network access at all
+#   SIDESTREAM_RUN    data, logs and pid files, default /tmp/sidestream-services
+#   SIDESTREAM_KAFKA_VERSION  override the pinned Kafka version below (for trying another one)
+#   SIDESTREAM_WAIT_SECONDS   how long `up` waits for a service to answer, default 90
+# See docs/services.md.
+set -euo pipefail
+
+# Kafka version: 4.3.1, the newest 4.x whose artifacts are complete on Maven Central (4.4.0's
+# kafka_2.13 pom names org.apache.kafka:kafka-tools-api:4.4.0, which Central does not serve, so it
+# cannot be resolved). kafkajs 2.2.4 was tested against it by test/integration/services.test.ts:
+# produce, consume with a consumer group, offset commits with metadata, admin.fetchOffsets,
+# transactions with sendOffsets, and read_committed reads that hide aborted records all pass.
+# 3.9.1 (the fallback, see docs/services.md) passes the same test.
+KAFKA_VERSION="${SIDESTREAM_KAFKA_VERSION:-4.3.1}"
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+CACHE_DIR="${SIDESTREAM_CACHE:-$HOME/.cache/sidestream}"
+RUN_DIR="${SIDESTREAM_RUN:-/tmp/sidestream-services}"
+WAIT_SECONDS="${SIDESTREAM_WAIT_SECONDS:-90}"
+
+KAFKA_HOST=127.0.0.1
+KAFKA_PORT=9092
+KAFKA_CONTROLLER_PORT=9093
+KAFKA_LIB="$CACHE_DIR/kafka-$KAFKA_VERSION/lib"
+KAFKA_RUN="$RUN_DIR/kafka"
+KAFKA_DATA="$KAFKA_RUN/data"
+KAFKA_PID="$KAFKA_RUN/kafka.pid"
+KAFKA_LOG="$KAFKA_RUN/kafka.log"
+KAFKA_CONF="$KAFKA_RUN/server.properties"
+
+PG_HOST=127.0.0.1
+PG_PORT=5433
+PG_DB=sidestream
+PG_URL="postgres://postgres@$PG_HOST:$PG_PORT/$PG_DB"
+PG_RUN="$RUN_DIR/postgres"
+PG_DATA="$PG_RUN/data"
+PG_LOG="$PG_RUN/postgres.log"
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() {
+  printf '[services] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+as_root() {
+  if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  log "installing Debian packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2
+}
+
+# ---------------------------------------------------------------------------------------------
+# Kafka
+# ---------------------------------------------------------------------------------------------
+
+ensure_java_maven() {
+  local pkgs=()
+  command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
+  if ((${#pkgs[@]})); then apt_install "${pkgs[@]}"; fi
+}
+
+# Resolves the broker's jars into the cache once; later calls see the marker and do nothing.
+kafka_fetch() {
+  if [[ -f "$KAFKA_LIB/.complete" ]]; then return 0; fi
+  ensure_java_maven
+  log "resolving Apache Kafka $KAFKA_VERSION from Maven Central into $KAFKA_LIB"
+  local tmp="$KAFKA_LIB.tmp.$$" mvn_log="$CACHE_DIR/kafka-$KAFKA_VERSION/mvn.log"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  if ! mvn -q -B -f "$SCRIPT_DIR/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DoutputDirectory="$tmp" >"$mvn_log" 2>&1; then
+    rm -rf "$tmp"
+    die "could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION with Maven; from $mvn_log:
+$(grep -E 'ERROR' "$mvn_log" | head -n 5)"
+  fi
+  rm -rf "$KAFKA_LIB"
+  mv "$tmp" "$KAFKA_LIB"
+  touch "$KAFKA_LIB/.complete"
+}
+
+# The broker's pid, when the pid file names a live kafka.Kafka process (not a reused pid).
+kafka_pid() {
+  local pid
+  pid="$(cat "$KAFKA_PID" 2>/dev/null || true)"
+  if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; then
+    echo "$pid"
+  fi
+}
+
+# Waits until the broker answers a metadata request (kafkajs admin describeCluster when the
+# project's node_modules are installed; otherwise a TCP connect plus the broker's own
+# "started" log line).
+kafka_ready() {
+  port_open "$KAFKA_PORT" || return 1
+  if [[ -d "$REPO_DIR/node_modules/kafkajs" ]] && command -v node >/dev/null 2>&1; then
+    (cd "$REPO_DIR" && node "$SCRIPT_DIR/kafka/ready.mjs" "$KAFKA_HOST:$KAFKA_PORT") 2>/dev/null
+  else
+    grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null
+  fi
+}
+
+kafka_up() {
+  local pid
+  pid="$(kafka_pid)"
+  if [[ -n "$pid" ]]; then
+    log "kafka already running (pid $pid)"
+    kafka_wait "$pid"
+    return 0
+  fi
+  if port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT"; then
+    die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT is already taken by a process that this script did not start (no live pid in $KAFKA_PID)"
+  fi
+
+  kafka_fetch
+  # Test data is disposable: a log dir formatted by another Kafka version is started afresh.
+  if [[ -d "$KAFKA_DATA" && "$(cat "$KAFKA_RUN/version" 2>/dev/null || true)" != "$KAFKA_VERSION" ]]; then
+    log "removing $KAFKA_DATA (written by another Kafka version)"
+    rm -rf "$KAFKA_DATA"
+  fi
+  mkdir -p "$KAFKA_DATA"
+  echo "$KAFKA_VERSION" >"$KAFKA_RUN/version"
+  sed -e "s#@LOG_DIR@#$KAFKA_DATA#g" "$SCRIPT_DIR/kafka/server.properties.template" >"$KAFKA_CONF"
+
+  local cp="$KAFKA_LIB/*"
+  if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
+    local cluster_id
+    cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+    [[ -n "$cluster_id" ]] || die "kafka.tools.StorageTool random-uuid printed nothing"
+    log "formatting KRaft storage in $KAFKA_DATA (cluster id $cluster_id)"
+    java -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_CONF" \
+      >"$KAFKA_RUN/format.log" 2>&1 ||
+      die "kafka storage format failed, see $KAFKA_RUN/format.log: $(tail -n 5 "$KAFKA_RUN/format.log")"
+  fi
+
+  log "starting kafka $KAFKA_VERSION (log: $KAFKA_LOG)"
+  if [[ -f "$KAFKA_LOG" ]]; then mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"; fi
+  # setsid: the broker must outlive this script and the shell or CI step that ran it.
+  # 9>&-: the broker must not inherit the lock that main() holds, or every later call would block.
+  setsid java -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.showDateTime=true \
+    -Dorg.slf4j.simpleLogger.dateTimeFormat="yyyy-MM-dd'T'HH:mm:ss.SSS" \
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients=warn \
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.common.config=warn \
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.common.utils.AppInfoParser=warn \
+    -cp "$cp" kafka.Kafka "$KAFKA_CONF" >>"$KAFKA_LOG" 2>&1 </dev/null 9>&- &
+  pid=$!
+  echo "$pid" >"$KAFKA_PID"
+  kafka_wait "$pid"
+  kafka_warm
+}
+
+# Best effort: lets the broker create its offsets and transaction-state topics now rather than
+# during the first test. A failure here is only logged; the tests' clients retry on their own.
+kafka_warm() {
+  if [[ -d "$REPO_DIR/node_modules/kafkajs" ]] && command -v node >/dev/null 2>&1; then
+    (cd "$REPO_DIR" && node "$SCRIPT_DIR/kafka/ready.mjs" --warm "$KAFKA_HOST:$KAFKA_PORT") >&2 ||
+      log "warning: kafka warm-up failed (see above); continuing"
+  fi
+}
+
+kafka_wait() {
+  local pid="$1" deadline=$((SECONDS + WAIT_SECONDS))
+  until kafka_ready; do
+    if ! pid_alive "$pid"; then
+      rm -f "$KAFKA_PID"
+      die "kafka exited during startup; last lines of $KAFKA_LOG:
+$(tail -n 30 "$KAFKA_LOG" 2>/dev/null)"
+    fi
+    if ((SECONDS >= deadline)); then
+      die "kafka (pid $pid) did not answer on $KAFKA_HOST:$KAFKA_PORT within ${WAIT_SECONDS}s; see $KAFKA_LOG"
+    fi
+    sleep 0.5
+  done
+  log "kafka is up: $KAFKA_HOST:$KAFKA_PORT (pid $pid, version $KAFKA_VERSION, data $KAFKA_DATA)"
+}
+
+kafka_down() {
+  local pid
+  pid="$(kafka_pid)"
+  if [[ -z "$pid" ]]; then
+    rm -f "$KAFKA_PID"
+    log "kafka is not running"
+    return 0
+  fi
+  log "stopping kafka (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 60))
+  while pid_alive "$pid"; do
+    if ((SECONDS >= deadline)); then
+      log "kafka did not stop within 60s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 1
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$KAFKA_PID"
+  log "kafka stopped"
+}
+
+kafka_status() {
+  local pid
+  pid="$(kafka_pid)"
+  if [[ -n "$pid" ]] && port_open "$KAFKA_PORT"; then
+    echo "kafka: running (pid $pid) on $KAFKA_HOST:$KAFKA_PORT, version $(cat "$KAFKA_RUN/version" 2>/dev/null || echo '?'), log $KAFKA_LOG"
+  elif [[ -n "$pid" ]]; then
+    echo "kafka: starting or unhealthy (pid $pid, port $KAFKA_PORT closed), log $KAFKA_LOG"
+  elif port_open "$KAFKA_PORT"; then
+    echo "kafka: port $KAFKA_PORT is open but not by a broker this script started"
+  else
+    echo "kafka: stopped"
+  fi
+}
+
+kafka_clean() {
+  kafka_down
+  rm -rf "$KAFKA_RUN"
+  log "kafka data removed ($KAFKA_RUN)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------
+
+pg_bindir() {
+  local d
+  d="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  if [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" ]]; then echo "$d"; fi
+}
+
+ensure_postgres() {
+  PG_BIN="$(pg_bindir)"
+  if [[ -z "$PG_BIN" ]]; then
+    apt_install postgresql
+    PG_BIN="$(pg_bindir)"
+    [[ -n "$PG_BIN" ]] || die "postgresql was installed but no /usr/lib/postgresql/*/bin/initdb was found"
+  fi
+}
+
+# Runs a PostgreSQL server program as the cluster's owner: the `postgres` user when we are root
+# (initdb and postgres refuse to run as root), else the current user.
+pg_as_owner() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pg_running() {
+  [[ -n "${PG_BIN:-}" && -f "$PG_DATA/postmaster.pid" ]] &&
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
+}
+
+pg_up() {
+  ensure_postgres
+  if ! pg_running && port_open "$PG_PORT"; then
+    die "port $PG_PORT is already taken by a process that this script did not start"
+  fi
+  mkdir -p "$PG_RUN"
+  if [[ "$(id -u)" -eq 0 ]]; then
+    chown postgres: "$PG_RUN"
+    runuser -u postgres -- test -x "$PG_RUN" ||
+      die "the postgres user cannot enter $PG_RUN; set SIDESTREAM_RUN to a directory it can reach (default /tmp/sidestream-services)"
+  fi
+
+  # Test data is disposable: a cluster made by another PostgreSQL major version is made afresh.
+  local major
+  major="$(basename "$(dirname "$PG_BIN")")"
+  if [[ -f "$PG_DATA/PG_VERSION" && "$(cat "$PG_DATA/PG_VERSION")" != "$major" ]] && ! pg_running; then
+    log "removing $PG_DATA (made by PostgreSQL $(cat "$PG_DATA/PG_VERSION"), this is $major)"
+    rm -rf "$PG_DATA"
+  fi
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+    log "initdb into $PG_DATA"
+    rm -rf "$PG_DATA"
+    pg_as_owner "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 \
+      --locale=C.UTF-8 --no-sync >"$PG_RUN/initdb.log" 2>&1 ||
+      die "initdb failed, see $PG_RUN/initdb.log: $(tail -n 5 "$PG_RUN/initdb.log")"
+    pg_as_owner tee -a "$PG_DATA/postgresql.conf" >/dev/null <<EOF
+
+# sidestream test cluster (scripts/services.sh)
+listen_addresses = '$PG_HOST'
+port = $PG_PORT
+unix_socket_directories = '$PG_RUN'
+max_connections = 100
+max_prepared_transactions = 10
+EOF
+  fi
+
+  if pg_running; then
+    log "postgres already running on $PG_HOST:$PG_PORT"
+  else
+    log "starting postgres (log: $PG_LOG)"
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$WAIT_SECONDS" start >/dev/null 9>&- ||
+      die "postgres did not start; last lines of $PG_LOG:
+$(tail -n 30 "$PG_LOG" 2>/dev/null)"
+  fi
+
+  local deadline=$((SECONDS + WAIT_SECONDS))
+  until "$PG_BIN/pg_isready" -q -h "$PG_HOST" -p "$PG_PORT" -U postgres; do
+    ((SECONDS < deadline)) || die "postgres did not answer on $PG_HOST:$PG_PORT within ${WAIT_SECONDS}s; see $PG_LOG"
+    sleep 0.3
+  done
+
+  local psql=("$PG_BIN/psql" -X -q -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
+  if [[ "$("${psql[@]}" -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")" != 1 ]]; then
+    "${psql[@]}" -c "CREATE DATABASE $PG_DB" >/dev/null
+  fi
+  log "postgres is up: $PG_URL (data $PG_DATA)"
+  echo "$PG_URL"
+}
+
+pg_down() {
+  PG_BIN="$(pg_bindir)"
+  if ! pg_running; then
+    log "postgres is not running"
+    return 0
+  fi
+  log "stopping postgres"
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null
+  log "postgres stopped"
+}
+
+pg_status() {
+  PG_BIN="$(pg_bindir)"
+  if pg_running; then
+    echo "postgres: running (pid $(head -n 1 "$PG_DATA/postmaster.pid")) at $PG_URL, log $PG_LOG"
+  elif port_open "$PG_PORT"; then
+    echo "postgres: port $PG_PORT is open but not by a cluster this script started"
+  else
+    echo "postgres: stopped"
+  fi
+}
+
+pg_clean() {
+  pg_down
+  rm -rf "$PG_RUN"
+  log "postgres data removed ($PG_RUN)"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+usage() {
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+main() {
+  local action="${1:-}" target="${2:-all}"
+  case "$action" in up | down | status | clean) ;; *) usage ;; esac
+  case "$target" in kafka | postgres | all) ;; *) usage ;; esac
+
+  mkdir -p "$RUN_DIR"
+  chmod 755 "$RUN_DIR" 2>/dev/null || true
+  # One services.sh at a time per run dir, so that parallel callers (test workers, CI steps) do
+  # not start two brokers. flock waits for the other caller to finish.
+  exec 9>"$RUN_DIR/.lock"
+  flock -w 300 9 || die "another scripts/services.sh has held $RUN_DIR/.lock for 300s"
+
+  local services=()
+  if [[ "$target" == all ]]; then services=(kafka postgres); else services=("$target"); fi
+  for s in "${services[@]}"; do
+    case "$s:$action" in
+    kafka:up) kafka_up ;;
+    kafka:down) kafka_down ;;
+    kafka:status) kafka_status ;;
+    kafka:clean) kafka_clean ;;
+    postgres:up) pg_up ;;
+    postgres:down) pg_down ;;
+    postgres:status) pg_status ;;
+    postgres:clean) pg_clean ;;
+    esac
+  done
+}
+
+main "$@"
