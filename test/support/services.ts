@@ -1,0 +1,132 @@
+/**
+ * Helpers for integration tests against the real services started by `scripts/services.sh up`
+ * (Kafka on 127.0.0.1:9092, PostgreSQL on 127.0.0.1:5433; see docs/services.md).
+ *
+ * How a test file uses a service: a describe-level condition, decided once when the file is
+ * collected, with a top-level await:
+ *
+ *   const hasKafka = await requireKafka();
+ *   describe.runIf(hasKafka)('kafka input', () => { ... });
+ *
+ * `requireKafka()` / `requirePostgres()` resolve true when the service answers. When it does not:
+ * - with CI=true they THROW (the test file fails, naming `scripts/services.sh up`): in CI a test
+ *   that cannot reach its service must never pass by skipping;
+ * - otherwise they print one notice and resolve false, so the describe block is reported as
+ *   skipped on a developer machine that has not started the services.
+ * A describe-level condition was chosen over `ctx.skip()` inside each test so that hooks
+ * (beforeAll creating topics, connecting clients) never run against a missing service, and so
+ * that the failure under CI is one clear error per file instead of one per test.
+ */
+import { randomBytes } from 'node:crypto';
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import pg from 'pg';
+
+export const KAFKA_BROKERS: readonly string[] = ['127.0.0.1:9092'];
+export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5433/sidestream';
+
+const START_HINT = 'start the services with `scripts/services.sh up` (see docs/services.md)';
+
+/** The brokers of the test Kafka: always the local single-node broker. */
+export function kafkaBrokers(): string[] {
+  return [...KAFKA_BROKERS];
+}
+
+/** A kafkajs client for the test broker, quiet unless something goes wrong. */
+export function newKafka(clientId: string, config: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: kafkaBrokers(),
+    logLevel: logLevel.ERROR,
+    connectionTimeout: 3000,
+    ...config,
+  });
+}
+
+/** A pg client for the test database (not yet connected). */
+export function newPgClient(): pg.Client {
+  return new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 });
+}
+
+function isCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
+}
+
+async function requireService(name: string, where: string, probe: () => Promise<void>): Promise<boolean> {
+  try {
+    await probe();
+    return true;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = `${name} is not reachable at ${where} (${reason}); ${START_HINT}`;
+    if (isCi()) throw new Error(`CI=true: ${message}`);
+    console.warn(`[services] skipping ${name} tests: ${message}`);
+    return false;
+  }
+}
+
+let kafkaProbe: Promise<boolean> | undefined;
+let postgresProbe: Promise<boolean> | undefined;
+
+/**
+ * True when the test broker answers a metadata request with a live broker. Under CI=true an
+ * unreachable broker throws instead. The probe runs once per test file (module instance).
+ */
+export function requireKafka(): Promise<boolean> {
+  kafkaProbe ??= requireService('Kafka', kafkaBrokers().join(','), async () => {
+    const admin = newKafka('sidestream-test-probe', {
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 2000,
+      requestTimeout: 5000,
+      retry: { retries: 2, initialRetryTime: 200 },
+    }).admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      if (cluster.brokers.length === 0) throw new Error('the cluster reports no live broker');
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  });
+  return kafkaProbe;
+}
+
+/** True when the test database accepts a connection and a query; throws under CI=true when not. */
+export function requirePostgres(): Promise<boolean> {
+  postgresProbe ??= requireService('PostgreSQL', POSTGRES_URL, async () => {
+    const client = newPgClient();
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } finally {
+      await client.end().catch(() => {});
+    }
+  });
+  return postgresProbe;
+}
+
+/**
+ * A topic name no other test (or earlier run) uses: `<prefix>-<ms>-<pid>-<random>`, with the
+ * prefix reduced to Kafka's legal characters.
+ */
+export function uniqueTopic(prefix: string): string {
+  const clean = prefix.replace(/[^a-zA-Z0-9._-]/g, '-').slice(0, 100) || 'topic';
+  return `${clean}-${Date.now()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Creates `name` with `partitions` partitions (replication factor 1) and waits for its leaders. */
+export async function createTopic(name: string, partitions = 1): Promise<string> {
+  const admin = newKafka('sidestream-test-admin').admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+      timeout: 10_000,
+    });
+    if (!created) throw new Error(`topic ${name} already exists`);
+  } finally {
+    await admin.disconnect();
+  }
+  return name;
+}
