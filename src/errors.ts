@@ -79,6 +79,11 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'An offset log entry cannot be read or has an unknown format; the message names the file.',
   },
+  SS_SINK_OFFSET_CONFLICT: {
+    retriable: true,
+    summary:
+      "A transactional sink's stored offsets match neither the batch's from- nor its until-offsets; nothing was written.",
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

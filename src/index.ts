@@ -37,9 +37,12 @@ export type { ReceiverEvent, StreamingListener, TaskFailure } from './engine/str
 export type { ErrorCode } from './errors.js';
 export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
 export { Receiver } from './receiver/receiver.js';
+export type { CommitOutcome, PostgresSinkOptions } from './sinks/postgres-transactional-sink.js';
+export { PostgresTransactionalSink } from './sinks/postgres-transactional-sink.js';
 export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';
 export type { FirstBatchPolicy, KafkaDirectStreamOptions } from './sources/kafka/kafka-direct-source.js';
 export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.js';
+export type { OffsetStore } from './sources/kafka/offset-store.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
 export type { Clock } from './time.js';

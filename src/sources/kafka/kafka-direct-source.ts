@@ -26,6 +26,7 @@ import { describeError, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type KafkaRecord, type RawKafkaMessage, recordUid, topicPartitionKey } from './kafka-record.js';
 import { planOffsetRanges } from './offset-range-planner.js';
+import type { OffsetStore } from './offset-store.js';
 import { PartitionBuffer } from './partition-buffer.js';
 
 /** What to do with the batch that was planned but not committed when the agent stopped. */
@@ -52,6 +53,11 @@ export interface KafkaDirectStreamOptions<V = string | null> {
    * 'skip' moves past it (at-most-once).
    */
   firstBatchAfterRestart?: FirstBatchPolicy;
+  /**
+   * A transactional sink's offsets (PostgresTransactionalSink implements this): where newly
+   * assigned partitions start, ahead of the offsets committed to Kafka.
+   */
+  offsetStore?: OffsetStore;
   /** How long a task waits for the consumer to fetch its range before failing (and retrying). */
   fetchTimeoutMs?: number;
   /** kafkajs client settings passed through (ssl, sasl, connectionTimeout, retry, ...). */
@@ -288,8 +294,9 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   }
 
   /**
-   * Where newly assigned partitions start: the replayed batch's from-offset, else the offset
-   * committed to Kafka by whoever owned the partition last, else startingOffsets. A committed
+   * Where newly assigned partitions start: the replayed batch's from-offset, else the sink's
+   * offset store, else the offset committed to Kafka by whoever owned the partition last, else
+   * startingOffsets. A stored
    * offset outside the partition's retained range falls back to the earliest offset.
    */
   private async startingPositions(
@@ -307,11 +314,17 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       const committedByPartition = new Map(
         (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)] as const),
       );
+      const sinkOffsets =
+        (await this.options.offsetStore?.fetchOffsets(
+          topic,
+          parts.filter((p) => p.topic === topic).map((p) => p.partition),
+        )) ?? new Map<number, number>();
       for (const { partition } of parts.filter((p) => p.topic === topic)) {
         const key = topicPartitionKey(topic, partition);
         const low = Number(watermarks.get(partition)?.low ?? 0);
         const high = Number(watermarks.get(partition)?.high ?? 0);
-        let start = replayed.get(key) ?? committedByPartition.get(partition) ?? -1;
+        let start =
+          replayed.get(key) ?? sinkOffsets.get(partition) ?? committedByPartition.get(partition) ?? -1;
         if (start < 0) start = this.options.startingOffsets === 'earliest' ? low : high;
         if (start < low || start > high) {
           // Documented fallback, never silent: retention deleted what we would read next (or the
