@@ -177,7 +177,7 @@ export interface ConfigSources {
   env?: Readonly<Record<string, string | undefined>>;
   /** Command-line values by field name (commander's camel-cased option keys). */
   flags?: Readonly<Partial<Record<ConfigField, string | number | undefined>>>;
-  /** Used when no layer names the app: the job file's base name, or `demo`. */
+  /** Used when no layer names the app: the job file's base name, or `demo`; else `sidestream`. */
   defaultApp?: string;
 }
 
@@ -215,16 +215,8 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
     }
   }
-  const app = merged.app ?? sources.defaultApp;
-  if (app === undefined) {
-    problems.push(
-      new SidestreamError(
-        'SS_CONFIG_INVALID',
-        'app: no app name; pass --app NAME or set app in the config file',
-      ),
-    );
-  }
-  if (problems.length > 0 || app === undefined) return { ok: false, problems };
+  const app = merged.app ?? sources.defaultApp ?? 'sidestream';
+  if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
     config: {
