@@ -1,0 +1,180 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ConfigResolution,
+  type ConfigSources,
+  didYouMean,
+  envVarName,
+  flagName,
+  parseHttpAddress,
+  resolveConfig,
+} from '../../src/agent/config.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sidestream-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function yamlFile(text: string): Promise<string> {
+  const path = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+  await writeFile(path, text);
+  return path;
+}
+
+async function ok(sources: ConfigSources) {
+  const r = await resolveConfig({ defaultApp: 'job', ...sources });
+  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
+  return r.config;
+}
+
+function messages(r: ConfigResolution): string[] {
+  if (r.ok) throw new Error('expected problems');
+  return r.problems.map((p) => `[${p.code}] ${p.message}`);
+}
+
+describe('agent config', () => {
+  it('applies the defaults', async () => {
+    expect(await ok({})).toEqual({
+      app: 'job',
+      batchIntervalMs: 1000,
+      checkpointDir: undefined,
+      http: { host: '127.0.0.1', port: 9464 },
+      batchLogPath: undefined,
+      onBatchFailure: 'stop',
+      maxTaskFailures: 4,
+      shutdownTimeoutMs: 10_000,
+      defaultParallelism: undefined,
+    });
+  });
+
+  it('reads every field from a valid file', async () => {
+    const file = await yamlFile(
+      [
+        'app: clicks',
+        'batchInterval: 500ms',
+        'checkpointDir: /var/lib/clicks',
+        'http: 0.0.0.0:9100',
+        'batchLog: batches.jsonl',
+        'onBatchFailure: continue',
+        'maxTaskFailures: 2',
+        'shutdownTimeout: 30s',
+        'defaultParallelism: 8',
+      ].join('\n'),
+    );
+    expect(await ok({ file })).toEqual({
+      app: 'clicks',
+      batchIntervalMs: 500,
+      checkpointDir: '/var/lib/clicks',
+      http: { host: '0.0.0.0', port: 9100 },
+      batchLogPath: 'batches.jsonl',
+      onBatchFailure: 'continue',
+      maxTaskFailures: 2,
+      shutdownTimeoutMs: 30_000,
+      defaultParallelism: 8,
+    });
+  });
+
+  it('takes a bare number as milliseconds and an empty file as no settings', async () => {
+    expect((await ok({ file: await yamlFile('batchInterval: 250\n') })).batchIntervalMs).toBe(250);
+    expect((await ok({ file: await yamlFile('') })).batchIntervalMs).toBe(1000);
+  });
+
+  it('flags override the file; env overrides the file but not flags', async () => {
+    const file = await yamlFile(
+      'app: from-file\nbatchInterval: 5s\nhttp: 127.0.0.1:1000\nmaxTaskFailures: 7\n',
+    );
+    const config = await ok({
+      file,
+      env: { SIDESTREAM_BATCH_INTERVAL: '2s', SIDESTREAM_APP: 'from-env', SIDESTREAM_HTTP: '127.0.0.1:2000' },
+      flags: { batchInterval: '3s' },
+    });
+    expect(config.batchIntervalMs).toBe(3000); // flag beats env and file
+    expect(config.app).toBe('from-env'); // env beats file
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 2000 });
+    expect(config.maxTaskFailures).toBe(7); // file beats the default
+  });
+
+  it('ignores empty and unrelated environment variables', async () => {
+    const config = await ok({ env: { SIDESTREAM_APP: '', SIDESTREAM_UNRELATED: 'x', BATCH_INTERVAL: '0s' } });
+    expect(config.app).toBe('job');
+  });
+
+  it('names each bad field by its path, with the fix', async () => {
+    const file = await yamlFile(
+      'batchInterval: 0s\nmaxTaskFailures: 0\nonBatchFailure: explode\nhttp: nowhere\napp: my app\nshutdownTimeout: soon\n',
+    );
+    const problems = messages(await resolveConfig({ file }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `[SS_BATCH_INTERVAL_INVALID] ${file}: batchInterval: '0s' must be > 0; for example 1s`,
+        `[SS_CONFIG_INVALID] ${file}: maxTaskFailures: 0 must be a whole number >= 1; for example 4`,
+        `[SS_CONFIG_INVALID] ${file}: onBatchFailure: 'explode' must be 'stop' or 'continue'`,
+        expect.stringContaining(`${file}: http: 'nowhere' must be HOST:PORT`),
+        expect.stringContaining(`${file}: app: 'my app' may contain only letters, digits, '-' and '_'`),
+        expect.stringContaining(`${file}: shutdownTimeout: 'soon' is not a duration`),
+      ]),
+    );
+    expect(problems).toHaveLength(6);
+  });
+
+  it('names the variable or the flag when the bad value came from there', async () => {
+    const problems = messages(
+      await resolveConfig({
+        defaultApp: 'job',
+        env: { SIDESTREAM_BATCH_INTERVAL: 'fast', SIDESTREAM_DEFAULT_PARALLELISM: '1.5' },
+        flags: { batchInterval: '-1s', maxTaskFailures: 'many' },
+      }),
+    );
+    expect(problems).toEqual([
+      "[SS_BATCH_INTERVAL_INVALID] SIDESTREAM_BATCH_INTERVAL: 'fast' is not a duration; write a number with a unit, for example 1s",
+      "[SS_CONFIG_INVALID] SIDESTREAM_DEFAULT_PARALLELISM: '1.5' must be a whole number >= 1; for example 4",
+      "[SS_BATCH_INTERVAL_INVALID] --batch-interval: '-1s' is not a duration; write a number with a unit, for example 1s",
+      "[SS_CONFIG_INVALID] --max-task-failures: 'many' must be a whole number >= 1; for example 4",
+    ]);
+  });
+
+  it('refuses unknown keys, with a did-you-mean', async () => {
+    const file = await yamlFile('batch_interval: 1s\ncolour: blue\n');
+    const problems = messages(await resolveConfig({ file, defaultApp: 'job' }));
+    expect(problems).toEqual([
+      `[SS_CONFIG_INVALID] ${file}: batch_interval: unknown key; did you mean batchInterval?`,
+      expect.stringMatching(new RegExp(`${file}: colour: unknown key; known keys: app, batchInterval, `)),
+    ]);
+  });
+
+  it('reports a missing file, bad YAML and a file that is not a mapping', async () => {
+    expect(messages(await resolveConfig({ file: join(dir, 'absent.yaml') }))[0]).toMatch(
+      /config file .*absent\.yaml not found .*; check the path or drop --config/,
+    );
+    const broken = await yamlFile('app: [unclosed\n');
+    expect(messages(await resolveConfig({ file: broken }))[0]).toMatch(
+      /line \d+, column \d+: .*fix the YAML syntax/,
+    );
+    const list = await yamlFile('- app: x\n');
+    expect(messages(await resolveConfig({ file: list }))[0]).toContain('must be a YAML mapping');
+  });
+
+  it('maps fields to variable and flag names', () => {
+    expect(envVarName('batchInterval')).toBe('SIDESTREAM_BATCH_INTERVAL');
+    expect(envVarName('http')).toBe('SIDESTREAM_HTTP');
+    expect(flagName('onBatchFailure')).toBe('--on-batch-failure');
+  });
+
+  it('parses HOST:PORT including IPv6 and port 0', () => {
+    expect(parseHttpAddress('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseHttpAddress('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(parseHttpAddress('localhost:70000')).toBeUndefined();
+    expect(parseHttpAddress('9464')).toBeUndefined();
+  });
+
+  it('suggests only plausible keys', () => {
+    expect(didYouMean('batchIntervl', ['app', 'batchInterval'])).toBe('batchInterval');
+    expect(didYouMean('BATCH-INTERVAL', ['app', 'batchInterval'])).toBe('batchInterval');
+    expect(didYouMean('colour', ['app', 'batchInterval'])).toBeUndefined();
+  });
+});

@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock, StreamingContext } from '../../src/index.js';
+import { METRICS } from '../../src/telemetry/metrics.js';
+import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
+import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
+import { startManual } from '../support/manual-run.js';
+
+let ssc: StreamingContext | undefined;
+afterEach(async () => {
+  await ssc?.stop();
+  ssc = undefined;
+});
+
+function setup(options: { maxTaskFailures?: number } = {}) {
+  const clock = new ManualClock(10_000);
+  ssc = new StreamingContext({
+    appName: 'clicks',
+    batchIntervalMs: 1000,
+    clock,
+    defaultParallelism: 2,
+    onBatchFailure: 'continue',
+    maxTaskFailures: options.maxTaskFailures ?? 4,
+  });
+  const metrics = new MetricsRegistry('clicks');
+  ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, '1.2.3'));
+  /** The value of one series, or undefined when the series is absent. */
+  const value = async (name: string, labels: Record<string, string> = {}) => {
+    const metric = metrics.registry.getSingleMetric(name);
+    if (!metric) throw new Error(`${name} is not registered`);
+    const wanted = { app: 'clicks', ...labels };
+    const found = (await metric.get()).values.find(
+      (v) =>
+        Object.keys(wanted).length === Object.keys(v.labels).length &&
+        Object.entries(wanted).every(([k, x]) => v.labels[k] === x),
+    );
+    return found?.value;
+  };
+  return { ssc, clock, metrics, value };
+}
+
+/** Metric names CONTRACT.md's catalogue defines; the implemented ones must be among them. */
+const CONTRACT_NAMES = new Set([
+  'sidestream_batches_total',
+  'sidestream_batch_interval_seconds',
+  'sidestream_batch_scheduling_delay_seconds',
+  'sidestream_batch_processing_delay_seconds',
+  'sidestream_batch_total_delay_seconds',
+  'sidestream_last_batch_scheduling_delay_seconds',
+  'sidestream_last_batch_processing_delay_seconds',
+  'sidestream_last_batch_total_delay_seconds',
+  'sidestream_last_batch_records',
+  'sidestream_last_completed_batch_timestamp_seconds',
+  'sidestream_batches_waiting',
+  'sidestream_records_received_total',
+  'sidestream_records_processed_total',
+  'sidestream_record_errors_total',
+  'sidestream_tasks_total',
+  'sidestream_task_failures_total',
+  'sidestream_event_time_lag_seconds',
+  'sidestream_last_batch_event_time_lag_avg_seconds',
+  'sidestream_last_batch_event_time_lag_max_seconds',
+  'sidestream_build_info',
+  'sidestream_restarts_total',
+  'sidestream_exporter_errors_total',
+]);
+
+describe('metric catalogue', () => {
+  it('uses contract names, one entry per name, with units in the names', () => {
+    const names = METRICS.map((m) => m.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const m of METRICS) {
+      expect(CONTRACT_NAMES.has(m.name), m.name).toBe(true);
+      if (m.type === 'counter') expect(m.name).toMatch(/_total$/);
+      if (m.unit === 'seconds') expect(m.name).toMatch(/_seconds$/);
+      expect(m.labelNames as readonly string[]).not.toContain('app');
+      expect(m.help.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('is exactly what the listener registers', () => {
+    const { metrics } = setup();
+    const registered = metrics.registry
+      .getMetricsAsArray()
+      .map((m) => m.name)
+      .filter((n) => n.startsWith('sidestream_'))
+      .sort();
+    expect(registered).toEqual(METRICS.map((m) => m.name).sort());
+  });
+});
+
+describe('PrometheusListener', () => {
+  it('starts with real zeros for counters and no last-batch values', async () => {
+    const { value } = setup();
+    expect(await value('sidestream_build_info', { version: '1.2.3' })).toBe(1);
+    expect(await value('sidestream_batch_interval_seconds')).toBe(1);
+    expect(await value('sidestream_batches_total', { outcome: 'succeeded' })).toBe(0);
+    expect(await value('sidestream_batches_total', { outcome: 'failed' })).toBe(0);
+    expect(await value('sidestream_batches_waiting')).toBe(0);
+    expect(await value('sidestream_last_batch_records')).toBeUndefined();
+    expect(await value('sidestream_last_completed_batch_timestamp_seconds')).toBeUndefined();
+  });
+
+  it('records each completed batch once, with task attempts by outcome', async () => {
+    const { ssc, clock, value, metrics } = setup();
+    let calls = 0;
+    ssc
+      .queueStream([
+        [1, 2, 3, 4],
+        [5, 6],
+      ])
+      .foreachRDD(async (rdd) => {
+        await rdd.foreachPartition(() => {
+          if (calls++ === 0) throw new RangeError('flaky');
+        });
+      });
+    const run = await startManual(ssc, clock);
+    const [first] = await run.step();
+    expect(first!.tasks).toEqual({ total: 2, failed: 1, retried: 1 });
+    expect(await value('sidestream_batches_total', { outcome: 'succeeded' })).toBe(1);
+    expect(await value('sidestream_last_batch_records')).toBe(4);
+    expect(await value('sidestream_records_processed_total', { stream: 'queue' })).toBe(4);
+    expect(await value('sidestream_tasks_total', { outcome: 'succeeded' })).toBe(2);
+    expect(await value('sidestream_tasks_total', { outcome: 'failed' })).toBe(1);
+    expect(await value('sidestream_task_failures_total', { error_type: 'RangeError' })).toBe(1);
+    expect(await value('sidestream_last_completed_batch_timestamp_seconds')).toBe(
+      first!.processingEndTime / 1000,
+    );
+    expect(await value('sidestream_last_batch_total_delay_seconds')).toBe(first!.totalDelayMs / 1000);
+
+    await run.step();
+    expect(await value('sidestream_batches_total', { outcome: 'succeeded' })).toBe(2);
+    expect(await value('sidestream_records_processed_total', { stream: 'queue' })).toBe(6);
+    expect(await value('sidestream_last_batch_records')).toBe(2);
+    const text = (await metrics.render()).body;
+    expect(text).toMatch(/^sidestream_batch_total_delay_seconds_count\{app="clicks"\} 2$/m);
+    // A queue has no event times, so there is no lag series rather than a made-up one.
+    expect(text).not.toMatch(/^sidestream_last_batch_event_time_lag_\w+\{/m);
+  });
+
+  it('counts a batch whose task exhausted its retries as failed', async () => {
+    const { ssc, clock, value } = setup({ maxTaskFailures: 2 });
+    ssc.queueStream([[1]]).foreachRDD(async (rdd) => {
+      await rdd.foreachPartition((items) => {
+        if (items.length > 0) throw new TypeError('always');
+      });
+    });
+    const run = await startManual(ssc, clock);
+    const [b] = await run.step();
+    expect(b!.outcome).toBe('failed');
+    expect(await value('sidestream_batches_total', { outcome: 'failed' })).toBe(1);
+    // Two partitions: the empty one succeeds at once, the other fails both attempts.
+    expect(await value('sidestream_tasks_total', { outcome: 'failed' })).toBe(2);
+    expect(await value('sidestream_tasks_total', { outcome: 'succeeded' })).toBe(b!.tasks.total - 1);
+    expect(await value('sidestream_task_failures_total', { error_type: 'TypeError' })).toBe(2);
+  });
+
+  it('sets the event-time lag gauges of inputs that carry event times', async () => {
+    const { ssc, clock, value } = setup();
+    ssc.generatorStream({ ratePerSec: 100, eventTimeLagMs: 500 }).foreachRDD(async (rdd) => {
+      await rdd.count();
+    });
+    const run = await startManual(ssc, clock);
+    const [b] = await run.step();
+    const lag = b!.inputs[0]!.eventTimeLagMs!;
+    expect(await value('sidestream_last_batch_event_time_lag_avg_seconds', { stream: 'generator' })).toBe(
+      lag.avg / 1000,
+    );
+    expect(await value('sidestream_last_batch_event_time_lag_max_seconds', { stream: 'generator' })).toBe(
+      lag.max / 1000,
+    );
+    expect(lag.avg).toBeGreaterThanOrEqual(500);
+  });
+});
