@@ -182,10 +182,20 @@ process.on('unhandledRejection', (error) => {
   process.exit(1);
 });
 
-main(process.argv).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    reportError(error, verbose);
-    process.exit(1);
-  },
-);
+/**
+ * Exits once stdout and stderr have flushed: pipes are asynchronous on macOS, where a bare
+ * process.exit() could cut off the last batch lines or the error message.
+ */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+main(process.argv).then(exitAfterFlush, (error: unknown) => {
+  reportError(error, verbose);
+  exitAfterFlush(1);
+});
