@@ -60,6 +60,8 @@ export interface KafkaDirectStreamOptions<V = string | null> {
   offsetStore?: OffsetStore;
   /** How long a task waits for the consumer to fetch its range before failing (and retrying). */
   fetchTimeoutMs?: number;
+  /** Group membership timing, passed to the kafkajs consumer (its defaults when absent). */
+  consumer?: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number; rebalanceTimeoutMs?: number };
   /** kafkajs client settings passed through (ssl, sasl, connectionTimeout, retry, ...). */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
@@ -90,6 +92,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private consumer: Consumer | undefined;
   private readonly assigned = new Map<string, Assigned>();
   private replay: PlannedBatch | undefined;
+  /** Until-offsets of the newest committed batch in the offset log (a clean restart resumes there). */
+  private loggedPositions = new Map<string, number>();
   private offsetLog: OffsetLog | undefined;
   private readonly pending = new Map<number, readonly OffsetRange[]>();
   private isConnected = false;
@@ -197,6 +201,15 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       allowAutoTopicCreation: false,
       readUncommitted: false,
       metadataMaxAge: 30_000,
+      ...(this.options.consumer?.sessionTimeoutMs
+        ? { sessionTimeout: this.options.consumer.sessionTimeoutMs }
+        : {}),
+      ...(this.options.consumer?.heartbeatIntervalMs
+        ? { heartbeatInterval: this.options.consumer.heartbeatIntervalMs }
+        : {}),
+      ...(this.options.consumer?.rebalanceTimeoutMs
+        ? { rebalanceTimeout: this.options.consumer.rebalanceTimeoutMs }
+        : {}),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -295,8 +308,9 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 
   /**
    * Where newly assigned partitions start: the replayed batch's from-offset, else the sink's
-   * offset store, else the offset committed to Kafka by whoever owned the partition last, else
-   * startingOffsets. A stored
+   * offset store, else this agent's offset log, else the offset committed to Kafka by whoever
+   * owned the partition last (it lags the log by a batch after a crash), else startingOffsets.
+   * A stored
    * offset outside the partition's retained range falls back to the earliest offset.
    */
   private async startingPositions(
@@ -352,8 +366,11 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     await this.assignmentChange;
     const ranges = await this.plan(batchTimeMs);
     this.pending.set(batchTimeMs, ranges);
+    // With no partition assigned there is nothing to log; writing an empty plan would bury an
+    // uncommitted batch that still has to be replayed once partitions arrive.
     const log = this.offsetLog;
-    if (log) await log.writePlanned({ batchTime: batchTimeMs, ranges: { [this.name]: ranges } });
+    if (log && ranges.length > 0)
+      await log.writePlanned({ batchTime: batchTimeMs, ranges: { [this.name]: ranges } });
     return this.batchFor(ranges);
   }
 
@@ -455,7 +472,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
    */
   async commit(batchTimeMs: number): Promise<void> {
     const ranges = this.pending.get(batchTimeMs) ?? [];
-    if (this.offsetLog) {
+    if (this.offsetLog && ranges.length > 0) {
       await this.offsetLog.writeCommit(batchTimeMs);
       await this.offsetLog.cleanup();
     }
