@@ -195,6 +195,40 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     expect(firstWithData.inputs[0]!.offsetRanges).toEqual(failed.inputs[0]!.offsetRanges);
   });
 
+  it("with firstBatchAfterRestart 'skip', a restarted context moves past the uncommitted ranges", async () => {
+    const topic = await createTopic(uniqueTopic('direct-skip'), 2);
+    await produce(topic, 80, 2);
+    const checkpointDir = await tempDir();
+    const options = {
+      brokers: kafkaBrokers(),
+      topics: [topic],
+      groupId: `g-${topic}`,
+      startingOffsets: 'earliest' as const,
+      maxRatePerPartition: 20,
+    };
+    const first = context(500, checkpointDir);
+    const seen: CompletedBatchRecord[] = [];
+    first.addStreamingListener({ onBatchCompleted: (b) => seen.push(b) });
+    first.kafkaDirectStream(options).foreachRDD(async (rdd) => {
+      if ((await rdd.count()) > 0) throw new Error('simulated crash in the output');
+    });
+    await first.start();
+    await expect(first.awaitTermination()).rejects.toMatchObject({ code: 'SS_BATCH_FAILED' });
+    const failed = seen.find((b) => b.outcome === 'failed')!;
+
+    const second = context(500, checkpointDir);
+    const next: CompletedBatchRecord[] = [];
+    second.addStreamingListener({ onBatchCompleted: (b) => next.push(b) });
+    second.kafkaDirectStream({ ...options, firstBatchAfterRestart: 'skip' }).foreachRDD(async (rdd) => {
+      await rdd.count();
+    });
+    await second.start();
+    await waitFor(() => next.some((b) => b.inputs[0]!.offsetRanges.length > 0), 30_000, 'a planned batch');
+    const firstPlanned = next.find((b) => b.inputs[0]!.offsetRanges.length > 0)!;
+    const untilOf = new Map(failed.inputs[0]!.offsetRanges.map((r) => [r.partition, r.untilOffset]));
+    for (const r of firstPlanned.inputs[0]!.offsetRanges) expect(r.fromOffset).toBe(untilOf.get(r.partition));
+  });
+
   it('counts records the decoder rejects, and the batch goes on', async () => {
     const topic = await createTopic(uniqueTopic('direct-decode'), 1);
     await produce(topic, 20, 2, Date.now(), (i) => (i % 5 === 0 ? 'not json' : JSON.stringify({ n: i })));

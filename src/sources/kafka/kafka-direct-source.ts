@@ -94,6 +94,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private replay: PlannedBatch | undefined;
   /** Until-offsets of the newest committed batch in the offset log (a clean restart resumes there). */
   private loggedPositions = new Map<string, number>();
+  /** 'skip' found an uncommitted batch: its until-offsets win over every other position. */
+  private skipsUncommitted = false;
   private offsetLog: OffsetLog | undefined;
   private readonly pending = new Map<number, readonly OffsetRange[]>();
   private isConnected = false;
@@ -147,12 +149,15 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     if (log) {
       await log.init();
       const state = await log.state();
-      if (
-        state.latest &&
-        !state.latestCommitted &&
-        (this.options.firstBatchAfterRestart ?? 'rerun') === 'rerun'
-      ) {
-        this.replay = state.latest;
+      const latest = state.latest;
+      if (latest && !state.latestCommitted && (this.options.firstBatchAfterRestart ?? 'rerun') === 'rerun') {
+        this.replay = latest;
+      } else if (latest) {
+        // Committed, or passed over by policy ('skip' = at-most-once): resume after it.
+        this.skipsUncommitted = !state.latestCommitted;
+        for (const r of latest.ranges[this.name] ?? []) {
+          this.loggedPositions.set(topicPartitionKey(r.topic, r.partition), r.untilOffset);
+        }
       }
     }
     this.kafka = new Kafka({
@@ -338,7 +343,12 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         const low = Number(watermarks.get(partition)?.low ?? 0);
         const high = Number(watermarks.get(partition)?.high ?? 0);
         let start =
-          replayed.get(key) ?? sinkOffsets.get(partition) ?? committedByPartition.get(partition) ?? -1;
+          replayed.get(key) ??
+          (this.skipsUncommitted ? this.loggedPositions.get(key) : undefined) ??
+          sinkOffsets.get(partition) ??
+          this.loggedPositions.get(key) ??
+          committedByPartition.get(partition) ??
+          -1;
         if (start < 0) start = this.options.startingOffsets === 'earliest' ? low : high;
         if (start < low || start > high) {
           // Documented fallback, never silent: retention deleted what we would read next (or the
