@@ -58,10 +58,6 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'A graceful stop did not drain the in-flight batches within its time limit.',
   },
-  SS_RECEIVER_FAILED: {
-    retriable: true,
-    summary: 'A receiver reported an error; it is restarted with backoff.',
-  },
   SS_SOURCE_FAILED: { retriable: true, summary: 'An input source failed while producing a batch.' },
   SS_HTTP_BIND_FAILED: {
     retriable: false,

@@ -46,6 +46,11 @@ export interface InputSource<T> {
    * offsets committed upstream). A throw fails the batch.
    */
   commit?(batchTimeMs: number): Promise<void> | void;
+  /**
+   * Graceful stop, first step: stop taking in new data but keep what was already received for
+   * the batches still to be generated (receivers). Sources that read on demand need nothing.
+   */
+  stopReceiving?(): void | Promise<void>;
   /** Called once the batch is over, succeeded or not: its input may be dropped from memory. */
   release?(batchTimeMs: number): void;
   /** Called once when the context stops; must be safe to call after a failed start. */

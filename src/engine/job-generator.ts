@@ -29,6 +29,7 @@ export class JobGenerator {
   private timerAbort: AbortController | undefined;
   private lastGenerated: number | undefined;
   private firstBatch: number | undefined;
+  private generatedWaiters: { timeMs: number; resolve: () => void }[] = [];
 
   constructor(private readonly deps: JobGeneratorDeps) {}
 
@@ -49,6 +50,12 @@ export class JobGenerator {
 
   get lastGeneratedTimeMs(): number | undefined {
     return this.lastGenerated;
+  }
+
+  /** Resolves once a batch with time >= `timeMs` has been generated and submitted. */
+  generatedThrough(timeMs: number): Promise<void> {
+    if (this.lastGenerated !== undefined && this.lastGenerated >= timeMs) return Promise.resolve();
+    return new Promise((resolve) => this.generatedWaiters.push({ timeMs, resolve }));
   }
 
   /** Stops generating new batches and resolves once every posted command has been handled. */
@@ -112,5 +119,8 @@ export class JobGenerator {
     info.inputs = inputs;
     info.pendingEventTimes = eventTimes;
     scheduler.submit({ info, jobs, state, inputs: graph.inputs.map((s) => s.source) });
+    const due = this.generatedWaiters.filter((w) => w.timeMs <= timeMs);
+    this.generatedWaiters = this.generatedWaiters.filter((w) => w.timeMs > timeMs);
+    for (const w of due) w.resolve();
   }
 }

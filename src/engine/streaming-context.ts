@@ -295,8 +295,9 @@ export class StreamingContext implements StreamingScope {
   }
 
   /**
-   * Stops generating batches, then either drains every generated batch (graceful) or drops the
-   * queued ones and waits only for the running one; either wait is bounded by `timeoutMs`.
+   * Graceful: receivers stop taking data, one last batch takes what they stored, and every
+   * generated batch runs. Otherwise: batch generation stops, queued batches are dropped and only
+   * the running one is waited for. Either wait is bounded by `timeoutMs`.
    * Resolves to false when the bound was hit (a batch may still be running).
    */
   async stop(options: StopOptions = {}): Promise<boolean> {
@@ -313,6 +314,12 @@ export class StreamingContext implements StreamingScope {
     const timeoutMs = options.timeoutMs ?? 10_000;
     let drained = true;
     const drain = (async () => {
+      if (options.graceful) {
+        // Spark's order: receivers stop taking data first, then one more batch is generated so
+        // that everything they had already stored is processed, then the timer stops.
+        for (const stream of this.graph.inputs) await stream.source.stopReceiving?.();
+        await this.generator.generatedThrough(this.clock.now());
+      }
       await this.generator.stop();
       if (!options.graceful) this.scheduler.discardQueued();
       await this.scheduler.whenIdle();

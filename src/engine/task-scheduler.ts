@@ -23,14 +23,25 @@ export class TaskScheduler implements TaskRunner {
   async runTasks<R>(stage: StageSpec, body: (partition: number) => R | Promise<R>): Promise<R[]> {
     const results = new Array<R>(stage.partitions.length);
     let next = 0;
+    let failed = false;
+    let firstError: unknown;
     const worker = async () => {
-      while (next < stage.partitions.length) {
+      // After one task has exhausted its retries the stage is lost: no lane takes another
+      // partition, and the stage only rejects once the tasks in flight have settled, so nothing
+      // of a failed batch runs on while the next batch starts.
+      while (!failed && next < stage.partitions.length) {
         const slot = next++;
-        results[slot] = await this.runOne(stage, stage.partitions[slot]!, body);
+        try {
+          results[slot] = await this.runOne(stage, stage.partitions[slot]!, body);
+        } catch (error) {
+          if (!failed) firstError = error;
+          failed = true;
+        }
       }
     };
     const lanes = Math.max(1, Math.min(this.executor.parallelism, stage.partitions.length));
     await Promise.all(Array.from({ length: lanes }, worker));
+    if (failed) throw firstError;
     return results;
   }
 

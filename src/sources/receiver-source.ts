@@ -44,6 +44,11 @@ export class ReceiverSource<T> implements InputSource<T> {
     return { rdd, numRecords: items.length };
   }
 
+  /** Stops the receiver; what it stored stays buffered for the next batch. */
+  stopReceiving(): void {
+    this.supervisor?.stop('graceful stop: no new data, buffered data is still processed');
+  }
+
   stop(): void {
     this.supervisor?.stop('context stopped');
   }

@@ -1,6 +1,12 @@
 /** Task retries and the batch-failure policy. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, type SidestreamError, StreamingContext, type TaskFailure } from '../../src/index.js';
+import {
+  type Executor,
+  ManualClock,
+  type SidestreamError,
+  StreamingContext,
+  type TaskFailure,
+} from '../../src/index.js';
 import { startManual, waitFor } from '../support/manual-run.js';
 
 let ssc: StreamingContext | undefined;
@@ -123,6 +129,45 @@ describe('task retries', () => {
     const [b] = await run.step();
     expect(b!.tasks).toMatchObject({ failed: 1, retried: 0 });
     expect(b!.outcome).toBe('failed');
+  });
+});
+
+describe('parallel executors', () => {
+  it('a stage that loses a task stops handing out partitions and settles before the batch ends', async () => {
+    const clock = new ManualClock(0);
+    const executor: Executor = {
+      parallelism: 2,
+      async run(_task, body) {
+        await new Promise((r) => setTimeout(r, 2));
+        return body();
+      },
+      async close() {},
+    };
+    ssc = new StreamingContext({
+      appName: 'lanes',
+      batchIntervalMs: 1000,
+      clock,
+      executor,
+      defaultParallelism: 8,
+    });
+    let batchOver = false;
+    let lateRuns = 0;
+    let runs = 0;
+    ssc.addStreamingListener({ onBatchCompleted: () => (batchOver = true) });
+    ssc.queueStream([[1, 2, 3, 4, 5, 6, 7, 8]]).foreachRDD(async (rdd) => {
+      await rdd.foreachPartition((_items, p) => {
+        runs++;
+        if (batchOver) lateRuns++;
+        if (p === 0) throw new Error('partition 0 always fails');
+      });
+    });
+    const run = await startManual(ssc, clock);
+    const [b] = await run.step();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b!.outcome).toBe('failed');
+    expect(lateRuns).toBe(0);
+    // Partition 0 ran 4 times; the other lane ran some partitions meanwhile, but not all 7.
+    expect(runs).toBeLessThan(4 + 7);
   });
 });
 

@@ -63,6 +63,29 @@ describe('socketTextStream', () => {
     expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(expected));
   });
 
+  it('a graceful stop processes the lines the receiver had already received', async () => {
+    let client: Socket | undefined;
+    const { port } = await listen((socket) => {
+      client = socket;
+    });
+    ssc = new StreamingContext({ appName: 'sock', batchIntervalMs: 2000 });
+    const got: string[] = [];
+    ssc.socketTextStream('127.0.0.1', port).foreachRDD(async (rdd) => {
+      got.push(...(await rdd.collect()));
+    });
+    await ssc.start();
+    await waitFor(
+      () => client !== undefined && ssc!.graph.inputs[0]!.source.connected === true,
+      5000,
+      'connection',
+    );
+    client!.write('one\ntwo\nthree\n');
+    await new Promise((r) => setTimeout(r, 100));
+    // Stop long before the next 2 s batch: the three lines must still be processed.
+    expect(await ssc.stop({ graceful: true, timeoutMs: 5000 })).toBe(true);
+    expect(got).toEqual(['one', 'two', 'three']);
+  });
+
   it('reports a refused connection as a receiver error and reconnects when the server appears', async () => {
     const probe = await listen(() => {});
     const port = probe.port;
