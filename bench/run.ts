@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, side by side in one run, with the machine it ran on.
  * Benchmarks print figures; they assert nothing (docs/benchmarks.md keeps the results).
  *
- *   npm run bench                      # full run: 16 s of 100 ms batches (~150 measured), then throughput rounds
+ *   npm run bench                      # 16 s of 100 ms batches (~150 measured), then throughput
  *   npm run bench -- --rounds 3 --delay-seconds 5
  *   npm run bench -- --only throughput --json /tmp/bench.json
  */
@@ -34,20 +34,28 @@ const { values: args } = parseArgs({
 
 function int(name: keyof typeof args): number {
   const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < 0) {
-    console.error(`--${name} must be a whole number (got '${args[name]}')`);
-    process.exit(2);
-  }
+  if (!Number.isInteger(value) || value < 0) usage(`--${name} must be a whole number (got '${args[name]}')`);
   return value;
 }
 
+function usage(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
 const machine = describeMachine();
+if (args.only !== undefined && args.only !== 'throughput' && args.only !== 'delay') {
+  usage(`--only must be 'throughput' or 'delay' (got '${args.only}')`);
+}
 const runThroughput = args.only === undefined || args.only === 'throughput';
 const runDelay = args.only === undefined || args.only === 'delay';
 // The engine's default is one partition per core; one partition shows the per-task overhead apart.
 const partitions = args.partitions
   ? args.partitions.split(',').map(Number)
   : [...new Set([machine.cores, 1])];
+if (!partitions.every((p) => Number.isInteger(p) && p >= 1)) {
+  usage(`--partitions must be whole numbers >= 1, comma-separated (got '${args.partitions}')`);
+}
 
 // Other processes on the machine skew every figure: the load average says whether the run was quiet.
 const loadNow = () =>
