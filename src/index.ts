@@ -7,6 +7,7 @@ export type {
   InputBatch,
   InputContext,
   InputSource,
+  PartitionLag,
   ReceiverReporter,
   SourceEvent,
 } from './dstream/input-source.js';
@@ -37,6 +38,8 @@ export type { ReceiverEvent, StreamingListener, TaskFailure } from './engine/str
 export type { ErrorCode } from './errors.js';
 export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
 export { Receiver } from './receiver/receiver.js';
+export type { KafkaSinkOptions, OutputMessages } from './sinks/kafka-transactional-sink.js';
+export { KafkaTransactionalSink } from './sinks/kafka-transactional-sink.js';
 export type { CommitOutcome, PostgresSinkOptions } from './sinks/postgres-transactional-sink.js';
 export { PostgresTransactionalSink } from './sinks/postgres-transactional-sink.js';
 export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';

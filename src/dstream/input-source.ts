@@ -13,6 +13,28 @@ export interface InputBatch<T> {
   readonly eventTimesMs?: ArrayLike<number>;
   /** Kafka direct streams: the ranges this batch reads. */
   readonly offsetRanges?: readonly OffsetRange[];
+  /** Kafka direct streams: each planned partition's consumer lag, measured when the batch was planned. */
+  readonly consumerLag?: readonly PartitionLag[];
+}
+
+/**
+ * Consumer lag of one Kafka partition, measured when a batch is planned: what remains to read
+ * after that batch. Offsets are numbers.
+ */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  /** highWatermark - the batch's untilOffset: records left for later batches. */
+  readonly records: number;
+  /**
+   * Age in seconds (now - Kafka timestamp) of the record at the batch's untilOffset, the oldest
+   * one left; 0 when `records` is 0. Absent when that record has not been fetched yet.
+   */
+  readonly seconds?: number;
+  /** One past the partition's last readable offset when the batch was planned. */
+  readonly highWatermark: number;
+  /** The offset the stream last committed for the partition (where the group would resume). */
+  readonly committedOffset: number;
 }
 
 /** Receiver lifecycle notifications a source passes to the listener bus. */
@@ -96,5 +118,13 @@ export type SourceEvent =
       readonly offset: number;
       readonly errorType: string;
       readonly reason: string;
+      /** True when the record was produced to the stream's deadLetterTopic. */
       readonly deadLettered: boolean;
-    };
+    }
+  | ({
+      readonly type: 'partition-lag';
+      readonly streamId: number;
+      readonly stream: string;
+      /** The batch whose plan this lag was measured for. */
+      readonly batchTime: number;
+    } & PartitionLag);

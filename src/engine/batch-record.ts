@@ -4,6 +4,7 @@
  * BatchInfo derives them: scheduling = start - submission, processing = end - start,
  * total = scheduling + processing. See CONTRACT.md for the JSON shape.
  */
+import type { PartitionLag } from '../dstream/input-source.js';
 import type { OffsetRange } from '../dstream/rdd.js';
 
 export interface EventTimeLagSummary {
@@ -20,6 +21,8 @@ export interface InputRecord {
   readonly offsetRanges: readonly OffsetRange[];
   /** processingStartTime - eventTime over the batch's records; null when the source has no event time. */
   readonly eventTimeLagMs: EventTimeLagSummary | null;
+  /** Kafka direct streams: consumer lag per planned partition, measured when the batch was planned. */
+  readonly consumerLag?: readonly PartitionLag[];
 }
 
 export interface OutputOperationRecord {

@@ -110,6 +110,7 @@ export class JobGenerator {
         numRecords: batch.numRecords,
         offsetRanges: batch.offsetRanges ?? [],
         eventTimeLagMs: null,
+        ...(batch.consumerLag ? { consumerLag: batch.consumerLag } : {}),
       });
       eventTimes.push(batch.eventTimesMs);
     }

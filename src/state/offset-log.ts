@@ -22,6 +22,14 @@ export interface OffsetLogState {
   readonly latest: PlannedBatch | undefined;
   /** Whether that batch's commit entry exists. */
   readonly latestCommitted: boolean;
+  /**
+   * Every batch planned after the newest committed one, oldest first. Batches are planned ahead
+   * of processing (a batch that falls due while another runs is planned and queued), so a crash
+   * can leave several; all of them are re-run, in order, with their logged ranges.
+   */
+  readonly pending: readonly PlannedBatch[];
+  /** The newest committed batch, if any. */
+  readonly lastCommitted: PlannedBatch | undefined;
 }
 
 const FORMAT = 1;
@@ -66,11 +74,26 @@ export class OffsetLog {
 
   async state(): Promise<OffsetLogState> {
     const planned = await this.times(this.offsetsDir);
+    const commits = await this.times(this.commitsDir);
+    const newestCommit = commits.at(-1);
     const newest = planned.at(-1);
-    if (newest === undefined) return { latest: undefined, latestCommitted: false };
-    const latest = await this.readPlanned(newest);
-    const commits = new Set(await this.times(this.commitsDir));
-    return { latest, latestCommitted: commits.has(newest) };
+    const pendingTimes = planned.filter((t) => newestCommit === undefined || t > newestCommit);
+    const pending: PlannedBatch[] = [];
+    for (const t of pendingTimes) pending.push(await this.readPlanned(t));
+    const lastCommitted =
+      newestCommit !== undefined && planned.includes(newestCommit)
+        ? await this.readPlanned(newestCommit)
+        : undefined;
+    const latest =
+      newest === undefined
+        ? undefined
+        : (pending.at(-1) ?? lastCommitted ?? (await this.readPlanned(newest)));
+    return {
+      latest,
+      latestCommitted: newest !== undefined && newest === newestCommit,
+      pending,
+      lastCommitted,
+    };
   }
 
   async readPlanned(batchTime: number): Promise<PlannedBatch> {

@@ -24,7 +24,12 @@ describe('OffsetLog', () => {
   it('reports the newest planned batch and whether it was committed', async () => {
     const log = new OffsetLog(dir);
     await log.init();
-    expect(await log.state()).toEqual({ latest: undefined, latestCommitted: false });
+    expect(await log.state()).toEqual({
+      latest: undefined,
+      latestCommitted: false,
+      pending: [],
+      lastCommitted: undefined,
+    });
     await log.writePlanned({ batchTime: 1000, ranges: ranges(0, 10) });
     await log.writeCommit(1000);
     await log.writePlanned({ batchTime: 2000, ranges: ranges(10, 25) });
@@ -33,6 +38,20 @@ describe('OffsetLog', () => {
     expect(state.latest).toEqual({ batchTime: 2000, ranges: ranges(10, 25) });
     await log.writeCommit(2000);
     expect((await log.state()).latestCommitted).toBe(true);
+  });
+
+  it('lists every batch planned after the newest commit, oldest first', async () => {
+    const log = new OffsetLog(dir);
+    await log.init();
+    await log.writePlanned({ batchTime: 1000, ranges: ranges(0, 10) });
+    await log.writeCommit(1000);
+    // Two more batches were planned (the second while the first ran) and neither committed.
+    await log.writePlanned({ batchTime: 2000, ranges: ranges(10, 20) });
+    await log.writePlanned({ batchTime: 3000, ranges: ranges(20, 30) });
+    const state = await log.state();
+    expect(state.pending.map((b) => b.batchTime)).toEqual([2000, 3000]);
+    expect(state.lastCommitted?.batchTime).toBe(1000);
+    expect(state.latest?.batchTime).toBe(3000);
   });
 
   it('keeps only the newest entries on cleanup', async () => {

@@ -9,18 +9,22 @@
  *
  * Partitions come from Kafka's group protocol (agents sharing a groupId share the partitions);
  * kafkajs' group consumer does the fetching into per-partition buffers, and the task for a range
- * waits until the buffer has fetched past its until-offset.
+ * waits until the buffer has fetched past its until-offset. Every planned batch also measures
+ * each partition's consumer lag (posted as 'partition-lag' and kept in the batch record), and
+ * records the decoder rejects can be dead-lettered to a topic. docs/kafka.md is the user's guide.
  */
 import { join } from 'node:path';
 import {
   type Admin,
   type Consumer,
   type EachBatchPayload,
+  type IHeaders,
   Kafka,
   type KafkaConfig,
   logLevel as KafkaLogLevel,
+  type Producer,
 } from 'kafkajs';
-import type { InputBatch, InputContext, InputSource } from '../../dstream/input-source.js';
+import type { InputBatch, InputContext, InputSource, PartitionLag } from '../../dstream/input-source.js';
 import { type OffsetRange, RDD } from '../../dstream/rdd.js';
 import { describeError, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
@@ -60,6 +64,18 @@ export interface KafkaDirectStreamOptions<V = string | null> {
   offsetStore?: OffsetStore;
   /** How long a task waits for the consumer to fetch its range before failing (and retrying). */
   fetchTimeoutMs?: number;
+  /**
+   * Records the decoder rejects are produced here (original key, value, headers and timestamp,
+   * plus `sidestream-error`, `sidestream-error-type`, `sidestream-source-topic`,
+   * `sidestream-source-partition`, `sidestream-source-offset` headers) before their batch goes on.
+   * The topic must exist. Default: rejected records are only counted.
+   */
+  deadLetterTopic?: string;
+  /**
+   * How often the consumer refreshes topic metadata, ms (kafkajs' metadataMaxAge); partitions
+   * added to a subscribed topic are picked up within about this long. Default 30000.
+   */
+  metadataMaxAgeMs?: number;
   /** Group membership timing, passed to the kafkajs consumer (its defaults when absent). */
   consumer?: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number; rebalanceTimeoutMs?: number };
   /** kafkajs client settings passed through (ssl, sasl, connectionTimeout, retry, ...). */
@@ -79,6 +95,15 @@ interface Assigned {
   buffer: PartitionBuffer;
   /** Next offset to plan from. */
   current: number;
+  /** Where the group resumes: the until-offset last committed, or where the partition started. */
+  committed: number;
+  /** eachBatch passed over the fetched batch: kafkajs' END_BATCH_PROCESS must not advance the buffer. */
+  skipBatchEnd: boolean;
+}
+
+interface Rejected {
+  readonly raw: RawKafkaMessage;
+  readonly error: unknown;
 }
 
 const defaultDecode = (value: Buffer | null): string | null =>
@@ -90,8 +115,18 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private kafka: Kafka | undefined;
   private admin: Admin | undefined;
   private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  /** Dead-letter sends, one at a time (kafkajs' idempotent producer misorders concurrent sends). */
+  private deadLetterChain: Promise<unknown> = Promise.resolve();
+  /** Partitions per topic when the stream first connected; one added later starts at its earliest offset. */
+  private initialPartitions: Map<string, Set<number>> | undefined;
+  /** High watermarks fetched by the latest plan, reused to measure its lag. */
+  private plannedHigh: Map<string, number> | undefined;
   private readonly assigned = new Map<string, Assigned>();
-  private replay: PlannedBatch | undefined;
+  /** Batches planned but not committed before the restart, re-run first, oldest first. */
+  private replays: PlannedBatch[] = [];
+  /** Where each partition of those batches starts: the oldest uncommitted from-offset. */
+  private replayStart = new Map<string, number>();
   /** Until-offsets of the newest committed batch in the offset log (a clean restart resumes there). */
   private loggedPositions = new Map<string, number>();
   /** 'skip' found an uncommitted batch: its until-offsets win over every other position. */
@@ -103,7 +138,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private connectLoop: Promise<void> | undefined;
   private assignmentChange: Promise<void> = Promise.resolve();
   /** Counts kept for status and tests. */
-  readonly stats = { recordErrors: 0, rebalances: 0, offsetResets: 0 };
+  readonly stats = { recordErrors: 0, deadLettered: 0, rebalances: 0, offsetResets: 0 };
 
   constructor(
     private readonly options: KafkaDirectStreamOptions<V>,
@@ -124,6 +159,22 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         'SS_CONFIG_INVALID',
         'kafkaDirectStream: groupId is required (agents sharing it share the partitions)',
       );
+    if (options.deadLetterTopic !== undefined && options.topics.includes(options.deadLetterTopic))
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `kafkaDirectStream: deadLetterTopic '${options.deadLetterTopic}' is one of the stream's topics, so rejected records would be read again; use a separate topic`,
+      );
+    if (options.deadLetterTopic === '')
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        'kafkaDirectStream: deadLetterTopic must be a topic name (leave it out to only count rejected records)',
+      );
+    const age = options.metadataMaxAgeMs;
+    if (age !== undefined && !(Number.isInteger(age) && age > 0))
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `kafkaDirectStream: metadataMaxAgeMs must be a positive whole number of milliseconds (got ${age})`,
+      );
     this.name = `kafka:${options.topics.join(',')}`;
   }
 
@@ -131,12 +182,13 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     return this.isConnected;
   }
 
-  /** Partitions this agent owns now (topic, partition, next offset). */
-  assignment(): { topic: string; partition: number; current: number }[] {
+  /** Partitions this agent owns now (topic, partition, next offset to plan, committed offset). */
+  assignment(): { topic: string; partition: number; current: number; committed: number }[] {
     return [...this.assigned.values()].map((a) => ({
       topic: a.topic,
       partition: a.partition,
       current: a.current,
+      committed: a.committed,
     }));
   }
 
@@ -149,15 +201,25 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     if (log) {
       await log.init();
       const state = await log.state();
-      const latest = state.latest;
-      if (latest && !state.latestCommitted && (this.options.firstBatchAfterRestart ?? 'rerun') === 'rerun') {
-        this.replay = latest;
-      } else if (latest) {
-        // Committed, or passed over by policy ('skip' = at-most-once): resume after it.
-        this.skipsUncommitted = !state.latestCommitted;
-        for (const r of latest.ranges[this.name] ?? []) {
+      const rerun = (this.options.firstBatchAfterRestart ?? 'rerun') === 'rerun';
+      // Positions after the newest batch that counts as done: the newest committed one, and with
+      // 'skip' (at-most-once) every uncommitted one too.
+      const done = [...(state.lastCommitted ? [state.lastCommitted] : []), ...(rerun ? [] : state.pending)];
+      for (const batch of done) {
+        for (const r of batch.ranges[this.name] ?? []) {
           this.loggedPositions.set(topicPartitionKey(r.topic, r.partition), r.untilOffset);
         }
+      }
+      if (rerun) {
+        this.replays = [...state.pending];
+        for (const batch of state.pending) {
+          for (const r of batch.ranges[this.name] ?? []) {
+            const key = topicPartitionKey(r.topic, r.partition);
+            if (!this.replayStart.has(key)) this.replayStart.set(key, r.fromOffset);
+          }
+        }
+      } else {
+        this.skipsUncommitted = state.pending.length > 0;
       }
     }
     this.kafka = new Kafka({
@@ -201,11 +263,37 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         `topic(s) ${missing.join(', ')} do not exist on ${this.options.brokers.join(',')}; create them or fix the topic names`,
       );
     }
+    const deadLetterTopic = this.options.deadLetterTopic;
+    if (deadLetterTopic !== undefined && !known.has(deadLetterTopic)) {
+      throw new SidestreamError(
+        'SS_SOURCE_FAILED',
+        `dead-letter topic ${deadLetterTopic} does not exist on ${this.options.brokers.join(',')}; create it or fix deadLetterTopic`,
+      );
+    }
+    if (!this.initialPartitions) {
+      const initial = new Map<string, Set<number>>();
+      for (const topic of this.options.topics)
+        initial.set(topic, new Set((await admin.fetchTopicOffsets(topic)).map((o) => o.partition)));
+      this.initialPartitions = initial;
+    }
+    if (deadLetterTopic !== undefined) {
+      // Idempotent, so a send kafkajs retries internally is written once. Its retries stay
+      // bounded (kafkajs' idempotent default is unbounded): a send that keeps failing fails its
+      // task, and the engine retries the task.
+      const producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: { ...this.options.kafka?.retry, retries: this.options.kafka?.retry?.retries ?? 5 },
+      });
+      await producer.connect();
+      this.producer = producer;
+    }
     const consumer = kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
       readUncommitted: false,
-      metadataMaxAge: 30_000,
+      metadataMaxAge: this.options.metadataMaxAgeMs ?? 30_000,
       ...(this.options.consumer?.sessionTimeoutMs
         ? { sessionTimeout: this.options.consumer.sessionTimeoutMs }
         : {}),
@@ -226,24 +314,31 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         });
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
-      // Also fires for batches that held only control records or aborted data: move past them.
+      // Also fires for batches that held only control records or aborted data (eachBatch never
+      // sees those): move past them. Not past a batch eachBatch passed over, though.
       const { topic, partition, lastOffset } = event.payload as {
         topic: string;
         partition: number;
         lastOffset: string;
       };
       const a = this.assigned.get(topicPartitionKey(topic, partition));
-      if (a) a.buffer.advance(a.buffer.epoch, Number(lastOffset) + 1);
+      if (!a) return;
+      if (a.skipBatchEnd) {
+        a.skipBatchEnd = false;
+        return;
+      }
+      a.buffer.advance(a.buffer.epoch, Number(lastOffset) + 1);
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.isConnected = false;
       this.ctx?.receiver.error(`Kafka consumer crashed: ${describeError(event.payload.error)}`);
     });
     await consumer.connect();
-    await consumer.subscribe({
-      topics: this.options.topics,
-      fromBeginning: this.options.startingOffsets === 'earliest',
-    });
+    // Every assigned partition is positioned by an explicit seek (startingPositions), so
+    // kafkajs' own default only matters where kafkajs moves a position by itself: a position
+    // below the low watermark (retention) is reset to it. 'earliest' makes that the documented
+    // fallback instead of a jump to the end; onFetched reports it.
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -260,14 +355,40 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     isStale,
   }: EachBatchPayload): Promise<void> {
     const a = this.assigned.get(topicPartitionKey(batch.topic, batch.partition));
-    if (!a || !isRunning() || isStale()) return;
+    if (!a) return;
+    if (!isRunning() || isStale()) {
+      a.skipBatchEnd = true;
+      return;
+    }
     const epoch = a.buffer.epoch;
+    // Where kafkajs fetched this batch from: its Batch has it, its type declarations do not.
+    const fetchedFrom = Number((batch as unknown as { fetchedOffset: string }).fetchedOffset);
+    const position = a.buffer.position;
+    if (fetchedFrom > position) {
+      // Every other move of the fetch position is a seek to the buffer's position; this one is
+      // kafkajs resetting a position below the low watermark (OFFSET_OUT_OF_RANGE: retention
+      // deleted the records before they were fetched). They are gone: say so, and go on from the
+      // earliest retained offset, so tasks waiting for them finish with what exists.
+      this.stats.offsetResets++;
+      const ctx = this.ctx;
+      ctx?.report({
+        type: 'offsets-reset',
+        streamId: ctx.streamId,
+        stream: this.name,
+        topic: batch.topic,
+        partition: batch.partition,
+        storedOffset: position,
+        resetTo: fetchedFrom,
+        reason: `offsets [${position}, ${fetchedFrom}) were deleted (retention) before they were read; resuming from the earliest retained offset`,
+      });
+    }
     const messages: RawKafkaMessage[] = batch.messages.map((m) => ({
       offset: Number(m.offset),
       key: m.key ?? null,
       value: m.value ?? null,
       timestamp: Number(m.timestamp),
       headers: decodeHeaders(m.headers),
+      ...(m.headers ? { rawHeaders: m.headers } : {}),
     }));
     a.buffer.append(epoch, messages, Number(batch.lastOffset()));
     // Resolving moves kafkajs' fetch position on; nothing is committed to Kafka here.
@@ -283,6 +404,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     }
     const revoked = [...this.assigned.keys()].filter((k) => !wanted.has(k));
     for (const k of revoked) this.assigned.delete(k);
+    // A new generation restarts kafkajs' fetching of retained partitions from the offsets
+    // committed to Kafka (or the earliest offset): send it back to where the buffer is.
+    for (const a of this.assigned.values())
+      this.consumer?.seek({ topic: a.topic, partition: a.partition, offset: String(a.buffer.position) });
     const added: { topic: string; partition: number }[] = [];
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
@@ -306,27 +431,31 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     for (const { topic, partition } of added) {
       const start = starts.get(topicPartitionKey(topic, partition))!;
       const buffer = new PartitionBuffer(start);
-      this.assigned.set(topicPartitionKey(topic, partition), { topic, partition, buffer, current: start });
+      this.assigned.set(topicPartitionKey(topic, partition), {
+        topic,
+        partition,
+        buffer,
+        current: start,
+        committed: start,
+        skipBatchEnd: false,
+      });
       this.consumer!.seek({ topic, partition, offset: String(start) });
     }
   }
 
   /**
-   * Where newly assigned partitions start: the replayed batch's from-offset, else the sink's
-   * offset store, else this agent's offset log, else the offset committed to Kafka by whoever
-   * owned the partition last (it lags the log by a batch after a crash), else startingOffsets.
-   * A stored
-   * offset outside the partition's retained range falls back to the earliest offset.
+   * Where newly assigned partitions start: with 'skip', after the skipped batches; else the
+   * sink's offset store; else the oldest uncommitted batch's from-offset (re-run); else this
+   * agent's offset log; else the offset committed to Kafka by whoever owned the partition last
+   * (it lags the log by a batch after a crash); else startingOffsets. A stored offset outside
+   * the partition's retained range falls back to the earliest offset.
    */
   private async startingPositions(
     parts: { topic: string; partition: number }[],
   ): Promise<Map<string, number>> {
     const admin = this.admin!;
     const out = new Map<string, number>();
-    const replayed = new Map<string, number>();
-    for (const ranges of Object.values(this.replay?.ranges ?? {})) {
-      for (const r of ranges) replayed.set(topicPartitionKey(r.topic, r.partition), r.fromOffset);
-    }
+    const replayed = this.replayStart;
     for (const topic of new Set(parts.map((p) => p.topic))) {
       const watermarks = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o]));
       const committed = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
@@ -342,14 +471,22 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         const key = topicPartitionKey(topic, partition);
         const low = Number(watermarks.get(partition)?.low ?? 0);
         const high = Number(watermarks.get(partition)?.high ?? 0);
+        // The sink's offsets are exact where there is one; replayed batches start where the
+        // oldest uncommitted one did; otherwise the newest committed batch, then Kafka.
         let start =
-          replayed.get(key) ??
           (this.skipsUncommitted ? this.loggedPositions.get(key) : undefined) ??
           sinkOffsets.get(partition) ??
+          replayed.get(key) ??
           this.loggedPositions.get(key) ??
           committedByPartition.get(partition) ??
           -1;
-        if (start < 0) start = this.options.startingOffsets === 'earliest' ? low : high;
+        replayed.delete(key);
+        if (start < 0) {
+          // Nothing stored: startingOffsets, except for a partition added to the topic after the
+          // stream first connected, whose records are all new (Structured Streaming's rule).
+          const added = !(this.initialPartitions?.get(topic)?.has(partition) ?? true);
+          start = this.options.startingOffsets === 'earliest' || added ? low : high;
+        }
         if (start < low || start > high) {
           // Documented fallback, never silent: retention deleted what we would read next (or the
           // topic was recreated); resume from the earliest retained record and say so.
@@ -374,14 +511,25 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 
   async generate(batchTimeMs: number): Promise<InputBatch<KafkaRecord<V>>> {
     await this.assignmentChange;
+    this.plannedHigh = undefined;
     const ranges = await this.plan(batchTimeMs);
+    const lag = await this.lagAfter(ranges);
     this.pending.set(batchTimeMs, ranges);
     // With no partition assigned there is nothing to log; writing an empty plan would bury an
     // uncommitted batch that still has to be replayed once partitions arrive.
     const log = this.offsetLog;
     if (log && ranges.length > 0)
       await log.writePlanned({ batchTime: batchTimeMs, ranges: { [this.name]: ranges } });
-    return this.batchFor(ranges);
+    const ctx = this.ctx!;
+    for (const l of lag)
+      ctx.report({
+        type: 'partition-lag',
+        streamId: ctx.streamId,
+        stream: this.name,
+        batchTime: batchTimeMs,
+        ...l,
+      });
+    return this.batchFor(ranges, lag);
   }
 
   private async plan(batchTimeMs: number): Promise<OffsetRange[]> {
@@ -389,12 +537,13 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
     );
     if (parts.length === 0 || !this.admin) return [];
-    const replay = this.replay;
-    if (replay) {
-      // The first batch after a restart is exactly the last planned one before it.
-      this.replay = undefined;
-      const old = (replay.ranges[this.name] ?? []).filter((r) =>
-        this.assigned.has(topicPartitionKey(r.topic, r.partition)),
+    // After a restart the uncommitted batches run again first, each with its logged ranges, for
+    // the partitions this agent owns whose position is exactly where the range starts (a
+    // partition assigned later, or positioned elsewhere, is planned afresh from its start).
+    while (this.replays.length > 0) {
+      const replay = this.replays.shift()!;
+      const old = (replay.ranges[this.name] ?? []).filter(
+        (r) => this.assigned.get(topicPartitionKey(r.topic, r.partition))?.current === r.fromOffset,
       );
       for (const r of old)
         this.assigned.get(topicPartitionKey(r.topic, r.partition))!.current = r.untilOffset;
@@ -405,6 +554,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       for (const o of await this.admin.fetchTopicOffsets(topic))
         high.set(topicPartitionKey(topic, o.partition), Number(o.high));
     }
+    this.plannedHigh = high;
     const positions = parts.map((a) => ({
       topic: a.topic,
       partition: a.partition,
@@ -423,12 +573,58 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     return ranges;
   }
 
-  private batchFor(ranges: readonly OffsetRange[]): InputBatch<KafkaRecord<V>> {
+  /**
+   * Consumer lag once the planned ranges are read: records left up to the high watermark, and
+   * the age of the first of them (the record at untilOffset) when the buffer already holds it.
+   * One lookup per partition per batch, nothing per record.
+   */
+  private async lagAfter(ranges: readonly OffsetRange[]): Promise<PartitionLag[]> {
+    if (ranges.length === 0) return [];
+    let high = this.plannedHigh;
+    if (!high && this.admin) {
+      // A re-run batch keeps its logged ranges; the watermarks are still today's.
+      high = new Map<string, number>();
+      for (const topic of new Set(ranges.map((r) => r.topic))) {
+        for (const o of await this.admin.fetchTopicOffsets(topic))
+          high.set(topicPartitionKey(topic, o.partition), Number(o.high));
+      }
+    }
+    const now = this.ctx!.clock.now();
+    const lag: PartitionLag[] = [];
+    for (const r of ranges) {
+      const key = topicPartitionKey(r.topic, r.partition);
+      const a = this.assigned.get(key);
+      const highWatermark = high?.get(key);
+      if (!a || highWatermark === undefined) continue;
+      const records = Math.max(highWatermark - r.untilOffset, 0);
+      const timestamp = records === 0 ? undefined : a.buffer.timestampAt(r.untilOffset);
+      const seconds =
+        records === 0
+          ? 0
+          : timestamp === undefined || timestamp < 0
+            ? undefined
+            : Math.max(now - timestamp, 0) / 1000;
+      lag.push({
+        topic: r.topic,
+        partition: r.partition,
+        records,
+        ...(seconds === undefined ? {} : { seconds }),
+        highWatermark,
+        committedOffset: a.committed,
+      });
+    }
+    return lag;
+  }
+
+  private batchFor(ranges: readonly OffsetRange[], lag: readonly PartitionLag[]): InputBatch<KafkaRecord<V>> {
     const ctx = this.ctx!;
     const decode =
       this.options.decode ?? (defaultDecode as unknown as (v: Buffer | null, raw: RawKafkaMessage) => V);
     const timeoutMs = this.options.fetchTimeoutMs ?? 30_000;
     const buffers = ranges.map((r) => this.assigned.get(topicPartitionKey(r.topic, r.partition))?.buffer);
+    // Offsets whose rejection an earlier attempt of the same task already dead-lettered and
+    // reported: a retried task must not send or count them twice.
+    const handled = ranges.map(() => new Set<number>());
     const rdd = new RDD<KafkaRecord<V>>(
       ctx.rddEnv,
       ranges.length,
@@ -438,23 +634,13 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         if (!buffer)
           throw new Error(`partition ${r.topic}-${r.partition} was revoked before its range was read`);
         const raws = await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
+        const rejected: Rejected[] = [];
         for (const raw of raws) {
           let value: V;
           try {
             value = decode(raw.value, raw);
           } catch (error) {
-            this.stats.recordErrors++;
-            ctx.report({
-              type: 'record-error',
-              streamId: ctx.streamId,
-              stream: this.name,
-              topic: r.topic,
-              partition: r.partition,
-              offset: raw.offset,
-              errorType: error instanceof Error ? error.name : typeof error,
-              reason: describeError(error),
-              deadLettered: false,
-            });
+            if (!handled[p]!.has(raw.offset)) rejected.push({ raw, error });
             continue;
           }
           sink({
@@ -468,12 +654,66 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
             uid: recordUid(r.topic, r.partition, raw.offset),
           });
         }
+        if (rejected.length > 0) await this.reject(r, rejected, handled[p]!);
       },
       this.name,
     ).persist();
     rdd.offsetRanges = ranges;
     const numRecords = ranges.reduce((n, r) => n + (r.untilOffset - r.fromOffset), 0);
-    return { rdd, numRecords, offsetRanges: ranges };
+    return { rdd, numRecords, offsetRanges: ranges, consumerLag: lag };
+  }
+
+  /**
+   * Records of one range the decoder rejected: dead-lettered first when a topic is set (awaited:
+   * a failed send fails the task, which is retried), then counted and reported once each.
+   */
+  private async reject(r: OffsetRange, rejected: readonly Rejected[], handled: Set<number>): Promise<void> {
+    const ctx = this.ctx!;
+    const topic = this.options.deadLetterTopic;
+    if (topic !== undefined) await this.deadLetter(topic, r, rejected);
+    for (const { raw, error } of rejected) {
+      handled.add(raw.offset);
+      this.stats.recordErrors++;
+      if (topic !== undefined) this.stats.deadLettered++;
+      ctx.report({
+        type: 'record-error',
+        streamId: ctx.streamId,
+        stream: this.name,
+        topic: r.topic,
+        partition: r.partition,
+        offset: raw.offset,
+        errorType: errorType(error),
+        reason: describeError(error),
+        deadLettered: topic !== undefined,
+      });
+    }
+  }
+
+  private async deadLetter(topic: string, r: OffsetRange, rejected: readonly Rejected[]): Promise<void> {
+    const producer = this.producer;
+    if (!producer)
+      throw new Error(
+        `cannot dead-letter ${rejected.length} record(s) of ${r.topic}-${r.partition}: not connected to Kafka`,
+      );
+    const messages = rejected.map(({ raw, error }) => {
+      const headers: IHeaders = {
+        ...(raw.rawHeaders ?? raw.headers),
+        'sidestream-error': describeError(error),
+        'sidestream-error-type': errorType(error),
+        'sidestream-source-topic': r.topic,
+        'sidestream-source-partition': String(r.partition),
+        'sidestream-source-offset': String(raw.offset),
+      };
+      return {
+        key: raw.key,
+        value: raw.value,
+        headers,
+        ...(raw.timestamp >= 0 ? { timestamp: String(raw.timestamp) } : {}),
+      };
+    });
+    const send = this.deadLetterChain.then(() => producer.send({ topic, messages, acks: -1 }));
+    this.deadLetterChain = send.catch(() => {});
+    await send;
   }
 
   /**
@@ -492,6 +732,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         await this.consumer.commitOffsets(
           owned.map((r) => ({ topic: r.topic, partition: r.partition, offset: String(r.untilOffset) })),
         );
+        for (const r of owned) {
+          const a = this.assigned.get(topicPartitionKey(r.topic, r.partition));
+          if (a) a.committed = r.untilOffset;
+        }
       } catch (error) {
         this.ctx?.receiver.error(
           `committing offsets to Kafka failed (the offset log has them): ${describeError(error)}`,
@@ -518,11 +762,18 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     this.isConnected = false;
     const consumer = this.consumer;
     const admin = this.admin;
+    const producer = this.producer;
     this.consumer = undefined;
     this.admin = undefined;
+    this.producer = undefined;
     await consumer?.disconnect().catch(() => {});
+    await producer?.disconnect().catch(() => {});
     await admin?.disconnect().catch(() => {});
   }
+}
+
+function errorType(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }
 
 function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {

@@ -23,6 +23,8 @@ export interface RawKafkaMessage {
   readonly value: Buffer | null;
   readonly timestamp: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** The headers exactly as fetched (binary values intact): what dead-lettering sends on. */
+  readonly rawHeaders?: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
 }
 
 export function recordUid(topic: string, partition: number, offset: number): string {

@@ -94,6 +94,24 @@ export class PartitionBuffer {
     return out;
   }
 
+  /**
+   * Kafka timestamp of the record at `offset` if it has been fetched and is still held; undefined
+   * otherwise (not fetched yet, released, or no data record there). A binary search: no per-record work.
+   */
+  timestampAt(offset: number): number | undefined {
+    const messages = this.messages;
+    let lo = 0;
+    let hi = messages.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = messages[mid]!;
+      if (m.offset === offset) return m.timestamp;
+      if (m.offset < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
   /** Drops records below `offset` (a range up to it was read and kept by its batch). */
   release(offset: number): void {
     let i = 0;

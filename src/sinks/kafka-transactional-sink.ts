@@ -1,0 +1,178 @@
+/**
+ * Exactly-once into Kafka: what one input partition's range produced, and that range's
+ * until-offset for the stream's consumer group, are written in ONE Kafka transaction
+ * (transactional producer + sendOffsets). Consumers of the output with isolation read_committed
+ * see each input record's output exactly once.
+ *
+ * Why one transactional producer per input partition (transactional id
+ * `<prefix>-<topic>-<partition>`): kafkajs has no consumer-group fencing for transactions
+ * (KIP-447), so the transactional id itself must follow the partition. When a partition moves to
+ * another agent (or a restarted one), the new owner initialises the same transactional id BEFORE
+ * reading where to start (`fetchOffsets`), which aborts anything the old owner left open and
+ * fences it out; the offsets it then reads are final. This is Kafka Streams' original
+ * exactly-once design.
+ *
+ * Guarantee, precisely: output written through `commitPartition` for a range is visible to
+ * read_committed consumers exactly once; a cross-partition aggregate cannot be written this way
+ * (use the PostgreSQL sink for those).
+ */
+import { type Admin, Kafka, type KafkaConfig, logLevel, type Message, type Producer } from 'kafkajs';
+import type { OffsetRange } from '../dstream/rdd.js';
+import { SidestreamError } from '../errors.js';
+import type { OffsetStore } from '../sources/kafka/offset-store.js';
+import type { CommitOutcome } from './postgres-transactional-sink.js';
+
+export interface KafkaSinkOptions {
+  brokers: string[];
+  /** The input stream's consumer group: its offsets are committed inside each transaction. */
+  groupId: string;
+  /** Prefix of the per-partition transactional ids; default `sidestream-<groupId>`. */
+  transactionalIdPrefix?: string;
+  /** kafkajs client settings passed through (ssl, sasl, ...). */
+  kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
+}
+
+export interface OutputMessages {
+  readonly topic: string;
+  readonly messages: Message[];
+}
+
+export class KafkaTransactionalSink implements OffsetStore {
+  private readonly kafka: Kafka;
+  private readonly producers = new Map<string, Promise<Producer>>();
+  private admin: Promise<Admin> | undefined;
+  private readonly prefix: string;
+  /**
+   * The group's offset per partition as this sink last set or read it. Needed because a
+   * transaction's offsets become visible to OffsetFetch only once its commit markers are written,
+   * a moment after commit() returns, and kafkajs cannot ask for stable offsets (KIP-447): the
+   * next batch must not read the previous one's offset back from the broker. Exact while this
+   * sink's producer owns the partition (it fences every other writer of it).
+   */
+  private readonly known = new Map<string, number>();
+
+  constructor(private readonly options: KafkaSinkOptions) {
+    if (!options.groupId)
+      throw new SidestreamError('SS_CONFIG_INVALID', 'KafkaTransactionalSink: groupId is required');
+    this.prefix = options.transactionalIdPrefix ?? `sidestream-${options.groupId}`;
+    this.kafka = new Kafka({
+      ...options.kafka,
+      brokers: options.brokers,
+      clientId: `${this.prefix}-sink`,
+      logLevel: options.kafka?.logLevel ?? logLevel.NOTHING,
+    });
+  }
+
+  private adminClient(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.admin = undefined;
+      throw error;
+    });
+    return this.admin;
+  }
+
+  /** The producer owning one input partition, initialised (and so fencing older owners). */
+  private producerFor(topic: string, partition: number): Promise<Producer> {
+    const key = `${topic}-${partition}`;
+    let producer = this.producers.get(key);
+    if (!producer) {
+      producer = (async () => {
+        const p = this.kafka.producer({
+          transactionalId: `${this.prefix}-${key}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+        });
+        await p.connect();
+        // An empty transaction initialises the producer id: the broker aborts whatever the
+        // previous holder of this transactional id left open, and fences it from now on.
+        const fence = await p.transaction();
+        await fence.abort();
+        return p;
+      })();
+      producer.catch(() => this.producers.delete(key));
+      this.producers.set(key, producer);
+    }
+    return producer;
+  }
+
+  /** Fences the previous owners of these partitions, then reads the group's committed offsets. */
+  async fetchOffsets(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
+    // Initialising the producer waits until the previous owner's last transaction is complete
+    // (its markers written), so the offsets read afterwards are final.
+    await Promise.all(partitions.map((p) => this.producerFor(topic, p)));
+    const offsets = await this.committed(topic, partitions);
+    for (const p of partitions) {
+      const offset = offsets.get(p);
+      if (offset === undefined) this.known.delete(`${topic}-${p}`);
+      else this.known.set(`${topic}-${p}`, offset);
+    }
+    return offsets;
+  }
+
+  private async committed(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
+    const admin = await this.adminClient();
+    const [entry] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+    const out = new Map<number, number>();
+    for (const p of entry?.partitions ?? []) {
+      const offset = Number(p.offset);
+      if (partitions.includes(p.partition) && offset >= 0) out.set(p.partition, offset);
+    }
+    return out;
+  }
+
+  /**
+   * Writes `outputs` and commits `range.untilOffset` for the group in one transaction, if the
+   * group's committed offset is the range's from-offset (or none yet). 'already-applied' when
+   * it is the until-offset already (a replayed range); SS_SINK_OFFSET_CONFLICT otherwise.
+   */
+  async commitPartition(range: OffsetRange, outputs: readonly OutputMessages[]): Promise<CommitOutcome> {
+    if (range.untilOffset <= range.fromOffset) return 'empty';
+    const key = `${range.topic}-${range.partition}`;
+    const producer = await this.producerFor(range.topic, range.partition);
+    const stored = this.known.has(key)
+      ? this.known.get(key)
+      : (await this.committed(range.topic, [range.partition])).get(range.partition);
+    if (stored === range.untilOffset) return 'already-applied';
+    if (stored !== undefined && stored !== range.fromOffset) {
+      throw new SidestreamError(
+        'SS_SINK_OFFSET_CONFLICT',
+        `group ${this.options.groupId} has committed ${stored} for ${range.topic}-${range.partition}, ` +
+          `but this range is [${range.fromOffset}, ${range.untilOffset}); nothing was written. ` +
+          'Restart the stream with this sink as its offsetStore so that it resumes from the committed offset',
+      );
+    }
+    const txn = await producer.transaction();
+    try {
+      for (const out of outputs)
+        if (out.messages.length > 0) await txn.send({ topic: out.topic, messages: out.messages });
+      await txn.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [
+          {
+            topic: range.topic,
+            partitions: [{ partition: range.partition, offset: String(range.untilOffset) }],
+          },
+        ],
+      });
+      await txn.commit();
+      this.known.set(key, range.untilOffset);
+      return 'applied';
+    } catch (error) {
+      await txn.abort().catch(() => {});
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const producers = [...this.producers.values()];
+    this.producers.clear();
+    for (const p of producers) await p.then((x) => x.disconnect()).catch(() => {});
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => {});
+  }
+}

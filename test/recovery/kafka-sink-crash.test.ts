@@ -1,0 +1,127 @@
+/**
+ * Exactly-once into Kafka under real crashes: the agent copies an input topic to an output topic
+ * through the transactional sink and is killed with SIGKILL 20 times (at random, and on purpose
+ * right after a transaction committed) while a producer keeps producing. A read_committed
+ * consumer of the output must then see every input record exactly once.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startAgent } from '../support/agent-process.js';
+import { crashLoop, waitForAsync } from '../support/crash-loop.js';
+import { createTopic, kafkaBrokers, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
+
+const hasKafka = await requireKafka();
+const JOB = fileURLToPath(new URL('./fixtures/copy-to-kafka.ts', import.meta.url));
+const KILLS = 20;
+
+describe.runIf(hasKafka)('kill -9 with the Kafka transactional sink', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ss-crash-kafka-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(`every input record reaches the output exactly once over ${KILLS} kills`, {
+    timeout: 600_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('crash-in'), 3);
+    const outTopic = await createTopic(uniqueTopic('crash-out'), 2);
+    const checkpointDir = join(dir, 'checkpoint');
+    const env = {
+      TOPIC: topic,
+      OUT_TOPIC: outTopic,
+      GROUP: `g-${topic}`,
+      KAFKA_BROKER: kafkaBrokers()[0]!,
+      MAX_RATE: '300',
+    };
+
+    const producer = newKafka('crash-producer').producer();
+    await producer.connect();
+    let producing = true;
+    let sent = 0;
+    const producerLoop = (async () => {
+      while (producing) {
+        const messages = Array.from({ length: 30 }, () => {
+          const seq = sent++;
+          return { key: `k${seq % 13}`, value: String(seq) };
+        });
+        await producer.send({ topic, messages });
+        await new Promise((r) => setTimeout(r, 60));
+      }
+    })();
+
+    const args = (i: number, http: string) => [
+      'run',
+      JOB,
+      '--app',
+      'copy',
+      '--batch-interval',
+      '200ms',
+      '--checkpoint-dir',
+      checkpointDir,
+      '--http',
+      http,
+    ];
+    const selfKills = await crashLoop({
+      kills: KILLS,
+      args,
+      env: (i) => ({ ...env, CRASH_AFTER_COMMIT: i % 3 === 0 ? '0.3' : '0' }),
+    });
+    producing = false;
+    await producerLoop;
+    await producer.disconnect();
+
+    const final = startAgent(args(KILLS, `127.0.0.1:${await freePort()}`), {
+      ...env,
+      CRASH_AFTER_COMMIT: '0',
+    });
+    const admin = newKafka('crash-admin').admin();
+    await admin.connect();
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+    await waitForAsync(
+      async () => {
+        const [committed] = await admin.fetchOffsets({ groupId: env.GROUP, topics: [topic] });
+        return (committed?.partitions ?? []).every((p) => Number(p.offset) === ends.get(p.partition));
+      },
+      120_000,
+      'the final run to commit the end of every partition',
+    );
+    await admin.disconnect();
+    final.child.kill('SIGTERM');
+    expect((await final.exited).code, final.output()).toBe(0);
+
+    // Read the output back as a read_committed consumer would.
+    const seen = new Map<number, number>();
+    const consumer = newKafka('crash-reader').consumer({
+      groupId: `reader-${outTopic}`,
+      readUncommitted: false,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [outTopic], fromBeginning: true });
+    let read = 0;
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const seq = Number(message.value?.toString());
+        seen.set(seq, (seen.get(seq) ?? 0) + 1);
+        read++;
+      },
+    });
+    await waitForAsync(async () => read >= sent, 60_000, 'the output to be read back');
+    await new Promise((r) => setTimeout(r, 2000)); // anything beyond `sent` would be a duplicate
+    await consumer.disconnect();
+
+    const missing = Array.from({ length: sent }, (_, i) => i).filter((i) => !seen.has(i));
+    const duplicated = [...seen].filter(([, n]) => n > 1).map(([i]) => i);
+    expect({ missing: missing.length, duplicated: duplicated.length, read }).toEqual({
+      missing: 0,
+      duplicated: 0,
+      read: sent,
+    });
+    console.log(`kafka sink crash test: ${sent} records, ${KILLS} kills (${selfKills} right after a commit)`);
+  });
+});
