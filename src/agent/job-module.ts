@@ -97,6 +97,11 @@ function importHint(error: unknown): string {
   if (code === 'ERR_MODULE_NOT_FOUND' && typeof message === 'string' && message.includes("'sidestream'")) {
     return "; install sidestream in the job's project (npm install sidestream) or import only types from it";
   }
+  if (typeof message === 'string' && message.includes('Cannot require() ES Module')) {
+    // A .ts file outside a "type": "module" package is compiled as CommonJS, which cannot load
+    // the ES-module sidestream package while the agent itself is loading.
+    return '; the job is compiled as CommonJS because no package.json with "type": "module" is beside it: rename it to .mts, or add {"type": "module"} in a package.json in its folder';
+  }
   return '; fix the error in the module (run with --verbose for the stack)';
 }
 

@@ -93,13 +93,22 @@ export class RDD<T> {
     return rdd;
   }
 
-  /** Splits `items` into `numPartitions` contiguous slices, as Spark's parallelize does. */
+  /**
+   * Splits `items` into `numPartitions` contiguous slices, as Spark's parallelize does. Each
+   * partition reads its index range of the caller's array in place: no copy per batch.
+   */
   static parallelize<T>(env: RddEnv, items: readonly T[], numPartitions: number): RDD<T> {
     const n = Math.max(1, numPartitions);
-    const parts = range(n).map((i) =>
-      items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n)),
+    const bounds = range(n + 1).map((i) => Math.floor((i * items.length) / n));
+    return new RDD<T>(
+      env,
+      n,
+      (p, sink) => {
+        const until = bounds[p + 1]!;
+        for (let i = bounds[p]!; i < until; i++) sink(items[i]!);
+      },
+      'parallelize',
     );
-    return RDD.fromPartitions(env, parts);
   }
 
   static empty<T>(env: RddEnv): RDD<T> {
