@@ -126,7 +126,12 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
     await admin.disconnect();
     const ends = new Map([...byPartition].map(([p, spans]) => [p, spans.at(-1)![1]]));
-    for (const p of committed[0]!.partitions) expect(Number(p.offset)).toBe(ends.get(p.partition));
+    for (const p of committed[0]!.partitions) {
+      expect(Number(p.offset)).toBe(ends.get(p.partition));
+      // The commit metadata names the last batch's range.
+      const last = byPartition.get(p.partition)!.at(-1)!;
+      expect(JSON.parse(p.metadata ?? 'null')).toMatchObject({ from: last[0], until: last[1] });
+    }
   });
 
   it('reads no more than maxRatePerPartition x batch seconds per partition', async () => {

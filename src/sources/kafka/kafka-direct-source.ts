@@ -729,8 +729,15 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     const owned = ranges.filter((r) => this.assigned.has(topicPartitionKey(r.topic, r.partition)));
     if (owned.length > 0 && this.consumer) {
       try {
+        // The metadata carries the batch's whole range, so an operator looking at the group with
+        // kafka-consumer-groups (or a lag exporter) sees what the last batch read.
         await this.consumer.commitOffsets(
-          owned.map((r) => ({ topic: r.topic, partition: r.partition, offset: String(r.untilOffset) })),
+          owned.map((r) => ({
+            topic: r.topic,
+            partition: r.partition,
+            offset: String(r.untilOffset),
+            metadata: JSON.stringify({ batchTime: batchTimeMs, from: r.fromOffset, until: r.untilOffset }),
+          })),
         );
         for (const r of owned) {
           const a = this.assigned.get(topicPartitionKey(r.topic, r.partition));
