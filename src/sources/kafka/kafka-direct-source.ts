@@ -76,8 +76,18 @@ export interface KafkaDirectStreamOptions<V = string | null> {
    * added to a subscribed topic are picked up within about this long. Default 30000.
    */
   metadataMaxAgeMs?: number;
-  /** Group membership timing, passed to the kafkajs consumer (its defaults when absent). */
-  consumer?: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number; rebalanceTimeoutMs?: number };
+  /**
+   * Group membership timing, passed to the kafkajs consumer (its defaults when absent), and
+   * `maxWaitTimeMs`: how long the broker may hold a fetch that finds nothing new. Default 500
+   * (the Java consumer's fetch.max.wait.ms), not kafkajs' 5000: a fetch in flight delays seeks,
+   * noticing a rebalance and disconnecting by up to this long.
+   */
+  consumer?: {
+    sessionTimeoutMs?: number;
+    heartbeatIntervalMs?: number;
+    rebalanceTimeoutMs?: number;
+    maxWaitTimeMs?: number;
+  };
   /** kafkajs client settings passed through (ssl, sasl, connectionTimeout, retry, ...). */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
@@ -294,6 +304,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       allowAutoTopicCreation: false,
       readUncommitted: false,
       metadataMaxAge: this.options.metadataMaxAgeMs ?? 30_000,
+      maxWaitTimeInMs: this.options.consumer?.maxWaitTimeMs ?? 500,
       ...(this.options.consumer?.sessionTimeoutMs
         ? { sessionTimeout: this.options.consumer.sessionTimeoutMs }
         : {}),
@@ -307,6 +318,18 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      // Hold newly assigned partitions until onAssignment has positioned them (this runs before
+      // kafkajs' first fetch of the new generation). Fetched right away from the group's
+      // committed offset, a partition whose offset retention has deleted would hit kafkajs'
+      // OFFSET_OUT_OF_RANGE recovery, which COMMITS its default offset to the group: the stored
+      // offset would be overwritten before startingPositions reads it, and the reset go unreported.
+      const fresh = Object.entries(assignment)
+        .map(([topic, partitions]) => ({
+          topic,
+          partitions: partitions.filter((p) => !this.assigned.has(topicPartitionKey(topic, p))),
+        }))
+        .filter((t) => t.partitions.length > 0);
+      if (fresh.length > 0) consumer.pause(fresh);
       this.assignmentChange = this.assignmentChange
         .then(() => this.onAssignment(assignment))
         .catch((error) => {
@@ -426,8 +449,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
       }),
     });
-    if (added.length === 0) return;
-    const starts = await this.startingPositions(added);
+    const starts = added.length === 0 ? new Map<string, number>() : await this.startingPositions(added);
     for (const { topic, partition } of added) {
       const start = starts.get(topicPartitionKey(topic, partition))!;
       const buffer = new PartitionBuffer(start);
@@ -441,6 +463,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       });
       this.consumer!.seek({ topic, partition, offset: String(start) });
     }
+    // Positioned: let kafkajs fetch them (held since GROUP_JOIN; resuming is idempotent).
+    this.consumer?.resume(Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions })));
   }
 
   /**
