@@ -1,0 +1,49 @@
+/** PartitionBuffer: ranges read exactly, and the timestamp lookup consumer lag is measured with. */
+import { describe, expect, it } from 'vitest';
+import type { RawKafkaMessage } from '../../src/sources/kafka/kafka-record.js';
+import { PartitionBuffer } from '../../src/sources/kafka/partition-buffer.js';
+
+const msg = (offset: number, timestamp = 1000 + offset): RawKafkaMessage => ({
+  offset,
+  key: null,
+  value: Buffer.from(String(offset)),
+  timestamp,
+  headers: {},
+});
+
+describe('PartitionBuffer', () => {
+  it('finds the timestamp of a held offset, and nothing for gaps, released or unfetched offsets', () => {
+    const buffer = new PartitionBuffer(10);
+    // Offsets 13 and 14 carry no data record (a transaction marker, compaction).
+    buffer.append(
+      buffer.epoch,
+      [10, 11, 12, 15, 16].map((o) => msg(o)),
+      16,
+    );
+    expect(buffer.timestampAt(10)).toBe(1010);
+    expect(buffer.timestampAt(15)).toBe(1015);
+    expect(buffer.timestampAt(16)).toBe(1016);
+    expect(buffer.timestampAt(13)).toBeUndefined();
+    expect(buffer.timestampAt(17)).toBeUndefined();
+    buffer.release(12);
+    expect(buffer.timestampAt(11)).toBeUndefined();
+    expect(buffer.timestampAt(12)).toBe(1012);
+  });
+
+  it('reads exactly [from, until) once fetched, waiting for the fetch position', async () => {
+    const buffer = new PartitionBuffer(0);
+    const read = buffer.read(2, 5, 1000);
+    buffer.append(
+      buffer.epoch,
+      [0, 1, 2, 3].map((o) => msg(o)),
+      3,
+    );
+    buffer.append(
+      buffer.epoch,
+      [4, 5].map((o) => msg(o)),
+      5,
+    );
+    expect((await read).map((m) => m.offset)).toEqual([2, 3, 4]);
+    await expect(buffer.read(6, 8, 20)).rejects.toThrow(/timed out after 20 ms waiting for offsets \[6, 8\)/);
+  });
+});
