@@ -76,9 +76,14 @@ export const ERROR_CODES = {
     summary: 'An offset log entry cannot be read or has an unknown format; the message names the file.',
   },
   SS_SINK_OFFSET_CONFLICT: {
-    retriable: true,
+    retriable: false,
     summary:
       "A transactional sink's stored offsets match neither the batch's from- nor its until-offsets; nothing was written.",
+  },
+  SS_PARTITION_REVOKED: {
+    retriable: false,
+    summary:
+      'A rebalance moved a partition to another agent before its planned range was read; the batch is re-planned.',
   },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 

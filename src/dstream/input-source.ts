@@ -73,6 +73,13 @@ export interface InputSource<T> {
    * the batches still to be generated (receivers). Sources that read on demand need nothing.
    */
   stopReceiving?(): void | Promise<void>;
+  /**
+   * Called when the batch failed, before the failure policy applies. Returning true means the
+   * source understands the failure and has arranged to re-plan what the batch would have
+   * consumed (a rebalance, a sink whose offsets moved): the batch stays recorded as failed but
+   * does not stop the context.
+   */
+  recover?(batchTimeMs: number, error: unknown): boolean | Promise<boolean>;
   /** Called once the batch is over, succeeded or not: its input may be dropped from memory. */
   release?(batchTimeMs: number): void;
   /** Called once when the context stops; must be safe to call after a failed start. */

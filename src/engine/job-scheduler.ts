@@ -25,8 +25,11 @@ export interface JobSchedulerDeps {
   readonly clock: Clock;
   readonly bus: ListenerBus;
   readonly tasks: TaskScheduler;
-  /** Called after a batch's record is published; `failure` is the first failed job's error. */
-  onBatchDone(info: BatchInfo, failure: unknown): void;
+  /**
+   * Called after a batch's jobs are done; `failure` is the first failed job's error, `recovered`
+   * whether an input took charge of it (InputSource.recover).
+   */
+  onBatchDone(info: BatchInfo, failure: unknown, recovered: boolean): void;
 }
 
 export class JobScheduler {
@@ -136,6 +139,16 @@ export class JobScheduler {
         }
       }
     }
+    let recovered = false;
+    if (failure !== undefined) {
+      for (const input of inputs) {
+        try {
+          if (await input.recover?.(info.batchTime, failure)) recovered = true;
+        } catch {
+          // A source that cannot recover leaves the failure to the policy.
+        }
+      }
+    }
     for (const input of inputs) {
       try {
         input.release?.(info.batchTime);
@@ -146,6 +159,6 @@ export class JobScheduler {
     tasks.currentBatch = undefined;
     info.processingEndTime = clock.now();
     info.outcome = failure === undefined ? 'succeeded' : 'failed';
-    this.deps.onBatchDone(info, failure);
+    this.deps.onBatchDone(info, failure, recovered);
   }
 }

@@ -137,7 +137,7 @@ export class StreamingContext implements StreamingScope {
       clock: this.clock,
       bus: this.bus,
       tasks: this.tasks,
-      onBatchDone: (info, failure) => this.batchDone(info, failure),
+      onBatchDone: (info, failure, recovered) => this.batchDone(info, failure, recovered),
     });
     this.generator = new JobGenerator({
       app: this.appName,
@@ -392,7 +392,7 @@ export class StreamingContext implements StreamingScope {
 
   // ---- internals -------------------------------------------------------------------------------------
 
-  private batchDone(info: BatchInfo, failure: unknown): void {
+  private batchDone(info: BatchInfo, failure: unknown, recovered: boolean): void {
     const record = info.toRecord() as CompletedBatchRecord;
     this.completedBatches++;
     this.retained.push(record);
@@ -408,7 +408,7 @@ export class StreamingContext implements StreamingScope {
       );
     }
     this.generator.post({ kind: 'clear-metadata', timeMs: info.batchTime });
-    if (failure !== undefined && this.onBatchFailure === 'stop') {
+    if (failure !== undefined && !recovered && this.onBatchFailure === 'stop') {
       const reason =
         record.outputOperations.find((o) => o.failureReason)?.failureReason ?? describeError(failure);
       this.fail(

@@ -67,7 +67,10 @@ export class TaskScheduler implements TaskRunner {
           () => body(partition),
         );
       } catch (error) {
-        const willRetry = attempt < this.maxTaskFailures;
+        // A coded error that says trying again cannot help (a sink's offsets moved, a partition
+        // was revoked) fails the task at once; anything else the task threw is retried.
+        const hopeless = error instanceof SidestreamError && !error.retriable;
+        const willRetry = !hopeless && attempt < this.maxTaskFailures;
         if (batch) {
           batch.tasks.failed++;
           if (willRetry) batch.tasks.retried++;
@@ -82,6 +85,7 @@ export class TaskScheduler implements TaskRunner {
           errorType: error instanceof Error ? error.name : typeof error,
           reason: describeError(error),
         });
+        if (hopeless) throw error;
         if (!willRetry) {
           throw new SidestreamError(
             'SS_TASK_FAILED',

@@ -50,6 +50,11 @@ export class KafkaTransactionalSink implements OffsetStore {
    * sink's producer owns the partition (it fences every other writer of it).
    */
   private readonly known = new Map<string, number>();
+  /**
+   * Partitions whose producer another owner fenced. Never re-initialised on the way to a commit:
+   * that would fence the new owner in turn. Only fetchOffsets (a new assignment) clears them.
+   */
+  private readonly fenced = new Set<string>();
 
   constructor(private readonly options: KafkaSinkOptions) {
     if (!options.groupId)
@@ -103,6 +108,7 @@ export class KafkaTransactionalSink implements OffsetStore {
   async fetchOffsets(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
     // Initialising the producer waits until the previous owner's last transaction is complete
     // (its markers written), so the offsets read afterwards are final.
+    for (const p of partitions) this.fenced.delete(`${topic}-${p}`);
     await Promise.all(partitions.map((p) => this.producerFor(topic, p)));
     const offsets = await this.committed(topic, partitions);
     for (const p of partitions) {
@@ -132,6 +138,7 @@ export class KafkaTransactionalSink implements OffsetStore {
   async commitPartition(range: OffsetRange, outputs: readonly OutputMessages[]): Promise<CommitOutcome> {
     if (range.untilOffset <= range.fromOffset) return 'empty';
     const key = `${range.topic}-${range.partition}`;
+    if (this.fenced.has(key)) throw this.fencedError(range);
     const producer = await this.producerFor(range.topic, range.partition);
     const stored = this.known.has(key)
       ? this.known.get(key)
@@ -163,8 +170,26 @@ export class KafkaTransactionalSink implements OffsetStore {
       return 'applied';
     } catch (error) {
       await txn.abort().catch(() => {});
+      if (isFencing(error)) {
+        // Another agent initialised this partition's transactional id: it owns the partition now.
+        this.fenced.add(key);
+        this.known.delete(key);
+        const stale = this.producers.get(key);
+        this.producers.delete(key);
+        void stale?.then((p) => p.disconnect()).catch(() => {});
+        throw this.fencedError(range, error);
+      }
       throw error;
     }
+  }
+
+  private fencedError(range: OffsetRange, cause?: unknown): SidestreamError {
+    return new SidestreamError(
+      'SS_SINK_OFFSET_CONFLICT',
+      `another agent now owns ${range.topic}-${range.partition} (its transactional producer fenced this one); ` +
+        `nothing of [${range.fromOffset}, ${range.untilOffset}) was committed here`,
+      cause === undefined ? {} : { cause },
+    );
   }
 
   async close(): Promise<void> {
@@ -175,4 +200,21 @@ export class KafkaTransactionalSink implements OffsetStore {
     this.admin = undefined;
     await admin?.then((a) => a.disconnect()).catch(() => {});
   }
+}
+
+/**
+ * kafkajs' errors for a transactional producer that a newer one with the same id replaced,
+ * possibly wrapped by its retrier (cause / originalError).
+ */
+function isFencing(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
+    const { type, name, code } = e as { type?: unknown; name?: unknown; code?: unknown };
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || code === 47 || code === 90)
+      return true;
+    if (name === 'KafkaJSProducerFencedError') return true;
+    e =
+      (e as { cause?: unknown; originalError?: unknown }).cause ??
+      (e as { originalError?: unknown }).originalError;
+  }
+  return false;
 }

@@ -130,7 +130,7 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
           [env.SINK_APP],
         );
         const stored = new Map(rows.map((r) => [r.partition as number, Number(r.until_offset)]));
-        return [...ends].every(([p, end]) => stored.get(p) === end);
+        return [...ends].every(([p, end]) => (stored.get(p) ?? 0) === end);
       },
       120_000,
       'the final run to reach the end of every partition',
@@ -167,7 +167,10 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
           checked++;
         } else if (logged.length > 0) {
           // Not re-run only because the sink had applied it before the crash: it starts right after.
-          expect(logged.map((p) => p.untilOffset), `run ${i}`).toContain(range.fromOffset);
+          expect(
+            logged.map((p) => p.untilOffset),
+            `run ${i}`,
+          ).toContain(range.fromOffset);
         }
       }
     }

@@ -135,6 +135,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private readonly assigned = new Map<string, Assigned>();
   /** Batches planned but not committed before the restart, re-run first, oldest first. */
   private replays: PlannedBatch[] = [];
+  /** Set by recover(): re-position every owned partition before planning the next batch. */
+  private rewindPending = false;
   /** Where each partition of those batches starts: the oldest uncommitted from-offset. */
   private replayStart = new Map<string, number>();
   /** Until-offsets of the newest committed batch in the offset log (a clean restart resumes there). */
@@ -426,7 +428,12 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       for (const p of partitions) wanted.add(topicPartitionKey(topic, p));
     }
     const revoked = [...this.assigned.keys()].filter((k) => !wanted.has(k));
-    for (const k of revoked) this.assigned.delete(k);
+    for (const k of revoked) {
+      // Reads of a planned range that can no longer be fetched fail at once (the batch is then
+      // re-planned through recover()) instead of waiting out the fetch timeout.
+      this.assigned.get(k)?.buffer.revoke(`${this.name} partition ${k}`);
+      this.assigned.delete(k);
+    }
     // A new generation restarts kafkajs' fetching of retained partitions from the offsets
     // committed to Kafka (or the earliest offset): send it back to where the buffer is.
     for (const a of this.assigned.values())
@@ -556,7 +563,42 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     return this.batchFor(ranges, lag);
   }
 
+  /**
+   * A batch failed because a rebalance took one of its partitions, or because the sink's offsets
+   * no longer match its ranges (another agent wrote first). Nothing of it was written by a
+   * transactional sink, so the remedy is to re-plan: before the next batch, every owned partition
+   * goes back to the sink's offset (or, without a sink, to its last committed offset).
+   */
+  recover(_batchTimeMs: number, error: unknown): boolean {
+    if (!hasCode(error, ['SS_PARTITION_REVOKED', 'SS_SINK_OFFSET_CONFLICT'])) return false;
+    this.rewindPending = true;
+    return true;
+  }
+
+  private async rewind(): Promise<void> {
+    this.rewindPending = false;
+    const byTopic = new Map<string, Assigned[]>();
+    for (const a of this.assigned.values()) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), a]);
+    for (const [topic, owned] of byTopic) {
+      const stored =
+        (await this.options.offsetStore?.fetchOffsets(
+          topic,
+          owned.map((a) => a.partition),
+        )) ?? new Map<number, number>();
+      for (const a of owned) {
+        const start = stored.get(a.partition) ?? a.committed;
+        if (start === a.current) continue;
+        a.current = start;
+        a.buffer.reset(start);
+        this.consumer?.seek({ topic, partition: a.partition, offset: String(start) });
+      }
+    }
+    // Batches planned from the old positions are obsolete; the replay of a restart too.
+    this.replays = [];
+  }
+
   private async plan(batchTimeMs: number): Promise<OffsetRange[]> {
+    if (this.rewindPending) await this.rewind();
     const parts = [...this.assigned.values()].sort((a, b) =>
       a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
     );
@@ -591,10 +633,15 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       minRatePerPartition: this.options.minRatePerPartition,
       rate: this.hooks.rate?.(),
     });
-    for (const r of ranges)
+    // A rebalance may have revoked partitions while the watermarks were fetched: plan only what
+    // is still owned.
+    const owned = ranges.filter(
+      (r) => this.assigned.get(topicPartitionKey(r.topic, r.partition))?.current === r.fromOffset,
+    );
+    for (const r of owned)
       this.assigned.get(topicPartitionKey(r.topic, r.partition))!.current = r.untilOffset;
     void batchTimeMs;
-    return ranges;
+    return owned;
   }
 
   /**
@@ -655,8 +702,12 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       async (p, sink) => {
         const r = ranges[p]!;
         const buffer = buffers[p];
-        if (!buffer)
-          throw new Error(`partition ${r.topic}-${r.partition} was revoked before its range was read`);
+        if (!buffer) {
+          throw new SidestreamError(
+            'SS_PARTITION_REVOKED',
+            `${this.name} partition ${r.topic}-${r.partition} was revoked before its range was read; the batch is planned again without it`,
+          );
+        }
         const raws = await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
         const rejected: Rejected[] = [];
         for (const raw of raws) {
@@ -814,4 +865,12 @@ function decodeHeaders(headers: Record<string, unknown> | undefined): Record<str
     out[k] = Array.isArray(v) ? v.map(String).join(',') : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   }
   return out;
+}
+
+/** Whether `error`, or an error in its cause chain, is a SidestreamError with one of `codes`. */
+function hasCode(error: unknown, codes: readonly string[]): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (codes.includes((e as { code?: unknown }).code as string)) return true;
+  }
+  return false;
 }

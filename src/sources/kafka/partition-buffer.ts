@@ -5,11 +5,13 @@
  * exactly `[from, until)` once the position has reached `until`. Records below the last range
  * read are dropped, so memory holds only what later batches still need.
  */
+import { SidestreamError } from '../../errors.js';
 import type { RawKafkaMessage } from './kafka-record.js';
 
 interface Waiter {
   until: number;
   resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 export class PartitionBuffer {
@@ -17,6 +19,7 @@ export class PartitionBuffer {
   private fetchedUntil: number;
   private waiters: Waiter[] = [];
   private generation = 0;
+  private revokedBy: string | undefined;
 
   constructor(startOffset: number) {
     this.fetchedUntil = startOffset;
@@ -53,6 +56,24 @@ export class PartitionBuffer {
     for (const w of ready) w.resolve();
   }
 
+  /**
+   * The partition went to another agent: nothing more will be fetched. Reads of what is already
+   * here still succeed; a read that would wait fails at once, with SS_PARTITION_REVOKED.
+   */
+  revoke(description: string): void {
+    this.revokedBy = description;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w.reject(this.revokedError(w.until));
+  }
+
+  private revokedError(until: number): SidestreamError {
+    return new SidestreamError(
+      'SS_PARTITION_REVOKED',
+      `${this.revokedBy}: revoked by a rebalance before offsets up to ${until} were fetched (fetched up to ${this.fetchedUntil}); the batch is planned again without it`,
+    );
+  }
+
   /** Forget everything: the consumer was moved to `offset` (replay, rebalance, reset). */
   reset(offset: number): void {
     this.generation++;
@@ -67,12 +88,17 @@ export class PartitionBuffer {
   async read(from: number, until: number, timeoutMs: number): Promise<RawKafkaMessage[]> {
     if (until <= from) return [];
     if (this.fetchedUntil < until) {
+      if (this.revokedBy !== undefined) throw this.revokedError(until);
       await new Promise<void>((resolve, reject) => {
         const waiter: Waiter = {
           until,
           resolve: () => {
             clearTimeout(timer);
             resolve();
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
           },
         };
         const timer = setTimeout(() => {
