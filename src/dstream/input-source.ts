@@ -6,11 +6,18 @@
 import type { Clock } from '../time.js';
 import type { OffsetRange, RDD, RddEnv } from './rdd.js';
 
+/**
+ * Event times that are only known once the batch's tasks have read its records (a direct Kafka
+ * stream reads at processing time): called after the batch's jobs, measured against the same
+ * processing start time.
+ */
+export type EventTimesAfterRun = () => ArrayLike<number> | undefined;
+
 export interface InputBatch<T> {
   readonly rdd: RDD<T>;
   readonly numRecords: number;
   /** Event time (epoch ms) of each record, when the source knows it: feeds event-time lag. */
-  readonly eventTimesMs?: ArrayLike<number>;
+  readonly eventTimesMs?: ArrayLike<number> | EventTimesAfterRun;
   /** Kafka direct streams: the ranges this batch reads. */
   readonly offsetRanges?: readonly OffsetRange[];
   /** Kafka direct streams: each planned partition's consumer lag, measured when the batch was planned. */

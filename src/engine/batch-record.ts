@@ -85,7 +85,7 @@ export class BatchInfo {
   }[] = [];
   readonly tasks = { total: 0, failed: 0, retried: 0 };
   /** Event times held until processing starts, when the lag is measured. */
-  pendingEventTimes: (ArrayLike<number> | undefined)[] = [];
+  pendingEventTimes: (ArrayLike<number> | (() => ArrayLike<number> | undefined) | undefined)[] = [];
 
   constructor(
     readonly app: string,

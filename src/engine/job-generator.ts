@@ -99,7 +99,7 @@ export class JobGenerator {
     const { graph, clock, app, scheduler } = this.deps;
     this.lastGenerated = timeMs;
     const inputs: InputRecord[] = [];
-    const eventTimes: (ArrayLike<number> | undefined)[] = [];
+    const eventTimes: BatchInfo['pendingEventTimes'] = [];
     for (const stream of graph.inputs) {
       const batch = await stream.source.generate(timeMs);
       stream.putGenerated(timeMs, batch.rdd);

@@ -81,9 +81,12 @@ export class JobScheduler {
     const { clock, bus, tasks } = this.deps;
     const start = clock.now();
     info.processingStartTime = start;
+    const eventTimes = info.pendingEventTimes;
     info.inputs = info.inputs.map((input, i) => {
-      const times = info.pendingEventTimes[i];
-      return times ? { ...input, eventTimeLagMs: summarizeEventTimeLag(start, times) } : input;
+      const times = eventTimes[i];
+      return times && typeof times !== 'function'
+        ? { ...input, eventTimeLagMs: summarizeEventTimeLag(start, times) }
+        : input;
     });
     info.pendingEventTimes = [];
     tasks.currentBatch = info;
@@ -108,6 +111,13 @@ export class JobScheduler {
       op.endTime = clock.now();
       bus.post('onOutputOperationCompleted', info.batchTime, { ...op });
     }
+    // Inputs that learn their records' event times while the tasks read them (direct Kafka).
+    info.inputs = info.inputs.map((input, i) => {
+      const times = eventTimes[i];
+      if (typeof times !== 'function') return input;
+      const known = times();
+      return known ? { ...input, eventTimeLagMs: summarizeEventTimeLag(start, known) } : input;
+    });
     for (const rdd of state) {
       try {
         await rdd.materialize('materialize state');

@@ -120,6 +120,14 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     }
     expect(covered).toBe(600);
     expect(batches.reduce((n, b) => n + b.numRecords, 0)).toBe(600);
+    // Event time = the Kafka timestamp, produced 60 s in the past: the lag shows it.
+    const withData = batches.filter((b) => b.numRecords > 0);
+    for (const b of withData) {
+      const lag = b.inputs[0]!.eventTimeLagMs!;
+      expect(lag.avg).toBeGreaterThanOrEqual(59_000);
+      expect(lag.max).toBeGreaterThanOrEqual(lag.p99);
+      expect(lag.p99).toBeGreaterThanOrEqual(lag.p50);
+    }
     // The positions are committed to Kafka, where outside lag tools read them.
     const admin = newKafka('check').admin();
     await admin.connect();

@@ -696,6 +696,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     // Offsets whose rejection an earlier attempt of the same task already dead-lettered and
     // reported: a retried task must not send or count them twice.
     const handled = ranges.map(() => new Set<number>());
+    // Event times of the records each partition read (its latest attempt): the batch's
+    // event-time lag, measured once the tasks have run.
+    const eventTimes: (Float64Array | undefined)[] = ranges.map(() => undefined);
+    const eventTime = this.options.eventTime;
     const rdd = new RDD<KafkaRecord<V>>(
       ctx.rddEnv,
       ranges.length,
@@ -710,6 +714,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         }
         const raws = await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
         const rejected: Rejected[] = [];
+        const times = new Float64Array(raws.length);
+        let kept = 0;
         for (const raw of raws) {
           let value: V;
           try {
@@ -718,7 +724,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
             if (!handled[p]!.has(raw.offset)) rejected.push({ raw, error });
             continue;
           }
-          sink({
+          const record: KafkaRecord<V> = {
             topic: r.topic,
             partition: r.partition,
             offset: raw.offset,
@@ -727,15 +733,29 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
             timestamp: raw.timestamp,
             headers: raw.headers,
             uid: recordUid(r.topic, r.partition, raw.offset),
-          });
+          };
+          times[kept++] = eventTime ? eventTime(record) : raw.timestamp;
+          sink(record);
         }
+        eventTimes[p] = times.subarray(0, kept);
         if (rejected.length > 0) await this.reject(r, rejected, handled[p]!);
       },
       this.name,
     ).persist();
     rdd.offsetRanges = ranges;
     const numRecords = ranges.reduce((n, r) => n + (r.untilOffset - r.fromOffset), 0);
-    return { rdd, numRecords, offsetRanges: ranges, consumerLag: lag };
+    const collectEventTimes = () => {
+      const parts = eventTimes.filter((t): t is Float64Array => t !== undefined);
+      if (parts.length === 0) return undefined;
+      const all = new Float64Array(parts.reduce((n, t) => n + t.length, 0));
+      let at = 0;
+      for (const t of parts) {
+        all.set(t, at);
+        at += t.length;
+      }
+      return all;
+    };
+    return { rdd, numRecords, offsetRanges: ranges, consumerLag: lag, eventTimesMs: collectEventTimes };
   }
 
   /**
