@@ -10,7 +10,15 @@
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
-export type MetricUnit = 'seconds' | 'records' | 'batches' | 'tasks' | 'failures' | 'info';
+export type MetricUnit =
+  | 'seconds'
+  | 'records'
+  | 'batches'
+  | 'tasks'
+  | 'failures'
+  | 'info'
+  | 'offset'
+  | 'rebalances';
 
 export interface MetricSpec {
   readonly name: string;
@@ -153,6 +161,50 @@ export const METRICS = [
       "Largest (processing start - event time) over the last batch's records, by input stream; " +
       'absent when the last batch had no records with an event time.',
     labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_record_errors_total',
+    type: 'counter',
+    unit: 'records',
+    help: "Input records the stream's decoder rejected (skipped, and dead-lettered when configured), by stream and error type.",
+    labelNames: ['stream', 'error_type'],
+  },
+  {
+    name: 'sidestream_kafka_consumer_lag_records',
+    type: 'gauge',
+    unit: 'records',
+    help: 'Records of a partition left after the latest planned batch (high watermark - its until-offset).',
+    labelNames: ['topic', 'partition'],
+  },
+  {
+    name: 'sidestream_kafka_consumer_lag_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help:
+      'Age (now - Kafka timestamp) of the oldest record of a partition not yet planned; 0 when caught up; ' +
+      'absent while that record has not been fetched.',
+    labelNames: ['topic', 'partition'],
+  },
+  {
+    name: 'sidestream_kafka_committed_offset',
+    type: 'gauge',
+    unit: 'offset',
+    help: 'The offset the stream last committed for a partition (where its consumer group resumes).',
+    labelNames: ['topic', 'partition'],
+  },
+  {
+    name: 'sidestream_kafka_high_watermark',
+    type: 'gauge',
+    unit: 'offset',
+    help: "A partition's high watermark when the latest batch was planned.",
+    labelNames: ['topic', 'partition'],
+  },
+  {
+    name: 'sidestream_kafka_rebalances_total',
+    type: 'counter',
+    unit: 'rebalances',
+    help: 'Partition assignments this agent received from its consumer group.',
+    labelNames: [],
   },
 ] as const satisfies readonly MetricSpec[];
 

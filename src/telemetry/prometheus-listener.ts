@@ -4,6 +4,7 @@
  * record, and it owns no timing of its own: every number comes from the batch record.
  */
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+import type { SourceEvent } from '../dstream/input-source.js';
 import type { CompletedBatchRecord } from '../engine/batch-record.js';
 import type { StreamingListener, TaskFailure } from '../engine/streaming-listener.js';
 import { type LabelOf, type MetricName, type MetricNameOf, metricSpec } from './metrics.js';
@@ -86,6 +87,12 @@ export class PrometheusListener implements StreamingListener {
   private readonly taskFailures;
   private readonly lagAvg;
   private readonly lagMax;
+  private readonly recordErrors;
+  private readonly kafkaLagRecords;
+  private readonly kafkaLagSeconds;
+  private readonly kafkaCommitted;
+  private readonly kafkaHighWatermark;
+  private readonly kafkaRebalances;
 
   constructor(registry: AnyRegistry, source: MetricsSource, version: string) {
     const app = source.appName;
@@ -107,6 +114,13 @@ export class PrometheusListener implements StreamingListener {
     this.taskFailures = counter(registry, 'sidestream_task_failures_total');
     this.lagAvg = gauge(registry, 'sidestream_last_batch_event_time_lag_avg_seconds');
     this.lagMax = gauge(registry, 'sidestream_last_batch_event_time_lag_max_seconds');
+    this.recordErrors = counter(registry, 'sidestream_record_errors_total');
+    this.kafkaLagRecords = gauge(registry, 'sidestream_kafka_consumer_lag_records');
+    this.kafkaLagSeconds = gauge(registry, 'sidestream_kafka_consumer_lag_seconds');
+    this.kafkaCommitted = gauge(registry, 'sidestream_kafka_committed_offset');
+    this.kafkaHighWatermark = gauge(registry, 'sidestream_kafka_high_watermark');
+    this.kafkaRebalances = counter(registry, 'sidestream_kafka_rebalances_total');
+    this.kafkaRebalances.inc({ app }, 0);
     // Counters of a closed label set start at a real 0 so rate() and increase() work from the
     // first scrape; "last batch" gauges stay absent until a batch has completed.
     for (const outcome of ['succeeded', 'failed'] as const) {
@@ -144,6 +158,41 @@ export class PrometheusListener implements StreamingListener {
     const exhausted = Math.max(0, failed - retried);
     this.tasks.inc({ app, outcome: 'succeeded' }, Math.max(0, total - exhausted));
     this.tasks.inc({ app, outcome: 'failed' }, failed);
+  }
+
+  onSourceEvent(event: SourceEvent): void {
+    const app = this.app;
+    switch (event.type) {
+      case 'record-error':
+        this.recordErrors.inc({ app, stream: event.stream, error_type: errorTypeLabel(event.errorType) });
+        return;
+      case 'partition-lag': {
+        const labels = { app, topic: event.topic, partition: String(event.partition) };
+        this.kafkaLagRecords.set(labels, event.records);
+        if (event.seconds === undefined) this.kafkaLagSeconds.remove(labels);
+        else this.kafkaLagSeconds.set(labels, event.seconds);
+        this.kafkaCommitted.set(labels, event.committedOffset);
+        this.kafkaHighWatermark.set(labels, event.highWatermark);
+        return;
+      }
+      case 'rebalance':
+        this.kafkaRebalances.inc({ app });
+        // A partition this agent no longer owns has no lag here: its series go, not freeze.
+        for (const { topic, partition } of event.revoked) {
+          const labels = { app, topic, partition: String(partition) };
+          for (const g of [
+            this.kafkaLagRecords,
+            this.kafkaLagSeconds,
+            this.kafkaCommitted,
+            this.kafkaHighWatermark,
+          ]) {
+            g.remove(labels);
+          }
+        }
+        return;
+      default:
+        return;
+    }
   }
 
   onTaskFailed(failure: TaskFailure): void {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, StreamingContext } from '../../src/index.js';
+import { ManualClock, type SourceEvent, StreamingContext } from '../../src/index.js';
 import { METRICS } from '../../src/telemetry/metrics.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
@@ -22,7 +22,8 @@ function setup(options: { maxTaskFailures?: number } = {}) {
     maxTaskFailures: options.maxTaskFailures ?? 4,
   });
   const metrics = new MetricsRegistry('clicks');
-  ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, '1.2.3'));
+  const listener = new PrometheusListener(metrics.registry, ssc, '1.2.3');
+  ssc.addStreamingListener(listener);
   /** The value of one series, or undefined when the series is absent. */
   const value = async (name: string, labels: Record<string, string> = {}) => {
     const metric = metrics.registry.getSingleMetric(name);
@@ -35,7 +36,7 @@ function setup(options: { maxTaskFailures?: number } = {}) {
     );
     return found?.value;
   };
-  return { ssc, clock, metrics, value };
+  return { ssc, clock, metrics, value, listener };
 }
 
 /** Metric names CONTRACT.md's catalogue defines; the implemented ones must be among them. */
@@ -62,6 +63,13 @@ const CONTRACT_NAMES = new Set([
   'sidestream_build_info',
   'sidestream_restarts_total',
   'sidestream_exporter_errors_total',
+  'sidestream_kafka_consumer_lag_records',
+  'sidestream_kafka_consumer_lag_seconds',
+  'sidestream_kafka_committed_offset',
+  'sidestream_kafka_high_watermark',
+  'sidestream_kafka_partition_status',
+  'sidestream_kafka_rebalances_total',
+  'sidestream_kafka_assigned_partitions',
 ]);
 
 describe('metric catalogue', () => {
@@ -169,5 +177,45 @@ describe('PrometheusListener', () => {
       lag.max / 1000,
     );
     expect(lag.avg).toBeGreaterThanOrEqual(500);
+  });
+});
+
+describe('PrometheusListener and source events', () => {
+  it('counts rejected records, keeps partition lag, and drops a revoked partition’s series', async () => {
+    const { value, listener } = setup();
+    const post = (e: SourceEvent) => listener.onSourceEvent(e);
+    const stream = 'kafka:events';
+    const reject = {
+      type: 'record-error',
+      streamId: 0,
+      stream,
+      topic: 'events',
+      partition: 1,
+      reason: 'bad',
+    } as const;
+    post({ ...reject, offset: 5, errorType: 'SyntaxError', deadLettered: false });
+    post({ ...reject, offset: 9, errorType: 'SyntaxError', deadLettered: true });
+    expect(await value('sidestream_record_errors_total', { stream, error_type: 'SyntaxError' })).toBe(2);
+    const lag = { type: 'partition-lag', streamId: 0, stream, topic: 'events', partition: 1 } as const;
+    post({ ...lag, batchTime: 1000, records: 40, seconds: 12.5, highWatermark: 140, committedOffset: 90 });
+    const p1 = { topic: 'events', partition: '1' };
+    expect(await value('sidestream_kafka_consumer_lag_records', p1)).toBe(40);
+    expect(await value('sidestream_kafka_consumer_lag_seconds', p1)).toBe(12.5);
+    expect(await value('sidestream_kafka_committed_offset', p1)).toBe(90);
+    expect(await value('sidestream_kafka_high_watermark', p1)).toBe(140);
+    // Unknown age: the seconds series goes away rather than showing a stale or made-up value.
+    post({ ...lag, batchTime: 2000, records: 10, highWatermark: 150, committedOffset: 140 });
+    expect(await value('sidestream_kafka_consumer_lag_seconds', p1)).toBeUndefined();
+    expect(await value('sidestream_kafka_consumer_lag_records', p1)).toBe(10);
+    post({
+      type: 'rebalance',
+      streamId: 0,
+      stream,
+      assigned: [],
+      revoked: [{ topic: 'events', partition: 1 }],
+    });
+    expect(await value('sidestream_kafka_rebalances_total')).toBe(1);
+    expect(await value('sidestream_kafka_consumer_lag_records', p1)).toBeUndefined();
+    expect(await value('sidestream_kafka_committed_offset', p1)).toBeUndefined();
   });
 });
