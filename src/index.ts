@@ -42,6 +42,8 @@ export type { KafkaSinkOptions, OutputMessages } from './sinks/kafka-transaction
 export { KafkaTransactionalSink } from './sinks/kafka-transactional-sink.js';
 export type { CommitOutcome, PostgresSinkOptions } from './sinks/postgres-transactional-sink.js';
 export { PostgresTransactionalSink } from './sinks/postgres-transactional-sink.js';
+export type { UidDeduplicatorOptions } from './sinks/uid-deduplicator.js';
+export { UidDeduplicator } from './sinks/uid-deduplicator.js';
 export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';
 export type { FirstBatchPolicy, KafkaDirectStreamOptions } from './sources/kafka/kafka-direct-source.js';
 export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.js';

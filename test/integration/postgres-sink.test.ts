@@ -1,6 +1,6 @@
 /** PostgresTransactionalSink against the real database, and end to end from the real broker. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresTransactionalSink, StreamingContext } from '../../src/index.js';
+import { PostgresTransactionalSink, StreamingContext, UidDeduplicator } from '../../src/index.js';
 import { waitFor } from '../support/manual-run.js';
 import {
   createTopic,
@@ -61,6 +61,31 @@ describe.runIf(hasServices)('PostgresTransactionalSink', () => {
     const { rows } = await client.query(`SELECT n FROM ${table} ORDER BY n`);
     expect(rows.map((r) => r.n)).toEqual([1, 2]);
     expect(await s.fetchOffsets('t', [0, 1])).toEqual(new Map([[0, 15]]));
+  });
+
+  it('UidDeduplicator lets a replayed or overlapping batch write each record once', async () => {
+    const dedupe = new UidDeduplicator({ app: `uid-${Date.now()}`, table: 'it_seen_uids' });
+    const table = `it_uid_rows_${Date.now()}`;
+    await client.query(`CREATE TABLE ${table} (uid text)`);
+    const write = async (uids: string[]) => {
+      await client.query('BEGIN');
+      const fresh = await dedupe.claim(client, uids);
+      for (const uid of uids)
+        if (fresh.has(uid)) await client.query(`INSERT INTO ${table} VALUES ($1)`, [uid]);
+      await client.query('COMMIT');
+      return fresh.size;
+    };
+    expect(await write(['t-0-0', 't-0-1', 't-0-2'])).toBe(3);
+    expect(await write(['t-0-0', 't-0-1', 't-0-2'])).toBe(0); // the same batch, replayed
+    expect(await write(['t-0-2', 't-0-3'])).toBe(1); // an overlapping range
+    // A rolled-back transaction claims nothing.
+    await client.query('BEGIN');
+    await dedupe.claim(client, ['t-0-4']);
+    await client.query('ROLLBACK');
+    expect(await write(['t-0-4'])).toBe(1);
+    const { rows } = await client.query(`SELECT uid FROM ${table} ORDER BY uid`);
+    expect(rows.map((r) => r.uid)).toEqual(['t-0-0', 't-0-1', 't-0-2', 't-0-3', 't-0-4']);
+    expect(await dedupe.prune(client, 0)).toBe(5);
   });
 
   it('sums keyed Kafka records over 3 partitions into PostgreSQL exactly', async () => {
