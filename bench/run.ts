@@ -5,10 +5,17 @@
  *   npm run bench                      # 16 s of 100 ms batches (~150 measured), then throughput
  *   npm run bench -- --rounds 3 --delay-seconds 5
  *   npm run bench -- --only throughput --json /tmp/bench.json
+ *   npm run bench -- --only kafka      # needs the broker of `scripts/services.sh up`; about 75 s
+ *
+ * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
+ * skipped otherwise.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { KAFKA_BROKERS, kafkaUnreachable } from './kafka-common.js';
+import { type KafkaLatencyResult, measureKafkaLatency } from './kafka-latency.js';
+import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-throughput.js';
 import { describeMachine } from './machine.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
 import { formatTable } from './table.js';
@@ -16,6 +23,7 @@ import { measureThroughput, type ThroughputResult } from './throughput.js';
 
 const RATIO_GOAL = 0.8;
 const SCHEDULING_P99_GOAL_MS = 5;
+const KAFKA_RATIO_GOAL = 0.9;
 
 const { values: args } = parseArgs({
   options: {
@@ -27,6 +35,10 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '' },
     'batch-interval-ms': { type: 'string', default: '100' },
     'delay-seconds': { type: 'string', default: '16' },
+    'kafka-records': { type: 'string', default: '1000000' },
+    'kafka-rounds': { type: 'string', default: '3' },
+    'kafka-latency-seconds': { type: 'string', default: '20' },
+    'kafka-latency-intervals': { type: 'string', default: '200,1000' },
     only: { type: 'string' },
     json: { type: 'string' },
   },
@@ -44,11 +56,18 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-if (args.only !== undefined && args.only !== 'throughput' && args.only !== 'delay') {
-  usage(`--only must be 'throughput' or 'delay' (got '${args.only}')`);
+if (args.only !== undefined && !['throughput', 'delay', 'kafka'].includes(args.only)) {
+  usage(`--only must be 'throughput', 'delay' or 'kafka' (got '${args.only}')`);
 }
 const runThroughput = args.only === undefined || args.only === 'throughput';
 const runDelay = args.only === undefined || args.only === 'delay';
+const runKafka = args.only === undefined || args.only === 'kafka';
+const kafkaIntervals = args['kafka-latency-intervals'].split(',').map(Number);
+if (!kafkaIntervals.every((i) => Number.isInteger(i) && i >= 1)) {
+  usage(
+    `--kafka-latency-intervals must be whole milliseconds, comma-separated (got '${args['kafka-latency-intervals']}')`,
+  );
+}
 // The engine's default is one partition per core; one partition shows the per-task overhead apart.
 const partitions = args.partitions
   ? args.partitions.split(',').map(Number)
@@ -87,6 +106,9 @@ console.log(
 
 let throughput: ThroughputResult | undefined;
 let delay: SchedulingDelayResult | undefined;
+let kafkaThroughput: KafkaThroughputResult | undefined;
+const kafkaLatency: KafkaLatencyResult[] = [];
+let kafkaSkipped: string | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -118,6 +140,58 @@ if (runThroughput) {
     },
     (line) => console.log(line),
   );
+}
+
+if (runKafka) {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable !== undefined) {
+    kafkaSkipped = `Kafka not reachable at ${KAFKA_BROKERS.join(',')} (scripts/services.sh up)`;
+    console.log(`\n[kafka] skipped: ${kafkaSkipped}: ${unreachable}`);
+  } else {
+    const records = int('kafka-records');
+    const rounds = Math.max(1, int('kafka-rounds'));
+    console.log(
+      `\n[kafka throughput] ${records.toLocaleString('en-US')} records over 6 partitions, raw kafkajs ` +
+        `eachBatch (count only) vs kafkaDirectStream + map + reduceByKey (1 s batches, telemetry on), ` +
+        `${rounds} round(s) ...`,
+    );
+    kafkaThroughput = await measureKafkaThroughput(
+      {
+        records,
+        partitions: 6,
+        keys: 1000,
+        valueBytes: 100,
+        rounds,
+        batchIntervalMs: 1000,
+        defaultParallelism: 2,
+      },
+      (line) => console.log(line),
+    );
+    const seconds = int('kafka-latency-seconds');
+    for (const interval of kafkaIntervals) {
+      console.log(
+        `\n[kafka latency] ${interval} ms batches, 2000 rec/s produced for ${seconds} s, produce -> batch completion ...`,
+      );
+      const r = await measureKafkaLatency({
+        batchIntervalMs: interval,
+        durationMs: seconds * 1000,
+        warmupMs: 2000,
+        ratePerSec: 2000,
+        partitions: 6,
+        keys: 1000,
+        valueBytes: 100,
+      });
+      kafkaLatency.push(r);
+      console.log(
+        `  ${r.records} records measured (${r.produced} produced, ${r.missing} missing), ${r.batches} batches ` +
+          `(${r.failedBatches} failed): p50 ${r.endToEndMs.p50} ms, p99 ${r.endToEndMs.p99} ms, max ${r.endToEndMs.max} ms`,
+      );
+      console.log(
+        `  of which produce -> batch time p50 / p99 ${r.untilBatchTimeMs.p50} / ${r.untilBatchTimeMs.p99} ms, ` +
+          `batch time -> done p50 / p99 ${r.batchTimeToEndMs.p50} / ${r.batchTimeToEndMs.p99} ms`,
+      );
+    }
+  }
 }
 
 const rows: string[][] = [['measure', 'median / value', 'goal', 'result', 'note']];
@@ -173,6 +247,48 @@ if (delay) {
   rows.push(['generation late p99 / max', `${ms(g.p99)} / ${ms(g.max)}`, '', '', '']);
   rows.push(['processing delay p50 / p99', `${ms(p.p50)} / ${ms(p.p99)}`, '', '', 'end - start']);
 }
+if (kafkaThroughput) {
+  const k = kafkaThroughput;
+  const kRate = (perSec: number) => `${(perSec / 1000).toFixed(0)}k rec/s`;
+  rows.push([
+    `Kafka: produce ${k.records.toLocaleString('en-US')} records`,
+    `${(k.produceMs / 1000).toFixed(1)} s`,
+    '',
+    '',
+    `${kRate(k.produceRate)}, kafkajs, acks -1`,
+  ]);
+  rows.push([
+    'Kafka: raw kafkajs eachBatch, count only',
+    kRate(k.medianRawRate),
+    '',
+    '',
+    'first fetched records to the last counted',
+  ]);
+  rows.push([
+    'Kafka: sidestream direct stream, map + reduceByKey',
+    kRate(k.medianEngineRate),
+    '',
+    '',
+    'first fetched records to batch completion',
+  ]);
+  rows.push([
+    '  ratio engine/raw (Kafka)',
+    k.medianRatio.toFixed(2),
+    `>= ${KAFKA_RATIO_GOAL}`,
+    verdict(k.medianRatio >= KAFKA_RATIO_GOAL),
+    `median of ${k.ratios.length} per-round ratios (${k.ratios.map((r) => r.toFixed(2)).join(', ')})`,
+  ]);
+}
+for (const l of kafkaLatency) {
+  rows.push([
+    `Kafka: produce -> batch done p50 / p99, ${l.batchIntervalMs} ms batches`,
+    `${ms(l.endToEndMs.p50)} / ${ms(l.endToEndMs.p99)}`,
+    '',
+    '',
+    `max ${ms(l.endToEndMs.max)}; ${l.records} records, ${l.batches} batches`,
+  ]);
+}
+if (kafkaSkipped) rows.push(['Kafka', 'skipped', '', '', kafkaSkipped]);
 console.log(`\n${formatTable(rows, ['l', 'r', 'r', 'r', 'l'])}`);
 const loadAtEnd = loadNow();
 console.log(`\nload average at the end: ${loadAtEnd} (1, 5, 15 min; ${machine.cores} cores)`);
@@ -180,7 +296,20 @@ console.log(`\nload average at the end: ${loadAtEnd} (1, 5, 15 min; ${machine.co
 if (args.json) {
   writeFileSync(
     args.json,
-    `${JSON.stringify({ machine, date: startedAt, load: { start: loadAtStart, end: loadAtEnd }, throughput, delay }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        machine,
+        date: startedAt,
+        load: { start: loadAtStart, end: loadAtEnd },
+        throughput,
+        delay,
+        kafka: kafkaSkipped
+          ? { skipped: kafkaSkipped }
+          : { throughput: kafkaThroughput, latency: kafkaLatency },
+      },
+      null,
+      2,
+    )}\n`,
   );
   console.log(`\nwrote ${args.json}`);
 }

@@ -1,0 +1,359 @@
+/**
+ * Kafka throughput: records/s of the engine reading a topic through kafkaDirectStream against a
+ * raw kafkajs consumer that only counts, on the same broker and the same topic, in one run.
+ *
+ * The topic (6 partitions by default) is filled once with 1M records: ~100-byte values, keys
+ * `k0`..`k999` (kafkajs' default murmur2 partitioner spreads them over the partitions). Then the
+ * two sides read all of it, alternately, each round with a fresh consumer group from the
+ * earliest offset:
+ * - raw: a kafkajs consumer, `eachBatch` counting `batch.messages.length` and resolving the
+ *   batch's last offset (autoCommit off, kafkajs' default fetch settings);
+ * - engine: a StreamingContext on the SystemClock (1 s batches, defaultParallelism 2) with the
+ *   agent's PrometheusListener attached, `kafkaDirectStream(startingOffsets 'earliest', no rate
+ *   cap)`, `.map(r => [r.key, 1]).reduceByKey(add)` and a foreachRDD that collects the counts.
+ *
+ * Both clocks start at the first fetched records (the first `eachBatch` call holding messages:
+ * the raw consumer's own, and for the engine the one its source handles), so connecting and
+ * joining the group are left out on both sides. The raw clock stops when `eachBatch` has counted
+ * every record; the engine's when the batch whose records bring the total to every record has
+ * completed (onBatchCompleted), so the engine pays for its batch interval granularity.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type EachBatchPayload, Partitioners } from 'kafkajs';
+import { type CompletedBatchRecord, StreamingContext } from '../src/index.js';
+import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
+import { PrometheusListener } from '../src/telemetry/prometheus-listener.js';
+import { GcMeter } from './gc-meter.js';
+import { benchKafka, createTopic, deleteTopic, KAFKA_BROKERS, uniqueName, within } from './kafka-common.js';
+import { median } from './stats.js';
+
+export interface KafkaThroughputOptions {
+  readonly records: number;
+  readonly partitions: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+  /** Each round reads the topic once with the raw consumer, then once with the engine. */
+  readonly rounds: number;
+  readonly batchIntervalMs: number;
+  readonly defaultParallelism: number;
+}
+
+export interface SideRun {
+  /** records/s from the first fetched records to the last record counted (raw) or processed (engine). */
+  readonly rate: number;
+  readonly ms: number;
+  /** performance.now() at the first fetched records and at the end. */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Group join (partitions assigned) to the first fetched records, ms. */
+  readonly joinToFirstMs: number;
+  /** Node's CPU time (user + system) over the measured interval, as a share of one core. */
+  readonly cpuShare: number;
+  /** Share of the measured interval V8 spent in garbage collection. */
+  readonly gcShare: number;
+}
+
+export interface EngineRun extends SideRun {
+  /**
+   * First fetched records to the source's eachBatch having taken in every record, ms: the part
+   * comparable to the raw consumer; the rest of `ms` is processing after the last fetch.
+   */
+  readonly fetchMs: number;
+  /** Batches that held records: their sizes and processing delays. */
+  readonly batches: readonly { records: number; processingMs: number; schedulingMs: number }[];
+  /** sidestream_records_processed_total as the PrometheusListener counted it. */
+  readonly metricRecords: number;
+}
+
+export interface KafkaThroughputResult {
+  readonly topic: string;
+  readonly records: number;
+  readonly partitions: number;
+  readonly produceMs: number;
+  readonly produceRate: number;
+  readonly raw: readonly SideRun[];
+  readonly engine: readonly EngineRun[];
+  readonly medianRawRate: number;
+  readonly medianEngineRate: number;
+  /** Median over rounds of engine rate / raw rate of the same round. */
+  readonly medianRatio: number;
+  readonly ratios: readonly number[];
+}
+
+const add = (a: number, b: number): number => a + b;
+
+/** A stopwatch over one measured interval: wall time, CPU time of this process, GC time. */
+class Interval {
+  private startWall = 0;
+  private startCpu: NodeJS.CpuUsage | undefined;
+  private endWall = 0;
+  private cpuMs = 0;
+
+  get started(): boolean {
+    return this.startCpu !== undefined;
+  }
+
+  start(): void {
+    if (this.startCpu) return;
+    this.startWall = performance.now();
+    this.startCpu = process.cpuUsage();
+  }
+
+  stop(): void {
+    this.endWall = performance.now();
+    const cpu = process.cpuUsage(this.startCpu);
+    this.cpuMs = (cpu.user + cpu.system) / 1000;
+  }
+
+  get from(): number {
+    return this.startWall;
+  }
+
+  result(records: number, joinedAt: number, gc: GcMeter): SideRun {
+    const ms = this.endWall - this.startWall;
+    return {
+      rate: records / (ms / 1000),
+      ms,
+      startMs: this.startWall,
+      endMs: this.endWall,
+      joinToFirstMs: this.startWall - joinedAt,
+      cpuShare: this.cpuMs / ms,
+      gcShare: gc.during(this.startWall, this.endWall) / ms,
+    };
+  }
+}
+
+/** A `bytes`-long JSON value naming its key; built once per key (the producer is the slow part). */
+function recordValue(key: string, bytes: number): Buffer {
+  const head = `{"key":"${key}","pad":"`;
+  return Buffer.from(`${head}${'x'.repeat(Math.max(0, bytes - head.length - 2))}"}`);
+}
+
+/** Fills the topic: sends of `chunk` records, a few in flight, acks from all in-sync replicas. */
+export async function produce(topic: string, options: KafkaThroughputOptions): Promise<void> {
+  const producer = benchKafka('sidestream-bench-producer').producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  try {
+    const keys = Array.from({ length: options.keys }, (_, k) => Buffer.from(`k${k}`));
+    const values = Array.from({ length: options.keys }, (_, k) => recordValue(`k${k}`, options.valueBytes));
+    // kafkajs' producer is CPU-bound here (~120k rec/s on one core); bigger or more concurrent
+    // sends do not help. A send stays under the broker's 1 MB batch limit per partition.
+    const chunk = 5000;
+    const inFlight = 2;
+    let next = 0;
+    const sender = async () => {
+      while (next < options.records) {
+        const from = next;
+        const until = Math.min(from + chunk, options.records);
+        next = until;
+        const messages = [];
+        for (let i = from; i < until; i++)
+          messages.push({ key: keys[i % options.keys]!, value: values[i % options.keys]! });
+        await producer.send({ topic, acks: -1, messages });
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, sender));
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export async function rawRun(topic: string, records: number, gc: GcMeter): Promise<SideRun> {
+  const consumer = benchKafka('sidestream-bench-raw').consumer({
+    groupId: uniqueName('sidestream-bench-raw'),
+    allowAutoTopicCreation: false,
+  });
+  const interval = new Interval();
+  let joinedAt = Number.NaN;
+  let counted = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joinedAt = performance.now();
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (batch.messages.length > 0) interval.start();
+        counted += batch.messages.length;
+        resolveOffset(batch.lastOffset());
+        await heartbeat();
+        if (counted >= records) {
+          interval.stop();
+          finished();
+        }
+      },
+    });
+    await within(done, 180_000, `raw consumer: only ${counted} of ${records} records arrived`);
+  } finally {
+    await consumer.disconnect().catch(() => {});
+  }
+  await gc.settle();
+  if (counted !== records) throw new Error(`raw consumer counted ${counted} records, expected ${records}`);
+  return interval.result(records, joinedAt, gc);
+}
+
+export async function engineRun(
+  topic: string,
+  options: KafkaThroughputOptions,
+  gc: GcMeter,
+): Promise<EngineRun> {
+  const appName = 'bench-kafka-throughput';
+  const ssc = new StreamingContext({
+    appName,
+    batchIntervalMs: options.batchIntervalMs,
+    defaultParallelism: options.defaultParallelism,
+  });
+  // Telemetry on, as the agent runs it (src/agent/run-agent.ts): the default process metrics and
+  // the PrometheusListener on the context.
+  const metrics = new MetricsRegistry(appName);
+  ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, 'bench'));
+  const stream = ssc.kafkaDirectStream({
+    brokers: [...KAFKA_BROKERS],
+    topics: [topic],
+    groupId: uniqueName('sidestream-bench-engine'),
+    startingOffsets: 'earliest',
+  });
+  let reduced = 0;
+  stream
+    .map((r): [string | null, number] => [r.key, 1])
+    .reduceByKey(add)
+    .foreachRDD(async (rdd) => {
+      for (const [, n] of await rdd.collect()) reduced += n;
+    });
+
+  // The first fetched records: the source's eachBatch handler, wrapped. It is private to the
+  // source, so if it is ever renamed the clock falls back to the group join (and says so).
+  const interval = new Interval();
+  const source = (stream as unknown as { source?: Record<string, unknown> }).source;
+  const handler = source?.onFetched;
+  let fetched = 0;
+  let fetchedAllAt = Number.NaN;
+  if (source && typeof handler === 'function') {
+    source.onFetched = async (payload: EachBatchPayload) => {
+      if (payload.batch.messages.length > 0) interval.start();
+      await handler.call(source, payload);
+      fetched += payload.batch.messages.length;
+      if (fetched >= options.records && Number.isNaN(fetchedAllAt)) fetchedAllAt = performance.now();
+    };
+  } else {
+    console.warn('  (engine: cannot see its first fetch; timing from the group join instead)');
+  }
+  let joinedAt = Number.NaN;
+  let processed = 0;
+  const batches: CompletedBatchRecord[] = [];
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  ssc.addStreamingListener({
+    onSourceEvent: (event) => {
+      if (event.type !== 'rebalance' || !Number.isNaN(joinedAt)) return;
+      joinedAt = performance.now();
+      if (!handler) interval.start();
+    },
+    onBatchCompleted: (b) => {
+      if (b.numRecords === 0) return;
+      batches.push(b);
+      processed += b.numRecords;
+      if (processed >= options.records) {
+        interval.stop();
+        finished();
+      }
+    },
+  });
+  await ssc.start();
+  try {
+    await within(
+      Promise.race([done, ssc.awaitTermination()]),
+      180_000,
+      `engine: only ${processed} of ${options.records} records processed`,
+    );
+  } finally {
+    await ssc.stop();
+  }
+  await gc.settle();
+  const failed = batches.find((b) => b.outcome !== 'succeeded');
+  if (failed)
+    throw new Error(`engine batch ${failed.batchTime} failed: ${JSON.stringify(failed.outputOperations)}`);
+  if (processed !== options.records || reduced !== options.records) {
+    throw new Error(`engine read ${processed} and reduced ${reduced} records, expected ${options.records}`);
+  }
+  const metric = (await metrics.registry.getSingleMetric('sidestream_records_processed_total')?.get())
+    ?.values;
+  return {
+    ...interval.result(options.records, joinedAt, gc),
+    fetchMs: fetchedAllAt - interval.from,
+    batches: batches.map((b) => ({
+      records: b.numRecords,
+      processingMs: b.processingDelayMs,
+      schedulingMs: b.schedulingDelayMs,
+    })),
+    metricRecords: (metric ?? []).reduce((n, v) => n + v.value, 0),
+  };
+}
+
+export async function measureKafkaThroughput(
+  options: KafkaThroughputOptions,
+  progress: (line: string) => void = () => {},
+): Promise<KafkaThroughputResult> {
+  const topic = uniqueName('sidestream-bench-throughput');
+  await createTopic(topic, options.partitions);
+  const gc = new GcMeter();
+  try {
+    const produceStart = performance.now();
+    await produce(topic, options);
+    const produceMs = performance.now() - produceStart;
+    progress(
+      `  produced ${options.records.toLocaleString('en-US')} records (${options.valueBytes}-byte values, ` +
+        `${options.keys} keys) to ${options.partitions} partitions in ${(produceMs / 1000).toFixed(1)} s ` +
+        `(${(options.records / produceMs).toFixed(0)}k rec/s, acks -1)`,
+    );
+    const raw: SideRun[] = [];
+    const engine: EngineRun[] = [];
+    const f = (r: SideRun) =>
+      `${(r.rate / 1000).toFixed(0)}k rec/s in ${(r.ms / 1000).toFixed(2)} s ` +
+      `(cpu ${(r.cpuShare * 100).toFixed(0)}%, gc ${(r.gcShare * 100).toFixed(0)}%, join→first ${r.joinToFirstMs.toFixed(0)} ms)`;
+    for (let round = 1; round <= options.rounds; round++) {
+      const r = await rawRun(topic, options.records, gc);
+      raw.push(r);
+      await sleep(200);
+      const e = await engineRun(topic, options, gc);
+      engine.push(e);
+      await sleep(200);
+      const sizes = e.batches.map((b) => `${b.records} in ${b.processingMs} ms`).join(', ');
+      progress(`  round ${round}: raw ${f(r)}`);
+      progress(
+        `           engine ${f(e)}, all fetched after ${(e.fetchMs / 1000).toFixed(2)} s, ratio ${(e.rate / r.rate).toFixed(2)}`,
+      );
+      progress(`           engine batches with records: ${sizes}`);
+    }
+    const ratios = engine.map((e, i) => e.rate / raw[i]!.rate);
+    return {
+      topic,
+      records: options.records,
+      partitions: options.partitions,
+      produceMs,
+      produceRate: options.records / (produceMs / 1000),
+      raw,
+      engine,
+      medianRawRate: median(raw.map((r) => r.rate)),
+      medianEngineRate: median(engine.map((e) => e.rate)),
+      medianRatio: median(ratios),
+      ratios,
+    };
+  } finally {
+    gc.close();
+    await deleteTopic(topic);
+  }
+}
