@@ -117,6 +117,8 @@ export class DStream<T> {
 
   /** Hands this stream an RDD made outside the graph (input streams, at batch generation). */
   putGenerated(timeMs: number, rdd: RDD<T>): void {
+    // An input read by several children (or a window) is kept once computed, as any stream.
+    if (this.persistGenerated) rdd.persist();
     this.generated.set(timeMs, rdd);
   }
 

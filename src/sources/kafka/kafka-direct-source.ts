@@ -407,14 +407,18 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         reason: `offsets [${position}, ${fetchedFrom}) were deleted (retention) before they were read; resuming from the earliest retained offset`,
       });
     }
-    const messages: RawKafkaMessage[] = batch.messages.map((m) => ({
-      offset: Number(m.offset),
-      key: m.key ?? null,
-      value: m.value ?? null,
-      timestamp: Number(m.timestamp),
-      headers: decodeHeaders(m.headers),
-      ...(m.headers ? { rawHeaders: m.headers } : {}),
-    }));
+    const messages: RawKafkaMessage[] = batch.messages.map((m) => {
+      // kafkajs gives every message a headers object, usually empty: decode only real ones.
+      const hasHeaders = m.headers !== undefined && hasOwnKeys(m.headers);
+      return {
+        offset: Number(m.offset),
+        key: m.key ?? null,
+        value: m.value ?? null,
+        timestamp: Number(m.timestamp),
+        headers: hasHeaders ? decodeHeaders(m.headers) : NO_HEADERS,
+        rawHeaders: hasHeaders ? m.headers : undefined,
+      };
+    });
     a.buffer.append(epoch, messages, Number(batch.lastOffset()));
     // Resolving moves kafkajs' fetch position on; nothing is committed to Kafka here.
     resolveOffset(batch.lastOffset());
@@ -724,16 +728,15 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
             if (!handled[p]!.has(raw.offset)) rejected.push({ raw, error });
             continue;
           }
-          const record: KafkaRecord<V> = {
-            topic: r.topic,
-            partition: r.partition,
-            offset: raw.offset,
-            key: raw.key === null ? null : raw.key.toString('utf8'),
+          const record = new DirectKafkaRecord<V>(
+            r.topic,
+            r.partition,
+            raw.offset,
+            raw.key === null ? null : raw.key.toString('utf8'),
             value,
-            timestamp: raw.timestamp,
-            headers: raw.headers,
-            uid: recordUid(r.topic, r.partition, raw.offset),
-          };
+            raw.timestamp,
+            raw.headers,
+          );
           times[kept++] = eventTime ? eventTime(record) : raw.timestamp;
           sink(record);
         }
@@ -741,7 +744,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         if (rejected.length > 0) await this.reject(r, rejected, handled[p]!);
       },
       this.name,
-    ).persist();
+    );
     rdd.offsetRanges = ranges;
     const numRecords = ranges.reduce((n, r) => n + (r.untilOffset - r.fromOffset), 0);
     const collectEventTimes = () => {
@@ -876,6 +879,38 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 
 function errorType(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+function hasOwnKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
+/**
+ * The record a direct stream yields. A class, so that every record has one shape and its `uid`
+ * string is only built when something reads it (most jobs never do).
+ */
+class DirectKafkaRecord<V> implements KafkaRecord<V> {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly key: string | null,
+    readonly value: V,
+    readonly timestamp: number,
+    readonly headers: Readonly<Record<string, string>>,
+  ) {}
+
+  get uid(): string {
+    return recordUid(this.topic, this.partition, this.offset);
+  }
+
+  toJSON(): KafkaRecord<V> {
+    const { topic, partition, offset, key, value, timestamp, headers, uid } = this;
+    return { topic, partition, offset, key, value, timestamp, headers, uid };
+  }
 }
 
 function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {

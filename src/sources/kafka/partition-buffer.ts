@@ -15,7 +15,9 @@ interface Waiter {
 }
 
 export class PartitionBuffer {
+  /** Held records are messages[head..]: releasing moves `head`, the array is compacted rarely. */
   private messages: RawKafkaMessage[] = [];
+  private head = 0;
   private fetchedUntil: number;
   private waiters: Waiter[] = [];
   private generation = 0;
@@ -31,7 +33,7 @@ export class PartitionBuffer {
   }
 
   get size(): number {
-    return this.messages.length;
+    return this.messages.length - this.head;
   }
 
   /** Bumped by reset(); a fetch that started before a seek must not append to the new epoch. */
@@ -78,6 +80,7 @@ export class PartitionBuffer {
   reset(offset: number): void {
     this.generation++;
     this.messages = [];
+    this.head = 0;
     this.fetchedUntil = offset;
   }
 
@@ -112,12 +115,20 @@ export class PartitionBuffer {
         this.waiters.push(waiter);
       });
     }
-    const out: RawKafkaMessage[] = [];
-    for (const m of this.messages) {
-      if (m.offset >= until) break;
-      if (m.offset >= from) out.push(m);
+    return this.messages.slice(this.lowerBound(from), this.lowerBound(until));
+  }
+
+  /** Index of the first held record whose offset is >= `offset` (binary search). */
+  private lowerBound(offset: number): number {
+    const messages = this.messages;
+    let lo = this.head;
+    let hi = messages.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (messages[mid]!.offset < offset) lo = mid + 1;
+      else hi = mid;
     }
-    return out;
+    return lo;
   }
 
   /**
@@ -125,23 +136,17 @@ export class PartitionBuffer {
    * otherwise (not fetched yet, released, or no data record there). A binary search: no per-record work.
    */
   timestampAt(offset: number): number | undefined {
-    const messages = this.messages;
-    let lo = 0;
-    let hi = messages.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const m = messages[mid]!;
-      if (m.offset === offset) return m.timestamp;
-      if (m.offset < offset) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    const m = this.messages[this.lowerBound(offset)];
+    return m !== undefined && m.offset === offset ? m.timestamp : undefined;
   }
 
   /** Drops records below `offset` (a range up to it was read and kept by its batch). */
   release(offset: number): void {
-    let i = 0;
-    while (i < this.messages.length && this.messages[i]!.offset < offset) i++;
-    if (i > 0) this.messages = this.messages.slice(i);
+    this.head = this.lowerBound(offset);
+    // Compact once the released prefix outweighs what is held: amortised O(1) per record.
+    if (this.head > 1024 && this.head * 2 > this.messages.length) {
+      this.messages = this.messages.slice(this.head);
+      this.head = 0;
+    }
   }
 }
