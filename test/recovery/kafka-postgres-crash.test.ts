@@ -14,11 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OffsetRange } from '../../src/index.js';
 import { OffsetLog } from '../../src/state/offset-log.js';
 import { freePort, startAgent } from '../support/agent-process.js';
-import { crashLoop, waitForAsync } from '../support/crash-loop.js';
+import { crashLoop } from '../support/crash-loop.js';
+import { startKeyedProducer } from '../support/keyed-producer.js';
+import { createSumsTable, readSums, waitForSinkAtEnd } from '../support/pg-sums.js';
 import {
   createTopic,
   kafkaBrokers,
-  newKafka,
   newPgClient,
   POSTGRES_URL,
   requireKafka,
@@ -44,10 +45,7 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
 
   it(`loses nothing and duplicates nothing over ${KILLS} kills`, { timeout: 600_000 }, async () => {
     const topic = await createTopic(uniqueTopic('crash-pg'), 3);
-    const table = `crash_sums_${Date.now()}`;
-    await pgClient.query(
-      `CREATE TABLE ${table} (key text PRIMARY KEY, total bigint NOT NULL, count bigint NOT NULL)`,
-    );
+    const table = await createSumsTable(pgClient, 'crash_sums');
     const checkpointDir = join(dir, 'checkpoint');
     const env = {
       PG_URL: POSTGRES_URL,
@@ -61,25 +59,7 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
     };
 
     // A producer that keeps producing through every kill.
-    const producer = newKafka('crash-producer').producer();
-    await producer.connect();
-    const produced = new Map<string, { total: number; count: number }>();
-    let producing = true;
-    let sent = 0;
-    const producerLoop = (async () => {
-      while (producing) {
-        const messages = Array.from({ length: 40 }, () => {
-          const key = `k${sent % 11}`;
-          const value = 1 + ((sent * 7919) % 100);
-          sent++;
-          const p = produced.get(key) ?? { total: 0, count: 0 };
-          produced.set(key, { total: p.total + value, count: p.count + 1 });
-          return { key, value: String(value) };
-        });
-        await producer.send({ topic, messages });
-        await new Promise((r) => setTimeout(r, 60));
-      }
-    })();
+    const producer = await startKeyedProducer(topic, { keys: 11 });
 
     const log = new OffsetLog(join(checkpointDir, 'kafka', 'stream-0'));
     const pendingBefore: (readonly OffsetRange[] | undefined)[] = [];
@@ -109,9 +89,7 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
       env: (i) => ({ ...env, CRASH_AFTER_COMMIT: i % 3 === 0 ? '0.3' : '0' }),
       beforeRun: recordPending,
     });
-    producing = false;
-    await producerLoop;
-    await producer.disconnect();
+    await producer.stop();
 
     // The final clean run drains everything, then stops on SIGTERM.
     await recordPending();
@@ -119,31 +97,13 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
       ...env,
       CRASH_AFTER_COMMIT: '0',
     });
-    const admin = newKafka('crash-admin').admin();
-    await admin.connect();
-    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-    await admin.disconnect();
-    await waitForAsync(
-      async () => {
-        const { rows } = await pgClient.query(
-          'SELECT partition, until_offset FROM crash_offsets WHERE app = $1',
-          [env.SINK_APP],
-        );
-        const stored = new Map(rows.map((r) => [r.partition as number, Number(r.until_offset)]));
-        return [...ends].every(([p, end]) => (stored.get(p) ?? 0) === end);
-      },
-      120_000,
-      'the final run to reach the end of every partition',
-    );
+    await waitForSinkAtEnd(pgClient, 'crash_offsets', env.SINK_APP, topic, 120_000);
     final.child.kill('SIGTERM');
     expect((await final.exited).code, final.output()).toBe(0);
 
-    const { rows } = await pgClient.query(`SELECT key, total, count FROM ${table}`);
-    const got: Record<string, { total: number; count: number }> = Object.fromEntries(
-      rows.map((r) => [r.key, { total: Number(r.total), count: Number(r.count) }]),
-    );
-    expect(got).toEqual(Object.fromEntries(produced));
-    expect(Object.values(got).reduce((n, v) => n + v.count, 0)).toBe(sent);
+    const got = await readSums(pgClient, table);
+    expect(got).toEqual(Object.fromEntries(producer.produced));
+    expect(Object.values(got).reduce((n, v) => n + v.count, 0)).toBe(producer.sent());
 
     // Seed 003: after a crash the uncommitted batches run again with exactly their logged ranges,
     // except where the sink had already applied a range (then the partition starts after it).
@@ -176,7 +136,7 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
     }
     expect(checked).toBeGreaterThanOrEqual(3);
     console.log(
-      `crash test: ${sent} records, ${KILLS} kills (${selfKills} right after a sink commit), ${checked} replays checked`,
+      `crash test: ${producer.sent()} records, ${KILLS} kills (${selfKills} right after a sink commit), ${checked} replays checked`,
     );
   });
 });

@@ -55,7 +55,7 @@ describe.runIf(hasKafka)('kill -9 with the Kafka transactional sink', () => {
       }
     })();
 
-    const args = (i: number, http: string) => [
+    const args = (_run: number, http: string) => [
       'run',
       JOB,
       '--app',

@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/index.js';
 import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
 import { waitForAsync } from '../support/crash-loop.js';
+import { startKeyedProducer } from '../support/keyed-producer.js';
+import { createSumsTable, readSums, waitForSinkAtEnd } from '../support/pg-sums.js';
 import {
   createTopic,
   kafkaBrokers,
-  newKafka,
   newPgClient,
   POSTGRES_URL,
   requireKafka,
@@ -36,7 +37,7 @@ async function batches(file: string): Promise<CompletedBatchRecord[]> {
 /** Partitions in the newest batch of a batch log that planned any. */
 async function lastPartitions(file: string): Promise<number[]> {
   const planned = (await batches(file)).filter((b) => b.inputs[0]!.offsetRanges.length > 0);
-  return (planned.at(-1)?.inputs[0]!.offsetRanges ?? []).map((r) => r.partition).sort();
+  return (planned.at(-1)?.inputs[0]?.offsetRanges ?? []).map((r) => r.partition).sort();
 }
 
 describe.runIf(hasServices)('two agents in one consumer group', () => {
@@ -58,10 +59,7 @@ describe.runIf(hasServices)('two agents in one consumer group', () => {
     timeout: 180_000,
   }, async () => {
     const topic = await createTopic(uniqueTopic('two-agents'), 4);
-    const table = `two_sums_${Date.now()}`;
-    await pgClient.query(
-      `CREATE TABLE ${table} (key text PRIMARY KEY, total bigint NOT NULL, count bigint NOT NULL)`,
-    );
+    const table = await createSumsTable(pgClient, 'two_sums');
     const env = {
       PG_URL: POSTGRES_URL,
       SINK_APP: `two-${topic}`,
@@ -72,25 +70,11 @@ describe.runIf(hasServices)('two agents in one consumer group', () => {
       KAFKA_BROKER: kafkaBrokers()[0]!,
       MAX_RATE: '300',
     };
-    const producer = newKafka('two-producer').producer();
-    await producer.connect();
-    const produced = new Map<string, { total: number; count: number }>();
-    let producing = true;
-    let sent = 0;
-    const producerLoop = (async () => {
-      while (producing) {
-        const messages = Array.from({ length: 40 }, () => {
-          const key = `k${sent % 9}`;
-          const value = 1 + (sent % 50);
-          sent++;
-          const p = produced.get(key) ?? { total: 0, count: 0 };
-          produced.set(key, { total: p.total + value, count: p.count + 1 });
-          return { key, value: String(value) };
-        });
-        await producer.send({ topic, messages });
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    const producer = await startKeyedProducer(topic, {
+      keys: 9,
+      pauseMs: 50,
+      value: (seq) => 1 + (seq % 50),
+    });
 
     const start = async (name: string) => {
       const log = join(dir, `${name}.jsonl`);
@@ -137,38 +121,17 @@ describe.runIf(hasServices)('two agents in one consumer group', () => {
       'B to own all partitions',
     );
 
-    producing = false;
-    await producerLoop;
-    await producer.disconnect();
-    const admin = newKafka('two-admin').admin();
-    await admin.connect();
-    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-    await admin.disconnect();
-    await waitForAsync(
-      async () => {
-        const { rows } = await pgClient.query(
-          'SELECT partition, until_offset FROM two_offsets WHERE app = $1',
-          [env.SINK_APP],
-        );
-        const stored = new Map(rows.map((r) => [r.partition as number, Number(r.until_offset)]));
-        return [...ends].every(([p, end]) => (stored.get(p) ?? 0) === end);
-      },
-      60_000,
-      'B to drain every partition',
-    );
+    await producer.stop();
+    await waitForSinkAtEnd(pgClient, 'two_offsets', env.SINK_APP, topic, 60_000);
     b.agent.child.kill('SIGTERM');
     expect((await b.agent.exited).code, b.agent.output()).toBe(0);
 
-    const { rows } = await pgClient.query(`SELECT key, total, count FROM ${table}`);
-    const got: Record<string, { total: number; count: number }> = Object.fromEntries(
-      rows.map((r) => [r.key, { total: Number(r.total), count: Number(r.count) }]),
-    );
-    const diff = [...produced].flatMap(([k, want]) =>
+    const got = await readSums(pgClient, table);
+    const diff = [...producer.produced].flatMap(([k, want]) =>
       got[k]?.count === want.count && got[k]?.total === want.total
         ? []
         : [`${k}: want ${want.count}/${want.total}, got ${got[k]?.count}/${got[k]?.total}`],
     );
     expect(diff, `batch logs in ${dir}`).toEqual([]);
-    expect(got).toEqual(Object.fromEntries(produced));
   });
 });
