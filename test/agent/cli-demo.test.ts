@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { BATCH_RECORD_KEYS } from '../support/batch-record-keys.js';
 import { eventually, freePort, httpGet, killAll, runCli, spawnCli } from '../support/cli-process.js';
 
 afterEach(killAll);
@@ -55,23 +56,7 @@ describe('sidestream demo', () => {
     const times = batches.map((b) => b.batchTime as number);
     expect(times).toEqual([...times].sort((a, b) => b - a));
     const [newest] = batches;
-    expect(Object.keys(newest!).sort()).toEqual(
-      [
-        'app',
-        'batchTime',
-        'submissionTime',
-        'processingStartTime',
-        'processingEndTime',
-        'schedulingDelayMs',
-        'processingDelayMs',
-        'totalDelayMs',
-        'numRecords',
-        'outcome',
-        'inputs',
-        'outputOperations',
-        'tasks',
-      ].sort(),
-    );
+    expect(Object.keys(newest!).sort()).toEqual([...BATCH_RECORD_KEYS].sort());
     expect(newest).toMatchObject({ app: 'demo', outcome: 'succeeded', tasks: { failed: 0, retried: 0 } });
     const input = (newest!.inputs as Record<string, unknown>[])[0]!;
     expect(input).toMatchObject({ streamId: 0, name: 'generator', offsetRanges: [] });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Executor, ManualClock, StreamingContext, type TaskDescriptor } from '../../src/index.js';
+import { BATCH_RECORD_KEYS } from '../support/batch-record-keys.js';
 import { startManual, waitFor } from '../support/manual-run.js';
 
 let ssc: StreamingContext | undefined;
@@ -41,23 +42,7 @@ describe('batch records', () => {
         ['log', 1000, 2, 'succeeded'],
         ['log', 2000, 1, 'succeeded'],
       ]);
-      expect(Object.keys(lines[0]).sort()).toEqual(
-        [
-          'app',
-          'batchTime',
-          'submissionTime',
-          'processingStartTime',
-          'processingEndTime',
-          'schedulingDelayMs',
-          'processingDelayMs',
-          'totalDelayMs',
-          'numRecords',
-          'outcome',
-          'inputs',
-          'outputOperations',
-          'tasks',
-        ].sort(),
-      );
+      expect(Object.keys(lines[0]).sort()).toEqual([...BATCH_RECORD_KEYS].sort());
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

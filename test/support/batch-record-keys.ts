@@ -1,0 +1,16 @@
+/** The top-level fields of a batch record, as CONTRACT.md lists them (checked by several tests). */
+export const BATCH_RECORD_KEYS: readonly string[] = [
+  'app',
+  'batchTime',
+  'submissionTime',
+  'processingStartTime',
+  'processingEndTime',
+  'schedulingDelayMs',
+  'processingDelayMs',
+  'totalDelayMs',
+  'numRecords',
+  'outcome',
+  'inputs',
+  'outputOperations',
+  'tasks',
+];
