@@ -25,7 +25,7 @@ import { ReceiverSource, type ReceiverStreamOptions } from '../sources/receiver-
 import { SocketReceiver } from '../sources/socket-receiver.js';
 import { TextFileSource } from '../sources/text-file-source.js';
 import { type Clock, SystemClock } from '../time.js';
-import type { BatchInfo, BatchRecord, CompletedBatchRecord } from './batch-record.js';
+import type { BatchInfo, CompletedBatchRecord } from './batch-record.js';
 import { type Executor, InProcessExecutor } from './executor.js';
 import { JobGenerator } from './job-generator.js';
 import { JobScheduler } from './job-scheduler.js';
@@ -383,11 +383,6 @@ export class StreamingContext implements StreamingScope {
 
   get listenerErrors(): number {
     return this.bus.errors;
-  }
-
-  /** Snapshot of a batch that has not completed yet (for tests and the status page). */
-  describeBatch(info: BatchInfo): BatchRecord {
-    return info.toRecord();
   }
 
   // ---- internals -------------------------------------------------------------------------------------
