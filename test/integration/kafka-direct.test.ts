@@ -286,6 +286,10 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     expect(errors[0]!.message).toMatch(/cannot reach Kafka at 127\.0\.0\.1:1.*retrying/);
     expect(ssc.ready).toBe(false);
     expect(ssc.recentBatches().every((b) => b.numRecords === 0)).toBe(true);
+    // Stopping does not wait out the reconnect backoff.
+    const stopping = Date.now();
+    await ssc.stop({ timeoutMs: 5000 });
+    expect(Date.now() - stopping).toBeLessThan(2000);
   });
 
   it('names a topic that does not exist', async () => {

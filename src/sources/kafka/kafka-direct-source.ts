@@ -137,6 +137,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private replays: PlannedBatch[] = [];
   /** Set by recover(): re-position every owned partition before planning the next batch. */
   private rewindPending = false;
+  /** Ends the connect loop's backoff sleep (set while it sleeps). */
+  private wakeConnectLoop: (() => void) | undefined;
   /** Where each partition of those batches starts: the oldest uncommitted from-offset. */
   private replayStart = new Map<string, number>();
   /** Until-offsets of the newest committed batch in the offset log (a clean restart resumes there). */
@@ -256,7 +258,15 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
           `cannot reach Kafka at ${this.options.brokers.join(',')}: ${describeError(error)}; retrying in ${delay} ms`,
         );
         await this.disconnectQuietly();
-        await new Promise((r) => setTimeout(r, delay).unref());
+        // The backoff sleep ends early when the stream stops, so a stop is never held up by it.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeConnectLoop = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeConnectLoop = undefined;
         delay = Math.min(delay * 2, 30_000);
       }
     }
@@ -859,6 +869,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wakeConnectLoop?.();
     await this.connectLoop?.catch(() => {});
     await this.disconnectQuietly();
   }
