@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Start, stop and inspect the real services that sidestream's integration tests use.
 #
-#   scripts/services.sh up     [kafka|postgres|all]   start (idempotent: a running service is left alone)
-#   scripts/services.sh down   [kafka|postgres|all]   stop what `up` started (data is kept)
-#   scripts/services.sh status [kafka|postgres|all]   print what is running
-#   scripts/services.sh clean  [kafka|postgres|all]   stop and delete the service's data
+#   scripts/services.sh up     [kafka|postgres|graphite|all]   start (idempotent: a running service is left alone)
+#   scripts/services.sh down   [kafka|postgres|graphite|all]   stop what `up` started (data is kept)
+#   scripts/services.sh status [kafka|postgres|graphite|all]   print what is running
+#   scripts/services.sh clean  [kafka|postgres|graphite|all]   stop and delete the service's data
 #
 # Everything listens on 127.0.0.1 only:
 #   Kafka      127.0.0.1:9092 (broker), 127.0.0.1:9093 (KRaft controller)
 #   PostgreSQL 127.0.0.1:5433, postgres://postgres@127.0.0.1:5433/sidestream (trust auth)
+#   Graphite   carbon-cache 127.0.0.1:2003 (line protocol, TCP and UDP), 2004 (pickle), 7002 (cache
+#              query); whisper files under $SIDESTREAM_RUN/graphite/storage/whisper
 #
 # Environment:
 #   SIDESTREAM_CACHE  downloads (Kafka jars), default ~/.cache/sidestream; kept across runs so that a
@@ -50,6 +52,13 @@ PG_URL="postgres://postgres@$PG_HOST:$PG_PORT/$PG_DB"
 PG_RUN="$RUN_DIR/postgres"
 PG_DATA="$PG_RUN/data"
 PG_LOG="$PG_RUN/postgres.log"
+
+GRAPHITE_PORT=2003
+GRAPHITE_RUN="$RUN_DIR/graphite"
+GRAPHITE_STORAGE="$GRAPHITE_RUN/storage"
+GRAPHITE_CONF="$GRAPHITE_RUN/carbon.conf"
+GRAPHITE_PID="$GRAPHITE_STORAGE/carbon-cache-a.pid"
+GRAPHITE_LOG_DIR="$GRAPHITE_RUN/log"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() {
@@ -364,6 +373,133 @@ pg_clean() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Graphite (carbon-cache from Debian's graphite-carbon; graphite-web is not needed by the tests)
+# ---------------------------------------------------------------------------------------------
+
+ensure_carbon() {
+  if ! command -v carbon-cache >/dev/null 2>&1 || ! command -v whisper-fetch >/dev/null 2>&1; then
+    apt_install --no-install-recommends graphite-carbon python3-whisper
+  fi
+  command -v carbon-cache >/dev/null 2>&1 || die "graphite-carbon was installed but carbon-cache is not on PATH"
+}
+
+# carbon-cache's pid, when its pid file names a live carbon-cache process (not a reused pid).
+graphite_pid() {
+  local pid
+  pid="$(cat "$GRAPHITE_PID" 2>/dev/null || true)"
+  if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'carbon-cache'; then
+    echo "$pid"
+  fi
+}
+
+graphite_write_conf() {
+  mkdir -p "$GRAPHITE_STORAGE/whisper" "$GRAPHITE_LOG_DIR"
+  cat >"$GRAPHITE_CONF" <<EOF
+# sidestream test carbon (scripts/services.sh); everything under $GRAPHITE_RUN
+[cache]
+STORAGE_DIR = $GRAPHITE_STORAGE/
+LOCAL_DATA_DIR = $GRAPHITE_STORAGE/whisper/
+WHITELISTS_DIR = $GRAPHITE_STORAGE/lists/
+CONF_DIR = $GRAPHITE_RUN/
+LOG_DIR = $GRAPHITE_LOG_DIR/
+PID_DIR = $GRAPHITE_STORAGE/
+ENABLE_LOGROTATION = False
+USER =
+MAX_CACHE_SIZE = inf
+MAX_UPDATES_PER_SECOND = inf
+MAX_CREATES_PER_MINUTE = inf
+WHISPER_AUTOFLUSH = True
+ENABLE_TAGS = False
+LINE_RECEIVER_INTERFACE = 127.0.0.1
+LINE_RECEIVER_PORT = $GRAPHITE_PORT
+ENABLE_UDP_LISTENER = True
+UDP_RECEIVER_INTERFACE = 127.0.0.1
+UDP_RECEIVER_PORT = $GRAPHITE_PORT
+PICKLE_RECEIVER_INTERFACE = 127.0.0.1
+PICKLE_RECEIVER_PORT = 2004
+CACHE_QUERY_INTERFACE = 127.0.0.1
+CACHE_QUERY_PORT = 7002
+LOG_LISTENER_CONN_SUCCESS = False
+LOG_UPDATES = False
+LOG_CREATES = False
+EOF
+  cat >"$GRAPHITE_RUN/storage-schemas.conf" <<EOF
+[everything]
+pattern = .*
+retentions = 1s:1h,10s:1d
+EOF
+}
+
+graphite_up() {
+  ensure_carbon
+  local pid
+  pid="$(graphite_pid)"
+  if [[ -z "$pid" ]]; then
+    if port_open "$GRAPHITE_PORT"; then
+      die "port $GRAPHITE_PORT is already taken by a process that this script did not start (no live pid in $GRAPHITE_PID)"
+    fi
+    graphite_write_conf
+    rm -f "$GRAPHITE_PID"
+    log "starting carbon-cache (logs: $GRAPHITE_LOG_DIR)"
+    # carbon-cache daemonizes itself and writes the pid file; 9>&-: do not inherit main()'s lock.
+    GRAPHITE_ROOT="$GRAPHITE_RUN" GRAPHITE_CONF_DIR="$GRAPHITE_RUN" GRAPHITE_STORAGE_DIR="$GRAPHITE_STORAGE" \
+      carbon-cache --config="$GRAPHITE_CONF" start >"$GRAPHITE_RUN/start.log" 2>&1 </dev/null 9>&- ||
+      die "carbon-cache did not start: $(tail -n 20 "$GRAPHITE_RUN/start.log")"
+  else
+    log "carbon-cache already running (pid $pid)"
+  fi
+  local deadline=$((SECONDS + WAIT_SECONDS))
+  until port_open "$GRAPHITE_PORT"; do
+    ((SECONDS < deadline)) || die "carbon-cache did not accept connections on 127.0.0.1:$GRAPHITE_PORT within ${WAIT_SECONDS}s; see $GRAPHITE_LOG_DIR and $GRAPHITE_RUN/start.log"
+    sleep 0.2
+  done
+  log "graphite is up: carbon 127.0.0.1:$GRAPHITE_PORT tcp+udp (pid $(graphite_pid)), whisper $GRAPHITE_STORAGE/whisper"
+}
+
+graphite_down() {
+  local pid
+  pid="$(graphite_pid)"
+  if [[ -z "$pid" ]]; then
+    rm -f "$GRAPHITE_PID"
+    log "carbon-cache is not running"
+    return 0
+  fi
+  log "stopping carbon-cache (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while pid_alive "$pid"; do
+    if ((SECONDS >= deadline)); then
+      log "carbon-cache did not stop within 30s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$GRAPHITE_PID"
+  log "carbon-cache stopped"
+}
+
+graphite_status() {
+  local pid
+  pid="$(graphite_pid)"
+  if [[ -n "$pid" ]] && port_open "$GRAPHITE_PORT"; then
+    echo "graphite: running (pid $pid) on 127.0.0.1:$GRAPHITE_PORT, whisper $GRAPHITE_STORAGE/whisper, logs $GRAPHITE_LOG_DIR"
+  elif [[ -n "$pid" ]]; then
+    echo "graphite: starting or unhealthy (pid $pid, port $GRAPHITE_PORT closed), logs $GRAPHITE_LOG_DIR"
+  elif port_open "$GRAPHITE_PORT"; then
+    echo "graphite: port $GRAPHITE_PORT is open but not by a carbon-cache this script started"
+  else
+    echo "graphite: stopped"
+  fi
+}
+
+graphite_clean() {
+  graphite_down
+  rm -rf "$GRAPHITE_RUN"
+  log "graphite data removed ($GRAPHITE_RUN)"
+}
+
+# ---------------------------------------------------------------------------------------------
 
 usage() {
   sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -373,7 +509,7 @@ usage() {
 main() {
   local action="${1:-}" target="${2:-all}"
   case "$action" in up | down | status | clean) ;; *) usage ;; esac
-  case "$target" in kafka | postgres | all) ;; *) usage ;; esac
+  case "$target" in kafka | postgres | graphite | all) ;; *) usage ;; esac
 
   mkdir -p "$RUN_DIR"
   chmod 755 "$RUN_DIR" 2>/dev/null || true
@@ -383,7 +519,7 @@ main() {
   flock -w 300 9 || die "another scripts/services.sh has held $RUN_DIR/.lock for 300s"
 
   local services=()
-  if [[ "$target" == all ]]; then services=(kafka postgres); else services=("$target"); fi
+  if [[ "$target" == all ]]; then services=(kafka postgres graphite); else services=("$target"); fi
   for s in "${services[@]}"; do
     case "$s:$action" in
     kafka:up) kafka_up ;;
@@ -394,6 +530,10 @@ main() {
     postgres:down) pg_down ;;
     postgres:status) pg_status ;;
     postgres:clean) pg_clean ;;
+    graphite:up) graphite_up ;;
+    graphite:down) graphite_down ;;
+    graphite:status) graphite_status ;;
+    graphite:clean) graphite_clean ;;
     esac
   done
 }
