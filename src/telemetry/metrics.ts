@@ -206,6 +206,15 @@ export const METRICS = [
     help: 'Partition assignments this agent received from its consumer group.',
     labelNames: [],
   },
+  {
+    name: 'sidestream_exporter_errors_total',
+    type: 'counter',
+    unit: 'failures',
+    help:
+      'Push-exporter failures, by exporter (graphite): one per failed connect, socket error or send ' +
+      'error, plus one per data point dropped because the exporter buffer was full.',
+    labelNames: ['exporter'],
+  },
 ] as const satisfies readonly MetricSpec[];
 
 export type MetricName = (typeof METRICS)[number]['name'];

@@ -66,6 +66,19 @@ function histogram<N extends MetricNameOf<'histogram'>>(
   });
 }
 
+/**
+ * The exporters' error counter on `registry`, created on first use: the listener registers it so
+ * it is scraped from the start, and a push exporter (which only reads the registry otherwise)
+ * finds the same instance.
+ */
+export function exporterErrorsCounter(
+  registry: AnyRegistry,
+): Counter<LabelOf<'sidestream_exporter_errors_total'>> {
+  const existing = registry.getSingleMetric('sidestream_exporter_errors_total');
+  if (existing) return existing as Counter<LabelOf<'sidestream_exporter_errors_total'>>;
+  return counter(registry, 'sidestream_exporter_errors_total');
+}
+
 const seconds = (ms: number) => ms / 1000;
 
 /** Error class names are a small, closed-enough set; the cap guards against odd thrown values. */
@@ -121,6 +134,7 @@ export class PrometheusListener implements StreamingListener {
     this.kafkaHighWatermark = gauge(registry, 'sidestream_kafka_high_watermark');
     this.kafkaRebalances = counter(registry, 'sidestream_kafka_rebalances_total');
     this.kafkaRebalances.inc({ app }, 0);
+    exporterErrorsCounter(registry);
     // Counters of a closed label set start at a real 0 so rate() and increase() work from the
     // first scrape; "last batch" gauges stay absent until a batch has completed.
     for (const outcome of ['succeeded', 'failed'] as const) {
