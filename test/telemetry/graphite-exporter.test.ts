@@ -1,0 +1,258 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Counter, Histogram } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  GraphiteExporter,
+  type GraphiteExporterOptions,
+  groupHistogram,
+  histogramMax,
+  histogramQuantile,
+  MAX_DATAGRAM_BYTES,
+  parseGraphiteUrl,
+} from '../../src/telemetry/exporters/graphite-exporter.js';
+import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
+
+/** A line-protocol server we control: collects lines, can drop every connection and stop. */
+class LineServer {
+  lines: string[] = [];
+  connections = 0;
+  private sockets = new Set<net.Socket>();
+  private server: net.Server | undefined;
+
+  async listen(port = 0): Promise<number> {
+    const server = net.createServer((socket) => {
+      this.connections++;
+      this.sockets.add(socket);
+      let rest = '';
+      socket.on('data', (d) => {
+        const parts = (rest + d.toString()).split('\n');
+        rest = parts.pop() ?? '';
+        this.lines.push(...parts);
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /** Closes the listener and every open connection (a crashed carbon). */
+  async kill(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = new LineServer();
+  const port = await s.listen();
+  await s.kill();
+  return port;
+}
+
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+function exporter(options: Partial<GraphiteExporterOptions> & Pick<GraphiteExporterOptions, 'target'>) {
+  const metrics = new MetricsRegistry('clicks');
+  const e = new GraphiteExporter({ app: 'clicks', registry: metrics.registry, random: () => 1, ...options });
+  cleanup.push(() => e.stop(200));
+  const counter = (name: string) => metrics.registry.getSingleMetric(name) as Counter;
+  return { e, metrics, counter };
+}
+
+describe('parseGraphiteUrl', () => {
+  it('reads tcp:// and udp:// HOST:PORT and refuses the rest', () => {
+    expect(parseGraphiteUrl('tcp://127.0.0.1:2003')).toEqual({
+      protocol: 'tcp',
+      host: '127.0.0.1',
+      port: 2003,
+    });
+    expect(parseGraphiteUrl('udp://[::1]:2003')).toEqual({ protocol: 'udp', host: '::1', port: 2003 });
+    for (const bad of ['127.0.0.1:2003', 'http://h:2003', 'tcp://h', 'tcp://h:0', 'tcp://h:70000']) {
+      expect(parseGraphiteUrl(bad), bad).toBeUndefined();
+    }
+  });
+});
+
+describe('histogram statistics', () => {
+  const h = groupHistogram('x', [
+    { metricName: 'x_bucket', labels: { app: 'a', le: 0.1 }, value: 0 },
+    { metricName: 'x_bucket', labels: { app: 'a', le: 1 }, value: 10 },
+    { metricName: 'x_bucket', labels: { app: 'a', le: 10 }, value: 20 },
+    { metricName: 'x_bucket', labels: { app: 'a', le: '+Inf' }, value: 20 },
+    { metricName: 'x_sum', labels: { app: 'a' }, value: 60 },
+    { metricName: 'x_count', labels: { app: 'a' }, value: 20 },
+  ])[0]!;
+
+  it('interpolates p50/p99 inside the bucket holding the rank, max = highest non-empty bucket bound', () => {
+    expect(h.count).toBe(20);
+    expect(histogramQuantile(0.5, h)).toBeCloseTo(1); // rank 10: the top of bucket (0.1, 1]
+    expect(histogramQuantile(0.25, h)).toBeCloseTo(0.55);
+    expect(histogramQuantile(0.99, h)).toBeCloseTo(1 + (9 * (19.8 - 10)) / 10);
+    expect(histogramMax(h)).toBe(10);
+  });
+
+  it('answers the highest finite bound for observations in +Inf', () => {
+    const inf = {
+      labels: {},
+      sum: 500,
+      count: 2,
+      buckets: [
+        { le: 1, count: 1 },
+        { le: Infinity, count: 2 },
+      ],
+    };
+    expect(histogramMax(inf)).toBe(1);
+    expect(histogramQuantile(0.99, inf)).toBe(1);
+  });
+});
+
+describe('GraphiteExporter over TCP', () => {
+  it('sends counters, gauges and histogram statistics stamped with the batch time', async () => {
+    const server = new LineServer();
+    const port = await server.listen();
+    cleanup.push(() => server.kill());
+    const { e, metrics } = exporter({ target: { protocol: 'tcp', host: '127.0.0.1', port } });
+    const { PrometheusListener } = await import('../../src/telemetry/prometheus-listener.js');
+    new PrometheusListener(
+      metrics.registry,
+      { appName: 'clicks', batchIntervalMs: 1000, batchesWaiting: 0 },
+      '1',
+    );
+    (metrics.registry.getSingleMetric('sidestream_batches_total') as Counter).inc(
+      { app: 'clicks', outcome: 'succeeded' },
+      3,
+    );
+    (metrics.registry.getSingleMetric('sidestream_batch_total_delay_seconds') as Histogram).observe(
+      { app: 'clicks' },
+      0.02,
+    );
+    await e.flush(1_763_800_000_999);
+    await until(() => server.lines.some((l) => l.includes('p99')));
+    const byName = new Map(server.lines.map((l) => [l.split(' ')[0], l.split(' ').slice(1)]));
+    expect(byName.get('sidestream.clicks.batches_total.succeeded')).toEqual(['3', '1763800000']);
+    expect(byName.get('sidestream.clicks.batches_total.failed')).toEqual(['0', '1763800000']);
+    expect(byName.get('sidestream.clicks.batch_interval_seconds')).toEqual(['1', '1763800000']);
+    expect(byName.get('sidestream.clicks.batch_total_delay_seconds.count')?.[0]).toBe('1');
+    expect(byName.get('sidestream.clicks.batch_total_delay_seconds.avg')?.[0]).toBe('0.02');
+    expect(byName.get('sidestream.clicks.batch_total_delay_seconds.max')?.[0]).toBe('0.025');
+    expect(Number(byName.get('sidestream.clicks.batch_total_delay_seconds.p50')?.[0])).toBeCloseTo(0.0175);
+    expect(byName.get('sidestream.clicks.exporter_errors_total.graphite')?.[0]).toBe('0');
+    // Only catalogue metrics: prom-client's process metrics stay on /metrics.
+    expect(server.lines.every((l) => l.startsWith('sidestream.clicks.'))).toBe(true);
+    expect(e.stats).toMatchObject({ connects: 1, errors: 0, droppedLines: 0, bufferedLines: 0 });
+  });
+
+  it('buffers while carbon is absent, drops the OLDEST lines beyond the bound, counts them, then delivers', async () => {
+    const port = await freePort();
+    const { e, counter } = exporter({
+      target: { protocol: 'tcp', host: '127.0.0.1', port },
+      maxBufferedLines: 5,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 40,
+    });
+    const errors = () => counter('sidestream_exporter_errors_total').get();
+    // Without the listener only the exporter's own counter is in the catalogue: one line a flush.
+    for (let t = 1; t <= 8; t++) await e.flush(t * 1000);
+    await until(() => e.stats.errors >= 1);
+    expect(e.stats.bufferedLines).toBe(5);
+    expect(e.stats.droppedLines).toBe(3);
+    const value = (await errors()).values.find((v) => v.labels.exporter === 'graphite')?.value;
+    expect(value).toBe(e.stats.errors + e.stats.droppedLines);
+
+    const server = new LineServer();
+    await server.listen(port);
+    cleanup.push(() => server.kill());
+    await until(() => server.lines.length >= 5);
+    // The five newest flushes (t = 4..8) survive, in order.
+    expect(server.lines.map((l) => l.split(' ')[2])).toEqual(['4', '5', '6', '7', '8']);
+    expect(e.stats.bufferedLines).toBe(0);
+  });
+
+  it('reconnects with backoff after the server drops the connection and keeps the buffer bounded', async () => {
+    const server = new LineServer();
+    const port = await server.listen();
+    const { e } = exporter({
+      target: { protocol: 'tcp', host: '127.0.0.1', port },
+      maxBufferedLines: 10,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 50,
+    });
+    await e.flush(1000);
+    await until(() => server.lines.length === 1);
+    await server.kill();
+    await until(() => !e.isConnected);
+    for (let t = 2; t <= 30; t++) await e.flush(t * 1000);
+    expect(e.stats.bufferedLines).toBeLessThanOrEqual(10);
+    await new Promise((r) => setTimeout(r, 150)); // a few failed reconnects
+    expect(e.stats.errors).toBeGreaterThanOrEqual(2);
+    const again = new LineServer();
+    await again.listen(port);
+    cleanup.push(() => again.kill());
+    await until(() => again.lines.length >= 10);
+    expect(e.stats.connects).toBe(2);
+    expect(e.stats.droppedLines).toBe(19);
+    expect(again.lines.at(-1)?.split(' ')[2]).toBe('30');
+  });
+
+  it('never throws from onBatchCompleted or flush when the host does not resolve; stop() is bounded', async () => {
+    const { e } = exporter({
+      target: { protocol: 'tcp', host: 'no-such-host.invalid', port: 2003 },
+      reconnectMinMs: 10,
+    });
+    expect(() => e.onBatchCompleted({ batchTime: 1000 } as never)).not.toThrow();
+    await e.flush(2000);
+    const started = Date.now();
+    await e.stop(100);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(e.stats.bufferedLines).toBe(0);
+  });
+});
+
+describe('GraphiteExporter over UDP', () => {
+  it('sends whole lines in datagrams under 1400 bytes', async () => {
+    const server = dgram.createSocket('udp4');
+    const datagrams: Buffer[] = [];
+    server.on('message', (m) => datagrams.push(m));
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', () => resolve()));
+    cleanup.push(async () => {
+      server.close();
+    });
+    const port = server.address().port;
+    const { e, metrics } = exporter({ target: { protocol: 'udp', host: '127.0.0.1', port } });
+    const { PrometheusListener } = await import('../../src/telemetry/prometheus-listener.js');
+    new PrometheusListener(
+      metrics.registry,
+      { appName: 'clicks', batchIntervalMs: 1000, batchesWaiting: 0 },
+      '1',
+    );
+    const processed = metrics.registry.getSingleMetric('sidestream_records_processed_total') as Counter;
+    for (let i = 0; i < 100; i++) processed.inc({ app: 'clicks', stream: `stream-${i}` }, i);
+    await e.flush(5000);
+    await until(() => datagrams.join('').split('\n').filter(Boolean).length >= 100);
+    expect(datagrams.length).toBeGreaterThan(1);
+    for (const d of datagrams) {
+      expect(d.length).toBeLessThan(MAX_DATAGRAM_BYTES + 1);
+      expect(d.toString().endsWith('\n')).toBe(true);
+    }
+    const lines = datagrams.join('').split('\n').filter(Boolean);
+    expect(lines).toContain('sidestream.clicks.records_processed_total.stream-42 42 5');
+  });
+});
