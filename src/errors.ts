@@ -85,6 +85,11 @@ export const ERROR_CODES = {
     summary:
       'A rebalance moved a partition to another agent before its planned range was read; the batch is re-planned.',
   },
+  SS_METRIC_INVALID: {
+    retriable: false,
+    summary:
+      'A user metric (ssc.metrics.counter/gauge/histogram) has an invalid or reserved name, label or buckets, or its name is taken.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,6 +11,7 @@ export type {
   ReceiverReporter,
   SourceEvent,
 } from './dstream/input-source.js';
+export { collectTraceparents, MAX_TRACE_LINKS } from './dstream/input-source.js';
 export type { MapWithStateSpec, State } from './dstream/map-with-state.js';
 export type { OffsetRange, Partition, RddEnv } from './dstream/rdd.js';
 export { RDD, standaloneRddEnv } from './dstream/rdd.js';
@@ -34,7 +35,14 @@ export type {
   StreamingContextOptions,
 } from './engine/streaming-context.js';
 export { StreamingContext } from './engine/streaming-context.js';
-export type { ReceiverEvent, StreamingListener, TaskFailure } from './engine/streaming-listener.js';
+export type {
+  BatchTraceContext,
+  ReceiverEvent,
+  StreamingListener,
+  TaskAttempt,
+  TaskAttemptEnd,
+  TaskFailure,
+} from './engine/streaming-listener.js';
 export type { ErrorCode } from './errors.js';
 export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
 export { Receiver } from './receiver/receiver.js';
@@ -50,5 +58,14 @@ export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.
 export type { OffsetStore } from './sources/kafka/offset-store.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
+export { MetricsRegistry } from './telemetry/metrics-registry.js';
+export { parseTraceparent, TRACER_NAME, TracingListener } from './telemetry/tracing.js';
+export type {
+  LabelValues,
+  UserCounter,
+  UserGauge,
+  UserHistogram,
+  UserMetrics,
+} from './telemetry/user-metrics.js';
 export type { Clock } from './time.js';
 export { ManualClock, SystemClock } from './time.js';

@@ -5,7 +5,6 @@
  */
 import type { StreamingContext } from '../engine/streaming-context.js';
 import { SidestreamError } from '../errors.js';
-import { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
 import { formatDurationMs } from '../time.js';
 import type { AgentConfig } from './config.js';
@@ -23,7 +22,8 @@ export interface RunAgentOptions {
 const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function runAgent({ config, ssc, version, verbose }: RunAgentOptions): Promise<number> {
-  const metrics = new MetricsRegistry(config.app);
+  // The context's registry: user metrics the job declared (ssc.metrics) are served alongside.
+  const metrics = ssc.metrics.registry;
   ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, version));
   let http: AgentHttpServer;
   try {

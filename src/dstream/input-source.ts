@@ -22,6 +22,34 @@ export interface InputBatch<T> {
   readonly offsetRanges?: readonly OffsetRange[];
   /** Kafka direct streams: each planned partition's consumer lag, measured when the batch was planned. */
   readonly consumerLag?: readonly PartitionLag[];
+  /**
+   * W3C `traceparent` values of some of the batch's records (Kafka headers), at most
+   * MAX_TRACE_LINKS: the batch span links to them. A function when the records are only read
+   * by the batch's tasks (direct Kafka): called after the jobs ran.
+   */
+  readonly traceparents?: readonly string[] | (() => readonly string[] | undefined);
+  /** The Kafka consumer group the input reads as, for tracing's messaging attributes. */
+  readonly consumerGroup?: string;
+}
+
+/** Most trace links one batch span carries: links are sampled, not one per record. */
+export const MAX_TRACE_LINKS = 32;
+
+/**
+ * The first MAX_TRACE_LINKS distinct `headers.traceparent` strings of `records` (any record
+ * shape: objects without string headers are skipped). Stops scanning once the bound is reached.
+ */
+export function collectTraceparents(records: ArrayLike<unknown>): string[] | undefined {
+  let out: string[] | undefined;
+  for (let i = 0; i < records.length; i++) {
+    const headers = (records[i] as { headers?: Record<string, unknown> } | null)?.headers;
+    const tp = headers?.traceparent;
+    if (typeof tp !== 'string') continue;
+    out ??= [];
+    if (!out.includes(tp)) out.push(tp);
+    if (out.length >= MAX_TRACE_LINKS) break;
+  }
+  return out;
 }
 
 /**

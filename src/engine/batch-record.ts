@@ -86,6 +86,10 @@ export class BatchInfo {
   readonly tasks = { total: 0, failed: 0, retried: 0 };
   /** Event times held until processing starts, when the lag is measured. */
   pendingEventTimes: (ArrayLike<number> | (() => ArrayLike<number> | undefined) | undefined)[] = [];
+  /** Per input: trace parents of its records (or how to get them after the jobs), for tracing. */
+  pendingTraceparents: (readonly string[] | (() => readonly string[] | undefined) | undefined)[] = [];
+  /** Kafka consumer groups of the inputs that have one, for tracing. */
+  consumerGroups: { streamId: number; group: string }[] = [];
 
   constructor(
     readonly app: string,

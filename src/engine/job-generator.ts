@@ -100,6 +100,8 @@ export class JobGenerator {
     this.lastGenerated = timeMs;
     const inputs: InputRecord[] = [];
     const eventTimes: BatchInfo['pendingEventTimes'] = [];
+    const traceparents: BatchInfo['pendingTraceparents'] = [];
+    const consumerGroups: BatchInfo['consumerGroups'] = [];
     for (const stream of graph.inputs) {
       const batch = await stream.source.generate(timeMs);
       stream.putGenerated(timeMs, batch.rdd);
@@ -113,12 +115,17 @@ export class JobGenerator {
         ...(batch.consumerLag ? { consumerLag: batch.consumerLag } : {}),
       });
       eventTimes.push(batch.eventTimesMs);
+      traceparents.push(batch.traceparents);
+      if (batch.consumerGroup !== undefined)
+        consumerGroups.push({ streamId: stream.streamId, group: batch.consumerGroup });
     }
     const jobs = graph.generateJobs(timeMs);
     const state = graph.stateToMaterialize(timeMs);
     const info = new BatchInfo(app, timeMs, clock.now());
     info.inputs = inputs;
     info.pendingEventTimes = eventTimes;
+    info.pendingTraceparents = traceparents;
+    info.consumerGroups = consumerGroups;
     scheduler.submit({ info, jobs, state, inputs: graph.inputs.map((s) => s.source) });
     const due = this.generatedWaiters.filter((w) => w.timeMs <= timeMs);
     this.generatedWaiters = this.generatedWaiters.filter((w) => w.timeMs > timeMs);

@@ -4,7 +4,7 @@
  * batches never overlap; that wait is the batch's scheduling delay.
  */
 import type { Job } from '../dstream/dstream-graph.js';
-import type { InputSource } from '../dstream/input-source.js';
+import { type InputSource, MAX_TRACE_LINKS } from '../dstream/input-source.js';
 import type { RDD } from '../dstream/rdd.js';
 import { describeError } from '../errors.js';
 import type { Clock } from '../time.js';
@@ -118,6 +118,7 @@ export class JobScheduler {
       const known = times();
       return known ? { ...input, eventTimeLagMs: summarizeEventTimeLag(start, known) } : input;
     });
+    this.postTraceContext(info);
     for (const rdd of state) {
       try {
         await rdd.materialize('materialize state');
@@ -170,5 +171,24 @@ export class JobScheduler {
     info.processingEndTime = clock.now();
     info.outcome = failure === undefined ? 'succeeded' : 'failed';
     this.deps.onBatchDone(info, failure, recovered);
+  }
+
+  /** Gathers at most MAX_TRACE_LINKS distinct traceparents over the inputs; one post per batch. */
+  private postTraceContext(info: BatchInfo): void {
+    const traceparents: string[] = [];
+    for (const pending of info.pendingTraceparents) {
+      const found = typeof pending === 'function' ? pending() : pending;
+      if (!found) continue;
+      for (const tp of found) {
+        if (traceparents.length >= MAX_TRACE_LINKS) break;
+        if (!traceparents.includes(tp)) traceparents.push(tp);
+      }
+    }
+    info.pendingTraceparents = [];
+    if (traceparents.length === 0 && info.consumerGroups.length === 0) return;
+    this.deps.bus.post('onBatchTraceContext', info.batchTime, {
+      traceparents,
+      consumerGroups: info.consumerGroups,
+    });
   }
 }

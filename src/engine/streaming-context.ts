@@ -24,6 +24,9 @@ import { QueueSource, type QueueStreamOptions } from '../sources/queue-source.js
 import { ReceiverSource, type ReceiverStreamOptions } from '../sources/receiver-source.js';
 import { SocketReceiver } from '../sources/socket-receiver.js';
 import { TextFileSource } from '../sources/text-file-source.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import { TracingListener } from '../telemetry/tracing.js';
+import { UserMetrics } from '../telemetry/user-metrics.js';
 import { type Clock, SystemClock } from '../time.js';
 import type { BatchInfo, CompletedBatchRecord } from './batch-record.js';
 import { type Executor, InProcessExecutor } from './executor.js';
@@ -58,6 +61,16 @@ export interface StreamingContextOptions {
   executor?: Executor;
   /** Where print() writes; default process.stdout. */
   output?: (text: string) => void;
+  /**
+   * The registry `ssc.metrics` declares user metrics on (and the agent serves on /metrics);
+   * default: one created on first use, reachable as `ssc.metrics.registry`.
+   */
+  metricsRegistry?: MetricsRegistry;
+  /**
+   * OpenTelemetry spans per batch, output operation and task attempt through
+   * `@opentelemetry/api` (no-ops unless the application registers an SDK); default true.
+   */
+  tracing?: boolean;
 }
 
 export type ContextState = 'initialized' | 'active' | 'stopping' | 'stopped';
@@ -79,6 +92,8 @@ export class StreamingContext implements StreamingScope {
   readonly clock: Clock;
   readonly graph = new DStreamGraph();
   readonly rddEnv: RddEnv;
+  /** User metrics: counter/gauge/histogram exported with the catalogue's (docs/telemetry.md). */
+  readonly metrics: UserMetrics;
 
   private readonly bus = new ListenerBus();
   private readonly executor: Executor;
@@ -131,7 +146,9 @@ export class StreamingContext implements StreamingScope {
     this.batchLogPath = options.batchLogPath;
     this.output = options.output ?? ((text) => process.stdout.write(text));
     this.executor = options.executor ?? new InProcessExecutor();
-    this.tasks = new TaskScheduler(this.executor, this.bus, maxTaskFailures);
+    this.tasks = new TaskScheduler(this.executor, this.bus, maxTaskFailures, this.clock);
+    this.metrics = new UserMetrics(this.appName, options.metricsRegistry);
+    if (options.tracing !== false) this.bus.add(new TracingListener());
     this.rddEnv = { tasks: this.tasks, nextRddId: () => ++this.rddIds };
     this.scheduler = new JobScheduler({
       clock: this.clock,

@@ -19,6 +19,37 @@ export interface TaskFailure {
   readonly reason: string;
 }
 
+/** One task attempt, as posted when it starts (onTaskStarted) and ends (onTaskCompleted). */
+export interface TaskAttempt {
+  readonly batchTime: number | null;
+  readonly taskId: number;
+  readonly stage: string;
+  readonly rddId: number;
+  readonly partition: number;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Clock time (epoch ms) the attempt started, or ended for onTaskCompleted. */
+  readonly time: number;
+}
+
+/** The end of a task attempt; a failed one is also posted as onTaskFailed. */
+export interface TaskAttemptEnd extends TaskAttempt {
+  readonly succeeded: boolean;
+  /** The thrown error's class name, when the attempt failed. */
+  readonly errorType?: string;
+  readonly reason?: string;
+}
+
+/**
+ * Per-batch trace context, posted after the batch's jobs ran and before onBatchCompleted: at
+ * most MAX_TRACE_LINKS distinct W3C `traceparent` values read from the batch's input records
+ * (Kafka headers), and the Kafka consumer group of each input that has one.
+ */
+export interface BatchTraceContext {
+  readonly traceparents: readonly string[];
+  readonly consumerGroups: readonly { readonly streamId: number; readonly group: string }[];
+}
+
 export interface ReceiverEvent {
   readonly streamId: number;
   readonly name: string;
@@ -33,6 +64,11 @@ export interface StreamingListener {
   onOutputOperationStarted?(batchTime: number, op: OutputOperationRecord): void;
   onOutputOperationCompleted?(batchTime: number, op: OutputOperationRecord): void;
   onTaskFailed?(failure: TaskFailure): void;
+  /** A task attempt starts (posted once per attempt, never per record). */
+  onTaskStarted?(task: TaskAttempt): void;
+  /** A task attempt ends, either way. */
+  onTaskCompleted?(task: TaskAttemptEnd): void;
+  onBatchTraceContext?(batchTime: number, context: BatchTraceContext): void;
   onReceiverStarted?(event: ReceiverEvent): void;
   onReceiverError?(event: ReceiverEvent): void;
   onReceiverStopped?(event: ReceiverEvent): void;

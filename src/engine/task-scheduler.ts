@@ -5,6 +5,7 @@
  */
 import type { StageSpec, TaskRunner } from '../dstream/task-runner.js';
 import { describeError, SidestreamError } from '../errors.js';
+import type { Clock } from '../time.js';
 import type { BatchInfo } from './batch-record.js';
 import type { Executor } from './executor.js';
 import type { ListenerBus } from './streaming-listener.js';
@@ -18,6 +19,8 @@ export class TaskScheduler implements TaskRunner {
     private readonly executor: Executor,
     private readonly bus: ListenerBus,
     private readonly maxTaskFailures: number,
+    /** Times the onTaskStarted/onTaskCompleted events; without one they carry 0. */
+    private readonly clock?: Clock,
   ) {}
 
   async runTasks<R>(stage: StageSpec, body: (partition: number) => R | Promise<R>): Promise<R[]> {
@@ -54,23 +57,32 @@ export class TaskScheduler implements TaskRunner {
     if (batch) batch.tasks.total++;
     const taskId = this.nextTaskId++;
     for (let attempt = 1; ; attempt++) {
+      const task = {
+        batchTime: batch?.batchTime ?? null,
+        taskId,
+        stage: stage.name,
+        rddId: stage.rddId,
+        partition,
+        attempt,
+      };
+      this.bus.post('onTaskStarted', { ...task, time: this.clock?.now() ?? 0 });
       try {
-        return await this.executor.run(
-          {
-            taskId,
-            batchTime: batch?.batchTime ?? null,
-            stage: stage.name,
-            rddId: stage.rddId,
-            partition,
-            attempt,
-          },
-          () => body(partition),
-        );
+        const result = await this.executor.run(task, () => body(partition));
+        this.bus.post('onTaskCompleted', { ...task, time: this.clock?.now() ?? 0, succeeded: true });
+        return result;
       } catch (error) {
         // A coded error that says trying again cannot help (a sink's offsets moved, a partition
         // was revoked) fails the task at once; anything else the task threw is retried.
         const hopeless = error instanceof SidestreamError && !error.retriable;
         const willRetry = !hopeless && attempt < this.maxTaskFailures;
+        const errorType = error instanceof Error ? error.name : typeof error;
+        this.bus.post('onTaskCompleted', {
+          ...task,
+          time: this.clock?.now() ?? 0,
+          succeeded: false,
+          errorType,
+          reason: describeError(error),
+        });
         if (batch) {
           batch.tasks.failed++;
           if (willRetry) batch.tasks.retried++;
@@ -82,7 +94,7 @@ export class TaskScheduler implements TaskRunner {
           partition,
           attempt,
           willRetry,
-          errorType: error instanceof Error ? error.name : typeof error,
+          errorType,
           reason: describeError(error),
         });
         if (hopeless) throw error;

@@ -2,7 +2,12 @@
  * queueStream: one array per batch, taken from the front of a queue the caller may keep pushing
  * to after start (Spark's queueStream with oneAtATime). An empty queue gives an empty batch.
  */
-import type { InputBatch, InputContext, InputSource } from '../dstream/input-source.js';
+import {
+  collectTraceparents,
+  type InputBatch,
+  type InputContext,
+  type InputSource,
+} from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
 
 export interface QueueStreamOptions<T> {
@@ -30,10 +35,13 @@ export class QueueSource<T> implements InputSource<T> {
     const items = this.queue.shift() ?? [];
     const rdd = RDD.parallelize(ctx.rddEnv, items, this.options.numPartitions ?? ctx.defaultParallelism);
     const extract = this.options.eventTime;
+    // Records shaped like Kafka records (`headers.traceparent`) link the batch span to their traces.
+    const traceparents = collectTraceparents(items);
     return {
       rdd,
       numRecords: items.length,
       ...(extract ? { eventTimesMs: Float64Array.from(items, extract) } : {}),
+      ...(traceparents ? { traceparents } : {}),
     };
   }
 

@@ -24,7 +24,13 @@ import {
   logLevel as KafkaLogLevel,
   type Producer,
 } from 'kafkajs';
-import type { InputBatch, InputContext, InputSource, PartitionLag } from '../../dstream/input-source.js';
+import {
+  type InputBatch,
+  type InputContext,
+  type InputSource,
+  MAX_TRACE_LINKS,
+  type PartitionLag,
+} from '../../dstream/input-source.js';
 import { type OffsetRange, RDD } from '../../dstream/rdd.js';
 import { describeError, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
@@ -713,6 +719,9 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     // Event times of the records each partition read (its latest attempt): the batch's
     // event-time lag, measured once the tasks have run.
     const eventTimes: (Float64Array | undefined)[] = ranges.map(() => undefined);
+    // A few `traceparent` headers per partition (its latest attempt) for the batch span's links:
+    // one header lookup per record, and no allocation once the bound is reached.
+    const traceparents: (string[] | undefined)[] = ranges.map(() => undefined);
     const eventTime = this.options.eventTime;
     const rdd = new RDD<KafkaRecord<V>>(
       ctx.rddEnv,
@@ -729,6 +738,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         const raws = await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
         const rejected: Rejected[] = [];
         const times = new Float64Array(raws.length);
+        const links: string[] = [];
         let kept = 0;
         for (const raw of raws) {
           let value: V;
@@ -748,9 +758,12 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
             raw.headers,
           );
           times[kept++] = eventTime ? eventTime(record) : raw.timestamp;
+          const tp = raw.headers.traceparent;
+          if (tp !== undefined && links.length < MAX_TRACE_LINKS) links.push(tp);
           sink(record);
         }
         eventTimes[p] = times.subarray(0, kept);
+        traceparents[p] = links;
         if (rejected.length > 0) await this.reject(r, rejected, handled[p]!);
       },
       this.name,
@@ -768,7 +781,16 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       }
       return all;
     };
-    return { rdd, numRecords, offsetRanges: ranges, consumerLag: lag, eventTimesMs: collectEventTimes };
+    const collectTraceparents = () => traceparents.flatMap((t) => t ?? []);
+    return {
+      rdd,
+      numRecords,
+      offsetRanges: ranges,
+      consumerLag: lag,
+      eventTimesMs: collectEventTimes,
+      traceparents: collectTraceparents,
+      consumerGroup: this.options.groupId,
+    };
   }
 
   /**

@@ -1,0 +1,142 @@
+/**
+ * The user metrics API (`ssc.metrics`): counters, gauges and histograms a job declares next to
+ * the catalogue's, on the same registry, so the agent serves them on /metrics and the Graphite
+ * exporter reads them from there too. Every series carries the label `app` (added here, so it is
+ * reserved); names starting with `sidestream_` belong to the catalogue.
+ */
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { SidestreamError } from '../errors.js';
+import { MetricsRegistry } from './metrics-registry.js';
+
+const METRIC_NAME = /^[a-z_][a-z0-9_]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const RESERVED_PREFIX = 'sidestream_';
+
+export type LabelValues<L extends string> = Partial<Record<L, string | number>>;
+
+export interface UserCounter<L extends string = string> {
+  /** Adds `value` (default 1, must be >= 0). */
+  inc(labels?: LabelValues<L>, value?: number): void;
+}
+
+export interface UserGauge<L extends string = string> {
+  set(labels: LabelValues<L>, value: number): void;
+  inc(labels?: LabelValues<L>, value?: number): void;
+  dec(labels?: LabelValues<L>, value?: number): void;
+}
+
+export interface UserHistogram<L extends string = string> {
+  observe(labels: LabelValues<L>, value: number): void;
+}
+
+export class UserMetrics {
+  private own: MetricsRegistry | undefined;
+
+  /** `registry` is the one to use; without it one is created (with process metrics) on first use. */
+  constructor(
+    private readonly app: string,
+    registry?: MetricsRegistry,
+  ) {
+    this.own = registry;
+  }
+
+  /** The registry user and catalogue metrics live on (the agent serves it on /metrics). */
+  get registry(): MetricsRegistry {
+    this.own ??= new MetricsRegistry(this.app);
+    return this.own;
+  }
+
+  counter<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+  ): UserCounter<L> {
+    const labels = this.validate(name, help, labelNames);
+    const metric = new Counter({ name, help, labelNames: labels, registers: [this.registry.registry] });
+    return {
+      inc: (values = {}, value = 1) => metric.inc(this.withApp(values), value),
+    };
+  }
+
+  gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): UserGauge<L> {
+    const labels = this.validate(name, help, labelNames);
+    const metric = new Gauge({ name, help, labelNames: labels, registers: [this.registry.registry] });
+    return {
+      set: (values, value) => metric.set(this.withApp(values), value),
+      inc: (values = {}, value = 1) => metric.inc(this.withApp(values), value),
+      dec: (values = {}, value = 1) => metric.dec(this.withApp(values), value),
+    };
+  }
+
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets?: readonly number[],
+  ): UserHistogram<L> {
+    const labels = this.validate(name, help, labelNames);
+    if (buckets !== undefined) {
+      const sorted = buckets.every((b, i) => Number.isFinite(b) && (i === 0 || b > buckets[i - 1]!));
+      if (buckets.length === 0 || !sorted) {
+        throw invalid(
+          `histogram '${name}': buckets must be a non-empty list of finite numbers in increasing order (got [${buckets.join(', ')}])`,
+        );
+      }
+    }
+    const metric = new Histogram({
+      name,
+      help,
+      labelNames: labels,
+      registers: [this.registry.registry],
+      ...(buckets ? { buckets: [...buckets] } : {}),
+    });
+    return {
+      observe: (values, value) => metric.observe(this.withApp(values), value),
+    };
+  }
+
+  private withApp(values: Record<string, string | number | undefined>): Record<string, string | number> {
+    const out: Record<string, string | number> = { app: this.app };
+    for (const [k, v] of Object.entries(values)) if (v !== undefined && k !== 'app') out[k] = v;
+    return out;
+  }
+
+  private validate(name: string, help: string, labelNames: readonly string[]): string[] {
+    if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
+      throw invalid(
+        `metric name '${name}' is invalid: use lower-case letters, digits and '_', not starting with a digit (for example orders_written_total)`,
+      );
+    }
+    if (name.startsWith(RESERVED_PREFIX)) {
+      throw invalid(
+        `metric name '${name}' starts with '${RESERVED_PREFIX}', which is reserved for sidestream's own metrics; choose another prefix (for example your app's name)`,
+      );
+    }
+    if (typeof help !== 'string' || help.trim() === '') {
+      throw invalid(`metric '${name}' needs a help text saying what it measures`);
+    }
+    if (this.registry.registry.getSingleMetric(name)) {
+      throw invalid(`metric '${name}' is already registered; each metric name can be declared once`);
+    }
+    const seen = new Set<string>();
+    for (const label of labelNames) {
+      if (label === 'app') {
+        throw invalid(
+          `metric '${name}': label 'app' is reserved (sidestream adds it to every series); remove it from labelNames`,
+        );
+      }
+      if (typeof label !== 'string' || !LABEL_NAME.test(label) || label.startsWith('__')) {
+        throw invalid(
+          `metric '${name}': label name '${label}' is invalid: use letters, digits and '_', not starting with a digit or '__'`,
+        );
+      }
+      if (seen.has(label)) throw invalid(`metric '${name}': label '${label}' is listed twice`);
+      seen.add(label);
+    }
+    return ['app', ...labelNames];
+  }
+}
+
+function invalid(message: string): SidestreamError {
+  return new SidestreamError('SS_METRIC_INVALID', message);
+}
