@@ -29,6 +29,10 @@ function addAgentOptions(command: Command): Command {
       `address of /metrics, /healthz, /readyz, /api/batches (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})`,
     )
     .option('--batch-log <file>', 'append each completed batch record to this JSON-lines file')
+    .option(
+      '--graphite <url>',
+      'push metrics to carbon every batch: tcp://HOST:PORT or udp://HOST:PORT (see docs/telemetry.md)',
+    )
     .option('--on-batch-failure <policy>', "'stop' (default) or 'continue' after a failed batch")
     .option('--max-task-failures <n>', 'attempts per task before its output operation fails (default 4)')
     .option('--default-parallelism <n>', 'partitions for inputs and shuffles (default: CPU cores)')

@@ -9,6 +9,8 @@ import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import type { BatchFailurePolicy } from '../engine/streaming-context.js';
 import { type ErrorCode, SidestreamError } from '../errors.js';
+import { type GraphiteTarget, parseGraphiteUrl } from '../telemetry/exporters/graphite-exporter.js';
+import type { GraphiteNaming } from '../telemetry/graphite-naming.js';
 import { parseDurationMs } from '../time.js';
 
 export interface HttpAddress {
@@ -28,6 +30,18 @@ export interface AgentConfig {
   readonly shutdownTimeoutMs: number;
   /** Undefined: the engine's default (the machine's cores). */
   readonly defaultParallelism: number | undefined;
+  /** Push metrics to Graphite; absent when not configured. */
+  readonly graphite?: GraphiteConfig;
+}
+
+/** `graphite:` in the file (or `--graphite URL` / `SIDESTREAM_GRAPHITE=URL`, which set only `url`). */
+export interface GraphiteConfig {
+  /** As written: `tcp://HOST:PORT` or `udp://HOST:PORT`. */
+  readonly url: string;
+  readonly target: GraphiteTarget;
+  readonly prefix?: string;
+  readonly naming?: GraphiteNaming;
+  readonly instance?: string;
 }
 
 export const DEFAULT_HTTP: HttpAddress = { host: '127.0.0.1', port: 9464 };
@@ -136,6 +150,57 @@ const httpAddress = z.unknown().transform((input, ctx): HttpAddress => {
   return parsed;
 });
 
+const graphiteUrl = z.unknown().transform((input, ctx): { url: string; target: GraphiteTarget } => {
+  const target = typeof input === 'string' ? parseGraphiteUrl(input) : undefined;
+  if (!target) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${show(input)} must be tcp://HOST:PORT or udp://HOST:PORT; for example tcp://127.0.0.1:2003`,
+    });
+    return z.NEVER;
+  }
+  return { url: (input as string).trim(), target };
+});
+
+// A prefix is one or more dotted path segments; an instance is one segment (like the app name).
+const GRAPHITE_PREFIX = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+/** A URL string (flag, variable or file) or, in the file, a mapping with the optional settings. */
+const graphite = z.preprocess(
+  (input) => (typeof input === 'string' ? { url: input } : input),
+  z
+    .strictObject(
+      {
+        url: graphiteUrl,
+        prefix: z
+          .string({ error: (iss) => `${show(iss.input)} must be a dotted name; for example sidestream` })
+          .regex(GRAPHITE_PREFIX, {
+            error: (iss) =>
+              `${show(iss.input)} must be dot-separated names of letters, digits, '-' and '_'; for example prod.sidestream`,
+          })
+          .optional(),
+        naming: z
+          .enum(['dotted', 'tagged'], { error: (iss) => `${show(iss.input)} must be 'dotted' or 'tagged'` })
+          .optional(),
+        instance: z
+          .string({ error: (iss) => `${show(iss.input)} must be a name; for example host-1` })
+          .regex(APP_NAME, {
+            error: (iss) =>
+              `${show(iss.input)} may contain only letters, digits, '-' and '_' (it is one Graphite path ` +
+              'segment); for example host-1',
+          })
+          .optional(),
+      },
+      {
+        error: (iss) =>
+          iss.code === 'invalid_type'
+            ? `${show(iss.input)} must be tcp://HOST:PORT, udp://HOST:PORT or a mapping with url (and optional prefix, naming, instance)`
+            : undefined,
+      },
+    )
+    .transform(({ url, ...rest }): GraphiteConfig => ({ ...rest, url: url.url, target: url.target })),
+);
+
 const batchFailurePolicy = z.enum(['stop', 'continue'], {
   error: (iss) => `${show(iss.input)} must be 'stop' or 'continue'`,
 });
@@ -151,6 +216,7 @@ export const configLayerSchema = z.strictObject({
   maxTaskFailures: wholeNumber(1, DEFAULT_MAX_TASK_FAILURES).optional(),
   shutdownTimeout: duration({ example: '10s', allowZero: true }).optional(),
   defaultParallelism: wholeNumber(1, 4).optional(),
+  graphite: graphite.optional(),
 });
 
 export type ConfigLayer = z.output<typeof configLayerSchema>;
@@ -212,7 +278,11 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
   const merged: ConfigLayer = {};
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer)) {
-      if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+      if (value === undefined) continue;
+      // A later URL (flag or variable) keeps the file's prefix, naming and instance.
+      if (key === 'graphite' && merged.graphite)
+        merged.graphite = { ...merged.graphite, ...definedOnly(value as GraphiteConfig) };
+      else (merged as Record<string, unknown>)[key] = value;
     }
   }
   const app = merged.app ?? sources.defaultApp ?? 'sidestream';
@@ -229,8 +299,13 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       maxTaskFailures: merged.maxTaskFailures ?? DEFAULT_MAX_TASK_FAILURES,
       shutdownTimeoutMs: merged.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
       defaultParallelism: merged.defaultParallelism,
+      ...(merged.graphite ? { graphite: merged.graphite } : {}),
     },
   };
+}
+
+function definedOnly(value: object): object {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
 /** The file's top-level mapping, or undefined after recording why it cannot be used. */
@@ -275,6 +350,22 @@ function parseLayer(raw: unknown, where: (key: string) => string, problems: Side
   const result = configLayerSchema.safeParse(raw);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys' && issue.path.length > 0) {
+      // Inside a nested mapping (graphite:): name the full path.
+      const at = issue.path.map(String);
+      for (const key of issue.keys) {
+        problems.push(
+          new SidestreamError(
+            'SS_CONFIG_INVALID',
+            `${where(at[0]!)}${at
+              .slice(1)
+              .map((p) => `.${p}`)
+              .join('')}.${key}: unknown key; known keys: url, prefix, naming, instance`,
+          ),
+        );
+      }
+      continue;
+    }
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const guess = didYouMean(key, CONFIG_FIELDS);
@@ -285,7 +376,15 @@ function parseLayer(raw: unknown, where: (key: string) => string, problems: Side
     }
     const field = String(issue.path[0] ?? '');
     const code = FIELD_CODES[field as ConfigField] ?? 'SS_CONFIG_INVALID';
-    problems.push(new SidestreamError(code, `${where(field)}: ${issue.message}`));
+    // A nested value (graphite.url) is named by its full path when the layer wrote a mapping.
+    const nested =
+      raw && typeof raw === 'object' && typeof (raw as Record<string, unknown>)[field] === 'object'
+        ? issue.path
+            .slice(1)
+            .map((p) => `.${String(p)}`)
+            .join('')
+        : '';
+    problems.push(new SidestreamError(code, `${where(field)}${nested}: ${issue.message}`));
   }
   // Keep the valid fields of a partly bad layer, so one typo does not hide the rest's problems.
   const partial: Record<string, unknown> = {};

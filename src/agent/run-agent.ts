@@ -5,6 +5,7 @@
  */
 import type { StreamingContext } from '../engine/streaming-context.js';
 import { SidestreamError } from '../errors.js';
+import { GraphiteExporter } from '../telemetry/exporters/graphite-exporter.js';
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
 import { formatDurationMs } from '../time.js';
 import type { AgentConfig } from './config.js';
@@ -25,6 +26,11 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   // The context's registry: user metrics the job declared (ssc.metrics) are served alongside.
   const metrics = ssc.metrics.registry;
   ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, version));
+  // After the Prometheus listener, so each batch's flush reads the values that batch set.
+  const graphite = config.graphite
+    ? new GraphiteExporter({ ...config.graphite, app: config.app, registry: metrics.registry })
+    : undefined;
+  if (graphite) ssc.addStreamingListener(graphite);
   let http: AgentHttpServer;
   try {
     http = await AgentHttpServer.start({ address: config.http, metrics, source: ssc });
@@ -58,6 +64,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
       reportError(failure, verbose);
       code = 1;
     }
+    await graphite?.stop();
     await http.close();
     note('stopped');
     return code;
@@ -77,6 +84,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   } catch (error) {
     if (stopping) return stopping;
     reportError(error, verbose);
+    await graphite?.stop();
     await http.close();
     return 1;
   }
@@ -92,6 +100,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   stopping = Promise.resolve(1);
   http.markStopping();
   if (failure !== undefined) reportError(failure, verbose);
+  await graphite?.stop();
   await http.close();
   return failure === undefined ? 0 : 1;
 }

@@ -178,3 +178,62 @@ describe('agent config', () => {
     expect(didYouMean('colour', ['app', 'batchInterval'])).toBeUndefined();
   });
 });
+
+describe('agent config: graphite', () => {
+  it('is absent unless configured; --graphite and SIDESTREAM_GRAPHITE take a URL', async () => {
+    expect((await ok({})).graphite).toBeUndefined();
+    expect((await ok({ flags: { graphite: 'tcp://127.0.0.1:2003' } })).graphite).toEqual({
+      url: 'tcp://127.0.0.1:2003',
+      target: { protocol: 'tcp', host: '127.0.0.1', port: 2003 },
+    });
+    expect((await ok({ env: { SIDESTREAM_GRAPHITE: 'udp://[::1]:2003' } })).graphite?.target).toEqual({
+      protocol: 'udp',
+      host: '::1',
+      port: 2003,
+    });
+  });
+
+  it('reads the mapping from the file; a flag URL keeps its prefix, naming and instance', async () => {
+    const file = await yamlFile(
+      [
+        'graphite:',
+        '  url: tcp://carbon:2003',
+        '  prefix: prod.sidestream',
+        '  naming: tagged',
+        '  instance: host-1',
+      ].join('\n'),
+    );
+    expect((await ok({ file })).graphite).toEqual({
+      url: 'tcp://carbon:2003',
+      target: { protocol: 'tcp', host: 'carbon', port: 2003 },
+      prefix: 'prod.sidestream',
+      naming: 'tagged',
+      instance: 'host-1',
+    });
+    const g = (await ok({ file, flags: { graphite: 'udp://127.0.0.1:2003' } })).graphite;
+    expect(g).toMatchObject({ url: 'udp://127.0.0.1:2003', prefix: 'prod.sidestream', naming: 'tagged' });
+  });
+
+  it('names each bad graphite value by its path', async () => {
+    const file = await yamlFile(
+      ['graphite:', '  url: http://carbon:2003', '  naming: flat', '  instance: a.b', '  prefx: x'].join(
+        '\n',
+      ),
+    );
+    const r = messages(await resolveConfig({ file, flags: { graphite: 'carbon:2003' } }));
+    expect(r).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(
+          `${file}: graphite.url: 'http://carbon:2003' must be tcp://HOST:PORT or udp://HOST:PORT`,
+        ),
+        expect.stringContaining(`${file}: graphite.naming: 'flat' must be 'dotted' or 'tagged'`),
+        expect.stringContaining(`${file}: graphite.instance: 'a.b' may contain only`),
+        expect.stringContaining(`${file}: graphite.prefx: unknown key`),
+        expect.stringContaining("--graphite: 'carbon:2003' must be tcp://HOST:PORT"),
+      ]),
+    );
+    expect(messages(await resolveConfig({ env: { SIDESTREAM_GRAPHITE: 'tcp://h:99999' } }))).toEqual([
+      "[SS_CONFIG_INVALID] SIDESTREAM_GRAPHITE: 'tcp://h:99999' must be tcp://HOST:PORT or udp://HOST:PORT; for example tcp://127.0.0.1:2003",
+    ]);
+  });
+});
