@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Counter, Histogram } from 'prom-client';
+import { Counter, type Histogram } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   GraphiteExporter,
@@ -144,6 +144,12 @@ describe('GraphiteExporter over TCP', () => {
       { app: 'clicks' },
       0.02,
     );
+    new Counter({
+      name: 'shop_orders_total',
+      help: 'h',
+      labelNames: ['app', 'country'],
+      registers: [metrics.registry],
+    }).inc({ app: 'clicks', country: 'FR' }, 2);
     await e.flush(1_763_800_000_999);
     await until(() => server.lines.some((l) => l.includes('p99')));
     const byName = new Map(server.lines.map((l) => [l.split(' ')[0], l.split(' ').slice(1)]));
@@ -155,8 +161,10 @@ describe('GraphiteExporter over TCP', () => {
     expect(byName.get('sidestream.clicks.batch_total_delay_seconds.max')?.[0]).toBe('0.025');
     expect(Number(byName.get('sidestream.clicks.batch_total_delay_seconds.p50')?.[0])).toBeCloseTo(0.0175);
     expect(byName.get('sidestream.clicks.exporter_errors_total.graphite')?.[0]).toBe('0');
-    // Only catalogue metrics: prom-client's process metrics stay on /metrics.
+    expect(byName.get('sidestream.clicks.shop_orders_total.FR')).toEqual(['2', '1763800000']);
+    // prom-client's process metrics stay on /metrics.
     expect(server.lines.every((l) => l.startsWith('sidestream.clicks.'))).toBe(true);
+    expect(server.lines.some((l) => /process_|nodejs_/.test(l))).toBe(false);
     expect(e.stats).toMatchObject({ connects: 1, errors: 0, droppedLines: 0, bufferedLines: 0 });
   });
 

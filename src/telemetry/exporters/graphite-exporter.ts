@@ -4,7 +4,9 @@
  *
  * It owns a connection (TCP) or a socket (UDP) and a bounded line buffer; it only READS the
  * prom-client registry (getMetricsAsJSON) and names every series with graphiteName(), the one
- * mapping function. Metrics outside the catalogue (process_*, nodejs_*) are not sent.
+ * mapping function. It sends the catalogue's metrics and the job's own (ssc.metrics: the name
+ * unchanged, labels in declaration order after `app`); prom-client's process metrics (process_*,
+ * nodejs_*) stay on /metrics only.
  *
  * - Timing: a flush runs from onBatchCompleted with the timestamp = the batch time (seed 003:
  *   "written to Graphite every batch interval", aligned to batch boundaries), and stop() sends a
@@ -261,7 +263,7 @@ export class GraphiteExporter implements StreamingListener {
       lines.push(`${graphiteName(metric, labels, this.options, suffix)} ${value} ${epochSeconds}`);
     };
     for (const m of metrics) {
-      const spec = CATALOGUE.get(m.name);
+      const spec = CATALOGUE.get(m.name) ?? this.userMetric(m.name);
       if (!spec) continue;
       const values = m.values as unknown as JsonValue[];
       if (String(m.type) !== 'histogram') {
@@ -279,6 +281,18 @@ export class GraphiteExporter implements StreamingListener {
       }
     }
     return lines;
+  }
+
+  /** A job's own metric as the naming function sees it; undefined for process metrics. */
+  private userMetric(name: string): GraphiteMetric | undefined {
+    if (name.startsWith('sidestream_') || name.startsWith('process_') || name.startsWith('nodejs_')) {
+      return undefined;
+    }
+    const metric = this.options.registry.getSingleMetric(name) as
+      | { labelNames?: readonly string[] }
+      | undefined;
+    const labelNames = (metric?.labelNames ?? []).filter((l) => l !== 'app');
+    return { name, labelNames };
   }
 
   private enqueue(lines: readonly string[]): void {
