@@ -1,6 +1,6 @@
 /**
  * Helpers for integration tests against the real services started by `scripts/services.sh up`
- * (Kafka on 127.0.0.1:9092, PostgreSQL on 127.0.0.1:5433; see docs/services.md).
+ * (Kafka on 127.0.0.1:9092, PostgreSQL on 127.0.0.1:5433, carbon on 127.0.0.1:2003; see docs/services.md).
  *
  * How a test file uses a service: a describe-level condition, decided once when the file is
  * collected, with a top-level await:
@@ -18,11 +18,23 @@
  * that the failure under CI is one clear error per file instead of one per test.
  */
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { join } from 'node:path';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import pg from 'pg';
 
 export const KAFKA_BROKERS: readonly string[] = ['127.0.0.1:9092'];
 export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5433/sidestream';
+/** carbon-cache's line receiver (TCP and UDP), started by `scripts/services.sh up graphite`. */
+export const GRAPHITE_HOST = '127.0.0.1';
+export const GRAPHITE_PORT = 2003;
+/** Where that carbon keeps its whisper files (a.b.c is <dir>/a/b/c.wsp). */
+export const GRAPHITE_WHISPER_DIR = join(
+  process.env.SIDESTREAM_RUN || '/tmp/sidestream-services',
+  'graphite',
+  'storage',
+  'whisper',
+);
 
 const START_HINT = 'start the services with `scripts/services.sh up` (see docs/services.md)';
 
@@ -66,6 +78,7 @@ async function requireService(name: string, where: string, probe: () => Promise<
 }
 
 let kafkaProbe: Promise<boolean> | undefined;
+let graphiteProbe: Promise<boolean> | undefined;
 let postgresProbe: Promise<boolean> | undefined;
 
 /**
@@ -103,6 +116,22 @@ export function requirePostgres(): Promise<boolean> {
     }
   });
   return postgresProbe;
+}
+
+/** True when carbon accepts a TCP connection on 127.0.0.1:2003; throws under CI=true when not. */
+export function requireGraphite(): Promise<boolean> {
+  graphiteProbe ??= requireService('Graphite (carbon-cache)', `${GRAPHITE_HOST}:${GRAPHITE_PORT}`, () => {
+    return new Promise<void>((resolve, reject) => {
+      const socket = net.createConnection({ host: GRAPHITE_HOST, port: GRAPHITE_PORT, timeout: 2000 });
+      socket.once('connect', () => {
+        socket.end();
+        resolve();
+      });
+      socket.once('timeout', () => socket.destroy(new Error('connect timed out')));
+      socket.once('error', reject);
+    });
+  });
+  return graphiteProbe;
 }
 
 /**

@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { Counter, type Histogram } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -12,57 +11,7 @@ import {
   parseGraphiteUrl,
 } from '../../src/telemetry/exporters/graphite-exporter.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
-
-/** A line-protocol server we control: collects lines, can drop every connection and stop. */
-class LineServer {
-  lines: string[] = [];
-  connections = 0;
-  private sockets = new Set<net.Socket>();
-  private server: net.Server | undefined;
-
-  async listen(port = 0): Promise<number> {
-    const server = net.createServer((socket) => {
-      this.connections++;
-      this.sockets.add(socket);
-      let rest = '';
-      socket.on('data', (d) => {
-        const parts = (rest + d.toString()).split('\n');
-        rest = parts.pop() ?? '';
-        this.lines.push(...parts);
-      });
-      socket.on('error', () => {});
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    return (server.address() as net.AddressInfo).port;
-  }
-
-  /** Closes the listener and every open connection (a crashed carbon). */
-  async kill(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = new LineServer();
-  const port = await s.listen();
-  await s.kill();
-  return port;
-}
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { freePort, LineServer, until } from '../support/line-server.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
