@@ -158,16 +158,16 @@ export class TracingListener implements StreamingListener {
     span.end(task.time > 0 ? task.time : undefined);
   }
 
-  onBatchTraceContext(batchTime: number, trace: BatchTraceContext): void {
+  onBatchTraceContext(batchTime: number, traceContext: BatchTraceContext): void {
     const open = this.batches.get(batchTime);
     if (!open) return;
     const links: Link[] = [];
-    for (const tp of trace.traceparents) {
+    for (const tp of traceContext.traceparents) {
       const ctx = parseTraceparent(tp);
       if (ctx) links.push({ context: ctx });
     }
     if (links.length > 0) open.span.addLinks(links);
-    const groups = [...new Set(trace.consumerGroups.map((g) => g.group))];
+    const groups = [...new Set(traceContext.consumerGroups.map((g) => g.group))];
     if (groups.length > 0) open.span.setAttribute('messaging.consumer.group.name', groups.join(','));
   }
 
