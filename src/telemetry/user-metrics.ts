@@ -11,6 +11,8 @@ import { MetricsRegistry } from './metrics-registry.js';
 const METRIC_NAME = /^[a-z_][a-z0-9_]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED_PREFIX = 'sidestream_';
+/** prom-client's process metrics: served on /metrics but never sent to Graphite. */
+const PROCESS_PREFIXES = ['process_', 'nodejs_'];
 
 export type LabelValues<L extends string> = Partial<Record<L, string | number>>;
 
@@ -110,6 +112,12 @@ export class UserMetrics {
     if (name.startsWith(RESERVED_PREFIX)) {
       throw invalid(
         `metric name '${name}' starts with '${RESERVED_PREFIX}', which is reserved for sidestream's own metrics; choose another prefix (for example your app's name)`,
+      );
+    }
+    const processPrefix = PROCESS_PREFIXES.find((p) => name.startsWith(p));
+    if (processPrefix) {
+      throw invalid(
+        `metric name '${name}' starts with '${processPrefix}', which is reserved for the process metrics; choose another prefix (for example your app's name)`,
       );
     }
     if (typeof help !== 'string' || help.trim() === '') {
