@@ -95,7 +95,7 @@ describe('Graphite exporter resilience', () => {
 
     // Batches kept their schedule the whole time: consecutive batch times, no delay growth.
     const times = batches.map((b) => b.batchTime);
-    times.slice(1).forEach((t, i) => expect(t - times[i]!).toBe(INTERVAL_MS));
+    expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual(times.slice(1).map(() => INTERVAL_MS));
     const delays = batches.map((b) => b.schedulingDelayMs);
     expect(Math.max(...delays), `scheduling delays ${delays.join(',')}`).toBeLessThan(INTERVAL_MS / 2);
     expect(batches.every((b) => b.outcome === 'succeeded')).toBe(true);
