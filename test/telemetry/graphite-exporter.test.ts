@@ -9,6 +9,7 @@ import {
   histogramQuantile,
   MAX_DATAGRAM_BYTES,
   parseGraphiteUrl,
+  reconnectDelayMs,
 } from '../../src/telemetry/exporters/graphite-exporter.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { freePort, LineServer, until } from '../support/line-server.js';
@@ -37,6 +38,16 @@ describe('parseGraphiteUrl', () => {
     for (const bad of ['127.0.0.1:2003', 'http://h:2003', 'tcp://h', 'tcp://h:0', 'tcp://h:70000']) {
       expect(parseGraphiteUrl(bad), bad).toBeUndefined();
     }
+  });
+});
+
+describe('reconnectDelayMs', () => {
+  it('doubles from the minimum up to the cap, with the jitter in [d/2, d]', () => {
+    expect([0, 1, 2, 3, 8, 50].map((n) => reconnectDelayMs(n, 200, 30_000, 1))).toEqual([
+      200, 400, 800, 1600, 30_000, 30_000,
+    ]);
+    expect(reconnectDelayMs(2, 200, 30_000, 0)).toBe(400);
+    expect(reconnectDelayMs(2, 200, 30_000, 0.5)).toBe(600);
   });
 });
 

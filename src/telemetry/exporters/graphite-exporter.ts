@@ -344,9 +344,13 @@ export class GraphiteExporter implements StreamingListener {
 
   private scheduleReconnect(): void {
     if (this.stopped || this.reconnectTimer) return;
-    const base = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(this.failedAttempts, 30));
+    const delay = reconnectDelayMs(
+      this.failedAttempts,
+      this.reconnectMinMs,
+      this.reconnectMaxMs,
+      this.random(),
+    );
     this.failedAttempts++;
-    const delay = base / 2 + (base / 2) * this.random();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.stopped && !this.socket) this.connect();
@@ -440,6 +444,20 @@ export class GraphiteExporter implements StreamingListener {
     this.stats_.droppedLines += n;
     this.errorsMetric.inc({ app: this.options.app, exporter: 'graphite' }, n);
   }
+}
+
+/**
+ * The wait before reconnect attempt `failedAttempts + 1`: exponential (minMs doubling per failure,
+ * capped at maxMs) with equal jitter, uniformly in [d/2, d] for `random` in [0, 1).
+ */
+export function reconnectDelayMs(
+  failedAttempts: number,
+  minMs: number,
+  maxMs: number,
+  random: number,
+): number {
+  const d = Math.min(maxMs, minMs * 2 ** Math.min(failedAttempts, 30));
+  return d / 2 + (d / 2) * random;
 }
 
 export interface HistogramSeries {
