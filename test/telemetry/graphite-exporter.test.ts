@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { Counter, type Histogram } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -178,6 +179,41 @@ describe('GraphiteExporter over TCP', () => {
     expect(e.stats.connects).toBe(2);
     expect(e.stats.droppedLines).toBe(19);
     expect(again.lines.at(-1)?.split(' ')[2]).toBe('30');
+  });
+
+  it('a carbon that stops reading: flush stays fast, the buffer stays bounded, drops are counted', async () => {
+    const stalled = net.createServer((socket) => socket.pause());
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', () => resolve()));
+    const conns = new Set<net.Socket>();
+    stalled.on('connection', (c) => conns.add(c));
+    cleanup.push(async () => {
+      for (const c of conns) c.destroy();
+      await new Promise<void>((resolve) => stalled.close(() => resolve()));
+    });
+    const port = (stalled.address() as net.AddressInfo).port;
+    const { e, metrics } = exporter({
+      target: { protocol: 'tcp', host: '127.0.0.1', port },
+      maxBufferedLines: 10_000,
+    });
+    const wide = new Counter({
+      name: 'wide_total',
+      help: 'h',
+      labelNames: ['app', 'k'],
+      registers: [metrics.registry],
+    });
+    for (let i = 0; i < 5000; i++) wide.inc({ app: 'clicks', k: `key-${'x'.repeat(100)}-${i}` });
+    await e.flush(0); // connects lazily, at the first flush
+    await until(() => e.isConnected);
+    let slowest = 0;
+    for (let t = 1; t <= 20; t++) {
+      const started = performance.now();
+      e.onBatchCompleted({ batchTime: t * 1000 } as never);
+      slowest = Math.max(slowest, performance.now() - started);
+      await e.flush(t * 1000 + 500);
+    }
+    expect(slowest).toBeLessThan(50);
+    expect(e.stats.bufferedLines).toBeLessThanOrEqual(10_000);
+    expect(e.stats.droppedLines).toBeGreaterThan(0);
   });
 
   it('never throws from onBatchCompleted or flush when the host does not resolve; stop() is bounded', async () => {
