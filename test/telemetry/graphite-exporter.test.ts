@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { Counter, type Histogram } from 'prom-client';
+import { Counter, Gauge, type Histogram } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   GraphiteExporter,
@@ -214,6 +214,24 @@ describe('GraphiteExporter over TCP', () => {
     expect(slowest).toBeLessThan(50);
     expect(e.stats.bufferedLines).toBeLessThanOrEqual(10_000);
     expect(e.stats.droppedLines).toBeGreaterThan(0);
+  });
+
+  it('a registry read that fails is counted, not thrown', async () => {
+    const { e, metrics } = exporter({
+      target: { protocol: 'tcp', host: '127.0.0.1', port: await freePort() },
+    });
+    new Gauge({
+      name: 'broken_gauge',
+      help: 'h',
+      registers: [metrics.registry],
+      collect() {
+        throw new Error('collect failed');
+      },
+    });
+    e.onBatchCompleted({ batchTime: 1000 } as never);
+    await e.flush(2000);
+    expect(e.stats.errors).toBeGreaterThanOrEqual(2);
+    expect(e.stats.flushes).toBe(0);
   });
 
   it('never throws from onBatchCompleted or flush when the host does not resolve; stop() is bounded', async () => {

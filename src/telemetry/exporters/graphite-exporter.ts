@@ -202,6 +202,8 @@ export class GraphiteExporter implements StreamingListener {
     // Start reading now (prom-client reads plain metrics' values synchronously when get() is
     // called), so a batch's flush carries that batch's values even if the event loop is busy.
     const read = this.options.registry.getMetricsAsJSON();
+    // Awaited only after earlier flushes; a rejection meanwhile must not count as unhandled.
+    read.catch(() => {});
     const next = this.flushing.then(async () => {
       try {
         const lines = this.render(await read, Math.floor(timeMs / 1000));
@@ -255,7 +257,7 @@ export class GraphiteExporter implements StreamingListener {
     this.udp = undefined;
   }
 
-  /** The lines of one flush: catalogue metrics only, every series through graphiteName(). */
+  /** The lines of one flush: catalogue and job metrics, every series through graphiteName(). */
   render(metrics: readonly JsonMetric[], epochSeconds: number): string[] {
     const lines: string[] = [];
     const line = (metric: GraphiteMetric, labels: JsonValue['labels'], value: number, suffix?: string) => {
