@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Start, stop and inspect the real services that sidestream's integration tests use.
 #
-#   scripts/services.sh up     [kafka|postgres|graphite|all]   start (idempotent: a running service is left alone)
-#   scripts/services.sh down   [kafka|postgres|graphite|all]   stop what `up` started (data is kept)
-#   scripts/services.sh status [kafka|postgres|graphite|all]   print what is running
-#   scripts/services.sh clean  [kafka|postgres|graphite|all]   stop and delete the service's data
+#   scripts/services.sh up     [kafka|postgres|graphite|prometheus|all]   start (idempotent: a running service is left alone)
+#   scripts/services.sh down   [kafka|postgres|graphite|prometheus|all]   stop what `up` started (data is kept)
+#   scripts/services.sh status [kafka|postgres|graphite|prometheus|all]   print what is running
+#   scripts/services.sh clean  [kafka|postgres|graphite|prometheus|all]   stop and delete the service's data
 #
 # Everything listens on 127.0.0.1 only:
 #   Kafka      127.0.0.1:9092 (broker), 127.0.0.1:9093 (KRaft controller)
 #   PostgreSQL 127.0.0.1:5433, postgres://postgres@127.0.0.1:5433/sidestream (trust auth)
 #   Graphite   carbon-cache 127.0.0.1:2003 (line protocol, TCP and UDP), 2004 (pickle), 7002 (cache
 #              query); whisper files under $SIDESTREAM_RUN/graphite/storage/whisper
+#   Prometheus nothing is started: `up prometheus` only installs Debian's `prometheus` package when
+#              /usr/bin/prometheus is missing and checks prometheus and promtool; each test starts
+#              its own instance on a free port, because only the test knows the agent's port
 #
 # Environment:
 #   SIDESTREAM_CACHE  downloads (Kafka jars), default ~/.cache/sidestream; kept across runs so that a
@@ -500,6 +503,39 @@ graphite_clean() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Prometheus (Debian's `prometheus`, 2.42): binaries only. The package may start a system service
+# of its own on :9090; it is left alone (tests never use it, they start a private instance on a
+# free port with their own scrape config and a temporary tsdb directory).
+# ---------------------------------------------------------------------------------------------
+
+PROMETHEUS_BIN=/usr/bin/prometheus
+PROMTOOL_BIN=/usr/bin/promtool
+
+prometheus_up() {
+  if [[ ! -x "$PROMETHEUS_BIN" ]]; then
+    apt_install --no-install-recommends prometheus
+  fi
+  [[ -x "$PROMETHEUS_BIN" ]] || die "the prometheus package was installed but $PROMETHEUS_BIN is missing"
+  [[ -x "$PROMTOOL_BIN" ]] || die "$PROMTOOL_BIN is missing (it comes with Debian's prometheus package)"
+  local version
+  version="$("$PROMETHEUS_BIN" --version 2>&1 | head -n 1)"
+  "$PROMTOOL_BIN" --version >/dev/null 2>&1 || die "$PROMTOOL_BIN --version failed"
+  log "prometheus is available: $version (tests start their own instance)"
+}
+
+prometheus_down() {
+  log "prometheus: nothing to stop (tests start and stop their own instance)"
+}
+
+prometheus_status() {
+  if [[ -x "$PROMETHEUS_BIN" && -x "$PROMTOOL_BIN" ]]; then
+    echo "prometheus: installed ($("$PROMETHEUS_BIN" --version 2>&1 | head -n 1)); tests start their own instance"
+  else
+    echo "prometheus: not installed ($PROMETHEUS_BIN or $PROMTOOL_BIN missing)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
 
 usage() {
   sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -509,7 +545,7 @@ usage() {
 main() {
   local action="${1:-}" target="${2:-all}"
   case "$action" in up | down | status | clean) ;; *) usage ;; esac
-  case "$target" in kafka | postgres | graphite | all) ;; *) usage ;; esac
+  case "$target" in kafka | postgres | graphite | prometheus | all) ;; *) usage ;; esac
 
   mkdir -p "$RUN_DIR"
   chmod 755 "$RUN_DIR" 2>/dev/null || true
@@ -519,7 +555,7 @@ main() {
   flock -w 300 9 || die "another scripts/services.sh has held $RUN_DIR/.lock for 300s"
 
   local services=()
-  if [[ "$target" == all ]]; then services=(kafka postgres graphite); else services=("$target"); fi
+  if [[ "$target" == all ]]; then services=(kafka postgres graphite prometheus); else services=("$target"); fi
   for s in "${services[@]}"; do
     case "$s:$action" in
     kafka:up) kafka_up ;;
@@ -534,6 +570,10 @@ main() {
     graphite:down) graphite_down ;;
     graphite:status) graphite_status ;;
     graphite:clean) graphite_clean ;;
+    prometheus:up) prometheus_up ;;
+    prometheus:down) prometheus_down ;;
+    prometheus:status) prometheus_status ;;
+    prometheus:clean) prometheus_down ;;
     esac
   done
 }

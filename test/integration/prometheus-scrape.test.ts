@@ -1,0 +1,249 @@
+/**
+ * The agent's /metrics scraped by a REAL Prometheus (Debian's 2.42, installed by
+ * `scripts/services.sh up prometheus`). The agent runs as a child process on a free port with a
+ * 500 ms batch interval and test/integration/fixtures/lagged-queue.ts: five batches of records
+ * whose event times are 60 s old, then the input stops (the fixture holds the first empty batch,
+ * so the metrics stay at the last batch with records). This test starts its own Prometheus on a
+ * free port (tsdb in a temp dir, scrape_interval 1s) pointed at the agent, waits until it has
+ * scraped twice after the last batch, and compares what Prometheus's query API returns with what
+ * the agent's GET /api/batches says.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
+import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
+import { SIZES } from './fixtures/lagged-queue.js';
+
+const PROMETHEUS = '/usr/bin/prometheus';
+const JOB = fileURLToPath(new URL('./fixtures/lagged-queue.ts', import.meta.url));
+const BATCH_INTERVAL_MS = 500;
+const LAG_S = 60;
+/** Scheduling delay and timer jitter on a busy CI machine, on top of one batch interval. */
+const LAG_SLACK_S = 1;
+
+function isCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
+}
+
+/** test/support/services.ts's rule: under CI=true a missing service fails, never skips. */
+async function requirePrometheus(): Promise<boolean> {
+  try {
+    await access(PROMETHEUS, constants.X_OK);
+    return true;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = `Prometheus is not installed at ${PROMETHEUS} (${reason}); run \`scripts/services.sh up prometheus\` (see docs/services.md)`;
+    if (isCi()) throw new Error(`CI=true: ${message}`);
+    console.warn(`[services] skipping Prometheus tests: ${message}`);
+    return false;
+  }
+}
+
+const hasPrometheus = await requirePrometheus();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(200);
+  }
+}
+
+interface PromSample {
+  metric: Record<string, string>;
+  value?: [number, string];
+  values?: [number, string][];
+}
+
+describe.runIf(hasPrometheus)('Prometheus scraping the agent', () => {
+  const app = `prom-it-${Date.now().toString(36)}-${process.pid}`;
+  let agent: AgentProcess | undefined;
+  let prometheus: ChildProcess | undefined;
+  let prometheusOutput = '';
+  let dir: string | undefined;
+  let agentUrl = '';
+  let promUrl = '';
+
+  async function promQuery(query: string): Promise<PromSample[]> {
+    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+    const body = (await res.json()) as { status: string; error?: string; data: { result: PromSample[] } };
+    if (body.status !== 'success') throw new Error(`${query}: ${body.error}`);
+    return body.data.result;
+  }
+
+  /** The one series `query` selects, as a number. */
+  async function promValue(query: string): Promise<number> {
+    const result = await promQuery(query);
+    expect(result, `${query} selects one series`).toHaveLength(1);
+    return Number(result[0]!.value![1]);
+  }
+
+  async function batches(): Promise<CompletedBatchRecord[]> {
+    const res = await fetch(`${agentUrl}/api/batches?limit=1000`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as CompletedBatchRecord[];
+  }
+
+  const diagnostics = () =>
+    `\n--- agent ---\n${agent?.output() ?? ''}\n--- prometheus ---\n${prometheusOutput.slice(-4000)}`;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sidestream-prom-'));
+    const agentPort = await freePort();
+    agentUrl = `http://127.0.0.1:${agentPort}`;
+    agent = startAgent([
+      'run',
+      JOB,
+      '--app',
+      app,
+      '--batch-interval',
+      `${BATCH_INTERVAL_MS}ms`,
+      '--default-parallelism',
+      '2',
+      '--http',
+      `127.0.0.1:${agentPort}`,
+    ]);
+
+    const promPort = await freePort();
+    promUrl = `http://127.0.0.1:${promPort}`;
+    const config = join(dir, 'prometheus.yml');
+    await writeFile(
+      config,
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        '  evaluation_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: sidestream',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${agentPort}']`,
+        '',
+      ].join('\n'),
+    );
+    prometheus = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    prometheus.stdout?.on('data', (d) => {
+      prometheusOutput += d;
+    });
+    prometheus.stderr?.on('data', (d) => {
+      prometheusOutput += d;
+    });
+    await waitFor(
+      'Prometheus /-/ready',
+      async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
+      30_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}${diagnostics()}`);
+    });
+  });
+
+  afterAll(async () => {
+    if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
+      // The fixture holds its last batch forever, so a graceful stop would only wait it out.
+      agent.child.kill('SIGKILL');
+      await agent.exited;
+    }
+    if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
+      const exited = new Promise((r) => prometheus!.once('exit', r));
+      prometheus.kill('SIGTERM');
+      const timer = setTimeout(() => prometheus!.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the query API returns the values the batch records give, and a 60 s event-time lag', async () => {
+    const selector = `app="${app}"`;
+    const totalRecords = SIZES.reduce((a, b) => a + b, 0);
+
+    // 1. The input's batches have all completed (the fixture then holds the next, empty one).
+    const records = await waitFor(
+      'the fixture batches in /api/batches',
+      async () => {
+        const list = await batches();
+        return list.length >= SIZES.length ? list : undefined;
+      },
+      30_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}${diagnostics()}`);
+    });
+    const byTime = [...records].sort((a, b) => a.batchTime - b.batchTime);
+    expect(byTime.map((b) => b.numRecords)).toEqual(SIZES);
+    const last = byTime.at(-1)!;
+    const lastEndS = last.processingEndTime! / 1000;
+
+    // 2. Prometheus has scraped the agent successfully at least twice after the last batch ended.
+    const scrapesAfter = await waitFor(
+      'two scrapes after the last batch',
+      async () => {
+        const [up] = await promQuery(`up{job="sidestream"}[30s]`);
+        const after = (up?.values ?? []).filter(([t, v]) => t > lastEndS && v === '1');
+        return after.length >= 2 ? after.length : undefined;
+      },
+      20_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}${diagnostics()}`);
+    });
+    expect(scrapesAfter).toBeGreaterThanOrEqual(2);
+
+    // Nothing completed meanwhile: the records read now are the ones the scrapes saw.
+    const final = await batches();
+    expect(final).toHaveLength(records.length);
+
+    // 3. The same numbers through Prometheus and through the batch records.
+    const succeeded = final.filter((b) => b.outcome === 'succeeded').length;
+    expect(succeeded).toBe(SIZES.length);
+    expect(await promValue(`sidestream_batches_total{${selector},outcome="succeeded"}`)).toBe(succeeded);
+    expect(await promValue(`sidestream_batches_total{${selector},outcome="failed"}`)).toBe(0);
+
+    const processed = final.flatMap((b) => b.inputs).reduce((n, input) => n + input.numRecords, 0);
+    expect(processed).toBe(totalRecords);
+    expect(await promValue(`sidestream_records_processed_total{${selector},stream="queue"}`)).toBe(processed);
+
+    expect(await promValue(`sidestream_last_batch_records{${selector}}`)).toBe(last.numRecords);
+    expect(await promValue(`sidestream_last_completed_batch_timestamp_seconds{${selector}}`)).toBe(
+      last.processingEndTime! / 1000,
+    );
+
+    // 4. Event-time lag: 60 s plus at most one batch interval (and slack), in both places.
+    const lagHigh = LAG_S + BATCH_INTERVAL_MS / 1000 + LAG_SLACK_S;
+    for (const b of final) {
+      const lag = b.inputs[0]!.eventTimeLagMs!;
+      expect(lag, `batch ${b.batchTime} has an event-time lag`).not.toBeNull();
+      expect(lag.avg / 1000).toBeGreaterThanOrEqual(LAG_S);
+      expect(lag.avg / 1000).toBeLessThanOrEqual(lagHigh);
+    }
+    const recordLag = last.inputs[0]!.eventTimeLagMs!.avg / 1000;
+    const promLag = await promValue(
+      `sidestream_last_batch_event_time_lag_avg_seconds{${selector},stream="queue"}`,
+    );
+    expect(promLag).toBe(recordLag);
+    expect(promLag).toBeGreaterThanOrEqual(LAG_S);
+    expect(promLag).toBeLessThanOrEqual(lagHigh);
+  }, 60_000);
+});
