@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
 import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
+import { requireService } from '../support/services.js';
 import { SIZES } from './fixtures/lagged-queue.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -26,23 +27,9 @@ const LAG_S = 60;
 /** Scheduling delay and timer jitter on a busy CI machine, on top of one batch interval. */
 const LAG_SLACK_S = 1;
 
-function isCi(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
-}
-
-/** test/support/services.ts's rule: under CI=true a missing service fails, never skips. */
-async function requirePrometheus(): Promise<boolean> {
-  try {
-    await access(PROMETHEUS, constants.X_OK);
-    return true;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    const message = `Prometheus is not installed at ${PROMETHEUS} (${reason}); run \`scripts/services.sh up prometheus\` (see docs/services.md)`;
-    if (isCi()) throw new Error(`CI=true: ${message}`);
-    console.warn(`[services] skipping Prometheus tests: ${message}`);
-    return false;
-  }
+/** Prometheus is a binary the test starts itself: present means usable. */
+function requirePrometheus(): Promise<boolean> {
+  return requireService('Prometheus', PROMETHEUS, () => access(PROMETHEUS, constants.X_OK));
 }
 
 const hasPrometheus = await requirePrometheus();

@@ -64,7 +64,11 @@ function isCi(): boolean {
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
 }
 
-async function requireService(name: string, where: string, probe: () => Promise<void>): Promise<boolean> {
+export async function requireService(
+  name: string,
+  where: string,
+  probe: () => Promise<void>,
+): Promise<boolean> {
   try {
     await probe();
     return true;
