@@ -90,6 +90,36 @@ export const ERROR_CODES = {
     summary:
       'A user metric (ssc.metrics.counter/gauge/histogram) has an invalid or reserved name, label or buckets, or its name is taken.',
   },
+  SS_WAL_WRITE_FAILED: {
+    retriable: true,
+    summary:
+      'A write-ahead log append (or its fsync) failed after its bounded retries; nothing that depended on it was acknowledged.',
+  },
+  SS_WAL_FORMAT_UNKNOWN: {
+    retriable: false,
+    summary:
+      'A write-ahead log segment was written by an unknown format version (a newer sidestream?); the message names the file.',
+  },
+  SS_CHECKPOINT_CORRUPT: {
+    retriable: false,
+    summary:
+      'No checkpoint in the checkpoint directory can be read (every candidate is corrupt or of an unknown format).',
+  },
+  SS_CHECKPOINT_WRITE_FAILED: {
+    retriable: false,
+    summary:
+      'A metadata checkpoint could not be written (disk full, read-only directory); the agent stops rather than run without one.',
+  },
+  SS_JOB_CHANGED: {
+    retriable: false,
+    summary:
+      "The job module's content hash differs from the checkpoint's; restart with --allow-job-change to accept it, or use a new checkpoint directory.",
+  },
+  SS_CHECKPOINT_INCOMPATIBLE: {
+    retriable: false,
+    summary:
+      "The checkpoint was written with another app name or batch interval than the context's; use the original settings or a new checkpoint directory.",
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

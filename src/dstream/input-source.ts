@@ -117,6 +117,20 @@ export interface InputSource<T> {
   recover?(batchTimeMs: number, error: unknown): boolean | Promise<boolean>;
   /** Called once the batch is over, succeeded or not: its input may be dropped from memory. */
   release?(batchTimeMs: number): void;
+  /**
+   * Driver recovery: batch times whose input this source logged durably before a crash but
+   * which never completed (a direct stream's planned-but-uncommitted offset ranges, a receiver
+   * stream's allocated-but-unfinished blocks). Asked once after start(); the context generates
+   * these times again (with the checkpoint's pending times and the down time) and the source
+   * must give each of them exactly the input it logged for it.
+   */
+  recoveredBatchTimes?(): readonly number[];
+  /**
+   * A metadata checkpoint for `batchTimeMs` is durable: input logged for batches at or before
+   * `cleanBeforeMs` is no longer needed for recovery (write-ahead log segments, journal
+   * entries, offset log entries may go).
+   */
+  checkpointed?(batchTimeMs: number, cleanBeforeMs: number): void | Promise<void>;
   /** Called once when the context stops; must be safe to call after a failed start. */
   stop(): void | Promise<void>;
   /** False while the source is not connected to its upstream; readiness waits for true. */

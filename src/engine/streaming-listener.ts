@@ -56,6 +56,49 @@ export interface ReceiverEvent {
   readonly message?: string;
 }
 
+/** A receiver stored one block of records (posted once per block, never per record). */
+export interface BlockStored {
+  readonly streamId: number;
+  readonly name: string;
+  readonly numRecords: number;
+  readonly bytes: number;
+  /** True when the block was written to the write-ahead log before it was acknowledged. */
+  readonly durable: boolean;
+}
+
+/** Which write-ahead log an event is about: receiver data, or the block tracker's journal. */
+export type WalKind = 'receiver-data' | 'block-journal';
+
+/** One write-ahead log append (one record, or a group of records written and synced together). */
+export interface WalWritten {
+  readonly log: WalKind;
+  readonly records: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+}
+
+export interface WalFailure {
+  readonly log: WalKind;
+  readonly op: 'write' | 'read' | 'clean' | 'recover';
+  readonly message: string;
+  /** For op 'recover': bytes dropped when a torn or corrupt tail was truncated. */
+  readonly droppedBytes?: number;
+}
+
+export interface CheckpointWritten {
+  /** The batch time the checkpoint describes. */
+  readonly batchTime: number;
+  /** Clock time (epoch ms) the checkpoint became durable. */
+  readonly time: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+}
+
+export interface CheckpointFailure {
+  readonly batchTime: number;
+  readonly message: string;
+}
+
 export interface StreamingListener {
   onSourceEvent?(event: SourceEvent): void;
   onBatchSubmitted?(batch: BatchRecord): void;
@@ -72,6 +115,12 @@ export interface StreamingListener {
   onReceiverStarted?(event: ReceiverEvent): void;
   onReceiverError?(event: ReceiverEvent): void;
   onReceiverStopped?(event: ReceiverEvent): void;
+  onBlockStored?(block: BlockStored): void;
+  onWalWritten?(write: WalWritten): void;
+  /** A write failed (after retries), or recovery truncated a torn/corrupt tail (op 'recover'). */
+  onWalError?(failure: WalFailure): void;
+  onCheckpointWritten?(checkpoint: CheckpointWritten): void;
+  onCheckpointFailed?(failure: CheckpointFailure): void;
 }
 
 type Hook = keyof StreamingListener;
