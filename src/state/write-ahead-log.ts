@@ -56,7 +56,11 @@ export interface WriteAheadLog {
   /** Reads one record back; rejects when its frame is missing or fails its checksum. */
   read(ref: WalRecordRef): Promise<Uint8Array>;
   /** Every intact record, oldest first. */
-  readAll(): AsyncIterable<{ readonly ref: WalRecordRef; readonly data: Uint8Array; readonly timeMs: number }>;
+  readAll(): AsyncIterable<{
+    readonly ref: WalRecordRef;
+    readonly data: Uint8Array;
+    readonly timeMs: number;
+  }>;
   /** Deletes segments whose records are all older than `thresholdTimeMs`. */
   clean(thresholdTimeMs: number): Promise<void>;
   close(): Promise<void>;
