@@ -3,6 +3,8 @@
  * for it (in batch-time order, before the graph generates that batch's RDDs), which is what
  * makes a batch's input fixed at generation time, as Spark allocates blocks to a batch.
  */
+import type { WalKind } from '../engine/streaming-listener.js';
+import type { WriteAheadLog } from '../state/write-ahead-log.js';
 import type { Clock } from '../time.js';
 import type { OffsetRange, RDD, RddEnv } from './rdd.js';
 
@@ -77,6 +79,8 @@ export interface ReceiverReporter {
   started(): void;
   error(message: string, error?: unknown): void;
   stopped(reason: string): void;
+  /** One block stored (posted per block, never per record). */
+  blockStored(numRecords: number, bytes: number, durable: boolean): void;
 }
 
 export interface InputContext {
@@ -88,6 +92,12 @@ export interface InputContext {
   readonly rddEnv: RddEnv;
   readonly clock: Clock;
   readonly receiver: ReceiverReporter;
+  /**
+   * Opens (recovering) a write-ahead log under the context's checkpoint directory, at
+   * `<checkpointDir>/<relativeDir>`, whose writes and failures are posted to listeners as `kind`.
+   * Absent when the context has no checkpoint directory: nothing can be made durable then.
+   */
+  readonly openWriteAheadLog?: (relativeDir: string, kind: WalKind) => Promise<WriteAheadLog>;
 }
 
 export interface InputSource<T> {

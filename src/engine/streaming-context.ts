@@ -22,7 +22,7 @@ import { KafkaDirectSource, type KafkaDirectStreamOptions } from '../sources/kaf
 import type { KafkaRecord } from '../sources/kafka/kafka-record.js';
 import { QueueSource, type QueueStreamOptions } from '../sources/queue-source.js';
 import { ReceiverSource, type ReceiverStreamOptions } from '../sources/receiver-source.js';
-import { SocketReceiver } from '../sources/socket-receiver.js';
+import { SocketReceiver, type SocketReceiverOptions } from '../sources/socket-receiver.js';
 import { TextFileSource } from '../sources/text-file-source.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { TracingListener } from '../telemetry/tracing.js';
@@ -215,11 +215,19 @@ export class StreamingContext implements StreamingScope {
     return this.inputStream(new GeneratorSource(options));
   }
 
-  /** Lines of text from a TCP server (the agent connects as a client). */
-  socketTextStream(host: string, port: number, options?: ReceiverStreamOptions): DStream<string> {
-    return this.inputStream(
-      new ReceiverSource(`socket:${host}:${port}`, new SocketReceiver(host, port), options),
-    );
+  /**
+   * Lines of text from a TCP server (the agent connects as a client), through a receiver:
+   * blocks, the write-ahead log when a checkpoint directory is set, and `ack` to acknowledge
+   * stored lines to the sender (see SocketReceiver).
+   */
+  socketTextStream(
+    host: string,
+    port: number,
+    options: ReceiverStreamOptions<string> &
+      SocketReceiverOptions & { backpressure?: BackpressureOptions | boolean } = {},
+  ): DStream<string> {
+    const receiver = new SocketReceiver(host, port, options.ack === undefined ? {} : { ack: options.ack });
+    return this.receiverInput(`socket:${host}:${port}`, receiver, options);
   }
 
   /** Lines of files moved into `dir` after start. */
@@ -242,24 +250,44 @@ export class StreamingContext implements StreamingScope {
       rate: () => controller?.rate(),
     });
     const stream = new InputDStream(this, source);
-    if (options.backpressure) {
-      const settings = options.backpressure === true ? {} : options.backpressure;
-      controller = new RateController(stream.streamId, this.batchIntervalMs, settings, (ratePerSec) =>
-        this.bus.post('onSourceEvent', {
-          type: 'rate-changed',
-          streamId: stream.streamId,
-          stream: source.name,
-          ratePerSec,
-        }),
-      );
-      this.bus.add(controller);
-    }
+    controller = this.attachBackpressure(stream.streamId, source.name, options.backpressure);
     return stream;
   }
 
-  /** A stream fed by a user-defined Receiver. */
-  receiverStream<T>(receiver: Receiver<T>, options?: ReceiverStreamOptions & { name?: string }): DStream<T> {
-    return this.inputStream(new ReceiverSource(options?.name ?? 'receiver', receiver, options));
+  /** A stream fed by a user-defined Receiver (blocks, write-ahead log, backpressure as configured). */
+  receiverStream<T>(
+    receiver: Receiver<T>,
+    options: ReceiverStreamOptions<T> & { name?: string; backpressure?: BackpressureOptions | boolean } = {},
+  ): DStream<T> {
+    return this.receiverInput(options.name ?? 'receiver', receiver, options);
+  }
+
+  private receiverInput<T>(
+    name: string,
+    receiver: Receiver<T>,
+    options: ReceiverStreamOptions<T> & { backpressure?: BackpressureOptions | boolean },
+  ): DStream<T> {
+    this.assertDeclarable('adding an input stream');
+    let controller: RateController | undefined;
+    const source = new ReceiverSource<T>(name, receiver, options, () => controller?.rate());
+    const stream = new InputDStream(this, source);
+    controller = this.attachBackpressure(stream.streamId, source.name, options.backpressure);
+    return stream;
+  }
+
+  /** A PID rate controller for the stream when backpressure is asked for (Spark's RateController). */
+  private attachBackpressure(
+    streamId: number,
+    name: string,
+    backpressure: BackpressureOptions | boolean | undefined,
+  ): RateController | undefined {
+    if (!backpressure) return undefined;
+    const settings = backpressure === true ? {} : backpressure;
+    const controller = new RateController(streamId, this.batchIntervalMs, settings, (ratePerSec) =>
+      this.bus.post('onSourceEvent', { type: 'rate-changed', streamId, stream: name, ratePerSec }),
+    );
+    this.bus.add(controller);
+    return controller;
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------------
@@ -307,6 +335,14 @@ export class StreamingContext implements StreamingScope {
         started: () => this.bus.post('onReceiverStarted', event()),
         error: (message) => this.bus.post('onReceiverError', event(message)),
         stopped: (reason) => this.bus.post('onReceiverStopped', event(reason)),
+        blockStored: (numRecords, bytes, durable) =>
+          this.bus.post('onBlockStored', {
+            streamId: stream.streamId,
+            name: stream.source.name,
+            numRecords,
+            bytes,
+            durable,
+          }),
       },
     };
   }

@@ -1,25 +1,56 @@
 /**
- * ReceiverSupervisor: runs one Receiver, buffers what it stores until the next batch takes it,
- * restarts it after `restartDelayMs` when it asks to (or throws from onStart), and reports the
- * receiver's lifecycle to the listener bus. This is the minimal in-memory form; blocks and the
- * write-ahead log build on it.
+ * ReceiverSupervisor: runs one Receiver (Spark's ReceiverSupervisorImpl). What the receiver
+ * stores goes through a BlockGenerator into blocks, and each block through `storeBlock` (the
+ * block handler and the block tracker, see ReceiverSource) before its acknowledgements run.
+ * A receiver that asks to restart, throws from onStart, or loses a block is stopped and started
+ * again after a backoff that doubles per consecutive restart (from `restartDelayMs`, at most
+ * `maxRestartDelayMs`) and resets once the receiver stores a block again.
  */
 import type { ReceiverReporter } from '../dstream/input-source.js';
 import { describeError } from '../errors.js';
+import type { Clock } from '../time.js';
+import { BlockGenerator, type SealedBlock } from './block-generator.js';
+import type { RateLimiter } from './rate-limiter.js';
 import type { Receiver, ReceiverSupervisorHandle } from './receiver.js';
 
+export interface ReceiverSupervisorOptions<T> {
+  readonly streamId: number;
+  readonly clock: Clock;
+  readonly reporter: ReceiverReporter;
+  readonly rateLimiter: RateLimiter;
+  readonly blockIntervalMs: number;
+  readonly maxQueuedBlocks?: number;
+  /** First restart delay; default 2000 ms (Spark's). */
+  readonly restartDelayMs: number;
+  readonly maxRestartDelayMs?: number;
+  /** Stores one block durably (as the stream is configured); rejects when it could not. */
+  storeBlock(block: SealedBlock<T>): Promise<void>;
+}
+
 export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
-  private buffer: T[] = [];
   private isStopped = true;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly blocks: BlockGenerator<T>;
+  private consecutiveRestarts = 0;
   restarts = 0;
 
   constructor(
     private readonly receiver: Receiver<T>,
-    private readonly reporter: ReceiverReporter,
-    private readonly restartDelayMs: number,
+    private readonly options: ReceiverSupervisorOptions<T>,
   ) {
     receiver.attachSupervisor(this);
+    this.blocks = new BlockGenerator<T>({
+      streamId: options.streamId,
+      clock: options.clock,
+      blockIntervalMs: options.blockIntervalMs,
+      ...(options.maxQueuedBlocks === undefined ? {} : { maxQueuedBlocks: options.maxQueuedBlocks }),
+      rateLimiter: options.rateLimiter,
+      push: async (block) => {
+        await options.storeBlock(block);
+        if (block.items.length > 0) this.consecutiveRestarts = 0;
+      },
+      onPushError: (error) => this.restart('a block could not be stored', error),
+    });
   }
 
   get stopped(): boolean {
@@ -28,60 +59,69 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
 
   start(): void {
     this.isStopped = false;
+    this.blocks.start();
     this.startReceiver();
   }
 
   private startReceiver(): void {
     try {
       this.receiver.onStart();
-      this.reporter.started();
+      this.options.reporter.started();
     } catch (error) {
       this.restart('onStart threw', error);
     }
   }
 
-  push(items: readonly T[]): void {
-    if (this.isStopped) return;
-    for (const x of items) this.buffer.push(x);
+  push(items: readonly T[], onStored?: () => void): Promise<void> {
+    if (this.isStopped) return Promise.resolve();
+    return this.blocks.add(items, onStored);
   }
 
-  /** Everything stored since the last call: this batch's records. */
-  takeBuffered(): T[] {
-    const out = this.buffer;
-    this.buffer = [];
-    return out;
+  pushBlock(items: readonly T[]): Promise<void> {
+    if (this.isStopped) return Promise.reject(new Error('the receiver is stopped; the block was not stored'));
+    return this.blocks.addBlock(items);
+  }
+
+  /** The delay before the next restart: doubles per consecutive restart, capped. */
+  get nextRestartDelayMs(): number {
+    const max = this.options.maxRestartDelayMs ?? 30_000;
+    return Math.min(max, this.options.restartDelayMs * 2 ** Math.min(this.consecutiveRestarts, 16));
   }
 
   restart(reason: string, error?: unknown): void {
     if (this.isStopped || this.restartTimer) return;
-    this.reporter.error(error === undefined ? reason : `${reason}: ${describeError(error)}`, error);
+    this.options.reporter.error(error === undefined ? reason : `${reason}: ${describeError(error)}`, error);
     this.safeStop();
+    const delay = this.nextRestartDelayMs;
+    this.consecutiveRestarts++;
     this.restarts++;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.isStopped) this.startReceiver();
-    }, this.restartDelayMs);
+    }, delay);
     this.restartTimer.unref();
   }
 
   reportError(message: string, error?: unknown): void {
-    this.reporter.error(error === undefined ? message : `${message}: ${describeError(error)}`, error);
+    this.options.reporter.error(error === undefined ? message : `${message}: ${describeError(error)}`, error);
   }
 
-  stop(reason: string): void {
+  /** Stops the receiver, then stores what it had already handed over (sealed or not). */
+  async stop(reason: string): Promise<void> {
     if (this.isStopped) return;
     this.isStopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.safeStop();
-    this.reporter.stopped(reason);
+    await this.blocks.stop();
+    this.options.reporter.stopped(reason);
   }
 
   private safeStop(): void {
     try {
       this.receiver.onStop();
     } catch (error) {
-      this.reporter.error(`onStop threw: ${describeError(error)}`, error);
+      this.options.reporter.error(`onStop threw: ${describeError(error)}`, error);
     }
   }
 }

@@ -1,16 +1,22 @@
 /**
  * Receiver: the plug-in point for sources that push data and cannot replay it (sockets, pushed
- * events). Contract, as in Spark:
- * - onStart() must not block: start threads/sockets/timers and return.
+ * events, a Kafka group consumer). Contract, as in Spark:
+ * - onStart() must not block: start sockets/timers/consumers and return.
  * - onStop() releases what onStart acquired; it may be called after a failed start.
- * - store() hands records to the supervisor; they belong to the next batch generated.
- * - restart(reason) asks the supervisor to stop and start the receiver again after a delay.
+ * - store()/storeMany() add records to the current block (sealed every block interval); the
+ *   optional callback runs once the block holding them is stored (durably, with the write-ahead
+ *   log): the moment to acknowledge the source. The returned promise resolves when the receiver
+ *   may take in more (rate limit, queue space): awaiting it is how a receiver obeys backpressure.
+ * - storeBlock() stores records as one block and resolves once it is stored; it rejects when it
+ *   could not be (nothing in it may be acknowledged).
+ * - restart(reason) asks the supervisor to stop and start the receiver again after a backoff.
  * - reportError(message) reports a problem without restarting.
  */
 import { SidestreamError } from '../errors.js';
 
 export interface ReceiverSupervisorHandle<T> {
-  push(items: readonly T[]): void;
+  push(items: readonly T[], onStored?: () => void): Promise<void>;
+  pushBlock(items: readonly T[]): Promise<void>;
   restart(reason: string, error?: unknown): void;
   reportError(message: string, error?: unknown): void;
   readonly stopped: boolean;
@@ -38,12 +44,17 @@ export abstract class Receiver<T> {
     return this.supervisor;
   }
 
-  store(item: T): void {
-    this.handle.push([item]);
+  store(item: T, onStored?: () => void): Promise<void> {
+    return this.handle.push([item], onStored);
   }
 
-  storeMany(items: readonly T[]): void {
-    if (items.length > 0) this.handle.push(items);
+  storeMany(items: readonly T[], onStored?: () => void): Promise<void> {
+    if (items.length === 0 && !onStored) return Promise.resolve();
+    return this.handle.push(items, onStored);
+  }
+
+  storeBlock(items: readonly T[]): Promise<void> {
+    return this.handle.pushBlock(items);
   }
 
   restart(reason: string, error?: unknown): void {

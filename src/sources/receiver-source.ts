@@ -1,55 +1,189 @@
 /**
- * receiverStream: an InputSource backed by a supervised Receiver. Each batch takes everything the
- * receiver stored since the previous batch, split into the context's default partitions.
+ * receiverStream: an InputSource backed by a supervised Receiver (module 3's ingestion path).
+ * Stored records become blocks (BlockGenerator); each block is stored by a block handler (memory,
+ * or the receiver data write-ahead log when the context has a checkpoint directory) and journalled
+ * by the ReceivedBlockTracker BEFORE the receiver's acknowledgement callbacks run. Each batch is
+ * allocated the blocks stored since the previous one; after a restart, allocated-but-unfinished
+ * batches get exactly their old blocks again and stored-but-unallocated blocks go to the next one.
  */
 import type { InputBatch, InputContext, InputSource } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
+import type { SealedBlock } from '../receiver/block-generator.js';
+import { type BlockHandler, MemoryBlockHandler } from '../receiver/block-handler.js';
+import { RateLimiter } from '../receiver/rate-limiter.js';
+import { ReceivedBlockTracker } from '../receiver/received-block-tracker.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { ReceiverSupervisor } from '../receiver/receiver-supervisor.js';
+import { WalBlockHandler } from '../receiver/wal-block-handler.js';
 
-export interface ReceiverStreamOptions {
-  /** Delay before a receiver that asked to restart is started again; default 2000 ms (Spark's). */
+export interface ReceiverStreamOptions<T = unknown> {
+  /** First delay before a receiver that asked to restart is started again; default 2000 ms (Spark's). */
   restartDelayMs?: number;
+  /** Upper bound of the doubling restart backoff; default 30 s. */
+  maxRestartDelayMs?: number;
   numPartitions?: number;
+  /** How often stored records are sealed into a block; default 200 ms (Spark's). */
+  blockIntervalMs?: number;
+  /** Sealed blocks waiting to be stored before the receiver is held back; default 10. */
+  maxQueuedBlocks?: number;
+  /** Upper bound on records per second taken in (backpressure may lower it further). */
+  maxRatePerSec?: number;
+  /**
+   * Write every block to the write-ahead log before acknowledging it; default true when the
+   * context has a checkpoint directory (without one there is nowhere durable to write).
+   * false keeps blocks in memory only: a crash loses what was received but not yet processed.
+   */
+  writeAheadLog?: boolean;
+  /** Event time (epoch ms) of a record, for event-time lag. */
+  eventTime?: (item: T) => number;
 }
 
 export class ReceiverSource<T> implements InputSource<T> {
   private supervisor: ReceiverSupervisor<T> | undefined;
+  private tracker: ReceivedBlockTracker | undefined;
+  private handler: BlockHandler<T> | undefined;
   private ctx: InputContext | undefined;
+  private limiter: RateLimiter | undefined;
+  /** Write time of the block being stored right now (written, not yet journalled). */
+  private inFlightSinceMs: number | undefined;
 
   constructor(
     readonly name: string,
     private readonly receiver: Receiver<T> & { readonly connected?: boolean },
-    private readonly options: ReceiverStreamOptions = {},
-  ) {}
+    private readonly options: ReceiverStreamOptions<T> = {},
+    /** Backpressure's current rate bound, polled each batch. */
+    private readonly rate: () => number | undefined = () => undefined,
+  ) {
+    const positive = (v: number | undefined, what: string) => {
+      if (v !== undefined && !(v > 0)) throw new RangeError(`${what} must be > 0 (got ${v})`);
+    };
+    positive(options.blockIntervalMs, 'blockIntervalMs');
+    positive(options.maxRatePerSec, 'maxRatePerSec');
+  }
 
   get connected(): boolean {
     return this.receiver.connected ?? true;
   }
 
-  start(ctx: InputContext): void {
+  /** Whether acknowledged blocks survive a crash (the write-ahead log is on). */
+  get durable(): boolean {
+    return this.handler?.durable ?? false;
+  }
+
+  async start(ctx: InputContext): Promise<void> {
     this.ctx = ctx;
-    this.supervisor = new ReceiverSupervisor(
-      this.receiver,
-      ctx.receiver,
-      this.options.restartDelayMs ?? 2000,
-    );
+    const dir = `receivers/stream-${ctx.streamId}`;
+    const useWal = this.options.writeAheadLog !== false && ctx.openWriteAheadLog !== undefined;
+    if (this.options.writeAheadLog === true && !ctx.openWriteAheadLog) {
+      throw new RangeError(
+        `${this.name}: writeAheadLog needs a checkpoint directory; set checkpointDir (--checkpoint-dir)`,
+      );
+    }
+    if (useWal && ctx.openWriteAheadLog) {
+      this.handler = new WalBlockHandler<T>(await ctx.openWriteAheadLog(`${dir}/data`, 'receiver-data'));
+      this.tracker = await ReceivedBlockTracker.recover(
+        await ctx.openWriteAheadLog(`${dir}/journal`, 'block-journal'),
+        ctx.clock,
+      );
+    } else {
+      this.handler = new MemoryBlockHandler<T>();
+      this.tracker = await ReceivedBlockTracker.recover(undefined, ctx.clock);
+    }
+    this.limiter = new RateLimiter(ctx.clock, this.options.maxRatePerSec);
+    this.supervisor = new ReceiverSupervisor(this.receiver, {
+      streamId: ctx.streamId,
+      clock: ctx.clock,
+      reporter: ctx.receiver,
+      rateLimiter: this.limiter,
+      blockIntervalMs: this.options.blockIntervalMs ?? 200,
+      restartDelayMs: this.options.restartDelayMs ?? 2000,
+      ...(this.options.maxRestartDelayMs === undefined
+        ? {}
+        : { maxRestartDelayMs: this.options.maxRestartDelayMs }),
+      ...(this.options.maxQueuedBlocks === undefined
+        ? {}
+        : { maxQueuedBlocks: this.options.maxQueuedBlocks }),
+      storeBlock: (block) => this.storeBlock(block),
+    });
     this.supervisor.start();
   }
 
-  generate(): InputBatch<T> {
+  private async storeBlock(block: SealedBlock<T>): Promise<void> {
     const ctx = this.ctx!;
-    const items = this.supervisor?.takeBuffered() ?? [];
+    const handler = this.handler!;
+    // Tagged with the write time, not the seal time: a block written after a checkpoint must
+    // never look older than it when old log segments are cleaned.
+    const now = ctx.clock.now();
+    this.inFlightSinceMs = now;
+    let bytes = 0;
+    try {
+      const stored = await handler.store(block.id, block.items, now);
+      await this.tracker!.addBlock({
+        id: block.id,
+        streamId: ctx.streamId,
+        numRecords: block.items.length,
+        bytes: stored.bytes,
+        timeMs: now,
+        ...(stored.ref ? { ref: stored.ref } : {}),
+      });
+      bytes = stored.bytes;
+    } finally {
+      this.inFlightSinceMs = undefined;
+    }
+    ctx.receiver.blockStored(block.items.length, bytes, handler.durable);
+  }
+
+  recoveredBatchTimes(): readonly number[] {
+    return this.tracker?.recoveredBatchTimes() ?? [];
+  }
+
+  async generate(batchTimeMs: number): Promise<InputBatch<T>> {
+    const ctx = this.ctx!;
+    const handler = this.handler!;
+    const rate = this.rate();
+    const max = this.options.maxRatePerSec;
+    this.limiter?.setRate(rate === undefined ? max : max === undefined ? rate : Math.min(rate, max));
+    const blocks = await this.tracker!.allocate(batchTimeMs);
+    const items: T[] = [];
+    for (const block of blocks) {
+      for (const x of await handler.read(block)) items.push(x);
+      handler.forget(block.id);
+    }
     const rdd = RDD.parallelize(ctx.rddEnv, items, this.options.numPartitions ?? ctx.defaultParallelism);
-    return { rdd, numRecords: items.length };
+    const eventTime = this.options.eventTime;
+    return {
+      rdd,
+      numRecords: items.length,
+      ...(eventTime ? { eventTimesMs: items.map((x) => eventTime(x)) } : {}),
+    };
   }
 
-  /** Stops the receiver; what it stored stays buffered for the next batch. */
-  stopReceiving(): void {
-    this.supervisor?.stop('graceful stop: no new data, buffered data is still processed');
+  /** The batch's outputs succeeded: a restart must not run its blocks again. */
+  async commit(batchTimeMs: number): Promise<void> {
+    await this.tracker?.complete(batchTimeMs);
   }
 
-  stop(): void {
-    this.supervisor?.stop('context stopped');
+  async checkpointed(_batchTimeMs: number, cleanBeforeMs: number): Promise<void> {
+    const tracker = this.tracker;
+    if (!tracker) return;
+    await tracker.clean(cleanBeforeMs);
+    // Data segments may hold blocks not yet allocated (or allocated to an unfinished batch) that
+    // are older than the checkpoint's horizon: keep everything from the oldest such block on.
+    let threshold = cleanBeforeMs;
+    const live = tracker.oldestLiveBlockMs();
+    if (live !== undefined) threshold = Math.min(threshold, live);
+    if (this.inFlightSinceMs !== undefined) threshold = Math.min(threshold, this.inFlightSinceMs);
+    await this.handler?.clean(threshold);
+  }
+
+  /** Stops the receiver and stores what it had handed over; stored data stays for the next batch. */
+  async stopReceiving(): Promise<void> {
+    await this.supervisor?.stop('graceful stop: no new data, buffered data is still processed');
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor?.stop('context stopped');
+    await this.tracker?.close();
+    await this.handler?.close();
   }
 }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { ReceivedBlockInfo } from '../../src/receiver/received-block.js';
+import { ReceivedBlockTracker } from '../../src/receiver/received-block-tracker.js';
+import { ManualClock } from '../../src/time.js';
+import { MemoryWal } from '../support/memory-wal.js';
+
+const block = (id: string, timeMs: number): ReceivedBlockInfo => ({
+  id,
+  streamId: 0,
+  numRecords: 1,
+  bytes: 10,
+  timeMs,
+});
+const ids = (blocks: readonly ReceivedBlockInfo[]) => blocks.map((b) => b.id);
+
+describe('ReceivedBlockTracker', () => {
+  it('journals before applying, and a restart recovers unallocated blocks and unfinished batches', async () => {
+    const clock = new ManualClock(0);
+    const journal = new MemoryWal();
+    const t1 = await ReceivedBlockTracker.recover(journal, clock);
+    await t1.addBlock(block('a', 100));
+    expect(ids(await t1.allocate(1000))).toEqual(['a']);
+    await t1.complete(1000);
+    await t1.addBlock(block('b', 1100));
+    await t1.addBlock(block('c', 1200));
+    expect(ids(await t1.allocate(2000))).toEqual(['b', 'c']); // never completed
+    await t1.addBlock(block('d', 2100)); // never allocated
+    expect(journal.records).toHaveLength(7);
+
+    const t2 = await ReceivedBlockTracker.recover(journal, clock);
+    expect(t2.recoveredBatchTimes()).toEqual([2000]);
+    expect(ids(t2.unallocatedBlocks)).toEqual(['d']);
+    expect(ids(await t2.allocate(2000))).toEqual(['b', 'c']); // the same batch, the same blocks
+    expect(ids(await t2.allocate(3000))).toEqual(['d']);
+    expect(ids(await t2.allocate(4000))).toEqual([]);
+  });
+
+  it('replays a recovered batch at a new time once, even across a second restart', async () => {
+    const clock = new ManualClock(0);
+    const journal = new MemoryWal();
+    const t1 = await ReceivedBlockTracker.recover(journal, clock);
+    await t1.addBlock(block('a', 100));
+    await t1.allocate(1000);
+    await t1.addBlock(block('b', 1100));
+
+    const t2 = await ReceivedBlockTracker.recover(journal, clock);
+    expect(ids(await t2.allocate(5000))).toEqual(['a']); // the old batch's blocks, at a new time
+    expect(ids(await t2.allocate(6000))).toEqual(['b']);
+
+    const t3 = await ReceivedBlockTracker.recover(journal, clock);
+    expect(t3.recoveredBatchTimes()).toEqual([5000, 6000]);
+    await t3.complete(5000);
+    await t3.complete(6000);
+    const t4 = await ReceivedBlockTracker.recover(journal, clock);
+    expect(t4.recoveredBatchTimes()).toEqual([]);
+    expect(t4.unallocatedBlocks).toEqual([]);
+  });
+
+  it('clean() forgets covered batches and drops old journal records', async () => {
+    const clock = new ManualClock(0);
+    const journal = new MemoryWal();
+    const t = await ReceivedBlockTracker.recover(journal, clock);
+    await t.addBlock(block('a', 100));
+    await t.allocate(1000);
+    await t.complete(1000);
+    clock.setTime(2000);
+    await t.addBlock(block('b', 2000));
+    expect(t.oldestLiveBlockMs()).toBe(2000);
+    await t.clean(1500);
+    expect(journal.records.every((r) => r.timeMs >= 1500)).toBe(true);
+    const again = await ReceivedBlockTracker.recover(journal, clock);
+    expect(ids(again.unallocatedBlocks)).toEqual(['b']);
+    expect(again.recoveredBatchTimes()).toEqual([]);
+  });
+
+  it('without a journal it keeps everything in memory', async () => {
+    const t = await ReceivedBlockTracker.recover(undefined, new ManualClock(0));
+    await t.addBlock(block('a', 1));
+    expect(ids(await t.allocate(1000))).toEqual(['a']);
+    expect(t.recoveredBatchTimes()).toEqual([]);
+  });
+});
