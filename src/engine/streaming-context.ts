@@ -5,6 +5,7 @@
  */
 import { appendFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { DStream } from '../dstream/dstream.js';
 import { DStreamGraph } from '../dstream/dstream-graph.js';
 import { InputDStream } from '../dstream/input-dstream.js';
@@ -24,6 +25,8 @@ import { QueueSource, type QueueStreamOptions } from '../sources/queue-source.js
 import { ReceiverSource, type ReceiverStreamOptions } from '../sources/receiver-source.js';
 import { SocketReceiver, type SocketReceiverOptions } from '../sources/socket-receiver.js';
 import { TextFileSource } from '../sources/text-file-source.js';
+import { FileWriteAheadLog } from '../state/file-write-ahead-log.js';
+import type { FsyncPolicy, WriteAheadLog } from '../state/write-ahead-log.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { TracingListener } from '../telemetry/tracing.js';
 import { UserMetrics } from '../telemetry/user-metrics.js';
@@ -33,7 +36,7 @@ import { type Executor, InProcessExecutor } from './executor.js';
 import { JobGenerator } from './job-generator.js';
 import { JobScheduler } from './job-scheduler.js';
 import { type BackpressureOptions, RateController } from './rate/rate-controller.js';
-import { ListenerBus, type StreamingListener } from './streaming-listener.js';
+import { ListenerBus, type StreamingListener, type WalKind } from './streaming-listener.js';
 import { TaskScheduler } from './task-scheduler.js';
 
 export type BatchFailurePolicy = 'stop' | 'continue';
@@ -66,6 +69,11 @@ export interface StreamingContextOptions {
    * default: one created on first use, reachable as `ssc.metrics.registry`.
    */
   metricsRegistry?: MetricsRegistry;
+  /**
+   * The receivers' write-ahead logs (on when `checkpointDir` is set): the fsync policy, default
+   * `{ mode: 'always' }` (see FsyncPolicy for what each mode risks), and the segment roll interval.
+   */
+  writeAheadLog?: { fsync?: FsyncPolicy; rollIntervalMs?: number };
   /**
    * OpenTelemetry spans per batch, output operation and task attempt through
    * `@opentelemetry/api` (no-ops unless the application registers an SDK); default true.
@@ -111,6 +119,7 @@ export class StreamingContext implements StreamingScope {
   private terminated!: () => void;
   private readonly termination: Promise<void>;
   private rddIds = 0;
+  private readonly walOptions: { fsync?: FsyncPolicy; rollIntervalMs?: number };
   /** Batch log appends that failed; the batch itself is unaffected. */
   batchLogErrors = 0;
 
@@ -144,6 +153,7 @@ export class StreamingContext implements StreamingScope {
     this.clock = options.clock ?? new SystemClock();
     this.retainedLimit = options.retainedBatches ?? 1000;
     this.batchLogPath = options.batchLogPath;
+    this.walOptions = options.writeAheadLog ?? {};
     this.output = options.output ?? ((text) => process.stdout.write(text));
     this.executor = options.executor ?? new InProcessExecutor();
     this.tasks = new TaskScheduler(this.executor, this.bus, maxTaskFailures, this.clock);
@@ -331,6 +341,9 @@ export class StreamingContext implements StreamingScope {
       rddEnv: this.rddEnv,
       clock: this.clock,
       report: (event) => this.bus.post('onSourceEvent', event),
+      ...(this.checkpointDir === undefined
+        ? {}
+        : { openWriteAheadLog: (dir: string, kind: WalKind) => this.openWriteAheadLog(dir, kind) }),
       receiver: {
         started: () => this.bus.post('onReceiverStarted', event()),
         error: (message) => this.bus.post('onReceiverError', event(message)),
@@ -390,6 +403,35 @@ export class StreamingContext implements StreamingScope {
     this.current = 'stopped';
     this.terminated();
     return drained;
+  }
+
+  /** A receiver's write-ahead log under the checkpoint directory; its events go to listeners. */
+  private async openWriteAheadLog(relativeDir: string, kind: WalKind): Promise<WriteAheadLog> {
+    const dir = join(this.checkpointDir!, relativeDir);
+    const post = this.bus.post.bind(this.bus);
+    try {
+      return await FileWriteAheadLog.open(dir, {
+        ...this.walOptions,
+        events: {
+          onWrite: (records, bytes, durationMs) => post('onWalWritten', { log: kind, records, bytes, durationMs }),
+          onError: (op, error) => post('onWalError', { log: kind, op, message: describeError(error) }),
+          onTruncated: (t) =>
+            post('onWalError', {
+              log: kind,
+              op: 'recover',
+              message: `${t.segment}: truncated at byte ${t.offset} (${t.droppedBytes} bytes dropped): ${t.reason}`,
+              droppedBytes: t.droppedBytes,
+            }),
+        },
+      });
+    } catch (error) {
+      if (error instanceof SidestreamError) throw error;
+      throw new SidestreamError(
+        'SS_CHECKPOINT_DIR_UNUSABLE',
+        `cannot open the write-ahead log in ${dir}: ${describeError(error)}; point --checkpoint-dir at a writable directory`,
+        { cause: error },
+      );
+    }
   }
 
   private async stopInputs(): Promise<void> {
