@@ -54,10 +54,12 @@ export type { UidDeduplicatorOptions } from './sinks/uid-deduplicator.js';
 export { UidDeduplicator } from './sinks/uid-deduplicator.js';
 export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';
 export type { FirstBatchPolicy, KafkaDirectStreamOptions } from './sources/kafka/kafka-direct-source.js';
+export type { KafkaReceiverStreamOptions } from './sources/kafka/kafka-receiver.js';
 export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.js';
 export type { OffsetStore } from './sources/kafka/offset-store.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
+export type { SocketReceiverOptions } from './sources/socket-receiver.js';
 export { MetricsRegistry } from './telemetry/metrics-registry.js';
 export { parseTraceparent, TRACER_NAME, TracingListener } from './telemetry/tracing.js';
 export type {

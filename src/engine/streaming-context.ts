@@ -20,6 +20,7 @@ import {
   type GeneratorStreamOptions,
 } from '../sources/generator-source.js';
 import { KafkaDirectSource, type KafkaDirectStreamOptions } from '../sources/kafka/kafka-direct-source.js';
+import { KafkaReceiver, type KafkaReceiverStreamOptions } from '../sources/kafka/kafka-receiver.js';
 import type { KafkaRecord } from '../sources/kafka/kafka-record.js';
 import { QueueSource, type QueueStreamOptions } from '../sources/queue-source.js';
 import { ReceiverSource, type ReceiverStreamOptions } from '../sources/receiver-source.js';
@@ -264,6 +265,24 @@ export class StreamingContext implements StreamingScope {
     return stream;
   }
 
+  /**
+   * Kafka through a receiver (Spark's reliable receiver): a group consumer whose batches are
+   * written to the write-ahead log before their offsets are committed. At-least-once; prefer
+   * kafkaDirectStream for exactly-once (docs/kafka.md compares them).
+   */
+  kafkaReceiverStream<V = string | null>(
+    options: KafkaReceiverStreamOptions<V> &
+      Omit<ReceiverStreamOptions<KafkaRecord<V>>, 'eventTime'> & {
+        backpressure?: BackpressureOptions | boolean;
+      },
+  ): DStream<KafkaRecord<V>> {
+    const eventTime = options.eventTime ?? ((r: KafkaRecord<V>) => r.timestamp);
+    return this.receiverInput(`kafka-receiver:${options.topics.join(',')}`, new KafkaReceiver<V>(options), {
+      ...options,
+      eventTime,
+    });
+  }
+
   /** A stream fed by a user-defined Receiver (blocks, write-ahead log, backpressure as configured). */
   receiverStream<T>(
     receiver: Receiver<T>,
@@ -413,7 +432,8 @@ export class StreamingContext implements StreamingScope {
       return await FileWriteAheadLog.open(dir, {
         ...this.walOptions,
         events: {
-          onWrite: (records, bytes, durationMs) => post('onWalWritten', { log: kind, records, bytes, durationMs }),
+          onWrite: (records, bytes, durationMs) =>
+            post('onWalWritten', { log: kind, records, bytes, durationMs }),
           onError: (op, error) => post('onWalError', { log: kind, op, message: describeError(error) }),
           onTruncated: (t) =>
             post('onWalError', {

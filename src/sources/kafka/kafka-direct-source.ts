@@ -34,7 +34,13 @@ import {
 import { type OffsetRange, RDD } from '../../dstream/rdd.js';
 import { describeError, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
-import { type KafkaRecord, type RawKafkaMessage, recordUid, topicPartitionKey } from './kafka-record.js';
+import {
+  decodeHeaders,
+  type KafkaRecord,
+  type RawKafkaMessage,
+  recordUid,
+  topicPartitionKey,
+} from './kafka-record.js';
 import { planOffsetRanges } from './offset-range-planner.js';
 import type { OffsetStore } from './offset-store.js';
 import { PartitionBuffer } from './partition-buffer.js';
@@ -944,15 +950,6 @@ class DirectKafkaRecord<V> implements KafkaRecord<V> {
     const { topic, partition, offset, key, value, timestamp, headers, uid } = this;
     return { topic, partition, offset, key, value, timestamp, headers, uid };
   }
-}
-
-function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    if (v === undefined) continue;
-    out[k] = Array.isArray(v) ? v.map(String).join(',') : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-  }
-  return out;
 }
 
 /** Whether `error`, or an error in its cause chain, is a SidestreamError with one of `codes`. */

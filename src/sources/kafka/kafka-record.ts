@@ -34,3 +34,13 @@ export function recordUid(topic: string, partition: number, offset: number): str
 export function topicPartitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
+
+/** Kafka headers as text (arrays joined with commas), for KafkaRecord.headers. */
+export function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  }
+  return out;
+}

@@ -1,0 +1,139 @@
+/**
+ * The reliable Kafka receiver behind kafkaReceiverStream (Spark's ReliableKafkaReceiver): a
+ * group consumer whose fetched batches are stored as blocks (written to the write-ahead log when
+ * the context has a checkpoint directory) and whose offsets are committed to Kafka only AFTER the
+ * block is stored. At-least-once: a crash between the WAL write and the offset commit, or a
+ * rebalance that moves a partition with uncommitted records, delivers those records again: at
+ * most the batches in flight per partition (one fetch each) are duplicated. The direct stream
+ * (kafkaDirectStream) needs no receiver and no WAL and is the exactly-once path; see docs/kafka.md.
+ */
+import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
+import { describeError } from '../../errors.js';
+import { Receiver } from '../../receiver/receiver.js';
+import { decodeHeaders, type KafkaRecord, recordUid } from './kafka-record.js';
+
+export interface KafkaReceiverStreamOptions<V = string | null> {
+  brokers: string[];
+  topics: string[];
+  groupId: string;
+  clientId?: string;
+  /** Where a partition with no committed offset starts; default 'latest'. */
+  startingOffsets?: 'earliest' | 'latest';
+  /** Turns the raw value into V; default: UTF-8 text (null stays null). A throw skips the record and reports it. */
+  decode?: (value: Buffer | null) => V;
+  /** Event time of a record, epoch ms; default: its Kafka timestamp. */
+  eventTime?: (record: KafkaRecord<V>) => number;
+  consumer?: {
+    sessionTimeoutMs?: number;
+    heartbeatIntervalMs?: number;
+    rebalanceTimeoutMs?: number;
+    maxWaitTimeMs?: number;
+    /** Largest fetch per partition, bytes (bounds one block); default kafkajs' 1 MiB. */
+    maxBytesPerPartition?: number;
+  };
+  kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
+}
+
+const defaultDecode = (value: Buffer | null) => (value === null ? null : value.toString('utf8'));
+
+export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
+  private consumer: Consumer | undefined;
+  private isConnected = false;
+  /** Records the decoder rejected (skipped and reported). */
+  decodeErrors = 0;
+
+  constructor(private readonly options: KafkaReceiverStreamOptions<V>) {
+    super();
+    if (options.topics.length === 0) throw new RangeError('kafkaReceiverStream needs at least one topic');
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  onStart(): void {
+    const o = this.options;
+    const kafka = new Kafka({
+      ...o.kafka,
+      brokers: o.brokers,
+      clientId: o.clientId ?? `sidestream-receiver-${o.groupId}`,
+      logLevel: o.kafka?.logLevel ?? KafkaLogLevel.NOTHING,
+    });
+    const consumer = kafka.consumer({
+      groupId: o.groupId,
+      maxWaitTimeInMs: o.consumer?.maxWaitTimeMs ?? 500,
+      ...(o.consumer?.sessionTimeoutMs === undefined ? {} : { sessionTimeout: o.consumer.sessionTimeoutMs }),
+      ...(o.consumer?.heartbeatIntervalMs === undefined
+        ? {}
+        : { heartbeatInterval: o.consumer.heartbeatIntervalMs }),
+      ...(o.consumer?.rebalanceTimeoutMs === undefined
+        ? {}
+        : { rebalanceTimeout: o.consumer.rebalanceTimeoutMs }),
+      ...(o.consumer?.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: o.consumer.maxBytesPerPartition }),
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (event) => {
+      // kafkajs restarts itself after retriable crashes; anything else is ours to restart.
+      if (this.consumer === consumer && !event.payload.restart)
+        this.restart('the Kafka consumer crashed', event.payload.error);
+    });
+    void this.run(consumer).catch((error) => {
+      if (this.consumer === consumer) this.restart('the Kafka consumer failed to start', error);
+    });
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    const o = this.options;
+    const decode = o.decode ?? (defaultDecode as unknown as (value: Buffer | null) => V);
+    await consumer.connect();
+    await consumer.subscribe({ topics: o.topics, fromBeginning: o.startingOffsets === 'earliest' });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const { topic, partition } = batch;
+        const records: KafkaRecord<V>[] = [];
+        for (const m of batch.messages) {
+          const offset = Number(m.offset);
+          let value: V;
+          try {
+            value = decode(m.value);
+          } catch (error) {
+            this.decodeErrors++;
+            this.reportError(
+              `record ${recordUid(topic, partition, offset)} skipped: ${describeError(error)}`,
+            );
+            continue;
+          }
+          records.push({
+            topic,
+            partition,
+            offset,
+            key: m.key === null ? null : m.key.toString('utf8'),
+            value,
+            timestamp: Number(m.timestamp),
+            headers: decodeHeaders(m.headers),
+            uid: recordUid(topic, partition, offset),
+          });
+        }
+        // Durable first (the WAL), then tell Kafka: a crash in between re-delivers, never loses.
+        await this.storeBlock(records);
+        const last = batch.messages[batch.messages.length - 1]!.offset;
+        await consumer.commitOffsets([{ topic, partition, offset: String(Number(last) + 1) }]);
+        resolveOffset(last);
+        await heartbeat();
+      },
+    });
+    this.isConnected = true;
+  }
+
+  onStop(): void {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    this.isConnected = false;
+    void consumer?.disconnect().catch(() => {});
+  }
+}
