@@ -31,6 +31,11 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
     ? new GraphiteExporter({ ...config.graphite, app: config.app, registry: metrics.registry })
     : undefined;
   if (graphite) ssc.addStreamingListener(graphite);
+  // What an operator must see in the log even without dashboards: data at risk or repaired.
+  ssc.addStreamingListener({
+    onReceiverError: (e) => note(`receiver ${e.name}: ${e.message ?? 'error'}`),
+    onWalError: (f) => note(`write-ahead log (${f.log}) ${f.op}: ${f.message}`),
+  });
   let http: AgentHttpServer;
   try {
     http = await AgentHttpServer.start({ address: config.http, metrics, source: ssc });

@@ -8,6 +8,7 @@
  */
 import type { InputBatch, InputContext, InputSource } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
+import { describeError } from '../errors.js';
 import type { SealedBlock } from '../receiver/block-generator.js';
 import { type BlockHandler, MemoryBlockHandler } from '../receiver/block-handler.js';
 import { RateLimiter } from '../receiver/rate-limiter.js';
@@ -146,8 +147,21 @@ export class ReceiverSource<T> implements InputSource<T> {
     const blocks = await this.tracker!.allocate(batchTimeMs);
     const items: T[] = [];
     for (const block of blocks) {
-      for (const x of await handler.read(block)) items.push(x);
-      handler.forget(block.id);
+      let data: readonly T[];
+      try {
+        data = await handler.read(block);
+      } catch (error) {
+        // Only damage after the fact (a flipped bit in a segment) gets here: a block is journalled
+        // only once its data is durable. Report the loss and go on rather than stop every batch.
+        ctx.receiver.error(
+          `block ${block.id} (${block.numRecords} records) could not be read back and is skipped: ${describeError(error)}`,
+          error,
+        );
+        continue;
+      } finally {
+        handler.forget(block.id);
+      }
+      for (const x of data) items.push(x);
     }
     const rdd = RDD.parallelize(ctx.rddEnv, items, this.options.numPartitions ?? ctx.defaultParallelism);
     const eventTime = this.options.eventTime;
