@@ -3,6 +3,7 @@
  * JobGenerator fires every batch interval, the JobScheduler runs each batch's jobs, and every
  * batch leaves a record for listeners, the HTTP API and the optional JSONL batch log.
  */
+import { createHash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { RddEnv } from '../dstream/rdd.js';
 import type { StreamingScope } from '../dstream/scope.js';
 import { describeError, SidestreamError } from '../errors.js';
 import type { Receiver } from '../receiver/receiver.js';
+import { type FileTailOptions, FileTailReceiver } from '../sources/file-tail-receiver.js';
 import {
   type GeneratedEvent,
   GeneratorSource,
@@ -239,6 +241,31 @@ export class StreamingContext implements StreamingScope {
   ): DStream<string> {
     const receiver = new SocketReceiver(host, port, options.ack === undefined ? {} : { ack: options.ack });
     return this.receiverInput(`socket:${host}:${port}`, receiver, options);
+  }
+
+  /**
+   * Lines appended to one file, followed like `tail -F` through rotation and truncation, via a
+   * receiver (blocks, write-ahead log). With a checkpoint directory the read position is saved
+   * once the lines before it are stored, so a restart continues where it stopped.
+   */
+  fileTailStream(
+    path: string,
+    options: FileTailOptions &
+      ReceiverStreamOptions<string> & { backpressure?: BackpressureOptions | boolean } = {},
+  ): DStream<string> {
+    const positionFile =
+      this.checkpointDir === undefined
+        ? undefined
+        : join(
+            this.checkpointDir,
+            'tail-positions',
+            `${createHash('sha256').update(path).digest('hex').slice(0, 16)}.json`,
+          );
+    return this.receiverInput(
+      `file-tail:${path}`,
+      new FileTailReceiver(path, positionFile, options),
+      options,
+    );
   }
 
   /** Lines of files moved into `dir` after start. */
