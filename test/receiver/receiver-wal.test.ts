@@ -166,3 +166,29 @@ describe('receiver streams on a full disk', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('receiver rate limit', () => {
+  it('maxRatePerSec holds a receiver that awaits store() to the rate', async () => {
+    const ssc = new StreamingContext({
+      appName: 'rate',
+      batchIntervalMs: 100,
+      defaultParallelism: 1,
+      tracing: false,
+      output: () => {},
+    });
+    const receiver = new PushReceiver();
+    let processed = 0;
+    ssc.receiverStream(receiver, { maxRatePerSec: 200, blockIntervalMs: 20 }).foreachRDD(async (rdd) => {
+      processed += await rdd.count();
+    });
+    await ssc.start();
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) await receiver.storeMany(Array.from({ length: 20 }, (_, j) => `${i}-${j}`));
+    const elapsed = performance.now() - t0;
+    await waitFor(() => processed === 200, 5000, 'every record');
+    await ssc.stop({ graceful: true });
+    // 200 records at 200/s: the first 20 pass at once, the other 180 take 0.9 s.
+    expect(elapsed).toBeGreaterThanOrEqual(850);
+    expect(elapsed).toBeLessThan(3000);
+  });
+});
