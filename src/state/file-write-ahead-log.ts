@@ -218,7 +218,8 @@ export class FileWriteAheadLog implements WriteAheadLog {
   private queue: Pending[] = [];
   /** The writer loop, while it runs: the only code that touches `active`. */
   private running: Promise<void> | undefined;
-  private syncRequested = false;
+  /** The 'interval' timer's fdatasync, while it runs (beside writes, never blocking them). */
+  private intervalSync: Promise<void> | undefined;
   /** Bytes written to the active segment since its last fdatasync. */
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
@@ -390,6 +391,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
     while (this.running) await this.running;
     const active = this.active;
     this.active = undefined;
+    await this.intervalSync;
     if (!active) return;
     try {
       if (this.dirty) {
@@ -504,10 +506,34 @@ export class FileWriteAheadLog implements WriteAheadLog {
 
   // ---- the writer ----
 
+  /**
+   * The 'interval' timer. The sync runs beside the writer instead of in its loop, so appends
+   * never wait for it (pwrite and fdatasync on one descriptor may overlap); only closing the
+   * descriptor (roll, close, a failed write) waits for it.
+   */
   private requestSync(): void {
-    if (!this.dirty) return;
-    this.syncRequested = true;
-    this.kick();
+    const active = this.active;
+    if (!active || !this.dirty || this.intervalSync) return;
+    this.dirty = false;
+    this.intervalSync = active.file
+      .datasync()
+      .then(
+        () => {
+          this.syncs++;
+        },
+        (error: unknown) => {
+          // The data stays unsynced; the writes were already acknowledged, so report it.
+          this.dirty = true;
+          this.emit(
+            'onError',
+            'write',
+            new Error(`WAL interval fsync in ${this.dir} failed: ${describeError(error)}`),
+          );
+        },
+      )
+      .finally(() => {
+        this.intervalSync = undefined;
+      });
   }
 
   private kick(): void {
@@ -528,30 +554,9 @@ export class FileWriteAheadLog implements WriteAheadLog {
         const batch = this.queue;
         this.queue = [];
         await this.commit(batch);
-      } else if (this.syncRequested) {
-        this.syncRequested = false;
-        await this.syncActive('interval');
       } else {
         return;
       }
-    }
-  }
-
-  private async syncActive(op: 'interval'): Promise<void> {
-    const active = this.active;
-    if (!active || !this.dirty) return;
-    try {
-      this.dirty = false;
-      await active.file.datasync();
-      this.syncs++;
-    } catch (error) {
-      // The data stays unsynced; with 'interval' the promise was already given, so report it.
-      this.dirty = true;
-      this.emit(
-        'onError',
-        'write',
-        new Error(`WAL ${op} fsync in ${this.dir} failed: ${describeError(error)}`),
-      );
     }
   }
 
@@ -677,7 +682,9 @@ export class FileWriteAheadLog implements WriteAheadLog {
   private async closeActive(): Promise<void> {
     const active = this.active;
     if (!active) return;
+    // Unset first, so the timer cannot start another sync on a descriptor about to close.
     this.active = undefined;
+    await this.intervalSync;
     try {
       if (this.dirty && this.fsync.mode !== 'never') {
         await active.file.datasync();
@@ -692,7 +699,9 @@ export class FileWriteAheadLog implements WriteAheadLog {
   private async abandonActive(): Promise<void> {
     const active = this.active;
     if (!active) return;
+    // Unset first, so the timer cannot start another sync on a descriptor about to close.
     this.active = undefined;
+    await this.intervalSync;
     this.dirty = false;
     await active.file.truncate(active.segment.size).catch(() => undefined);
     await active.file.close().catch(() => undefined);
