@@ -60,6 +60,8 @@ export interface WalAppendResult {
   readonly walConcurrent: Rate;
   /** Median of per-round walSequential / raw. */
   readonly sequentialRatio: number;
+  /** Every round's walSequential / raw, in round order. */
+  readonly sequentialRatios: readonly number[];
   /** Median of per-round walConcurrent / raw. */
   readonly concurrentRatio: number;
   /** fdatasync calls per record of the concurrent WAL runs (group commit at work below 1). */
@@ -196,7 +198,8 @@ export async function measureWal(
         seq.push(results.seq!);
         conc.push(results.conc!);
       }
-      const ratio = (a: Run[]) => median(a.map((r, i) => r.records / r.ms / (raw[i]!.records / raw[i]!.ms)));
+      const ratios = (a: Run[]) => a.map((r, i) => r.records / r.ms / (raw[i]!.records / raw[i]!.ms));
+      const ratio = (a: Run[]) => median(ratios(a));
       const result: WalAppendResult = {
         recordBytes: bytes,
         policy: policyName(policy),
@@ -204,6 +207,7 @@ export async function measureWal(
         walSequential: rateOf(seq, bytes),
         walConcurrent: rateOf(conc, bytes),
         sequentialRatio: ratio(seq),
+        sequentialRatios: ratios(seq),
         concurrentRatio: ratio(conc),
         concurrentSyncsPerRecord:
           conc.reduce((a, r) => a + r.syncs, 0) /
@@ -215,7 +219,7 @@ export async function measureWal(
       appends.push(result);
       print(
         `  ${bytes} B, ${result.policy}: raw ${fmtRate(result.raw)}, WAL sequential ${fmtRate(result.walSequential)} ` +
-          `(${result.sequentialRatio.toFixed(2)}), WAL x${options.concurrency} ${fmtRate(result.walConcurrent)} ` +
+          `(${result.sequentialRatio.toFixed(2)}: ${result.sequentialRatios.map((r) => r.toFixed(2)).join(' ')}), WAL x${options.concurrency} ${fmtRate(result.walConcurrent)} ` +
           `(${result.concurrentRatio.toFixed(2)}, ${result.concurrentSyncsPerRecord.toFixed(3)} syncs/record)`,
       );
     }
