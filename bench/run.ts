@@ -340,6 +340,13 @@ for (const a of wal?.appends ?? []) {
     verdict(a.concurrentRatio >= WAL_RATIO_GOAL),
     `${fmtRate(a.walConcurrent)}; ${a.concurrentSyncsPerRecord.toFixed(3)} fdatasync/record`,
   ]);
+  rows.push([
+    `  CPU per record, raw / WAL sequential`,
+    `${a.rawCpuUsPerRecord.toFixed(1)} / ${a.walSequentialCpuUsPerRecord.toFixed(1)} µs`,
+    '',
+    '',
+    `CPU ratio raw/WAL ${(a.rawCpuUsPerRecord / a.walSequentialCpuUsPerRecord).toFixed(2)}`,
+  ]);
 }
 if (wal?.recovery) {
   const r = wal.recovery;

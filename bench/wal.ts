@@ -64,6 +64,13 @@ export interface WalAppendResult {
   readonly sequentialRatios: readonly number[];
   /** Median of per-round walConcurrent / raw. */
   readonly concurrentRatio: number;
+  /**
+   * CPU time per record (µs, median over rounds) of raw and of the sequential WAL: the WAL's own
+   * cost, which a busy machine disturbs far less than wall-clock rates (a neighbour's disk
+   * traffic makes fdatasync slow, not the CPU work).
+   */
+  readonly rawCpuUsPerRecord: number;
+  readonly walSequentialCpuUsPerRecord: number;
   /** fdatasync calls per record of the concurrent WAL runs (group commit at work below 1). */
   readonly concurrentSyncsPerRecord: number;
 }
@@ -92,7 +99,14 @@ interface Run {
   readonly records: number;
   readonly ms: number;
   readonly syncs: number;
+  /** Main-thread CPU time (user + system) of the run, in microseconds. */
+  readonly cpuUs: number;
 }
+
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 const rateOf = (runs: readonly Run[], bytes: number): Rate => {
   const perSec = median(runs.map((r) => (r.records / r.ms) * 1000));
@@ -114,6 +128,7 @@ async function rawAppend(dir: string, record: Buffer, policy: FsyncPolicy, ms: n
       : undefined;
   let records = 0;
   const started = performance.now();
+  const cpuStart = cpuNow();
   const until = started + ms;
   try {
     while (performance.now() < until) {
@@ -124,7 +139,7 @@ async function rawAppend(dir: string, record: Buffer, policy: FsyncPolicy, ms: n
       }
       records++;
     }
-    return { records, ms: performance.now() - started, syncs };
+    return { records, ms: performance.now() - started, syncs, cpuUs: cpuNow() - cpuStart };
   } finally {
     if (timer) clearInterval(timer);
     await syncing;
@@ -142,6 +157,7 @@ async function walAppend(
   const log = await FileWriteAheadLog.open(join(dir, 'wal'), { fsync: policy, rollIntervalMs: 60_000 });
   let records = 0;
   const started = performance.now();
+  const cpuStart = cpuNow();
   const until = started + ms;
   const syncsBefore = log.syncs;
   const writer = async () => {
@@ -152,9 +168,10 @@ async function walAppend(
   };
   await Promise.all(Array.from({ length: concurrency }, writer));
   const elapsed = performance.now() - started;
+  const cpuUs = cpuNow() - cpuStart;
   const syncs = log.syncs - syncsBefore;
   await log.close();
-  return { records, ms: elapsed, syncs };
+  return { records, ms: elapsed, syncs, cpuUs };
 }
 
 export async function measureWal(
@@ -209,6 +226,8 @@ export async function measureWal(
         sequentialRatio: ratio(seq),
         sequentialRatios: ratios(seq),
         concurrentRatio: ratio(conc),
+        rawCpuUsPerRecord: median(raw.map((r) => r.cpuUs / r.records)),
+        walSequentialCpuUsPerRecord: median(seq.map((r) => r.cpuUs / r.records)),
         concurrentSyncsPerRecord:
           conc.reduce((a, r) => a + r.syncs, 0) /
           Math.max(
@@ -220,7 +239,8 @@ export async function measureWal(
       print(
         `  ${bytes} B, ${result.policy}: raw ${fmtRate(result.raw)}, WAL sequential ${fmtRate(result.walSequential)} ` +
           `(${result.sequentialRatio.toFixed(2)}: ${result.sequentialRatios.map((r) => r.toFixed(2)).join(' ')}), WAL x${options.concurrency} ${fmtRate(result.walConcurrent)} ` +
-          `(${result.concurrentRatio.toFixed(2)}, ${result.concurrentSyncsPerRecord.toFixed(3)} syncs/record)`,
+          `(${result.concurrentRatio.toFixed(2)}, ${result.concurrentSyncsPerRecord.toFixed(3)} syncs/record); ` +
+          `CPU/record raw ${result.rawCpuUsPerRecord.toFixed(1)} µs, WAL ${result.walSequentialCpuUsPerRecord.toFixed(1)} µs`,
       );
     }
   }
