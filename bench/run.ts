@@ -6,6 +6,8 @@
  *   npm run bench -- --rounds 3 --delay-seconds 5
  *   npm run bench -- --only throughput --json /tmp/bench.json
  *   npm run bench -- --only kafka      # needs the broker of `scripts/services.sh up`; about 75 s
+ *   npm run bench -- --only wal        # WAL appends vs raw fs appends, then 1 GB recovery; ~2 min
+ *   SS_BENCH_WAL_RECOVERY_MB=200 npm run bench -- --only wal    # a smaller recovery
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
  * skipped otherwise.
@@ -20,10 +22,12 @@ import { describeMachine } from './machine.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
 import { formatTable } from './table.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
+import { defaultWalBaseDir, fmtRate, measureWal, type WalBenchResult } from './wal.js';
 
 const RATIO_GOAL = 0.8;
 const SCHEDULING_P99_GOAL_MS = 5;
 const KAFKA_RATIO_GOAL = 0.9;
+const WAL_RATIO_GOAL = 0.8;
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +43,8 @@ const { values: args } = parseArgs({
     'kafka-rounds': { type: 'string', default: '3' },
     'kafka-latency-seconds': { type: 'string', default: '20' },
     'kafka-latency-intervals': { type: 'string', default: '200,1000' },
+    'wal-rounds': { type: 'string', default: '5' },
+    'wal-variant-ms': { type: 'string', default: '1000' },
     only: { type: 'string' },
     json: { type: 'string' },
   },
@@ -56,12 +62,19 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-if (args.only !== undefined && !['throughput', 'delay', 'kafka'].includes(args.only)) {
-  usage(`--only must be 'throughput', 'delay' or 'kafka' (got '${args.only}')`);
+if (args.only !== undefined && !['throughput', 'delay', 'kafka', 'wal'].includes(args.only)) {
+  usage(`--only must be 'throughput', 'delay', 'kafka' or 'wal' (got '${args.only}')`);
 }
 const runThroughput = args.only === undefined || args.only === 'throughput';
 const runDelay = args.only === undefined || args.only === 'delay';
 const runKafka = args.only === undefined || args.only === 'kafka';
+const runWal = args.only === undefined || args.only === 'wal';
+const walRecoveryMb = Number(process.env.SS_BENCH_WAL_RECOVERY_MB ?? '1024');
+if (!Number.isInteger(walRecoveryMb) || walRecoveryMb < 0) {
+  usage(
+    `SS_BENCH_WAL_RECOVERY_MB must be a whole number of MB (got '${process.env.SS_BENCH_WAL_RECOVERY_MB}')`,
+  );
+}
 const kafkaIntervals = args['kafka-latency-intervals'].split(',').map(Number);
 if (!kafkaIntervals.every((i) => Number.isInteger(i) && i >= 1)) {
   usage(
@@ -109,6 +122,7 @@ let delay: SchedulingDelayResult | undefined;
 let kafkaThroughput: KafkaThroughputResult | undefined;
 const kafkaLatency: KafkaLatencyResult[] = [];
 let kafkaSkipped: string | undefined;
+let wal: WalBenchResult | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -192,6 +206,26 @@ if (runKafka) {
       );
     }
   }
+}
+
+if (runWal) {
+  const baseDir = defaultWalBaseDir();
+  console.log(
+    `\n[wal] appends of 100 B and 10 KB records per fsync policy, raw fs loop vs FileWriteAheadLog ` +
+      `(sequential, and 64 concurrent writers), ${int('wal-variant-ms')} ms each, 1 warm-up + ` +
+      `${int('wal-rounds')} rounds, in ${baseDir}; then recovery of ${walRecoveryMb} MB after kill -9 ...`,
+  );
+  wal = await measureWal(
+    {
+      recordSizes: [100, 10_000],
+      rounds: Math.max(1, int('wal-rounds')),
+      variantMs: int('wal-variant-ms'),
+      concurrency: 64,
+      recoveryBytes: walRecoveryMb * 1e6,
+      baseDir,
+    },
+    (line) => console.log(line),
+  );
 }
 
 const rows: string[][] = [['measure', 'median / value', 'goal', 'result', 'note']];
@@ -289,6 +323,41 @@ for (const l of kafkaLatency) {
   ]);
 }
 if (kafkaSkipped) rows.push(['Kafka', 'skipped', '', '', kafkaSkipped]);
+for (const a of wal?.appends ?? []) {
+  const size = a.recordBytes >= 1000 ? `${a.recordBytes / 1000} KB` : `${a.recordBytes} B`;
+  rows.push([`WAL ${size}, ${a.policy}: raw fs append loop`, fmtRate(a.raw), '', '', '']);
+  rows.push([
+    `  WAL sequential / raw`,
+    a.sequentialRatio.toFixed(2),
+    `>= ${WAL_RATIO_GOAL}`,
+    verdict(a.sequentialRatio >= WAL_RATIO_GOAL),
+    fmtRate(a.walSequential),
+  ]);
+  rows.push([
+    `  WAL 64 concurrent writers / raw`,
+    a.concurrentRatio.toFixed(2),
+    `>= ${WAL_RATIO_GOAL}`,
+    verdict(a.concurrentRatio >= WAL_RATIO_GOAL),
+    `${fmtRate(a.walConcurrent)}; ${a.concurrentSyncsPerRecord.toFixed(3)} fdatasync/record`,
+  ]);
+  rows.push([
+    `  CPU per record, raw / WAL sequential`,
+    `${a.rawCpuUsPerRecord.toFixed(1)} / ${a.walSequentialCpuUsPerRecord.toFixed(1)} µs`,
+    '',
+    '',
+    `CPU ratio raw/WAL ${(a.rawCpuUsPerRecord / a.walSequentialCpuUsPerRecord).toFixed(2)}`,
+  ]);
+}
+if (wal?.recovery) {
+  const r = wal.recovery;
+  rows.push([
+    `WAL recovery after kill -9: open + readAll`,
+    `${r.totalSeconds.toFixed(2)} s`,
+    '',
+    '',
+    `${(r.bytes / 1e6).toFixed(0)} MB, ${r.mbPerSec.toFixed(0)} MB/s, ${r.segments} segments, ${r.truncations} truncation(s)`,
+  ]);
+}
 console.log(`\n${formatTable(rows, ['l', 'r', 'r', 'r', 'l'])}`);
 const loadAtEnd = loadNow();
 console.log(`\nload average at the end: ${loadAtEnd} (1, 5, 15 min; ${machine.cores} cores)`);
@@ -306,6 +375,7 @@ if (args.json) {
         kafka: kafkaSkipped
           ? { skipped: kafkaSkipped }
           : { throughput: kafkaThroughput, latency: kafkaLatency },
+        wal,
       },
       null,
       2,

@@ -172,6 +172,21 @@ describe('FileWriteAheadLog', () => {
     expect(await readAllOf(again)).toHaveLength(52);
   });
 
+  it("'interval' syncs beside the writer without tripping over rolls", async () => {
+    const { log, seen } = await openLog({ fsync: { mode: 'interval', intervalMs: 1 }, rollIntervalMs: 10 });
+    for (let i = 0; i < 300; i++) {
+      await log.write(text(`r${i}`), i);
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 2)); // let the timer fire
+    }
+    await log.close();
+    expect(seen.errors).toEqual([]);
+    expect((await segmentFiles()).length).toBe(30);
+    const { log: again } = await openLog();
+    expect((await readAllOf(again)).map((r) => r.data)).toEqual(
+      Array.from({ length: 300 }, (_, i) => `r${i}`),
+    );
+  });
+
   it("'never' leaves syncing to the OS until close", async () => {
     const { log } = await openLog({ fsync: { mode: 'never' } });
     for (let i = 0; i < 20; i++) await log.write(text(`r${i}`), i);
