@@ -31,6 +31,8 @@ export type { BackpressureOptions } from './engine/rate/rate-controller.js';
 export type {
   BatchFailurePolicy,
   ContextState,
+  GetOrCreateOptions,
+  RecoveryReport,
   StopOptions,
   StreamingContextOptions,
 } from './engine/streaming-context.js';
@@ -58,6 +60,7 @@ export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.
 export type { OffsetStore } from './sources/kafka/offset-store.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
+export type { JobIdentity, SkippedCheckpoint } from './state/checkpoint-store.js';
 export { MetricsRegistry } from './telemetry/metrics-registry.js';
 export { parseTraceparent, TRACER_NAME, TracingListener } from './telemetry/tracing.js';
 export type {

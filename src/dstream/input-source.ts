@@ -88,6 +88,13 @@ export interface InputContext {
   readonly rddEnv: RddEnv;
   readonly clock: Clock;
   readonly receiver: ReceiverReporter;
+  /**
+   * Set when the context resumes from a metadata checkpoint: the batch time it describes. Every
+   * batch after it is generated again (recoveredBatchTimes, pending and down times), so a source
+   * with a durable log of its input must replay what it logged for batches after this time,
+   * committed or not: the checkpointed state does not include them.
+   */
+  readonly recoveringFromCheckpointMs?: number;
 }
 
 export interface InputSource<T> {
