@@ -118,7 +118,7 @@ export const ERROR_CODES = {
   SS_CHECKPOINT_INCOMPATIBLE: {
     retriable: false,
     summary:
-      "The checkpoint was written with another app name or batch interval than the context's; use the original settings or a new checkpoint directory.",
+      "The checkpoint was written with another app name, batch interval or defaultParallelism than the context's; use the original settings or a new checkpoint directory.",
   },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 

@@ -31,6 +31,8 @@ export type { BackpressureOptions } from './engine/rate/rate-controller.js';
 export type {
   BatchFailurePolicy,
   ContextState,
+  GetOrCreateOptions,
+  RecoveryReport,
   StopOptions,
   StreamingContextOptions,
 } from './engine/streaming-context.js';
@@ -61,6 +63,7 @@ export type { OffsetStore } from './sources/kafka/offset-store.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
 export type { SocketReceiverOptions } from './sources/socket-receiver.js';
+export type { JobIdentity, SkippedCheckpoint } from './state/checkpoint-store.js';
 export { MetricsRegistry } from './telemetry/metrics-registry.js';
 export { parseTraceparent, TRACER_NAME, TracingListener } from './telemetry/tracing.js';
 export type {

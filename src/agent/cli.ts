@@ -15,7 +15,11 @@ import { runStatus } from './status-command.js';
 
 const USAGE_EXIT = 2;
 
-type AgentFlags = Partial<Record<ConfigField, string>> & { config?: string; verbose?: boolean };
+type AgentFlags = Partial<Record<Exclude<ConfigField, 'allowJobChange'>, string>> & {
+  allowJobChange?: boolean;
+  config?: string;
+  verbose?: boolean;
+};
 
 /** The flags every command that builds a context shares; config.ts owns their defaults. */
 function addAgentOptions(command: Command): Command {
@@ -23,7 +27,18 @@ function addAgentOptions(command: Command): Command {
     .option('--config <file>', 'YAML config file; flags and SIDESTREAM_* variables override it')
     .option('--app <name>', 'app name, the app label of every metric (default: the job file name)')
     .option('--batch-interval <duration>', 'batch interval, e.g. 500ms or 2s (default 1s)')
-    .option('--checkpoint-dir <dir>', 'checkpoint directory')
+    .option(
+      '--checkpoint-dir <dir>',
+      'checkpoint directory: offset logs and metadata checkpoints (docs/checkpoints.md)',
+    )
+    .option(
+      '--checkpoint-interval <duration>',
+      'how often a metadata checkpoint is written, a multiple of the batch interval (default: every batch)',
+    )
+    .option(
+      '--allow-job-change',
+      'recover from a checkpoint written by a changed job module (what still matches is restored)',
+    )
     .option(
       '--http <host:port>',
       `address of /metrics, /healthz, /readyz, /api/batches (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})`,
@@ -45,7 +60,10 @@ function addAgentOptions(command: Command): Command {
 
 function configFlags(flags: AgentFlags): Partial<Record<ConfigField, string>> {
   const out: Partial<Record<ConfigField, string>> = {};
-  for (const field of CONFIG_FIELDS) if (flags[field] !== undefined) out[field] = flags[field];
+  for (const field of CONFIG_FIELDS) {
+    const value = flags[field];
+    if (value !== undefined) out[field] = String(value);
+  }
   return out;
 }
 
@@ -56,6 +74,7 @@ async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
     configFile: flags.config,
     env: process.env,
     flags: configFlags(flags),
+    recover: true,
   });
   if (!prepared.ok) {
     for (const problem of prepared.problems) reportError(problem, verbose);

@@ -23,6 +23,10 @@ export interface AgentConfig {
   readonly app: string;
   readonly batchIntervalMs: number;
   readonly checkpointDir: string | undefined;
+  /** How often a metadata checkpoint is written; undefined: every batch. */
+  readonly checkpointIntervalMs: number | undefined;
+  /** Recover from a checkpoint written by a job module with another content hash. */
+  readonly allowJobChange: boolean;
   readonly http: HttpAddress;
   readonly batchLogPath: string | undefined;
   readonly onBatchFailure: BatchFailurePolicy;
@@ -201,6 +205,15 @@ const graphite = z.preprocess(
     .transform(({ url, ...rest }): GraphiteConfig => ({ ...rest, url: url.url, target: url.target })),
 );
 
+/** true/false from YAML; 'true'/'false'/'1'/'0' from flags and variables. */
+const flag = z.unknown().transform((input, ctx): boolean => {
+  if (typeof input === 'boolean') return input;
+  if (typeof input === 'string' && /^\s*(true|1|yes)\s*$/i.test(input)) return true;
+  if (typeof input === 'string' && /^\s*(false|0|no)\s*$/i.test(input)) return false;
+  ctx.addIssue({ code: 'custom', message: `${show(input)} must be true or false` });
+  return z.NEVER;
+});
+
 const batchFailurePolicy = z.enum(['stop', 'continue'], {
   error: (iss) => `${show(iss.input)} must be 'stop' or 'continue'`,
 });
@@ -210,6 +223,8 @@ export const configLayerSchema = z.strictObject({
   app: appName.optional(),
   batchInterval: duration({ example: '1s', allowZero: false }).optional(),
   checkpointDir: nonEmptyString('a directory path', '/var/lib/sidestream/clicks').optional(),
+  checkpointInterval: duration({ example: '10s', allowZero: false }).optional(),
+  allowJobChange: flag.optional(),
   http: httpAddress.optional(),
   batchLog: nonEmptyString('a file path', 'batches.jsonl').optional(),
   onBatchFailure: batchFailurePolicy.optional(),
@@ -293,6 +308,8 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       app,
       batchIntervalMs: merged.batchInterval ?? DEFAULT_BATCH_INTERVAL_MS,
       checkpointDir: merged.checkpointDir,
+      checkpointIntervalMs: merged.checkpointInterval,
+      allowJobChange: merged.allowJobChange ?? false,
       http: merged.http ?? DEFAULT_HTTP,
       batchLogPath: merged.batchLog,
       onBatchFailure: merged.onBatchFailure ?? 'stop',

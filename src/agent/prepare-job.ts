@@ -4,6 +4,8 @@
  * graph. Problems are collected rather than thrown one at a time, so a person fixing a setup
  * sees all of them at once.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { StreamingContext } from '../engine/streaming-context.js';
 import { SidestreamError } from '../errors.js';
@@ -19,6 +21,11 @@ export interface PrepareOptions {
   readonly configFile?: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly flags: Readonly<Partial<Record<ConfigField, string | undefined>>>;
+  /**
+   * `run` and `demo`: with a checkpoint directory, build the context through
+   * StreamingContext.getOrCreate so it resumes from the newest checkpoint (job hash checked).
+   */
+  readonly recover?: boolean;
 }
 
 export type PreparedJob =
@@ -51,16 +58,40 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
 
   let ssc: StreamingContext;
   try {
-    ssc = new StreamingContext({
-      appName: config.app,
-      batchIntervalMs: config.batchIntervalMs,
-      checkpointDir: config.checkpointDir,
-      maxTaskFailures: config.maxTaskFailures,
-      onBatchFailure: config.onBatchFailure,
-      defaultParallelism: config.defaultParallelism,
-      batchLogPath: config.batchLogPath,
-    });
-    await declareJob(loaded, ssc);
+    const job = loaded;
+    // The job's identity in checkpoints: a changed module is refused on recovery unless allowed.
+    const identity =
+      ref?.kind === 'module'
+        ? {
+            path: job.path,
+            sha256: createHash('sha256')
+              .update(await readFile(job.path))
+              .digest('hex'),
+          }
+        : undefined;
+    const create = async (): Promise<StreamingContext> => {
+      const created = new StreamingContext({
+        appName: config.app,
+        batchIntervalMs: config.batchIntervalMs,
+        checkpointDir: config.checkpointDir,
+        ...(config.checkpointIntervalMs === undefined
+          ? {}
+          : { checkpointIntervalMs: config.checkpointIntervalMs }),
+        allowJobChange: config.allowJobChange,
+        ...(identity ? { job: identity } : {}),
+        configSnapshot: configSnapshot(config),
+        maxTaskFailures: config.maxTaskFailures,
+        onBatchFailure: config.onBatchFailure,
+        defaultParallelism: config.defaultParallelism,
+        batchLogPath: config.batchLogPath,
+      });
+      await declareJob(job, created);
+      return created;
+    };
+    ssc =
+      options.recover && config.checkpointDir !== undefined
+        ? await StreamingContext.getOrCreate(config.checkpointDir, create)
+        : await create();
   } catch (error) {
     return { ok: false, problems: [error] };
   }
@@ -77,6 +108,12 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
     };
   }
   return { ok: true, config, ssc };
+}
+
+/** The resolved configuration as plain data for the checkpoint's record (no secrets in it). */
+function configSnapshot(config: AgentConfig): Record<string, unknown> {
+  const { graphite, ...rest } = config;
+  return { ...rest, ...(graphite ? { graphite: graphite.url } : {}) };
 }
 
 function defaultAppName(ref: JobRef | undefined): string {

@@ -93,6 +93,21 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
     await http.close();
     return 1;
   }
+  const recovery = ssc.recovery;
+  if (recovery) {
+    for (const skipped of recovery.skipped)
+      note(`skipped checkpoint ${skipped.file}: ${skipped.reason}; using an older one`);
+    note(
+      `recovered from checkpoint ${recovery.checkpointTimeMs}: ${recovery.pendingTimesMs.length} pending batches, ` +
+        `${recovery.downTimesMs.length} down-time batches, state of ${recovery.restoredStreams.length} streams restored`,
+    );
+    if (recovery.jobChanged || recovery.droppedStreams.length > 0 || recovery.emptyStreams.length > 0) {
+      note(
+        `job changed since the checkpoint: dropped ${recovery.droppedStreams.join(', ') || 'nothing'}; ` +
+          `starting empty ${recovery.emptyStreams.join(', ') || 'nothing'}`,
+      );
+    }
+  }
   note(
     `app ${config.app} running: batch interval ${formatDurationMs(config.batchIntervalMs)}, ` +
       `metrics on ${http.url}/metrics`,

@@ -4,9 +4,31 @@
  * (recursively through parents) and returns one Job per output operation whose RDD exists.
  */
 import { SidestreamError } from '../errors.js';
+import type { StreamCheckpoint } from '../state/checkpoint-store.js';
 import type { DStream } from './dstream.js';
 import type { InputDStream } from './input-dstream.js';
-import type { RDD } from './rdd.js';
+import { RDD, type RddEnv } from './rdd.js';
+
+/** RDDs picked for a checkpoint, captured in one synchronous step (see captureCheckpoint). */
+export interface CapturedStream {
+  readonly key: string;
+  readonly stream: DStream<unknown>;
+  readonly rdds: readonly [number, RDD<unknown>][];
+}
+
+/** What restoring a checkpoint into this graph did, by stream key. */
+export interface RestoreReport {
+  readonly restored: readonly string[];
+  /** Streams in the checkpoint that this graph does not have (a changed job): their data is dropped. */
+  readonly dropped: readonly string[];
+  /** Streams of this graph that need checkpointed data but found none: they start empty. */
+  readonly empty: readonly string[];
+}
+
+/** A stream's stable identity across runs of the same job: creation index + operator name. */
+export function streamKey(stream: DStream<unknown>): string {
+  return `${stream.id}:${stream.name}`;
+}
 
 /** A registered output operation (foreachRDD, print, saveAsTextFiles). */
 export interface OutputOperation {
@@ -29,6 +51,8 @@ export class DStreamGraph {
   private readonly inputStreams: InputDStream<unknown>[] = [];
   private readonly outputOps: OutputOperation[] = [];
   private zeroTime: number | undefined;
+  /** Set when metadata checkpoints are written: window parents are then materialized per batch too. */
+  checkpointing = false;
 
   register(stream: DStream<unknown>): number {
     this.streams.push(stream);
@@ -96,12 +120,84 @@ export class DStreamGraph {
    */
   stateToMaterialize(batchTimeMs: number): RDD<unknown>[] {
     const out: RDD<unknown>[] = [];
+    const windowParents = this.checkpointing ? this.windowParents() : new Set<DStream<unknown>>();
     for (const s of this.streams) {
-      if (!s.materializeEachBatch) continue;
+      if (!s.materializeEachBatch && !windowParents.has(s)) continue;
       const rdd = s.getOrCompute(batchTimeMs);
       if (rdd) out.push(rdd);
     }
     return out;
+  }
+
+  /** Streams read back in time by a window: their RDDs within the window go into checkpoints. */
+  private windowParents(): Set<DStream<unknown>> {
+    const out = new Set<DStream<unknown>>();
+    for (const s of this.streams) if (s.parentRememberExtraMs > 0) for (const p of s.parents) out.add(p);
+    return out;
+  }
+
+  /**
+   * Streams whose remembered RDDs a metadata checkpoint holds: stateful streams (updateStateByKey,
+   * mapWithState, reduceByKeyAndWindow with an inverse: each reads its own previous RDD) and the
+   * parents of windowed streams (read back over the window). Every other stream is recomputed.
+   */
+  checkpointedStreams(): DStream<unknown>[] {
+    const windowParents = this.windowParents();
+    return this.streams.filter((s) => s.materializeEachBatch || windowParents.has(s));
+  }
+
+  /**
+   * The RDDs a checkpoint of completed batch `batchTimeMs` holds. Synchronous on purpose: it
+   * never interleaves with the generator's loop, which adds and forgets RDDs.
+   */
+  captureCheckpoint(batchTimeMs: number): CapturedStream[] {
+    return this.checkpointedStreams().map((stream) => ({
+      key: streamKey(stream),
+      stream,
+      rdds: stream.rddsToCheckpoint(batchTimeMs),
+    }));
+  }
+
+  /** Computes (cache hits, normally) the captured RDDs' partitions into checkpointable data. */
+  static async materializeCheckpoint(captured: readonly CapturedStream[]): Promise<StreamCheckpoint[]> {
+    const out: StreamCheckpoint[] = [];
+    for (const { key, stream, rdds } of captured) {
+      const codec = stream.checkpointCodec;
+      const saved: { timeMs: number; partitions: unknown[][] }[] = [];
+      for (const [timeMs, rdd] of rdds) {
+        const partitions = await rdd.runJob('checkpoint', (items) =>
+          codec ? items.map((x) => codec.encode(x)) : items,
+        );
+        saved.push({ timeMs, partitions });
+      }
+      out.push({ key, rdds: saved });
+    }
+    return out;
+  }
+
+  /**
+   * Puts a checkpoint's RDDs back into the streams with the same key. Call after start() fixed
+   * the zero time and before the first batch is generated.
+   */
+  restoreCheckpoint(streams: readonly StreamCheckpoint[], env: RddEnv): RestoreReport {
+    const byKey = new Map(this.checkpointedStreams().map((s) => [streamKey(s), s] as const));
+    const restored: string[] = [];
+    const dropped: string[] = [];
+    for (const saved of streams) {
+      const stream = byKey.get(saved.key);
+      if (!stream) {
+        dropped.push(saved.key);
+        continue;
+      }
+      byKey.delete(saved.key);
+      const codec = stream.checkpointCodec;
+      for (const { timeMs, partitions } of saved.rdds) {
+        const parts = codec ? partitions.map((p) => p.map((x) => codec.decode(x))) : partitions;
+        stream.restoreGenerated(timeMs, RDD.fromPartitions(env, parts, `checkpoint of ${saved.key}`));
+      }
+      restored.push(saved.key);
+    }
+    return { restored, dropped, empty: [...byKey.keys()] };
   }
 
   /** Forgets RDDs no stream needs any more once batch `batchTimeMs` has completed. */

@@ -13,7 +13,12 @@ import { join as joinPath } from 'node:path';
 import { SidestreamError } from '../errors.js';
 import { formatDurationMs } from '../time.js';
 import type { OutputOperation } from './dstream-graph.js';
-import { type MapWithStateSpec, mapWithStateCompute } from './map-with-state.js';
+import {
+  type MapWithStateSpec,
+  mapWithStateCompute,
+  type StatePartition,
+  statePartitionCodec,
+} from './map-with-state.js';
 import { RDD } from './rdd.js';
 import { reducedWindowCompute } from './reduced-window.js';
 import type { StreamingScope } from './scope.js';
@@ -39,6 +44,17 @@ export interface DStreamSpec<T> {
    * This is the job Spark's mandatory checkpoint of state streams does.
    */
   readonly materialize?: boolean;
+  /**
+   * How this stream's elements go into a metadata checkpoint and come back, when they are not
+   * plain structured-cloneable data (mapWithState's StatePartition instances).
+   */
+  readonly checkpointCodec?: CheckpointCodec<T>;
+}
+
+/** Turns a stream's elements into structured-cloneable values for a checkpoint, and back. */
+export interface CheckpointCodec<T> {
+  encode(item: T): unknown;
+  decode(value: unknown): T;
 }
 
 export interface ReduceByKeyAndWindowOptions<V> {
@@ -54,7 +70,9 @@ export class DStream<T> {
   readonly parents: readonly DStream<unknown>[];
 
   private readonly computeFn: ComputeFn<T>;
-  private readonly parentRememberExtraMs: number;
+  /** Extra time this stream's parents must remember beyond this stream's own (windows). */
+  readonly parentRememberExtraMs: number;
+  readonly checkpointCodec: CheckpointCodec<T> | undefined;
   private readonly generated = new Map<number, RDD<T>>();
   private persistGenerated: boolean;
   readonly materializeEachBatch: boolean;
@@ -72,6 +90,7 @@ export class DStream<T> {
     this.computeFn = spec.compute;
     this.parentRememberExtraMs = spec.parentRememberExtraMs ?? 0;
     this.materializeEachBatch = spec.materialize ?? false;
+    this.checkpointCodec = spec.checkpointCodec;
     this.persistGenerated = (spec.persist ?? false) || this.materializeEachBatch;
     this.id = scope.graph.register(this as DStream<unknown>);
   }
@@ -143,6 +162,24 @@ export class DStream<T> {
     const horizon = timeMs - this.rememberMs;
     for (const t of this.generated.keys()) if (t <= horizon) this.generated.delete(t);
     for (const p of this.parents) p.clearMetadata(timeMs);
+  }
+
+  /**
+   * The RDDs a metadata checkpoint at `timeMs` must hold for this stream: every remembered one
+   * at or before `timeMs` that a later batch may still read (newer ones belong to batches that
+   * have not completed and are generated again on recovery).
+   */
+  rddsToCheckpoint(timeMs: number): [number, RDD<T>][] {
+    const horizon = timeMs - this.rememberMs;
+    return [...this.generated.entries()]
+      .filter(([t]) => t > horizon && t <= timeMs)
+      .sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Puts back an RDD read from a checkpoint (recovery, before the first batch is generated). */
+  restoreGenerated(timeMs: number, rdd: RDD<T>): void {
+    rdd.persist();
+    this.generated.set(timeMs, rdd);
   }
 
   /** Batch times this stream currently remembers (for tests and status). */
@@ -406,6 +443,7 @@ export class DStream<T> {
       slideMs: this.slideMs,
       materialize: true,
       compute: mapWithStateCompute(this, spec, n),
+      checkpointCodec: statePartitionCodec as unknown as CheckpointCodec<StatePartition<K, S, M>>,
     });
     const mapped = internal.flatMap((p) => p.mapped);
     const snapshots = internal.flatMap((p) => p.snapshot());

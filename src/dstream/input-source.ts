@@ -98,6 +98,13 @@ export interface InputContext {
    * Absent when the context has no checkpoint directory: nothing can be made durable then.
    */
   readonly openWriteAheadLog?: (relativeDir: string, kind: WalKind) => Promise<WriteAheadLog>;
+  /**
+   * Set when the context resumes from a metadata checkpoint: the batch time it describes. Every
+   * batch after it is generated again (recoveredBatchTimes, pending and down times), so a source
+   * with a durable log of its input must replay what it logged for batches after this time,
+   * committed or not: the checkpointed state does not include them.
+   */
+  readonly recoveringFromCheckpointMs?: number;
 }
 
 export interface InputSource<T> {

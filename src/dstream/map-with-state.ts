@@ -101,6 +101,17 @@ class KeyState<S> implements State<S> {
   }
 }
 
+/** StatePartition instances lose their class in a checkpoint: store them as plain data. */
+export const statePartitionCodec = {
+  encode(p: StatePartition<unknown, unknown, unknown>): unknown {
+    return { entries: [...p.entries.values()], mapped: p.mapped };
+  },
+  decode(value: unknown): StatePartition<unknown, unknown, unknown> {
+    const v = value as { entries: Entry<unknown, unknown>[]; mapped: unknown[] };
+    return new StatePartition(new Map(v.entries.map((e) => [keyIdOf(e.key), e])), v.mapped);
+  },
+};
+
 export function mapWithStateCompute<K, V, S, M>(
   parent: DStream<[K, V]>,
   spec: MapWithStateSpec<K, V, S, M>,

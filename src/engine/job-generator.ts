@@ -3,6 +3,8 @@
  * a command for every batch time; one event loop handles the closed set of commands in order,
  * so generation, cleanup and stop never interleave. Per batch: every input captures its data,
  * the graph generates the batch's RDDs and jobs, and the job set goes to the JobScheduler.
+ * After a restart from a metadata checkpoint, one 'generate-recovered' command generates the
+ * checkpoint's pending batches and the down time in order before the timer's first batch.
  */
 import type { DStreamGraph } from '../dstream/dstream-graph.js';
 import type { Clock } from '../time.js';
@@ -12,7 +14,14 @@ import type { JobScheduler } from './job-scheduler.js';
 
 export type GeneratorCommand =
   | { readonly kind: 'generate-jobs'; readonly timeMs: number }
-  | { readonly kind: 'clear-metadata'; readonly timeMs: number };
+  | { readonly kind: 'clear-metadata'; readonly timeMs: number }
+  /** Recovery: these batch times (sorted, distinct, all before the timer's first) in order. */
+  | { readonly kind: 'generate-recovered'; readonly timesMs: readonly number[] };
+
+/** The batch time a command was about when it failed, for error messages. */
+export function commandTimeMs(command: GeneratorCommand): number | undefined {
+  return command.kind === 'generate-recovered' ? command.timesMs[0] : command.timeMs;
+}
 
 export interface JobGeneratorDeps {
   readonly app: string;
@@ -20,8 +29,11 @@ export interface JobGeneratorDeps {
   readonly graph: DStreamGraph;
   readonly batchIntervalMs: number;
   readonly scheduler: JobScheduler;
-  /** A command that threw (an input failed to produce its batch, a job failed to generate). */
-  onError(error: unknown, command: GeneratorCommand): void;
+  /**
+   * A command that threw (an input failed to produce its batch, a job failed to generate);
+   * `timeMs` is the batch being generated when it did.
+   */
+  onError(error: unknown, command: GeneratorCommand, timeMs: number | undefined): void;
 }
 
 export class JobGenerator {
@@ -30,6 +42,7 @@ export class JobGenerator {
   private lastGenerated: number | undefined;
   private firstBatch: number | undefined;
   private generatedWaiters: { timeMs: number; resolve: () => void }[] = [];
+  private generating: number | undefined;
 
   constructor(private readonly deps: JobGeneratorDeps) {}
 
@@ -39,6 +52,24 @@ export class JobGenerator {
     const first = (Math.floor(clock.now() / batchIntervalMs) + 1) * batchIntervalMs;
     this.firstBatch = first;
     graph.start(first - batchIntervalMs);
+    this.timerAbort = new AbortController();
+    void this.runTimer(first, this.timerAbort.signal);
+    return first;
+  }
+
+  /**
+   * Recovery (Spark's JobGenerator.restart): the graph keeps the checkpoint's zero time,
+   * `restore` puts the checkpointed RDDs back, `recoveredTimesMs` are generated first, in order,
+   * then the timer goes on from the next batch time after now. Returns that time.
+   */
+  restart(zeroTimeMs: number, recoveredTimesMs: readonly number[], restore: () => void): number {
+    const { clock, batchIntervalMs, graph } = this.deps;
+    const first = (Math.floor(clock.now() / batchIntervalMs) + 1) * batchIntervalMs;
+    this.firstBatch = first;
+    graph.start(zeroTimeMs);
+    restore();
+    const times = [...new Set(recoveredTimesMs)].filter((t) => t < first).sort((a, b) => a - b);
+    if (times.length > 0) this.post({ kind: 'generate-recovered', timesMs: times });
     this.timerAbort = new AbortController();
     void this.runTimer(first, this.timerAbort.signal);
     return first;
@@ -67,7 +98,7 @@ export class JobGenerator {
   post(command: GeneratorCommand): void {
     this.loop = this.loop
       .then(() => this.handle(command))
-      .catch((error) => this.deps.onError(error, command));
+      .catch((error) => this.deps.onError(error, command, this.generating ?? commandTimeMs(command)));
   }
 
   private async runTimer(first: number, signal: AbortSignal): Promise<void> {
@@ -88,6 +119,9 @@ export class JobGenerator {
       case 'clear-metadata':
         this.deps.graph.clearMetadata(command.timeMs);
         return;
+      case 'generate-recovered':
+        for (const t of command.timesMs) await this.generateJobs(t);
+        return;
       default: {
         const unknown: never = command;
         throw new Error(`unknown generator command ${JSON.stringify(unknown)}`);
@@ -97,6 +131,7 @@ export class JobGenerator {
 
   private async generateJobs(timeMs: number): Promise<void> {
     const { graph, clock, app, scheduler } = this.deps;
+    this.generating = timeMs;
     this.lastGenerated = timeMs;
     const inputs: InputRecord[] = [];
     const eventTimes: BatchInfo['pendingEventTimes'] = [];
@@ -130,5 +165,6 @@ export class JobGenerator {
     const due = this.generatedWaiters.filter((w) => w.timeMs <= timeMs);
     this.generatedWaiters = this.generatedWaiters.filter((w) => w.timeMs > timeMs);
     for (const w of due) w.resolve();
+    this.generating = undefined;
   }
 }

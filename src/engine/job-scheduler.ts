@@ -27,15 +27,18 @@ export interface JobSchedulerDeps {
   readonly tasks: TaskScheduler;
   /**
    * Called after a batch's jobs are done; `failure` is the first failed job's error, `recovered`
-   * whether an input took charge of it (InputSource.recover).
+   * whether an input took charge of it (InputSource.recover). The next batch starts only once
+   * a returned promise settles: that is how a metadata checkpoint of this batch is durable
+   * before any later batch commits anything.
    */
-  onBatchDone(info: BatchInfo, failure: unknown, recovered: boolean): void;
+  onBatchDone(info: BatchInfo, failure: unknown, recovered: boolean): void | Promise<void>;
 }
 
 export class JobScheduler {
   private readonly queue: JobSet[] = [];
   private running: JobSet | undefined;
   private loop: Promise<void> | undefined;
+  private halted = false;
 
   constructor(private readonly deps: JobSchedulerDeps) {}
 
@@ -49,16 +52,30 @@ export class JobScheduler {
   }
 
   submit(set: JobSet): void {
+    // After halt() nothing more runs: the batch is regenerated on recovery.
+    if (this.halted) return;
     this.queue.push(set);
     this.deps.bus.post('onBatchSubmitted', set.info.toRecord());
-    this.loop ??= this.runQueue().finally(() => {
-      this.loop = undefined;
-    });
+    this.loop ??= this.runQueue();
   }
 
   /** Drops batches that have not started (a non-graceful stop); returns their times. */
   discardQueued(): number[] {
     return this.queue.splice(0).map((s) => s.info.batchTime);
+  }
+
+  /** Batch times submitted but not started, oldest first. */
+  queuedTimes(): number[] {
+    return this.queue.map((s) => s.info.batchTime);
+  }
+
+  /**
+   * Stops at once and for good: queued batches are dropped and later submissions ignored, so
+   * nothing after the running batch commits (a checkpoint that could not be written).
+   */
+  halt(): void {
+    this.halted = true;
+    this.queue.splice(0);
   }
 
   /** Resolves once no batch is running or queued. */
@@ -67,13 +84,21 @@ export class JobScheduler {
   }
 
   private async runQueue(): Promise<void> {
-    for (let set = this.queue.shift(); set; set = this.queue.shift()) {
-      this.running = set;
-      try {
-        await this.runBatch(set);
-      } finally {
-        this.running = undefined;
+    // Yield once so `this.loop` is assigned before the loop can end.
+    await Promise.resolve();
+    try {
+      for (let set = this.queue.shift(); set; set = this.queue.shift()) {
+        this.running = set;
+        try {
+          await this.runBatch(set);
+        } finally {
+          this.running = undefined;
+        }
       }
+    } finally {
+      // In the same step as the last empty shift(): a batch submitted from here on starts a new
+      // loop (clearing it in a later .finally() left a window where one was queued and never run).
+      this.loop = undefined;
     }
   }
 
@@ -170,7 +195,7 @@ export class JobScheduler {
     tasks.currentBatch = undefined;
     info.processingEndTime = clock.now();
     info.outcome = failure === undefined ? 'succeeded' : 'failed';
-    this.deps.onBatchDone(info, failure, recovered);
+    await this.deps.onBatchDone(info, failure, recovered);
   }
 
   /** Gathers at most MAX_TRACE_LINKS distinct traceparents over the inputs; one post per batch. */

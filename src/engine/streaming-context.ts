@@ -6,14 +6,14 @@
 import { createHash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import type { DStream } from '../dstream/dstream.js';
 import { DStreamGraph } from '../dstream/dstream-graph.js';
 import { InputDStream } from '../dstream/input-dstream.js';
 import type { InputContext, InputSource } from '../dstream/input-source.js';
 import type { RddEnv } from '../dstream/rdd.js';
 import type { StreamingScope } from '../dstream/scope.js';
-import { describeError, SidestreamError } from '../errors.js';
+import { describeError, isSidestreamError, SidestreamError } from '../errors.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { type FileTailOptions, FileTailReceiver } from '../sources/file-tail-receiver.js';
 import {
@@ -28,6 +28,14 @@ import { QueueSource, type QueueStreamOptions } from '../sources/queue-source.js
 import { ReceiverSource, type ReceiverStreamOptions } from '../sources/receiver-source.js';
 import { SocketReceiver, type SocketReceiverOptions } from '../sources/socket-receiver.js';
 import { TextFileSource } from '../sources/text-file-source.js';
+import {
+  CHECKPOINT_FORMAT_VERSION,
+  type CheckpointData,
+  CheckpointStore,
+  type JobIdentity,
+  type ReadCheckpoint,
+  type SkippedCheckpoint,
+} from '../state/checkpoint-store.js';
 import { FileWriteAheadLog } from '../state/file-write-ahead-log.js';
 import type { FsyncPolicy, WriteAheadLog } from '../state/write-ahead-log.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
@@ -48,8 +56,26 @@ export interface StreamingContextOptions {
   appName: string;
   /** Batch interval in milliseconds: a positive whole number. */
   batchIntervalMs: number;
-  /** Reserved for metadata checkpoints (write-ahead log and recovery build on it). */
+  /**
+   * Enables metadata checkpoints (docs/checkpoints.md): after completed batches the graph's
+   * state goes to `<checkpointDir>/checkpoints/`, and StreamingContext.getOrCreate recovers
+   * from it. Direct Kafka streams keep their offset log here too.
+   */
   checkpointDir?: string;
+  /**
+   * How often a checkpoint is written: a multiple of the batch interval; default the batch
+   * interval (one per completed batch, as Spark). Recovery re-runs the completed batches after
+   * the last checkpoint, so a longer interval means more re-run (at-least-once) outputs.
+   */
+  checkpointIntervalMs?: number;
+  /** Checkpoint files kept (the newest N); default 10. Older ones are the fallback when the newest is damaged. */
+  checkpointsRetained?: number;
+  /** The job that declares this graph (the agent passes the module path and its sha256). */
+  job?: JobIdentity;
+  /** Resolved configuration recorded in each checkpoint for diagnosis (never read back). */
+  configSnapshot?: Readonly<Record<string, unknown>>;
+  /** Recover even when the checkpoint was written by a job with another hash (what matches is restored). */
+  allowJobChange?: boolean;
   /** Attempts per task before its output operation fails; default 4 (Spark's default). */
   maxTaskFailures?: number;
   /**
@@ -85,6 +111,34 @@ export interface StreamingContextOptions {
 }
 
 export type ContextState = 'initialized' | 'active' | 'stopping' | 'stopped';
+
+/** What a recovery from a checkpoint did; set once start() has rescheduled the batches. */
+export interface RecoveryReport {
+  readonly checkpointFile: string;
+  /** The completed batch the checkpoint describes. */
+  readonly checkpointTimeMs: number;
+  /** Newer checkpoint files that could not be used, and why. */
+  readonly skipped: readonly SkippedCheckpoint[];
+  /** Batches generated but not completed when the checkpoint was taken (or logged by an input). */
+  readonly pendingTimesMs: readonly number[];
+  /** Batch times that fell due while the context was down. */
+  readonly downTimesMs: readonly number[];
+  /** Every batch time generated again before the timer's first one, in order. */
+  readonly rescheduledTimesMs: readonly number[];
+  /** Stream keys (`<index>:<operator>`) whose remembered RDDs were restored. */
+  readonly restoredStreams: readonly string[];
+  /** Checkpointed streams the current graph does not have (a changed job): dropped. */
+  readonly droppedStreams: readonly string[];
+  /** Streams of the current graph with nothing in the checkpoint: they start empty. */
+  readonly emptyStreams: readonly string[];
+  /** True when the job's hash differed and allowJobChange accepted it. */
+  readonly jobChanged: boolean;
+}
+
+export interface GetOrCreateOptions {
+  /** Overrides the created context's allowJobChange. */
+  allowJobChange?: boolean;
+}
 
 export interface StopOptions {
   /** Finish every generated batch first (default false: queued batches are dropped). */
@@ -123,6 +177,13 @@ export class StreamingContext implements StreamingScope {
   private readonly termination: Promise<void>;
   private rddIds = 0;
   private readonly walOptions: { fsync?: FsyncPolicy; rollIntervalMs?: number };
+  private readonly checkpointStore: CheckpointStore | undefined;
+  private readonly checkpointIntervalMs: number;
+  private readonly job: JobIdentity | undefined;
+  private readonly configSnapshot: Readonly<Record<string, unknown>> | undefined;
+  private readonly allowJobChange: boolean;
+  private recoverFrom: { found: ReadCheckpoint; jobChanged: boolean } | undefined;
+  private recovered: RecoveryReport | undefined;
   /** Batch log appends that failed; the batch itself is unaffected. */
   batchLogErrors = 0;
 
@@ -147,9 +208,29 @@ export class StreamingContext implements StreamingScope {
         `appName must be a non-empty name without spaces (got '${options.appName}')`,
       );
     }
+    const checkpointInterval = options.checkpointIntervalMs ?? interval;
+    if (
+      !Number.isInteger(checkpointInterval) ||
+      checkpointInterval <= 0 ||
+      checkpointInterval % interval !== 0
+    ) {
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `checkpointIntervalMs must be a positive multiple of the batch interval ${interval} ms (got ${checkpointInterval}); for example ${interval * 10}`,
+      );
+    }
+    this.checkpointIntervalMs = checkpointInterval;
     this.appName = options.appName;
     this.batchIntervalMs = interval;
     this.checkpointDir = options.checkpointDir;
+    this.checkpointStore =
+      options.checkpointDir === undefined
+        ? undefined
+        : new CheckpointStore(options.checkpointDir, options.checkpointsRetained);
+    this.graph.checkpointing = this.checkpointStore !== undefined;
+    this.job = options.job;
+    this.configSnapshot = options.configSnapshot;
+    this.allowJobChange = options.allowJobChange ?? false;
     this.maxTaskFailures = maxTaskFailures;
     this.onBatchFailure = options.onBatchFailure ?? 'stop';
     this.defaultParallelism = Math.max(1, options.defaultParallelism ?? availableParallelism());
@@ -175,11 +256,11 @@ export class StreamingContext implements StreamingScope {
       graph: this.graph,
       batchIntervalMs: interval,
       scheduler: this.scheduler,
-      onError: (error, command) =>
+      onError: (error, _command, timeMs) =>
         this.fail(
           new SidestreamError(
             'SS_SOURCE_FAILED',
-            `generating batch ${command.timeMs} failed: ${describeError(error)}`,
+            `generating batch ${timeMs} failed: ${describeError(error)}`,
             {
               cause: error,
             },
@@ -193,6 +274,71 @@ export class StreamingContext implements StreamingScope {
 
   get state(): ContextState {
     return this.current;
+  }
+
+  /**
+   * Recover or create (Spark's getOrCreate). Reads the newest usable checkpoint in
+   * `checkpointDir`; either way `create()` declares the graph (our graphs are code, so a recovery
+   * rebuilds the same graph by calling it again). With a checkpoint, the created context is
+   * checked against it (app name, batch interval, parallelism: SS_CHECKPOINT_INCOMPATIBLE; job
+   * hash: SS_JOB_CHANGED unless allowJobChange) and start() resumes from it: state restored,
+   * pending and down-time batches generated first. Without one the context starts fresh.
+   */
+  static async getOrCreate(
+    checkpointDir: string,
+    create: () => StreamingContext | Promise<StreamingContext>,
+    options: GetOrCreateOptions = {},
+  ): Promise<StreamingContext> {
+    const found = await new CheckpointStore(checkpointDir).read();
+    const ssc = await create();
+    if (ssc.checkpointDir === undefined || resolvePath(ssc.checkpointDir) !== resolvePath(checkpointDir)) {
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `getOrCreate(${checkpointDir}): the context create() returned has checkpointDir ${ssc.checkpointDir ?? 'unset'}; ` +
+          'create it with the same checkpointDir',
+      );
+    }
+    if (found) ssc.prepareRecovery(found, options.allowJobChange ?? ssc.allowJobChange);
+    return ssc;
+  }
+
+  private prepareRecovery(found: ReadCheckpoint, allowJobChange: boolean): void {
+    const data = found.data;
+    const mismatch = (what: string, was: unknown, now: unknown) =>
+      new SidestreamError(
+        'SS_CHECKPOINT_INCOMPATIBLE',
+        `checkpoint ${found.file} was written with ${what} ${String(was)} but the context has ${String(now)}; ` +
+          `start with ${what} ${String(was)}, or point checkpointDir at a new directory (state starts empty)`,
+      );
+    if (data.appName !== this.appName) throw mismatch('app name', data.appName, this.appName);
+    if (data.batchIntervalMs !== this.batchIntervalMs)
+      throw mismatch('batch interval (ms)', data.batchIntervalMs, this.batchIntervalMs);
+    // State partitions are keyed by hash modulo the partition count: another count would misplace keys.
+    if (data.defaultParallelism !== this.defaultParallelism)
+      throw mismatch('defaultParallelism', data.defaultParallelism, this.defaultParallelism);
+    let jobChanged = false;
+    if (data.job && this.job && data.job.sha256 !== this.job.sha256) {
+      if (!allowJobChange) {
+        throw new SidestreamError(
+          'SS_JOB_CHANGED',
+          `job ${this.job.path} (sha256 ${this.job.sha256.slice(0, 12)}) differs from the job that wrote checkpoint ` +
+            `${found.file} (${data.job.path}, sha256 ${data.job.sha256.slice(0, 12)}); restart with --allow-job-change ` +
+            '(SIDESTREAM_ALLOW_JOB_CHANGE=true) to restore what still matches, or use a new checkpoint directory',
+        );
+      }
+      jobChanged = true;
+    }
+    this.recoverFrom = { found, jobChanged };
+  }
+
+  /** Set once start() recovered from a checkpoint: what it restored and rescheduled. */
+  get recovery(): RecoveryReport | undefined {
+    return this.recovered;
+  }
+
+  /** Whether start() will resume from a checkpoint (getOrCreate found one). */
+  get recovering(): boolean {
+    return this.recoverFrom !== undefined;
   }
 
   // ---- StreamingScope ---------------------------------------------------------------------------
@@ -365,13 +511,51 @@ export class StreamingContext implements StreamingScope {
     this.current = 'active';
     try {
       for (const stream of this.graph.inputs) await stream.source.start(this.inputContext(stream));
-      this.generator.start();
+      if (this.recoverFrom) this.restartFromCheckpoint(this.recoverFrom.found, this.recoverFrom.jobChanged);
+      else this.generator.start();
     } catch (error) {
       this.current = 'stopped';
       await this.stopInputs();
       this.terminated();
       throw error;
     }
+  }
+
+  /**
+   * Spark's JobGenerator.restart: the batches to generate again are the checkpoint's pending
+   * ones, the ones inputs logged durably but never completed, and every batch time that fell due
+   * while the context was down; all after the checkpoint's time and before the timer's next.
+   */
+  private restartFromCheckpoint(found: ReadCheckpoint, jobChanged: boolean): void {
+    const data = found.data;
+    const interval = this.batchIntervalMs;
+    const next = (Math.floor(this.clock.now() / interval) + 1) * interval;
+    const after = (t: number) => t > data.batchTimeMs && t < next && (t - data.zeroTimeMs) % interval === 0;
+    const downTimes: number[] = [];
+    for (let t = data.batchTimeMs + interval; t < next; t += interval) downTimes.push(t);
+    const fromInputs = this.graph.inputs.flatMap((s) => [...(s.source.recoveredBatchTimes?.() ?? [])]);
+    const pending = [...new Set([...data.pendingTimesMs, ...fromInputs])].filter(after).sort((a, b) => a - b);
+    const times = [...new Set([...pending, ...downTimes])].filter(after).sort((a, b) => a - b);
+    let restore = {
+      restored: [] as readonly string[],
+      dropped: [] as readonly string[],
+      empty: [] as readonly string[],
+    };
+    this.generator.restart(data.zeroTimeMs, times, () => {
+      restore = this.graph.restoreCheckpoint(data.streams, this.rddEnv);
+    });
+    this.recovered = {
+      checkpointFile: found.file,
+      checkpointTimeMs: data.batchTimeMs,
+      skipped: found.skipped,
+      pendingTimesMs: pending,
+      downTimesMs: downTimes.filter((t) => !pending.includes(t)),
+      rescheduledTimesMs: times,
+      restoredStreams: restore.restored,
+      droppedStreams: restore.dropped,
+      emptyStreams: restore.empty,
+      jobChanged,
+    };
   }
 
   private inputContext(stream: InputDStream<unknown>): InputContext {
@@ -386,6 +570,7 @@ export class StreamingContext implements StreamingScope {
       defaultParallelism: this.defaultParallelism,
       rddEnv: this.rddEnv,
       clock: this.clock,
+      ...(this.recoverFrom ? { recoveringFromCheckpointMs: this.recoverFrom.found.data.batchTimeMs } : {}),
       report: (event) => this.bus.post('onSourceEvent', event),
       ...(this.checkpointDir === undefined
         ? {}
@@ -529,7 +714,7 @@ export class StreamingContext implements StreamingScope {
 
   // ---- internals -------------------------------------------------------------------------------------
 
-  private batchDone(info: BatchInfo, failure: unknown, recovered: boolean): void {
+  private async batchDone(info: BatchInfo, failure: unknown, recovered: boolean): Promise<void> {
     const record = info.toRecord() as CompletedBatchRecord;
     this.completedBatches++;
     this.retained.push(record);
@@ -544,6 +729,7 @@ export class StreamingContext implements StreamingScope {
         }),
       );
     }
+    if (failure === undefined && this.isCheckpointTime(info.batchTime)) await this.checkpoint(info.batchTime);
     this.generator.post({ kind: 'clear-metadata', timeMs: info.batchTime });
     if (failure !== undefined && !recovered && this.onBatchFailure === 'stop') {
       const reason =
@@ -557,6 +743,81 @@ export class StreamingContext implements StreamingScope {
           },
         ),
       );
+    }
+  }
+
+  private isCheckpointTime(batchTimeMs: number): boolean {
+    const zero = this.graph.zeroTimeMs;
+    return (
+      this.checkpointStore !== undefined &&
+      zero !== undefined &&
+      (batchTimeMs - zero) % this.checkpointIntervalMs === 0
+    );
+  }
+
+  /**
+   * Writes the checkpoint of completed batch `batchTimeMs` before the next batch may start (the
+   * scheduler waits for this), then tells the inputs what they may clean. A write that fails
+   * halts the scheduler and stops the context: no later batch commits, no input is told to
+   * clean anything past the last durable checkpoint.
+   */
+  private async checkpoint(batchTimeMs: number): Promise<void> {
+    const store = this.checkpointStore!;
+    const started = this.clock.now();
+    // Captured synchronously, before the clear-metadata of this batch can run.
+    const captured = this.graph.captureCheckpoint(batchTimeMs);
+    const pending = this.scheduler.queuedTimes().filter((t) => t > batchTimeMs);
+    try {
+      const streams = await DStreamGraph.materializeCheckpoint(captured);
+      const data: CheckpointData = {
+        formatVersion: CHECKPOINT_FORMAT_VERSION,
+        appName: this.appName,
+        batchIntervalMs: this.batchIntervalMs,
+        checkpointIntervalMs: this.checkpointIntervalMs,
+        defaultParallelism: this.defaultParallelism,
+        ...(this.job ? { job: this.job } : {}),
+        ...(this.configSnapshot ? { config: this.configSnapshot } : {}),
+        zeroTimeMs: this.graph.zeroTimeMs!,
+        batchTimeMs,
+        pendingTimesMs: pending,
+        writtenAtMs: started,
+        streams,
+      };
+      const { bytes } = await store.write(data);
+      const now = this.clock.now();
+      this.bus.post('onCheckpointWritten', {
+        batchTime: batchTimeMs,
+        time: now,
+        bytes,
+        durationMs: now - started,
+      });
+    } catch (error) {
+      const failure = isSidestreamError(error, 'SS_CHECKPOINT_WRITE_FAILED')
+        ? error
+        : new SidestreamError(
+            'SS_CHECKPOINT_WRITE_FAILED',
+            `cannot write the checkpoint of batch ${batchTimeMs} in ${store.dir}: ${describeError(error)}; ` +
+              'state values must be structured-cloneable (docs/checkpoints.md). The context stops',
+            { cause: error },
+          );
+      this.bus.post('onCheckpointFailed', { batchTime: batchTimeMs, message: failure.message });
+      this.scheduler.halt();
+      this.fail(failure);
+      return;
+    }
+    let cleanBefore = batchTimeMs;
+    for (const c of captured) for (const [t] of c.rdds) cleanBefore = Math.min(cleanBefore, t);
+    for (const stream of this.graph.inputs) {
+      try {
+        await stream.source.checkpointed?.(batchTimeMs, cleanBefore);
+      } catch (error) {
+        // Cleaning is housekeeping: the checkpoint is durable whatever the input does with it.
+        this.bus.post('onReceiverError', {
+          streamId: stream.streamId,
+          name: stream.source.name,
+          message: `cleaning after checkpoint ${batchTimeMs} failed: ${describeError(error)}`,
+        });
+      }
     }
   }
 

@@ -12,9 +12,13 @@ export async function writeFileDurably(path: string, data: string | Uint8Array):
   try {
     await file.writeFile(data);
     await file.sync();
-  } finally {
-    await file.close();
+  } catch (error) {
+    await file.close().catch(() => {});
+    // A full disk must not also keep the partial temp file's blocks.
+    await rm(tmp, { force: true }).catch(() => {});
+    throw error;
   }
+  await file.close();
   try {
     await rename(tmp, path);
   } catch (error) {

@@ -113,13 +113,25 @@ export class OffsetLog {
     return { batchTime, ranges: entry.ranges as PlannedBatch['ranges'] };
   }
 
-  /** Removes all but the newest `retain` entries of each kind. */
-  async cleanup(): Promise<void> {
+  /** Every planned batch still in the log, committed or not, oldest first (checkpoint recovery). */
+  async allPlanned(): Promise<PlannedBatch[]> {
+    const out: PlannedBatch[] = [];
+    for (const t of await this.times(this.offsetsDir)) out.push(await this.readPlanned(t));
+    return out;
+  }
+
+  /**
+   * Removes all but the newest `retain` entries of each kind, and never an entry after
+   * `keepAfterMs`: batches after the last metadata checkpoint are replayed from here on recovery.
+   */
+  async cleanup(keepAfterMs = Number.POSITIVE_INFINITY): Promise<void> {
     const keep = Math.max(2, this.retain);
     for (const dir of [this.offsetsDir, this.commitsDir]) {
       const times = await this.times(dir);
-      for (const t of times.slice(0, Math.max(0, times.length - keep)))
+      for (const t of times.slice(0, Math.max(0, times.length - keep))) {
+        if (t > keepAfterMs) break;
         await rm(join(dir, String(t)), { force: true });
+      }
     }
   }
 

@@ -43,6 +43,8 @@ describe('agent config', () => {
       app: 'job',
       batchIntervalMs: 1000,
       checkpointDir: undefined,
+      checkpointIntervalMs: undefined,
+      allowJobChange: false,
       http: { host: '127.0.0.1', port: 9464 },
       batchLogPath: undefined,
       onBatchFailure: 'stop',
@@ -58,6 +60,8 @@ describe('agent config', () => {
         'app: clicks',
         'batchInterval: 500ms',
         'checkpointDir: /var/lib/clicks',
+        'checkpointInterval: 5s',
+        'allowJobChange: true',
         'http: 0.0.0.0:9100',
         'batchLog: batches.jsonl',
         'onBatchFailure: continue',
@@ -70,6 +74,8 @@ describe('agent config', () => {
       app: 'clicks',
       batchIntervalMs: 500,
       checkpointDir: '/var/lib/clicks',
+      checkpointIntervalMs: 5000,
+      allowJobChange: true,
       http: { host: '0.0.0.0', port: 9100 },
       batchLogPath: 'batches.jsonl',
       onBatchFailure: 'continue',
@@ -77,6 +83,18 @@ describe('agent config', () => {
       shutdownTimeoutMs: 30_000,
       defaultParallelism: 8,
     });
+  });
+
+  it('allowJobChange comes from SIDESTREAM_ALLOW_JOB_CHANGE or the flag, and refuses non-booleans', async () => {
+    expect((await ok({ env: { SIDESTREAM_ALLOW_JOB_CHANGE: 'true' } })).allowJobChange).toBe(true);
+    expect(
+      (await ok({ env: { SIDESTREAM_ALLOW_JOB_CHANGE: '1' }, flags: { allowJobChange: 'false' } }))
+        .allowJobChange,
+    ).toBe(false);
+    const bad = await resolveConfig({ env: { SIDESTREAM_ALLOW_JOB_CHANGE: 'maybe' } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok)
+      expect(bad.problems[0]?.message).toMatch(/SIDESTREAM_ALLOW_JOB_CHANGE: 'maybe' must be true or false/);
   });
 
   it('takes a bare number as milliseconds and an empty file as no settings', async () => {

@@ -14,6 +14,8 @@ export interface CrashLoopOptions {
   beforeRun?(i: number): Promise<void>;
   minLifetimeMs?: number;
   maxLifetimeMs?: number;
+  /** Called with each run's output once it was killed. */
+  onExit?(i: number, output: string): void;
 }
 
 /** Runs the loop; resolves to how many runs ended by killing themselves. */
@@ -33,6 +35,7 @@ export async function crashLoop(options: CrashLoopOptions): Promise<number> {
     else agent.child.kill('SIGKILL');
     const exit = await agent.exited;
     expect(exit.signal, agent.output()).toBe('SIGKILL');
+    options.onExit?.(i, agent.output());
   }
   return selfKills;
 }

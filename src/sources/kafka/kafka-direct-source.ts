@@ -158,6 +158,13 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   /** 'skip' found an uncommitted batch: its until-offsets win over every other position. */
   private skipsUncommitted = false;
   private offsetLog: OffsetLog | undefined;
+  /**
+   * Recovering from a metadata checkpoint at this batch time: every logged batch after it runs
+   * again at its own batch time (committed or not: the checkpointed state lacks it).
+   */
+  private recoveringFrom: number | undefined;
+  /** Newest checkpoint the context made durable: the offset log keeps every entry after it. */
+  private lastCheckpointMs: number | undefined;
   private readonly pending = new Map<number, readonly OffsetRange[]>();
   private isConnected = false;
   private stopped = false;
@@ -224,10 +231,14 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       this.offsetLog = new OffsetLog(join(this.hooks.checkpointDir, 'kafka', `stream-${ctx.streamId}`));
     }
     const log = this.offsetLog;
-    if (log) {
+    const rerunPolicy = (this.options.firstBatchAfterRestart ?? 'rerun') === 'rerun';
+    if (log && rerunPolicy && ctx.recoveringFromCheckpointMs !== undefined) {
+      await log.init();
+      await this.planCheckpointReplay(log, ctx.recoveringFromCheckpointMs);
+    } else if (log) {
       await log.init();
       const state = await log.state();
-      const rerun = (this.options.firstBatchAfterRestart ?? 'rerun') === 'rerun';
+      const rerun = rerunPolicy;
       // Positions after the newest batch that counts as done: the newest committed one, and with
       // 'skip' (at-most-once) every uncommitted one too.
       const done = [...(state.lastCommitted ? [state.lastCommitted] : []), ...(rerun ? [] : state.pending)];
@@ -257,6 +268,42 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     // Connecting must not block start: an unreachable broker is retried with backoff while the
     // engine runs empty batches and /readyz stays false.
     this.connectLoop = this.connectWithRetry();
+  }
+
+  /**
+   * Recovery from a metadata checkpoint at `checkpointMs`: partitions resume where the newest
+   * batch at or before it left them, and every logged batch after it is replayed, in order, each
+   * at its own batch time. ('skip' keeps the restart rule above: at-most-once, state included.)
+   */
+  private async planCheckpointReplay(log: OffsetLog, checkpointMs: number): Promise<void> {
+    this.recoveringFrom = checkpointMs;
+    this.lastCheckpointMs = checkpointMs;
+    for (const batch of await log.allPlanned()) {
+      if (batch.batchTime <= checkpointMs) {
+        for (const r of batch.ranges[this.name] ?? [])
+          this.loggedPositions.set(topicPartitionKey(r.topic, r.partition), r.untilOffset);
+        continue;
+      }
+      this.replays.push(batch);
+      for (const r of batch.ranges[this.name] ?? []) {
+        const key = topicPartitionKey(r.topic, r.partition);
+        if (!this.replayStart.has(key)) this.replayStart.set(key, r.fromOffset);
+      }
+    }
+  }
+
+  /** Checkpoint recovery: the logged batch times after the checkpoint, generated again. */
+  recoveredBatchTimes(): readonly number[] {
+    return this.recoveringFrom === undefined ? [] : this.replays.map((b) => b.batchTime);
+  }
+
+  /**
+   * A metadata checkpoint of `batchTimeMs` is durable. Offset log entries after it must survive
+   * (recovery replays them); older ones go by the log's own retention, which keeps enough for a
+   * fallback to an older checkpoint.
+   */
+  checkpointed(batchTimeMs: number, _cleanBeforeMs: number): void {
+    this.lastCheckpointMs = batchTimeMs;
   }
 
   private async connectWithRetry(): Promise<void> {
@@ -628,18 +675,25 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     const parts = [...this.assigned.values()].sort((a, b) =>
       a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
     );
+    if (this.recoveringFrom !== undefined && this.replays.length > 0 && (parts.length === 0 || !this.admin))
+      return this.waitToReplay(batchTimeMs);
     if (parts.length === 0 || !this.admin) return [];
     // After a restart the uncommitted batches run again first, each with its logged ranges, for
     // the partitions this agent owns whose position is exactly where the range starts (a
     // partition assigned later, or positioned elsewhere, is planned afresh from its start).
     while (this.replays.length > 0) {
+      // Checkpoint recovery replays each logged batch at its own time: a batch time before the
+      // next logged one gets nothing (it had nothing before the crash either).
+      if (this.recoveringFrom !== undefined && this.replays[0]!.batchTime > batchTimeMs) return [];
       const replay = this.replays.shift()!;
       const old = (replay.ranges[this.name] ?? []).filter(
         (r) => this.assigned.get(topicPartitionKey(r.topic, r.partition))?.current === r.fromOffset,
       );
       for (const r of old)
         this.assigned.get(topicPartitionKey(r.topic, r.partition))!.current = r.untilOffset;
-      if (old.length > 0) return old;
+      // Only ranges holding records make a replay: a logged batch whose matching ranges are all
+      // empty (the others already applied by a sink) changes nothing, so it is passed over.
+      if (old.some((r) => r.untilOffset > r.fromOffset)) return old;
     }
     const high = new Map<string, number>();
     for (const topic of new Set(parts.map((p) => p.topic))) {
@@ -668,6 +722,27 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       this.assigned.get(topicPartitionKey(r.topic, r.partition))!.current = r.untilOffset;
     void batchTimeMs;
     return owned;
+  }
+
+  /**
+   * Checkpoint recovery cannot go on before the partitions are assigned: a batch generated
+   * without its logged ranges would let a later checkpoint cover data that was never processed.
+   * Waits (bounded) for the assignment, then plans again.
+   */
+  private async waitToReplay(batchTimeMs: number): Promise<OffsetRange[]> {
+    const limitMs = Math.max(this.options.fetchTimeoutMs ?? 30_000, 60_000);
+    for (let waitedMs = 0; !this.stopped && (this.assigned.size === 0 || !this.admin); waitedMs += 50) {
+      if (waitedMs > limitMs) {
+        throw new SidestreamError(
+          'SS_SOURCE_FAILED',
+          `${this.name}: no partition was assigned within ${limitMs} ms, so the batches logged after the checkpoint cannot be replayed; check that Kafka is reachable and the group can rebalance`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.assignmentChange;
+    }
+    if (this.stopped) return [];
+    return this.plan(batchTimeMs);
   }
 
   /**
@@ -860,7 +935,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     const ranges = this.pending.get(batchTimeMs) ?? [];
     if (this.offsetLog && ranges.length > 0) {
       await this.offsetLog.writeCommit(batchTimeMs);
-      await this.offsetLog.cleanup();
+      await this.offsetLog.cleanup(this.lastCheckpointMs ?? this.recoveringFrom);
     }
     const owned = ranges.filter((r) => this.assigned.has(topicPartitionKey(r.topic, r.partition)));
     if (owned.length > 0 && this.consumer) {
