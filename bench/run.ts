@@ -19,6 +19,7 @@ import { KAFKA_BROKERS, kafkaUnreachable } from './kafka-common.js';
 import { type KafkaLatencyResult, measureKafkaLatency } from './kafka-latency.js';
 import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-throughput.js';
 import { describeMachine } from './machine.js';
+import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
 import { formatTable } from './table.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
@@ -123,6 +124,7 @@ let kafkaThroughput: KafkaThroughputResult | undefined;
 const kafkaLatency: KafkaLatencyResult[] = [];
 let kafkaSkipped: string | undefined;
 let wal: WalBenchResult | undefined;
+let receiverRecovery: ReceiverRecoveryResult | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -154,6 +156,10 @@ if (runThroughput) {
     },
     (line) => console.log(line),
   );
+  console.log(
+    `[wal] receiver stream recovery: ${walRecoveryMb} MB of stored blocks, kill -9, time to the first batch ...`,
+  );
+  receiverRecovery = await measureReceiverRecovery(walRecoveryMb * 1e6);
 }
 
 if (runKafka) {
@@ -358,6 +364,16 @@ if (wal?.recovery) {
     `${(r.bytes / 1e6).toFixed(0)} MB, ${r.mbPerSec.toFixed(0)} MB/s, ${r.segments} segments, ${r.truncations} truncation(s)`,
   ]);
 }
+if (receiverRecovery) {
+  const r = receiverRecovery;
+  rows.push([
+    `receiver stream after kill -9: start() to first batch`,
+    `${(r.startToFirstBatchMs / 1000).toFixed(2)} s`,
+    '',
+    '',
+    `${(r.walBytes / 1e6).toFixed(0)} MB in ${r.records} records, ${r.recoveredMBps.toFixed(0)} MB/s, all in that batch`,
+  ]);
+}
 console.log(`\n${formatTable(rows, ['l', 'r', 'r', 'r', 'l'])}`);
 const loadAtEnd = loadNow();
 console.log(`\nload average at the end: ${loadAtEnd} (1, 5, 15 min; ${machine.cores} cores)`);
@@ -372,6 +388,7 @@ if (args.json) {
         load: { start: loadAtStart, end: loadAtEnd },
         throughput,
         delay,
+        receiverRecovery,
         kafka: kafkaSkipped
           ? { skipped: kafkaSkipped }
           : { throughput: kafkaThroughput, latency: kafkaLatency },
