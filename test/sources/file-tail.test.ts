@@ -41,23 +41,23 @@ describe('fileTailStream', () => {
     const seen: string[] = [];
     const first = tail(file, checkpointDir, seen);
     await first.start();
-    await waitFor(() => seen.length === 5, 5000, 'the existing lines');
+    await waitFor(() => seen.length === 5, 20_000, 'the existing lines');
     await appendFile(file, `${lines('b', 3).join('\n')}\npartial-`);
-    await waitFor(() => seen.length === 8, 5000, 'appended lines');
+    await waitFor(() => seen.length === 8, 20_000, 'appended lines');
     await appendFile(file, 'line\n'); // the unfinished line completes
-    await waitFor(() => seen.length === 9, 5000, 'the completed line');
+    await waitFor(() => seen.length === 9, 20_000, 'the completed line');
     await rename(file, `${file}.1`); // rotation: a new file under the same name
     await writeFile(file, `${lines('c', 2).join('\n')}\n`);
-    await waitFor(() => seen.length === 11, 5000, 'the rotated file');
+    await waitFor(() => seen.length === 11, 20_000, 'the rotated file');
     await first.stop({ graceful: true });
 
     // Lines written while the agent is down are read by the next one, and none twice.
     await appendFile(file, `${lines('d', 4).join('\n')}\n`);
     const second = tail(file, checkpointDir, seen);
     await second.start();
-    await waitFor(() => seen.length === 15, 5000, 'lines written while stopped');
+    await waitFor(() => seen.length === 15, 20_000, 'lines written while stopped');
     await writeFile(file, 'e0\n'); // truncation: shorter than the position
-    await waitFor(() => seen.length === 16, 5000, 'the truncated file');
+    await waitFor(() => seen.length === 16, 20_000, 'the truncated file');
     await second.stop({ graceful: true });
     expect(seen).toEqual([
       ...lines('a', 5),
