@@ -19,12 +19,13 @@ export type {
   BatchOutcome,
   BatchRecord,
   CompletedBatchRecord,
+  EventTimeLagHistogram,
   EventTimeLagSummary,
   InputRecord,
   OutputOperationRecord,
   TaskTotals,
 } from './engine/batch-record.js';
-export { summarizeEventTimeLag } from './engine/batch-record.js';
+export { EVENT_TIME_LAG_BUCKETS_SECONDS, summarizeEventTimeLag } from './engine/batch-record.js';
 export type { Executor, TaskDescriptor } from './engine/executor.js';
 export { InProcessExecutor } from './engine/executor.js';
 export type { BackpressureOptions } from './engine/rate/rate-controller.js';
@@ -37,11 +38,17 @@ export type {
 export { StreamingContext } from './engine/streaming-context.js';
 export type {
   BatchTraceContext,
+  BlockStored,
+  CheckpointFailure,
+  CheckpointWritten,
   ReceiverEvent,
   StreamingListener,
   TaskAttempt,
   TaskAttemptEnd,
   TaskFailure,
+  WalFailure,
+  WalKind,
+  WalWritten,
 } from './engine/streaming-listener.js';
 export type { ErrorCode } from './errors.js';
 export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
@@ -58,7 +65,9 @@ export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.
 export type { OffsetStore } from './sources/kafka/offset-store.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
+export type { TelemetryEvent, TelemetryEventType } from './telemetry/events.js';
 export { MetricsRegistry } from './telemetry/metrics-registry.js';
+export type { PartitionStatus } from './telemetry/partition-status.js';
 export { parseTraceparent, TRACER_NAME, TracingListener } from './telemetry/tracing.js';
 export type {
   LabelValues,
