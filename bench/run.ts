@@ -6,6 +6,7 @@
  *   npm run bench -- --rounds 3 --delay-seconds 5
  *   npm run bench -- --only throughput --json /tmp/bench.json
  *   npm run bench -- --only kafka      # needs the broker of `scripts/services.sh up`; about 75 s
+ *   npm run bench -- --only telemetry  # all telemetry on vs off, interleaved; about 40 s
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
  * skipped otherwise.
@@ -19,11 +20,13 @@ import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-thro
 import { describeMachine } from './machine.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
 import { formatTable } from './table.js';
+import { measureTelemetryOverhead, type TelemetryOverheadResult } from './telemetry-overhead.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
 const RATIO_GOAL = 0.8;
 const SCHEDULING_P99_GOAL_MS = 5;
 const KAFKA_RATIO_GOAL = 0.9;
+const TELEMETRY_RATIO_GOAL = 0.97;
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +42,8 @@ const { values: args } = parseArgs({
     'kafka-rounds': { type: 'string', default: '3' },
     'kafka-latency-seconds': { type: 'string', default: '20' },
     'kafka-latency-intervals': { type: 'string', default: '200,1000' },
+    'telemetry-batches': { type: 'string', default: '20' },
+    'telemetry-batch-size': { type: 'string', default: '200000' },
     only: { type: 'string' },
     json: { type: 'string' },
   },
@@ -56,12 +61,13 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-if (args.only !== undefined && !['throughput', 'delay', 'kafka'].includes(args.only)) {
-  usage(`--only must be 'throughput', 'delay' or 'kafka' (got '${args.only}')`);
+if (args.only !== undefined && !['throughput', 'delay', 'kafka', 'telemetry'].includes(args.only)) {
+  usage(`--only must be 'throughput', 'delay', 'kafka' or 'telemetry' (got '${args.only}')`);
 }
 const runThroughput = args.only === undefined || args.only === 'throughput';
 const runDelay = args.only === undefined || args.only === 'delay';
 const runKafka = args.only === undefined || args.only === 'kafka';
+const runTelemetry = args.only === undefined || args.only === 'telemetry';
 const kafkaIntervals = args['kafka-latency-intervals'].split(',').map(Number);
 if (!kafkaIntervals.every((i) => Number.isInteger(i) && i >= 1)) {
   usage(
@@ -109,6 +115,7 @@ let delay: SchedulingDelayResult | undefined;
 let kafkaThroughput: KafkaThroughputResult | undefined;
 const kafkaLatency: KafkaLatencyResult[] = [];
 let kafkaSkipped: string | undefined;
+let telemetry: TelemetryOverheadResult | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -137,6 +144,27 @@ if (runThroughput) {
       rounds: Math.max(1, int('rounds')),
       warmupRounds: int('warmup'),
       partitions,
+    },
+    (line) => console.log(line),
+  );
+}
+
+if (runTelemetry) {
+  const batches = int('telemetry-batches');
+  const size = int('telemetry-batch-size');
+  console.log(
+    `\n[telemetry] the throughput pipeline with event times, ${batches} batches x ${size} records, ` +
+      `all telemetry on (Prometheus listener, Graphite to a UDP sink, tracing API, batch log) vs off, ` +
+      `interleaved, ${int('warmup')} warm-up + ${int('rounds')} measured rounds ...`,
+  );
+  telemetry = await measureTelemetryOverhead(
+    {
+      batches,
+      batchSize: size,
+      keys: int('keys'),
+      rounds: Math.max(1, int('rounds')),
+      warmupRounds: int('warmup'),
+      partitions: machine.cores,
     },
     (line) => console.log(line),
   );
@@ -223,6 +251,37 @@ if (throughput) {
     ]);
   }
 }
+if (telemetry) {
+  const t = telemetry;
+  for (const [what, f] of [
+    ['wall time', t.wall],
+    ['CPU time', t.cpu],
+  ] as const) {
+    rows.push([`telemetry off, per ${what}`, rate(f.medianOffRate), '', '', '']);
+    rows.push([`telemetry on, per ${what}`, rate(f.medianOnRate), '', '', '']);
+    rows.push([
+      `  ratio on/off by ${what} (median)`,
+      f.medianRatio.toFixed(3),
+      `>= ${TELEMETRY_RATIO_GOAL}`,
+      verdict(f.medianRatio >= TELEMETRY_RATIO_GOAL),
+      `min ${f.minRatio.toFixed(3)} over ${f.ratios.length} interleaved rounds`,
+    ]);
+  }
+  rows.push([
+    'telemetry: records per round',
+    t.recordsPerRound.toLocaleString('en-US'),
+    '',
+    '',
+    `${t.graphiteDatagrams} Graphite datagrams received by the sink`,
+  ]);
+  rows.push([
+    'telemetry: CPU added per batch (median)',
+    `${t.cpuMsPerBatch.toFixed(2)} ms`,
+    '',
+    '',
+    'fixed per batch, whatever its size',
+  ]);
+}
 if (delay) {
   const s = delay.schedulingDelayMs;
   const g = delay.generationLateMs;
@@ -303,6 +362,7 @@ if (args.json) {
         load: { start: loadAtStart, end: loadAtEnd },
         throughput,
         delay,
+        telemetry,
         kafka: kafkaSkipped
           ? { skipped: kafkaSkipped }
           : { throughput: kafkaThroughput, latency: kafkaLatency },
