@@ -7,7 +7,7 @@ import { EVENT_TIME_LAG_BUCKETS_SECONDS } from '../engine/batch-record.js';
  *
  * Every metric also carries the label `app` (the agent's app name), first; `labelNames` lists the
  * other labels in catalogue order, which is the order the Graphite mapping appends them in.
- * Only metrics that something actually records are listed here.
+ * Only metrics the listeners map from an event are listed here.
  */
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';

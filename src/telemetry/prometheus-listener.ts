@@ -1,7 +1,9 @@
 /**
  * PrometheusListener: turns the engine's listener events into the catalogue's prom-client
- * metrics. It works once per batch (onBatchCompleted) or per failed task attempt, never per
- * record, and it owns no timing of its own: every number comes from the batch record.
+ * metrics (the event-to-metric table is in docs/telemetry.md; events.ts lists the events it
+ * deliberately ignores). It works once per batch, block, WAL append, checkpoint, failed task
+ * attempt or source event, never per record, and it owns no timing of its own: every number
+ * comes from an event (the partition status's clock is the batch records' times).
  */
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import type { SourceEvent } from '../dstream/input-source.js';
