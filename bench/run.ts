@@ -8,6 +8,7 @@
  *   npm run bench -- --only kafka      # needs the broker of `scripts/services.sh up`; about 75 s
  *   npm run bench -- --only wal        # WAL appends vs raw fs appends, then 1 GB recovery; ~2 min
  *   SS_BENCH_WAL_RECOVERY_MB=200 npm run bench -- --only wal    # a smaller recovery
+ *   npm run bench -- --only telemetry  # all telemetry on vs off, interleaved; about 40 s
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
  * skipped otherwise.
@@ -22,6 +23,7 @@ import { describeMachine } from './machine.js';
 import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
 import { formatTable } from './table.js';
+import { measureTelemetryOverhead, type TelemetryOverheadResult } from './telemetry-overhead.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 import { defaultWalBaseDir, fmtRate, measureWal, type WalBenchResult } from './wal.js';
 
@@ -29,6 +31,7 @@ const RATIO_GOAL = 0.8;
 const SCHEDULING_P99_GOAL_MS = 5;
 const KAFKA_RATIO_GOAL = 0.9;
 const WAL_RATIO_GOAL = 0.8;
+const TELEMETRY_RATIO_GOAL = 0.97;
 
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +49,8 @@ const { values: args } = parseArgs({
     'kafka-latency-intervals': { type: 'string', default: '200,1000' },
     'wal-rounds': { type: 'string', default: '5' },
     'wal-variant-ms': { type: 'string', default: '1000' },
+    'telemetry-batches': { type: 'string', default: '20' },
+    'telemetry-batch-size': { type: 'string', default: '200000' },
     only: { type: 'string' },
     json: { type: 'string' },
   },
@@ -63,8 +68,8 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-if (args.only !== undefined && !['throughput', 'delay', 'kafka', 'wal'].includes(args.only)) {
-  usage(`--only must be 'throughput', 'delay', 'kafka' or 'wal' (got '${args.only}')`);
+if (args.only !== undefined && !['throughput', 'delay', 'kafka', 'wal', 'telemetry'].includes(args.only)) {
+  usage(`--only must be 'throughput', 'delay', 'kafka', 'wal' or 'telemetry' (got '${args.only}')`);
 }
 const runThroughput = args.only === undefined || args.only === 'throughput';
 const runDelay = args.only === undefined || args.only === 'delay';
@@ -76,6 +81,7 @@ if (!Number.isInteger(walRecoveryMb) || walRecoveryMb < 0) {
     `SS_BENCH_WAL_RECOVERY_MB must be a whole number of MB (got '${process.env.SS_BENCH_WAL_RECOVERY_MB}')`,
   );
 }
+const runTelemetry = args.only === undefined || args.only === 'telemetry';
 const kafkaIntervals = args['kafka-latency-intervals'].split(',').map(Number);
 if (!kafkaIntervals.every((i) => Number.isInteger(i) && i >= 1)) {
   usage(
@@ -125,6 +131,7 @@ const kafkaLatency: KafkaLatencyResult[] = [];
 let kafkaSkipped: string | undefined;
 let wal: WalBenchResult | undefined;
 let receiverRecovery: ReceiverRecoveryResult | undefined;
+let telemetry: TelemetryOverheadResult | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -160,6 +167,27 @@ if (runThroughput) {
     `[wal] receiver stream recovery: ${walRecoveryMb} MB of stored blocks, kill -9, time to the first batch ...`,
   );
   receiverRecovery = await measureReceiverRecovery(walRecoveryMb * 1e6);
+}
+
+if (runTelemetry) {
+  const batches = int('telemetry-batches');
+  const size = int('telemetry-batch-size');
+  console.log(
+    `\n[telemetry] the throughput pipeline with event times, ${batches} batches x ${size} records, ` +
+      `all telemetry on (Prometheus listener, Graphite to a UDP sink, tracing API, batch log) vs off, ` +
+      `interleaved, ${int('warmup')} warm-up + ${int('rounds')} measured rounds ...`,
+  );
+  telemetry = await measureTelemetryOverhead(
+    {
+      batches,
+      batchSize: size,
+      keys: int('keys'),
+      rounds: Math.max(1, int('rounds')),
+      warmupRounds: int('warmup'),
+      partitions: machine.cores,
+    },
+    (line) => console.log(line),
+  );
 }
 
 if (runKafka) {
@@ -262,6 +290,37 @@ if (throughput) {
       'median of per-round ratios',
     ]);
   }
+}
+if (telemetry) {
+  const t = telemetry;
+  for (const [what, f] of [
+    ['wall time', t.wall],
+    ['CPU time', t.cpu],
+  ] as const) {
+    rows.push([`telemetry off, per ${what}`, rate(f.medianOffRate), '', '', '']);
+    rows.push([`telemetry on, per ${what}`, rate(f.medianOnRate), '', '', '']);
+    rows.push([
+      `  ratio on/off by ${what} (median)`,
+      f.medianRatio.toFixed(3),
+      `>= ${TELEMETRY_RATIO_GOAL}`,
+      verdict(f.medianRatio >= TELEMETRY_RATIO_GOAL),
+      `min ${f.minRatio.toFixed(3)} over ${f.ratios.length} interleaved rounds`,
+    ]);
+  }
+  rows.push([
+    'telemetry: records per round',
+    t.recordsPerRound.toLocaleString('en-US'),
+    '',
+    '',
+    `${t.graphiteDatagrams} Graphite datagrams received by the sink`,
+  ]);
+  rows.push([
+    'telemetry: CPU added per batch (median)',
+    `${t.cpuMsPerBatch.toFixed(2)} ms`,
+    '',
+    '',
+    'fixed per batch, whatever its size',
+  ]);
 }
 if (delay) {
   const s = delay.schedulingDelayMs;
@@ -389,6 +448,7 @@ if (args.json) {
         throughput,
         delay,
         receiverRecovery,
+        telemetry,
         kafka: kafkaSkipped
           ? { skipped: kafkaSkipped }
           : { throughput: kafkaThroughput, latency: kafkaLatency },

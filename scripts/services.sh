@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Start, stop and inspect the real services that sidestream's integration tests use.
 #
-#   scripts/services.sh up     [kafka|postgres|graphite|prometheus|all]   start (idempotent: a running service is left alone)
-#   scripts/services.sh down   [kafka|postgres|graphite|prometheus|all]   stop what `up` started (data is kept)
-#   scripts/services.sh status [kafka|postgres|graphite|prometheus|all]   print what is running
-#   scripts/services.sh clean  [kafka|postgres|graphite|prometheus|all]   stop and delete the service's data
+#   scripts/services.sh up     [kafka|postgres|graphite|prometheus|pushgateway|all]   start (idempotent: a running service is left alone)
+#   scripts/services.sh down   [kafka|postgres|graphite|prometheus|pushgateway|all]   stop what `up` started (data is kept)
+#   scripts/services.sh status [kafka|postgres|graphite|prometheus|pushgateway|all]   print what is running
+#   scripts/services.sh clean  [kafka|postgres|graphite|prometheus|pushgateway|all]   stop and delete the service's data
 #
 # Everything listens on 127.0.0.1 only:
 #   Kafka      127.0.0.1:9092 (broker), 127.0.0.1:9093 (KRaft controller)
@@ -14,6 +14,8 @@
 #   Prometheus nothing is started: `up prometheus` only installs Debian's `prometheus` package when
 #              /usr/bin/prometheus is missing and checks prometheus and promtool; each test starts
 #              its own instance on a free port, because only the test knows the agent's port
+#   Pushgateway nothing is started either: `up pushgateway` installs Debian's `prometheus-pushgateway`
+#              when /usr/bin/prometheus-pushgateway is missing; tests start their own on a free port
 #
 # Environment:
 #   SIDESTREAM_CACHE  downloads (Kafka jars), default ~/.cache/sidestream; kept across runs so that a
@@ -536,6 +538,36 @@ prometheus_status() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Pushgateway (Debian's `prometheus-pushgateway`, 1.5): binary only, as for Prometheus. The package
+# may start a system service on :9091; it is left alone (tests start a private instance on a free
+# port, so pushes from parallel tests never meet).
+# ---------------------------------------------------------------------------------------------
+
+PUSHGATEWAY_BIN=/usr/bin/prometheus-pushgateway
+
+pushgateway_up() {
+  if [[ ! -x "$PUSHGATEWAY_BIN" ]]; then
+    apt_install --no-install-recommends prometheus-pushgateway
+  fi
+  [[ -x "$PUSHGATEWAY_BIN" ]] || die "the prometheus-pushgateway package was installed but $PUSHGATEWAY_BIN is missing"
+  local version
+  version="$("$PUSHGATEWAY_BIN" --version 2>&1 | head -n 1)"
+  log "pushgateway is available: $version (tests start their own instance)"
+}
+
+pushgateway_down() {
+  log "pushgateway: nothing to stop (tests start and stop their own instance)"
+}
+
+pushgateway_status() {
+  if [[ -x "$PUSHGATEWAY_BIN" ]]; then
+    echo "pushgateway: installed ($("$PUSHGATEWAY_BIN" --version 2>&1 | head -n 1)); tests start their own instance"
+  else
+    echo "pushgateway: not installed ($PUSHGATEWAY_BIN missing)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
 
 usage() {
   sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -545,7 +577,7 @@ usage() {
 main() {
   local action="${1:-}" target="${2:-all}"
   case "$action" in up | down | status | clean) ;; *) usage ;; esac
-  case "$target" in kafka | postgres | graphite | prometheus | all) ;; *) usage ;; esac
+  case "$target" in kafka | postgres | graphite | prometheus | pushgateway | all) ;; *) usage ;; esac
 
   mkdir -p "$RUN_DIR"
   chmod 755 "$RUN_DIR" 2>/dev/null || true
@@ -555,7 +587,7 @@ main() {
   flock -w 300 9 || die "another scripts/services.sh has held $RUN_DIR/.lock for 300s"
 
   local services=()
-  if [[ "$target" == all ]]; then services=(kafka postgres graphite prometheus); else services=("$target"); fi
+  if [[ "$target" == all ]]; then services=(kafka postgres graphite prometheus pushgateway); else services=("$target"); fi
   for s in "${services[@]}"; do
     case "$s:$action" in
     kafka:up) kafka_up ;;
@@ -574,6 +606,10 @@ main() {
     prometheus:down) prometheus_down ;;
     prometheus:status) prometheus_status ;;
     prometheus:clean) prometheus_down ;;
+    pushgateway:up) pushgateway_up ;;
+    pushgateway:down) pushgateway_down ;;
+    pushgateway:status) pushgateway_status ;;
+    pushgateway:clean) pushgateway_down ;;
     esac
   done
 }

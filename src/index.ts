@@ -19,12 +19,13 @@ export type {
   BatchOutcome,
   BatchRecord,
   CompletedBatchRecord,
+  EventTimeLagHistogram,
   EventTimeLagSummary,
   InputRecord,
   OutputOperationRecord,
   TaskTotals,
 } from './engine/batch-record.js';
-export { summarizeEventTimeLag } from './engine/batch-record.js';
+export { EVENT_TIME_LAG_BUCKETS_SECONDS, summarizeEventTimeLag } from './engine/batch-record.js';
 export type { Executor, TaskDescriptor } from './engine/executor.js';
 export { InProcessExecutor } from './engine/executor.js';
 export type { BackpressureOptions } from './engine/rate/rate-controller.js';
@@ -39,11 +40,17 @@ export type {
 export { StreamingContext } from './engine/streaming-context.js';
 export type {
   BatchTraceContext,
+  BlockStored,
+  CheckpointFailure,
+  CheckpointWritten,
   ReceiverEvent,
   StreamingListener,
   TaskAttempt,
   TaskAttemptEnd,
   TaskFailure,
+  WalFailure,
+  WalKind,
+  WalWritten,
 } from './engine/streaming-listener.js';
 export type { ErrorCode } from './errors.js';
 export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
@@ -64,7 +71,9 @@ export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
 export type { SocketReceiverOptions } from './sources/socket-receiver.js';
 export type { JobIdentity, SkippedCheckpoint } from './state/checkpoint-store.js';
+export type { TelemetryEvent, TelemetryEventType } from './telemetry/events.js';
 export { MetricsRegistry } from './telemetry/metrics-registry.js';
+export type { PartitionStatus } from './telemetry/partition-status.js';
 export { parseTraceparent, TRACER_NAME, TracingListener } from './telemetry/tracing.js';
 export type {
   LabelValues,

@@ -48,6 +48,10 @@ function addAgentOptions(command: Command): Command {
       '--graphite <url>',
       'push metrics to carbon every batch: tcp://HOST:PORT or udp://HOST:PORT (see docs/telemetry.md)',
     )
+    .option(
+      '--pushgateway <url>',
+      'push metrics to a Prometheus Pushgateway on stop (job = the app): http://HOST:PORT',
+    )
     .option('--on-batch-failure <policy>', "'stop' (default) or 'continue' after a failed batch")
     .option('--max-task-failures <n>', 'attempts per task before its output operation fails (default 4)')
     .option('--default-parallelism <n>', 'partitions for inputs and shuffles (default: CPU cores)')

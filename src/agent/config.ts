@@ -36,6 +36,19 @@ export interface AgentConfig {
   readonly defaultParallelism: number | undefined;
   /** Push metrics to Graphite; absent when not configured. */
   readonly graphite?: GraphiteConfig;
+  /** Push the registry to a Prometheus Pushgateway; absent when not configured. */
+  readonly pushgateway?: PushgatewayConfig;
+}
+
+/**
+ * `pushgateway:` in the file (or `--pushgateway URL` / `SIDESTREAM_PUSHGATEWAY=URL`, which set only
+ * `url`). The job name is the app; the registry is pushed on stop, and every `interval` when set.
+ */
+export interface PushgatewayConfig {
+  /** As written: `http://HOST:PORT` (a path prefix is allowed). */
+  readonly url: string;
+  /** Also push every this many milliseconds while running; absent: only on stop. */
+  readonly intervalMs?: number;
 }
 
 /** `graphite:` in the file (or `--graphite URL` / `SIDESTREAM_GRAPHITE=URL`, which set only `url`). */
@@ -214,6 +227,56 @@ const flag = z.unknown().transform((input, ctx): boolean => {
   return z.NEVER;
 });
 
+const pushgatewayUrl = z.unknown().transform((input, ctx): string => {
+  let ok = false;
+  if (typeof input === 'string') {
+    try {
+      const u = new URL(input.trim());
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !u.search;
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${show(input)} must be an http:// or https:// URL of a Pushgateway; for example http://127.0.0.1:9091`,
+    });
+    return z.NEVER;
+  }
+  return (input as string).trim();
+});
+
+/** A URL string (flag, variable or file) or, in the file, a mapping with url and interval. */
+const pushgateway = z.preprocess(
+  (input) => (typeof input === 'string' ? { url: input } : input),
+  z
+    .strictObject(
+      {
+        url: pushgatewayUrl,
+        interval: duration({ example: '15s', allowZero: false }).optional(),
+      },
+      {
+        error: (iss) =>
+          iss.code === 'invalid_type'
+            ? `${show(iss.input)} must be an http:// URL or a mapping with url (and optional interval)`
+            : undefined,
+      },
+    )
+    .transform(
+      ({ url, interval }): PushgatewayConfig => ({
+        url,
+        ...(interval === undefined ? {} : { intervalMs: interval }),
+      }),
+    ),
+);
+
+/** Keys of the settings that may be written as a mapping, for unknown-key messages. */
+const NESTED_KEYS: Record<string, string> = {
+  graphite: 'url, prefix, naming, instance',
+  pushgateway: 'url, interval',
+};
+
 const batchFailurePolicy = z.enum(['stop', 'continue'], {
   error: (iss) => `${show(iss.input)} must be 'stop' or 'continue'`,
 });
@@ -232,6 +295,7 @@ export const configLayerSchema = z.strictObject({
   shutdownTimeout: duration({ example: '10s', allowZero: true }).optional(),
   defaultParallelism: wholeNumber(1, 4).optional(),
   graphite: graphite.optional(),
+  pushgateway: pushgateway.optional(),
 });
 
 export type ConfigLayer = z.output<typeof configLayerSchema>;
@@ -297,6 +361,8 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       // A later URL (flag or variable) keeps the file's prefix, naming and instance.
       if (key === 'graphite' && merged.graphite)
         merged.graphite = { ...merged.graphite, ...definedOnly(value as GraphiteConfig) };
+      else if (key === 'pushgateway' && merged.pushgateway)
+        merged.pushgateway = { ...merged.pushgateway, ...definedOnly(value as PushgatewayConfig) };
       else (merged as Record<string, unknown>)[key] = value;
     }
   }
@@ -317,6 +383,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       shutdownTimeoutMs: merged.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
       defaultParallelism: merged.defaultParallelism,
       ...(merged.graphite ? { graphite: merged.graphite } : {}),
+      ...(merged.pushgateway ? { pushgateway: merged.pushgateway } : {}),
     },
   };
 }
@@ -377,7 +444,7 @@ function parseLayer(raw: unknown, where: (key: string) => string, problems: Side
             `${where(at[0]!)}${at
               .slice(1)
               .map((p) => `.${p}`)
-              .join('')}.${key}: unknown key; known keys: url, prefix, naming, instance`,
+              .join('')}.${key}: unknown key; known keys: ${NESTED_KEYS[at[0]!] ?? 'see docs/telemetry.md'}`,
           ),
         );
       }

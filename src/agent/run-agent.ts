@@ -6,6 +6,7 @@
 import type { StreamingContext } from '../engine/streaming-context.js';
 import { SidestreamError } from '../errors.js';
 import { GraphiteExporter } from '../telemetry/exporters/graphite-exporter.js';
+import { PushgatewayExporter } from '../telemetry/exporters/pushgateway-exporter.js';
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
 import { formatDurationMs } from '../time.js';
 import type { AgentConfig } from './config.js';
@@ -36,6 +37,18 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
     onReceiverError: (e) => note(`receiver ${e.name}: ${e.message ?? 'error'}`),
     onWalError: (f) => note(`write-ahead log (${f.log}) ${f.op}: ${f.message}`),
   });
+  const pushgateway = config.pushgateway
+    ? new PushgatewayExporter({
+        url: config.pushgateway.url,
+        app: config.app,
+        metrics,
+        ...(config.pushgateway.intervalMs === undefined ? {} : { intervalMs: config.pushgateway.intervalMs }),
+      })
+    : undefined;
+  /** Push exporters' last word, after the final batch: Graphite's final flush, the final push. */
+  const stopExporters = async () => {
+    await Promise.all([graphite?.stop(), pushgateway?.stop()]);
+  };
   let http: AgentHttpServer;
   try {
     http = await AgentHttpServer.start({ address: config.http, metrics, source: ssc });
@@ -69,7 +82,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
       reportError(failure, verbose);
       code = 1;
     }
-    await graphite?.stop();
+    await stopExporters();
     await http.close();
     note('stopped');
     return code;
@@ -89,7 +102,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   } catch (error) {
     if (stopping) return stopping;
     reportError(error, verbose);
-    await graphite?.stop();
+    await stopExporters();
     await http.close();
     return 1;
   }
@@ -108,6 +121,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
       );
     }
   }
+  pushgateway?.start();
   note(
     `app ${config.app} running: batch interval ${formatDurationMs(config.batchIntervalMs)}, ` +
       `metrics on ${http.url}/metrics`,
@@ -120,7 +134,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   stopping = Promise.resolve(1);
   http.markStopping();
   if (failure !== undefined) reportError(failure, verbose);
-  await graphite?.stop();
+  await stopExporters();
   await http.close();
   return failure === undefined ? 0 : 1;
 }

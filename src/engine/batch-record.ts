@@ -90,6 +90,8 @@ export class BatchInfo {
   pendingTraceparents: (readonly string[] | (() => readonly string[] | undefined) | undefined)[] = [];
   /** Kafka consumer groups of the inputs that have one, for tracing. */
   consumerGroups: { streamId: number; group: string }[] = [];
+  /** Per input with event times: its lag histogram, posted before onBatchCompleted; not in the record. */
+  eventTimeLagHistograms: EventTimeLagHistogram[] = [];
 
   constructor(
     readonly app: string,
@@ -127,6 +129,40 @@ export class BatchInfo {
 }
 
 /**
+ * Upper bounds, in seconds, of the event-time lag histogram (sidestream_event_time_lag_seconds):
+ * sub-second for a healthy pipeline, up to an hour for a backlog being replayed. A lag above the
+ * last bound lands in +Inf; a negative lag (event time ahead of the clock) in the first bucket.
+ */
+export const EVENT_TIME_LAG_BUCKETS_SECONDS: readonly number[] = [
+  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600,
+];
+
+/**
+ * One input's event-time lag over one batch's records, bucketed by EVENT_TIME_LAG_BUCKETS_SECONDS
+ * while the batch is assembled, so a metrics listener adds a whole batch at once. Posted with
+ * onBatchEventTimeLag; deliberately not part of the batch record (not in JSON, `/api/batches`).
+ */
+export interface EventTimeLagHistogram {
+  readonly streamId: number;
+  readonly name: string;
+  /**
+   * Records per bucket, NOT cumulative: index i counts lags in (bound[i-1], bound[i]]; the extra
+   * last entry counts lags above the largest bound (+Inf).
+   */
+  readonly bucketCounts: readonly number[];
+  /** Sum of the lags, in seconds. */
+  readonly sumSeconds: number;
+  readonly count: number;
+}
+
+export interface EventTimeLagMeasure {
+  readonly summary: EventTimeLagSummary;
+  readonly bucketCounts: number[];
+  readonly sumSeconds: number;
+  readonly count: number;
+}
+
+/**
  * Exact summary of `processingStartMs - eventTime` over a batch's records (nearest-rank
  * percentiles). One sort per input per batch; nothing per record reaches a metric.
  */
@@ -134,6 +170,17 @@ export function summarizeEventTimeLag(
   processingStartMs: number,
   eventTimesMs: ArrayLike<number>,
 ): EventTimeLagSummary | null {
+  return measureEventTimeLag(processingStartMs, eventTimesMs)?.summary ?? null;
+}
+
+/**
+ * summarizeEventTimeLag plus the histogram bucket counts, from the same sorted array: one pass
+ * over the sorted lags fills the buckets, so the cost per record is the sort's, not a search.
+ */
+export function measureEventTimeLag(
+  processingStartMs: number,
+  eventTimesMs: ArrayLike<number>,
+): EventTimeLagMeasure | null {
   const n = eventTimesMs.length;
   if (n === 0) return null;
   const lags = new Float64Array(n);
@@ -145,5 +192,20 @@ export function summarizeEventTimeLag(
   }
   lags.sort();
   const rank = (q: number) => lags[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
-  return { avg: sum / n, max: lags[n - 1]!, p50: rank(0.5), p99: rank(0.99) };
+  const bounds = EVENT_TIME_LAG_BUCKETS_SECONDS;
+  const bucketCounts = new Array<number>(bounds.length + 1).fill(0);
+  let i = 0;
+  for (let b = 0; b < bounds.length; b++) {
+    const boundMs = bounds[b]! * 1000;
+    const from = i;
+    while (i < n && lags[i]! <= boundMs) i++;
+    bucketCounts[b] = i - from;
+  }
+  bucketCounts[bounds.length] = n - i;
+  return {
+    summary: { avg: sum / n, max: lags[n - 1]!, p50: rank(0.5), p99: rank(0.99) },
+    bucketCounts,
+    sumSeconds: sum / 1000,
+    count: n,
+  };
 }

@@ -8,7 +8,7 @@ import { type InputSource, MAX_TRACE_LINKS } from '../dstream/input-source.js';
 import type { RDD } from '../dstream/rdd.js';
 import { describeError } from '../errors.js';
 import type { Clock } from '../time.js';
-import { type BatchInfo, summarizeEventTimeLag } from './batch-record.js';
+import { type BatchInfo, type InputRecord, measureEventTimeLag } from './batch-record.js';
 import type { ListenerBus } from './streaming-listener.js';
 import type { TaskScheduler } from './task-scheduler.js';
 
@@ -109,9 +109,7 @@ export class JobScheduler {
     const eventTimes = info.pendingEventTimes;
     info.inputs = info.inputs.map((input, i) => {
       const times = eventTimes[i];
-      return times && typeof times !== 'function'
-        ? { ...input, eventTimeLagMs: summarizeEventTimeLag(start, times) }
-        : input;
+      return times && typeof times !== 'function' ? withEventTimeLag(info, input, start, times) : input;
     });
     info.pendingEventTimes = [];
     tasks.currentBatch = info;
@@ -141,7 +139,7 @@ export class JobScheduler {
       const times = eventTimes[i];
       if (typeof times !== 'function') return input;
       const known = times();
-      return known ? { ...input, eventTimeLagMs: summarizeEventTimeLag(start, known) } : input;
+      return known ? withEventTimeLag(info, input, start, known) : input;
     });
     this.postTraceContext(info);
     for (const rdd of state) {
@@ -195,6 +193,9 @@ export class JobScheduler {
     tasks.currentBatch = undefined;
     info.processingEndTime = clock.now();
     info.outcome = failure === undefined ? 'succeeded' : 'failed';
+    if (info.eventTimeLagHistograms.length > 0) {
+      bus.post('onBatchEventTimeLag', info.batchTime, info.eventTimeLagHistograms);
+    }
     await this.deps.onBatchDone(info, failure, recovered);
   }
 
@@ -216,4 +217,26 @@ export class JobScheduler {
       consumerGroups: info.consumerGroups,
     });
   }
+}
+
+/**
+ * The input with its event-time lag summary; the same pass buckets the lags for the lag histogram,
+ * kept on the BatchInfo (outside the record) until the batch is done.
+ */
+function withEventTimeLag(
+  info: BatchInfo,
+  input: InputRecord,
+  start: number,
+  times: ArrayLike<number>,
+): InputRecord {
+  const measured = measureEventTimeLag(start, times);
+  if (!measured) return { ...input, eventTimeLagMs: null };
+  info.eventTimeLagHistograms.push({
+    streamId: input.streamId,
+    name: input.name,
+    bucketCounts: measured.bucketCounts,
+    sumSeconds: measured.sumSeconds,
+    count: measured.count,
+  });
+  return { ...input, eventTimeLagMs: measured.summary };
 }

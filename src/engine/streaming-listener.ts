@@ -4,7 +4,12 @@
  * happened. A listener that throws is caught and counted: telemetry never breaks a batch.
  */
 import type { SourceEvent } from '../dstream/input-source.js';
-import type { BatchRecord, CompletedBatchRecord, OutputOperationRecord } from './batch-record.js';
+import type {
+  BatchRecord,
+  CompletedBatchRecord,
+  EventTimeLagHistogram,
+  OutputOperationRecord,
+} from './batch-record.js';
 
 export interface TaskFailure {
   readonly batchTime: number | null;
@@ -121,6 +126,11 @@ export interface StreamingListener {
   onWalError?(failure: WalFailure): void;
   onCheckpointWritten?(checkpoint: CheckpointWritten): void;
   onCheckpointFailed?(failure: CheckpointFailure): void;
+  /**
+   * Once per batch that had records with event times, right before onBatchCompleted: each such
+   * input's lag histogram (bucket counts computed by the engine while the batch was assembled).
+   */
+  onBatchEventTimeLag?(batchTime: number, lags: readonly EventTimeLagHistogram[]): void;
 }
 
 type Hook = keyof StreamingListener;

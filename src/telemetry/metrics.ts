@@ -1,3 +1,5 @@
+import { EVENT_TIME_LAG_BUCKETS_SECONDS } from '../engine/batch-record.js';
+
 /**
  * The metric catalogue: the one place metric names, types, units, help texts and label names are
  * written down (CONTRACT.md's catalogue). Exporters create their metrics from these entries and
@@ -5,7 +7,7 @@
  *
  * Every metric also carries the label `app` (the agent's app name), first; `labelNames` lists the
  * other labels in catalogue order, which is the order the Graphite mapping appends them in.
- * Only metrics that something actually records are listed here.
+ * Only metrics the listeners map from an event are listed here.
  */
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -18,7 +20,14 @@ export type MetricUnit =
   | 'failures'
   | 'info'
   | 'offset'
-  | 'rebalances';
+  | 'rebalances'
+  | 'bytes'
+  | 'writes'
+  | 'checkpoints'
+  | 'receivers'
+  | 'partitions'
+  | 'records_per_second'
+  | 'status';
 
 export interface MetricSpec {
   readonly name: string;
@@ -32,6 +41,12 @@ export interface MetricSpec {
 
 /** Batch delays from a few milliseconds to two minutes: a healthy batch sits in the low buckets. */
 const DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** One write-ahead log append, from half a millisecond (page cache) to seconds (a slow fsync). */
+const WAL_WRITE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** The statuses of sidestream_kafka_partition_status (PartitionStatusTracker, docs/telemetry.md). */
+export const PARTITION_STATUSES = ['ok', 'warn', 'stall', 'stop', 'rewind'] as const;
 
 export const METRICS = [
   {
@@ -207,12 +222,112 @@ export const METRICS = [
     labelNames: [],
   },
   {
+    name: 'sidestream_kafka_assigned_partitions',
+    type: 'gauge',
+    unit: 'partitions',
+    help: 'Kafka partitions this agent currently owns, over all its Kafka inputs (from rebalances and planned batches).',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_kafka_partition_status',
+    type: 'gauge',
+    unit: 'status',
+    help:
+      "Burrow-style health of a partition's consumption over the last commits (ok, warn, stall, stop, " +
+      'rewind; see docs/telemetry.md): 1 for the current status, 0 for the four others.',
+    labelNames: ['topic', 'partition', 'status'],
+  },
+  {
+    name: 'sidestream_event_time_lag_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    help:
+      'Processing start - event time of every record of completed batches, by input stream (bucketed ' +
+      'once per batch by the engine).',
+    labelNames: ['stream'],
+    buckets: EVENT_TIME_LAG_BUCKETS_SECONDS,
+  },
+  {
+    name: 'sidestream_records_received_total',
+    type: 'counter',
+    unit: 'records',
+    help: 'Records receivers stored in blocks (counted per block when stored, before a batch takes them), by input stream.',
+    labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_receivers_active',
+    type: 'gauge',
+    unit: 'receivers',
+    help: 'Receivers started and not stopped.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_receiver_errors_total',
+    type: 'counter',
+    unit: 'failures',
+    help: 'Errors receivers reported (each may be followed by a restart), by input stream.',
+    labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_rate_limit_records_per_second',
+    type: 'gauge',
+    unit: 'records_per_second',
+    help: "The backpressure rate limit the stream's rate estimator last set, by input stream; absent until it sets one.",
+    labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_wal_writes_total',
+    type: 'counter',
+    unit: 'writes',
+    help: 'Write-ahead log appends made durable (receiver data and block journal together).',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_wal_bytes_total',
+    type: 'counter',
+    unit: 'bytes',
+    help: 'Bytes appended to the write-ahead logs.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_wal_write_duration_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    help: 'Duration of one write-ahead log append, sync included.',
+    labelNames: [],
+    buckets: WAL_WRITE_BUCKETS,
+  },
+  {
+    name: 'sidestream_wal_errors_total',
+    type: 'counter',
+    unit: 'failures',
+    help:
+      'Write-ahead log failures (a write that failed after retries, a failed read or clean-up, a torn ' +
+      'tail truncated at recovery), by log (receiver-data or block-journal).',
+    labelNames: ['log'],
+  },
+  {
+    name: 'sidestream_checkpoints_total',
+    type: 'counter',
+    unit: 'checkpoints',
+    help: 'Metadata checkpoints by outcome (written or failed).',
+    labelNames: ['outcome'],
+  },
+  {
+    name: 'sidestream_last_checkpoint_timestamp_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Unix time at which the latest metadata checkpoint became durable; absent before the first.',
+    labelNames: [],
+  },
+  {
     name: 'sidestream_exporter_errors_total',
     type: 'counter',
     unit: 'failures',
     help:
-      'Push-exporter failures, by exporter (graphite): one per failed connect, socket error or send ' +
-      'error, plus one per data point dropped because the exporter buffer was full.',
+      'Push-exporter failures, by exporter (graphite, pushgateway): for graphite one per failed connect, ' +
+      'socket error or send error, plus one per data point dropped because the exporter buffer was full; ' +
+      'for pushgateway one per failed push.',
     labelNames: ['exporter'],
   },
 ] as const satisfies readonly MetricSpec[];

@@ -1,13 +1,32 @@
 /**
  * PrometheusListener: turns the engine's listener events into the catalogue's prom-client
- * metrics. It works once per batch (onBatchCompleted) or per failed task attempt, never per
- * record, and it owns no timing of its own: every number comes from the batch record.
+ * metrics (the event-to-metric table is in docs/telemetry.md; events.ts lists the events it
+ * deliberately ignores). It works once per batch, block, WAL append, checkpoint, failed task
+ * attempt or source event, never per record, and it owns no timing of its own: every number
+ * comes from an event (the partition status's clock is the batch records' times).
  */
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import type { SourceEvent } from '../dstream/input-source.js';
-import type { CompletedBatchRecord } from '../engine/batch-record.js';
-import type { StreamingListener, TaskFailure } from '../engine/streaming-listener.js';
-import { type LabelOf, type MetricName, type MetricNameOf, metricSpec } from './metrics.js';
+import type { CompletedBatchRecord, EventTimeLagHistogram } from '../engine/batch-record.js';
+import type {
+  BlockStored,
+  CheckpointFailure,
+  CheckpointWritten,
+  ReceiverEvent,
+  StreamingListener,
+  TaskFailure,
+  WalFailure,
+  WalWritten,
+} from '../engine/streaming-listener.js';
+import { BulkHistogram } from './bulk-histogram.js';
+import {
+  type LabelOf,
+  type MetricName,
+  type MetricNameOf,
+  metricSpec,
+  PARTITION_STATUSES,
+} from './metrics.js';
+import { DEFAULT_STATUS_WINDOW, type PartitionStatus, PartitionStatusTracker } from './partition-status.js';
 
 /** What the listener reads from the context besides events. */
 export interface MetricsSource {
@@ -15,6 +34,14 @@ export interface MetricsSource {
   readonly batchIntervalMs: number;
   /** Read at scrape time. */
   readonly batchesWaiting: number;
+}
+
+/** Tuning of the listener's derived metrics; the defaults suit most apps. */
+export interface PrometheusListenerOptions {
+  /** Samples in a partition's status window (PartitionStatusTracker); default 10. */
+  readonly partitionStatusWindow?: number;
+  /** No lag sample for this long, while lag > 0, is `stop`; default max(30 s, 10 batch intervals). */
+  readonly partitionStopAfterMs?: number;
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -79,7 +106,22 @@ export function exporterErrorsCounter(
   return counter(registry, 'sidestream_exporter_errors_total');
 }
 
+/** The event-time lag histogram: a BulkHistogram, because the engine hands over whole batches. */
+function lagHistogram(registry: AnyRegistry): BulkHistogram<LabelOf<'sidestream_event_time_lag_seconds'>> {
+  const name = 'sidestream_event_time_lag_seconds';
+  const spec = metricSpec(name);
+  return new BulkHistogram({
+    name,
+    help: spec.help,
+    labelNames: labelNamesOf(name),
+    buckets: spec.buckets ?? [],
+    registers: [registry],
+  });
+}
+
 const seconds = (ms: number) => ms / 1000;
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /** Error class names are a small, closed-enough set; the cap guards against odd thrown values. */
 const errorTypeLabel = (t: string) => (t.length > 64 ? `${t.slice(0, 61)}...` : t) || 'unknown';
@@ -106,10 +148,45 @@ export class PrometheusListener implements StreamingListener {
   private readonly kafkaCommitted;
   private readonly kafkaHighWatermark;
   private readonly kafkaRebalances;
+  private readonly kafkaAssigned;
+  private readonly kafkaStatus;
+  private readonly eventTimeLag;
+  private readonly recordsReceived;
+  private readonly receiversActive;
+  private readonly receiverErrors;
+  private readonly rateLimit;
+  private readonly walWrites;
+  private readonly walBytes;
+  private readonly walDuration;
+  private readonly walErrors;
+  private readonly checkpoints;
+  private readonly lastCheckpoint;
+  /** Partitions owned, by `streamId/topic/partition`: the assigned-partitions gauge is its size. */
+  private readonly assigned = new Set<string>();
+  /** Per partition (topic, partition): its status tracker and the status last exported. */
+  private readonly statuses = new Map<
+    string,
+    {
+      topic: string;
+      partition: number;
+      tracker: PartitionStatusTracker;
+      current: PartitionStatus | undefined;
+    }
+  >();
+  private readonly receiversRunning = new Set<number>();
+  private readonly statusWindow: number;
+  private readonly stopAfterMs: number;
 
-  constructor(registry: AnyRegistry, source: MetricsSource, version: string) {
+  constructor(
+    registry: AnyRegistry,
+    source: MetricsSource,
+    version: string,
+    options: PrometheusListenerOptions = {},
+  ) {
     const app = source.appName;
     this.app = app;
+    this.statusWindow = options.partitionStatusWindow ?? DEFAULT_STATUS_WINDOW;
+    this.stopAfterMs = options.partitionStopAfterMs ?? Math.max(30_000, 10 * source.batchIntervalMs);
     gauge(registry, 'sidestream_build_info').set({ app, version }, 1);
     gauge(registry, 'sidestream_batch_interval_seconds').set({ app }, seconds(source.batchIntervalMs));
     gauge(registry, 'sidestream_batches_waiting', (g) => g.set({ app }, source.batchesWaiting));
@@ -134,6 +211,20 @@ export class PrometheusListener implements StreamingListener {
     this.kafkaHighWatermark = gauge(registry, 'sidestream_kafka_high_watermark');
     this.kafkaRebalances = counter(registry, 'sidestream_kafka_rebalances_total');
     this.kafkaRebalances.inc({ app }, 0);
+    this.kafkaAssigned = gauge(registry, 'sidestream_kafka_assigned_partitions');
+    this.kafkaStatus = gauge(registry, 'sidestream_kafka_partition_status');
+    this.eventTimeLag = lagHistogram(registry);
+    this.recordsReceived = counter(registry, 'sidestream_records_received_total');
+    this.receiversActive = gauge(registry, 'sidestream_receivers_active');
+    this.receiversActive.set({ app }, 0);
+    this.receiverErrors = counter(registry, 'sidestream_receiver_errors_total');
+    this.rateLimit = gauge(registry, 'sidestream_rate_limit_records_per_second');
+    this.walWrites = counter(registry, 'sidestream_wal_writes_total');
+    this.walBytes = counter(registry, 'sidestream_wal_bytes_total');
+    this.walDuration = histogram(registry, 'sidestream_wal_write_duration_seconds');
+    this.walErrors = counter(registry, 'sidestream_wal_errors_total');
+    this.checkpoints = counter(registry, 'sidestream_checkpoints_total');
+    this.lastCheckpoint = gauge(registry, 'sidestream_last_checkpoint_timestamp_seconds');
     exporterErrorsCounter(registry);
     // Counters of a closed label set start at a real 0 so rate() and increase() work from the
     // first scrape; "last batch" gauges stay absent until a batch has completed.
@@ -172,6 +263,66 @@ export class PrometheusListener implements StreamingListener {
     const exhausted = Math.max(0, failed - retried);
     this.tasks.inc({ app, outcome: 'succeeded' }, Math.max(0, total - exhausted));
     this.tasks.inc({ app, outcome: 'failed' }, failed);
+    // `stop` needs time to pass without lag samples: re-evaluate every partition per batch.
+    for (const p of this.statuses.values()) this.exportStatus(p, p.tracker.status(batch.processingEndTime));
+  }
+
+  /**
+   * The engine bucketed each input's lags while it assembled the batch; one add per input per
+   * batch (BulkHistogram), never an observe() per record.
+   */
+  onBatchEventTimeLag(_batchTime: number, lags: readonly EventTimeLagHistogram[]): void {
+    for (const lag of lags) {
+      this.eventTimeLag.add({ app: this.app, stream: lag.name }, lag.bucketCounts, lag.sumSeconds);
+    }
+  }
+
+  onReceiverStarted(event: ReceiverEvent): void {
+    const labels = { app: this.app, stream: event.name };
+    // Real zeros from the start, so rate() and increase() see the first records and errors.
+    this.recordsReceived.inc(labels, 0);
+    this.receiverErrors.inc(labels, 0);
+    this.receiversRunning.add(event.streamId);
+    this.receiversActive.set({ app: this.app }, this.receiversRunning.size);
+  }
+
+  onReceiverStopped(event: ReceiverEvent): void {
+    this.receiversRunning.delete(event.streamId);
+    this.receiversActive.set({ app: this.app }, this.receiversRunning.size);
+  }
+
+  onReceiverError(event: ReceiverEvent): void {
+    this.receiverErrors.inc({ app: this.app, stream: event.name });
+  }
+
+  onBlockStored(block: BlockStored): void {
+    this.recordsReceived.inc({ app: this.app, stream: block.name }, block.numRecords);
+  }
+
+  onWalWritten(write: WalWritten): void {
+    const app = this.app;
+    this.walWrites.inc({ app });
+    this.walBytes.inc({ app }, write.bytes);
+    this.walDuration.observe({ app }, seconds(write.durationMs));
+    // A log that writes can fail: its error series exists (at 0) from its first write.
+    this.walErrors.inc({ app, log: write.log }, 0);
+  }
+
+  onWalError(failure: WalFailure): void {
+    this.walErrors.inc({ app: this.app, log: failure.log });
+  }
+
+  onCheckpointWritten(checkpoint: CheckpointWritten): void {
+    const app = this.app;
+    this.checkpoints.inc({ app, outcome: 'succeeded' });
+    this.checkpoints.inc({ app, outcome: 'failed' }, 0);
+    this.lastCheckpoint.set({ app }, seconds(checkpoint.time));
+  }
+
+  onCheckpointFailed(_failure: CheckpointFailure): void {
+    const app = this.app;
+    this.checkpoints.inc({ app, outcome: 'failed' });
+    this.checkpoints.inc({ app, outcome: 'succeeded' }, 0);
   }
 
   onSourceEvent(event: SourceEvent): void {
@@ -187,10 +338,43 @@ export class PrometheusListener implements StreamingListener {
         else this.kafkaLagSeconds.set(labels, event.seconds);
         this.kafkaCommitted.set(labels, event.committedOffset);
         this.kafkaHighWatermark.set(labels, event.highWatermark);
+        // A partition with a planned batch is owned, even if its assignment predates this listener.
+        this.assigned.add(`${event.streamId}/${partitionKey(event.topic, event.partition)}`);
+        this.kafkaAssigned.set({ app }, this.assigned.size);
+        const key = partitionKey(event.topic, event.partition);
+        let p = this.statuses.get(key);
+        if (!p) {
+          const tracker = new PartitionStatusTracker({
+            windowSize: this.statusWindow,
+            stopAfterMs: this.stopAfterMs,
+          });
+          p = { topic: event.topic, partition: event.partition, tracker, current: undefined };
+          this.statuses.set(key, p);
+        }
+        const status = p.tracker.record({
+          timeMs: event.batchTime,
+          committedOffset: event.committedOffset,
+          lag: event.records,
+        });
+        this.exportStatus(p, status);
         return;
       }
+      case 'rate-changed':
+        this.rateLimit.set({ app, stream: event.stream }, event.ratePerSec);
+        return;
       case 'rebalance':
         this.kafkaRebalances.inc({ app });
+        for (const { topic, partition } of event.assigned) {
+          this.assigned.add(`${event.streamId}/${partitionKey(topic, partition)}`);
+        }
+        for (const { topic, partition } of event.revoked) {
+          this.assigned.delete(`${event.streamId}/${partitionKey(topic, partition)}`);
+          this.statuses.delete(partitionKey(topic, partition));
+          for (const status of PARTITION_STATUSES) {
+            this.kafkaStatus.remove({ app, topic, partition: String(partition), status });
+          }
+        }
+        this.kafkaAssigned.set({ app }, this.assigned.size);
         // A partition this agent no longer owns has no lag here: its series go, not freeze.
         for (const { topic, partition } of event.revoked) {
           const labels = { app, topic, partition: String(partition) };
@@ -207,6 +391,22 @@ export class PrometheusListener implements StreamingListener {
       default:
         return;
     }
+  }
+
+  /**
+   * All five status series of a partition, 1 for the current status and 0 for the others: a
+   * status that ends drops to 0 instead of vanishing, which matters in Graphite (a series that
+   * stops receiving points keeps showing its last value, a stale 1) and lets alerts compare a
+   * series with its own past. Written only when the status changes.
+   */
+  private exportStatus(
+    p: { topic: string; partition: number; current: PartitionStatus | undefined },
+    status: PartitionStatus,
+  ): void {
+    if (p.current === status) return;
+    p.current = status;
+    const base = { app: this.app, topic: p.topic, partition: String(p.partition) };
+    for (const s of PARTITION_STATUSES) this.kafkaStatus.set({ ...base, status: s }, s === status ? 1 : 0);
   }
 
   onTaskFailed(failure: TaskFailure): void {

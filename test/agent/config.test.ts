@@ -255,3 +255,43 @@ describe('agent config: graphite', () => {
     ]);
   });
 });
+
+describe('agent config: pushgateway', () => {
+  it('is absent unless configured; --pushgateway and SIDESTREAM_PUSHGATEWAY take a URL', async () => {
+    expect((await ok({})).pushgateway).toBeUndefined();
+    expect((await ok({ flags: { pushgateway: 'http://127.0.0.1:9091' } })).pushgateway).toEqual({
+      url: 'http://127.0.0.1:9091',
+    });
+    expect(
+      (await ok({ env: { SIDESTREAM_PUSHGATEWAY: 'https://gw.example:443/prefix' } })).pushgateway,
+    ).toEqual({
+      url: 'https://gw.example:443/prefix',
+    });
+  });
+
+  it('reads url and interval from the file; a flag URL keeps the interval', async () => {
+    const file = await yamlFile(['pushgateway:', '  url: http://gw:9091', '  interval: 15s'].join('\n'));
+    expect((await ok({ file })).pushgateway).toEqual({ url: 'http://gw:9091', intervalMs: 15_000 });
+    expect((await ok({ file, flags: { pushgateway: 'http://other:9091' } })).pushgateway).toEqual({
+      url: 'http://other:9091',
+      intervalMs: 15_000,
+    });
+  });
+
+  it('names each bad pushgateway value by its path', async () => {
+    const file = await yamlFile(
+      ['pushgateway:', '  url: tcp://gw:9091', '  interval: 0s', '  job: x'].join('\n'),
+    );
+    const r = messages(await resolveConfig({ file, flags: { pushgateway: 'gw:9091' } }));
+    expect(r).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(
+          `${file}: pushgateway.url: 'tcp://gw:9091' must be an http:// or https:// URL`,
+        ),
+        expect.stringContaining(`${file}: pushgateway.interval:`),
+        expect.stringContaining(`${file}: pushgateway.job: unknown key; known keys: url, interval`),
+        expect.stringContaining("--pushgateway: 'gw:9091' must be an http:// or https:// URL"),
+      ]),
+    );
+  });
+});

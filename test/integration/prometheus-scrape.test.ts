@@ -8,70 +8,32 @@
  * scraped twice after the last batch, and compares what Prometheus's query API returns with what
  * the agent's GET /api/batches says.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
 import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
-import { requireService } from '../support/services.js';
+import {
+  type PrometheusProcess,
+  requirePrometheus,
+  startPrometheus,
+  waitFor,
+} from '../support/prometheus.js';
 import { SIZES } from './fixtures/lagged-queue.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
 const JOB = fileURLToPath(new URL('./fixtures/lagged-queue.ts', import.meta.url));
 const BATCH_INTERVAL_MS = 500;
 const LAG_S = 60;
 /** Scheduling delay and timer jitter on a busy CI machine, on top of one batch interval. */
 const LAG_SLACK_S = 1;
 
-/** Prometheus is a binary the test starts itself: present means usable. */
-function requirePrometheus(): Promise<boolean> {
-  return requireService('Prometheus', PROMETHEUS, () => access(PROMETHEUS, constants.X_OK));
-}
-
 const hasPrometheus = await requirePrometheus();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(200);
-  }
-}
-
-interface PromSample {
-  metric: Record<string, string>;
-  value?: [number, string];
-  values?: [number, string][];
-}
 
 describe.runIf(hasPrometheus)('Prometheus scraping the agent', () => {
   const app = `prom-it-${Date.now().toString(36)}-${process.pid}`;
   let agent: AgentProcess | undefined;
-  let prometheus: ChildProcess | undefined;
-  let prometheusOutput = '';
-  let dir: string | undefined;
+  let prometheus: PrometheusProcess | undefined;
   let agentUrl = '';
-  let promUrl = '';
-
-  async function promQuery(query: string): Promise<PromSample[]> {
-    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
-    const body = (await res.json()) as { status: string; error?: string; data: { result: PromSample[] } };
-    if (body.status !== 'success') throw new Error(`${query}: ${body.error}`);
-    return body.data.result;
-  }
+  const promQuery = (query: string) => prometheus!.query(query);
 
   /** The one series `query` selects, as a number. */
   async function promValue(query: string): Promise<number> {
@@ -87,10 +49,9 @@ describe.runIf(hasPrometheus)('Prometheus scraping the agent', () => {
   }
 
   const diagnostics = () =>
-    `\n--- agent ---\n${agent?.output() ?? ''}\n--- prometheus ---\n${prometheusOutput.slice(-4000)}`;
+    `\n--- agent ---\n${agent?.output() ?? ''}\n--- prometheus ---\n${prometheus?.output().slice(-4000) ?? ''}`;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sidestream-prom-'));
     const agentPort = await freePort();
     agentUrl = `http://127.0.0.1:${agentPort}`;
     agent = startAgent([
@@ -105,47 +66,7 @@ describe.runIf(hasPrometheus)('Prometheus scraping the agent', () => {
       '--http',
       `127.0.0.1:${agentPort}`,
     ]);
-
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    const config = join(dir, 'prometheus.yml');
-    await writeFile(
-      config,
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  scrape_timeout: 1s',
-        '  evaluation_interval: 1s',
-        'scrape_configs:',
-        '  - job_name: sidestream',
-        '    static_configs:',
-        `      - targets: ['127.0.0.1:${agentPort}']`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stdout?.on('data', (d) => {
-      prometheusOutput += d;
-    });
-    prometheus.stderr?.on('data', (d) => {
-      prometheusOutput += d;
-    });
-    await waitFor(
-      'Prometheus /-/ready',
-      async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
-      30_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}${diagnostics()}`);
-    });
+    prometheus = await startPrometheus([`127.0.0.1:${agentPort}`]);
   });
 
   afterAll(async () => {
@@ -154,14 +75,7 @@ describe.runIf(hasPrometheus)('Prometheus scraping the agent', () => {
       agent.child.kill('SIGKILL');
       await agent.exited;
     }
-    if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
-      const exited = new Promise((r) => prometheus!.once('exit', r));
-      prometheus.kill('SIGTERM');
-      const timer = setTimeout(() => prometheus!.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await prometheus?.stop();
   });
 
   it('the query API returns the values the batch records give, and a 60 s event-time lag', async () => {

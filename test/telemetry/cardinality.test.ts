@@ -1,8 +1,9 @@
 /**
  * Series budget: per-partition Kafka metrics grow with the partitions an agent owns and nothing
  * else (no offsets, batch times or keys as labels), and a revoked partition's series go away.
- * Budget, as docs/telemetry.md states it: 4 series per owned partition (lag records, lag
- * seconds, committed offset, high watermark), plus a fixed set independent of partitions.
+ * Budget, as docs/telemetry.md states it: 9 series per owned partition (lag records, lag
+ * seconds, committed offset, high watermark, and the five partition status series), plus a fixed
+ * set independent of partitions (the rebalance counter and the assigned-partitions gauge among them).
  */
 import { describe, expect, it } from 'vitest';
 import type { SourceEvent } from '../../src/index.js';
@@ -20,7 +21,7 @@ async function seriesCount(metrics: MetricsRegistry, prefix: string): Promise<nu
 }
 
 describe('series budget', () => {
-  it('3 topics x 100 partitions: 4 series per partition, and revoked partitions disappear', async () => {
+  it('3 topics x 100 partitions: 9 series per partition, and revoked partitions disappear', async () => {
     const metrics = new MetricsRegistry('wide');
     const listener = new PrometheusListener(metrics.registry, source, '0.0.0');
     const fixedBefore =
@@ -45,8 +46,9 @@ describe('series budget', () => {
         listener.onSourceEvent(event);
       }
     }
-    // Five batches of lag for 300 partitions: still 4 series each, plus the rebalance counter.
-    expect(await seriesCount(metrics, 'sidestream_kafka_')).toBe(300 * 4 + 1);
+    // Five batches of lag for 300 partitions: still 9 series each, plus the rebalance counter and
+    // the assigned-partitions gauge.
+    expect(await seriesCount(metrics, 'sidestream_kafka_')).toBe(300 * 9 + 2);
     listener.onSourceEvent({
       type: 'rebalance',
       streamId: 0,
@@ -54,7 +56,7 @@ describe('series budget', () => {
       assigned: [],
       revoked: partitions.filter((p) => p.topic !== 'a'),
     });
-    expect(await seriesCount(metrics, 'sidestream_kafka_')).toBe(100 * 4 + 1);
+    expect(await seriesCount(metrics, 'sidestream_kafka_')).toBe(100 * 9 + 2);
     // Nothing else grew with the partitions.
     const fixedAfter =
       (await seriesCount(metrics, 'sidestream_')) - (await seriesCount(metrics, 'sidestream_kafka_'));

@@ -3,44 +3,16 @@
  * a StreamingContext runs a few 1 s batches with the exporter attached, then whisper-fetch reads
  * the points back and they must equal the batch records (and the registry) batch by batch.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
 import { StreamingContext } from '../../src/index.js';
 import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
-import { GRAPHITE_HOST, GRAPHITE_PORT, GRAPHITE_WHISPER_DIR, requireGraphite } from '../support/services.js';
+import { GRAPHITE_HOST, GRAPHITE_PORT, requireGraphite } from '../support/services.js';
+import { eventually, whisperPoints } from '../support/whisper.js';
 
-const run = promisify(execFile);
 const hasGraphite = await requireGraphite();
-
-/** Points of one whisper file from `fromSeconds` on, by epoch second (nulls left out). */
-async function whisperPoints(path: string, fromSeconds: number): Promise<Map<number, number>> {
-  const file = join(GRAPHITE_WHISPER_DIR, ...path.split('.')) + '.wsp';
-  const { stdout } = await run('whisper-fetch', ['--json', `--from=${fromSeconds}`, file]);
-  const data = JSON.parse(stdout) as { start: number; step: number; values: (number | null)[] };
-  const points = new Map<number, number>();
-  data.values.forEach((v, i) => {
-    if (v !== null) points.set(data.start + i * data.step, v);
-  });
-  return points;
-}
-
-/** Retries `fn` until it stops throwing (carbon writes a new whisper file within a second or so). */
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
 
 let ssc: StreamingContext | undefined;
 afterEach(async () => {

@@ -70,6 +70,15 @@ const CONTRACT_NAMES = new Set([
   'sidestream_kafka_partition_status',
   'sidestream_kafka_rebalances_total',
   'sidestream_kafka_assigned_partitions',
+  'sidestream_receivers_active',
+  'sidestream_receiver_errors_total',
+  'sidestream_wal_writes_total',
+  'sidestream_wal_bytes_total',
+  'sidestream_wal_write_duration_seconds',
+  'sidestream_wal_errors_total',
+  'sidestream_checkpoints_total',
+  'sidestream_last_checkpoint_timestamp_seconds',
+  'sidestream_rate_limit_records_per_second',
 ]);
 
 describe('metric catalogue', () => {
@@ -217,5 +226,146 @@ describe('PrometheusListener and source events', () => {
     expect(await value('sidestream_kafka_rebalances_total')).toBe(1);
     expect(await value('sidestream_kafka_consumer_lag_records', p1)).toBeUndefined();
     expect(await value('sidestream_kafka_committed_offset', p1)).toBeUndefined();
+  });
+});
+
+describe('PrometheusListener: ingestion, durability, backpressure and Kafka status', () => {
+  it('maps receiver, block, WAL and checkpoint events', async () => {
+    const { value, listener, metrics } = setup();
+    const stream = 'socket:127.0.0.1:9999';
+    expect(await value('sidestream_receivers_active')).toBe(0);
+    listener.onReceiverStarted({ streamId: 3, name: stream });
+    expect(await value('sidestream_receivers_active')).toBe(1);
+    expect(await value('sidestream_records_received_total', { stream })).toBe(0);
+    expect(await value('sidestream_receiver_errors_total', { stream })).toBe(0);
+    listener.onBlockStored({ streamId: 3, name: stream, numRecords: 120, bytes: 4000, durable: true });
+    listener.onBlockStored({ streamId: 3, name: stream, numRecords: 30, bytes: 900, durable: true });
+    expect(await value('sidestream_records_received_total', { stream })).toBe(150);
+    listener.onReceiverError({ streamId: 3, name: stream, message: 'ECONNRESET' });
+    expect(await value('sidestream_receiver_errors_total', { stream })).toBe(1);
+    listener.onReceiverStopped({ streamId: 3, name: stream, message: 'stop' });
+    expect(await value('sidestream_receivers_active')).toBe(0);
+
+    expect(await value('sidestream_wal_errors_total', { log: 'receiver-data' })).toBeUndefined();
+    listener.onWalWritten({ log: 'receiver-data', records: 120, bytes: 4096, durationMs: 3 });
+    listener.onWalWritten({ log: 'receiver-data', records: 30, bytes: 1024, durationMs: 700 });
+    expect(await value('sidestream_wal_writes_total')).toBe(2);
+    expect(await value('sidestream_wal_bytes_total')).toBe(5120);
+    expect(await value('sidestream_wal_errors_total', { log: 'receiver-data' })).toBe(0);
+    listener.onWalError({ log: 'block-journal', op: 'recover', message: 'torn tail', droppedBytes: 17 });
+    expect(await value('sidestream_wal_errors_total', { log: 'block-journal' })).toBe(1);
+    const text = (await metrics.render()).body;
+    expect(text).toMatch(/^sidestream_wal_write_duration_seconds_count\{app="clicks"\} 2$/m);
+    expect(text).toMatch(/^sidestream_wal_write_duration_seconds_bucket\{le="0.005",app="clicks"\} 1$/m);
+    expect(text).toMatch(/^sidestream_wal_write_duration_seconds_sum\{app="clicks"\} 0.703$/m);
+
+    expect(await value('sidestream_last_checkpoint_timestamp_seconds')).toBeUndefined();
+    listener.onCheckpointWritten({ batchTime: 5000, time: 5200, bytes: 300, durationMs: 4 });
+    expect(await value('sidestream_checkpoints_total', { outcome: 'succeeded' })).toBe(1);
+    expect(await value('sidestream_checkpoints_total', { outcome: 'failed' })).toBe(0);
+    expect(await value('sidestream_last_checkpoint_timestamp_seconds')).toBe(5.2);
+    listener.onCheckpointFailed({ batchTime: 6000, message: 'ENOSPC' });
+    expect(await value('sidestream_checkpoints_total', { outcome: 'failed' })).toBe(1);
+    expect(await value('sidestream_last_checkpoint_timestamp_seconds')).toBe(5.2);
+  });
+
+  it('sets the rate limit, counts assigned partitions, and keeps one status per partition', async () => {
+    const { value, listener } = setup();
+    const stream = 'kafka:events';
+    const post = (e: SourceEvent) => listener.onSourceEvent(e);
+    expect(await value('sidestream_rate_limit_records_per_second', { stream })).toBeUndefined();
+    post({ type: 'rate-changed', streamId: 0, stream, ratePerSec: 1250 });
+    expect(await value('sidestream_rate_limit_records_per_second', { stream })).toBe(1250);
+    const tp = (partition: number) => ({ topic: 'events', partition });
+    post({ type: 'rebalance', streamId: 0, stream, assigned: [tp(0), tp(1), tp(2)], revoked: [] });
+    expect(await value('sidestream_kafka_assigned_partitions')).toBe(3);
+    const lag = (batchTime: number, committedOffset: number, records: number) =>
+      post({
+        type: 'partition-lag',
+        streamId: 0,
+        stream,
+        batchTime,
+        topic: 'events',
+        partition: 1,
+        records,
+        highWatermark: committedOffset + records,
+        committedOffset,
+      });
+    const status = async (s: string) =>
+      value('sidestream_kafka_partition_status', { topic: 'events', partition: '1', status: s });
+    lag(1000, 100, 5);
+    expect(await status('ok')).toBe(1);
+    for (const s of ['warn', 'stall', 'stop', 'rewind']) expect(await status(s)).toBe(0);
+    // Ten samples (the default window) with the offset stuck and records waiting: stall.
+    for (let i = 1; i < 10; i++) lag(1000 + i * 1000, 100, 5 + i);
+    expect(await status('stall')).toBe(1);
+    expect(await status('ok')).toBe(0);
+    lag(11_000, 90, 20);
+    expect(await status('rewind')).toBe(1);
+    expect(await status('stall')).toBe(0);
+    post({ type: 'rebalance', streamId: 0, stream, assigned: [], revoked: [tp(1), tp(2)] });
+    expect(await value('sidestream_kafka_assigned_partitions')).toBe(1);
+    for (const s of ['ok', 'warn', 'stall', 'stop', 'rewind']) expect(await status(s)).toBeUndefined();
+  });
+
+  it('turns a partition that stopped getting batches into stop at a later batch completion', async () => {
+    const { ssc, clock, value, listener } = setup();
+    ssc.queueStream([[1], [2], [3]]).foreachRDD(async (rdd) => {
+      await rdd.count();
+    });
+    const run = await startManual(ssc, clock);
+    listener.onSourceEvent({
+      type: 'partition-lag',
+      streamId: 9,
+      stream: 'kafka:events',
+      batchTime: clock.now(),
+      topic: 'events',
+      partition: 0,
+      records: 50,
+      highWatermark: 150,
+      committedOffset: 100,
+    });
+    const stop = () =>
+      value('sidestream_kafka_partition_status', { topic: 'events', partition: '0', status: 'stop' });
+    await run.step();
+    expect(await stop()).toBe(0);
+    // Default threshold: max(30 s, 10 batch intervals) = 30 s without a lag sample.
+    clock.advance(31_000);
+    await run.step();
+    expect(await stop()).toBe(1);
+  });
+
+  it('adds each batch’s event-time lag histogram, bucketed by the engine, once per batch', async () => {
+    const { ssc, clock, metrics } = setup();
+    ssc.generatorStream({ ratePerSec: 100, eventTimeLagMs: 60_000 }).foreachRDD(async (rdd) => {
+      await rdd.count();
+    });
+    const run = await startManual(ssc, clock);
+    const [b1] = await run.step();
+    const [b2] = await run.step();
+    const text = (await metrics.render()).body;
+    const n = b1!.inputs[0]!.numRecords + b2!.inputs[0]!.numRecords;
+    expect(n).toBeGreaterThan(0);
+    expect(text).toMatch(
+      new RegExp(`^sidestream_event_time_lag_seconds_count\\{app="clicks",stream="generator"\\} ${n}$`, 'm'),
+    );
+    // 60 s plus at most one batch interval: all in (30, 120].
+    expect(text).toMatch(
+      /^sidestream_event_time_lag_seconds_bucket\{le="30",app="clicks",stream="generator"\} 0$/m,
+    );
+    expect(text).toMatch(
+      new RegExp(
+        `^sidestream_event_time_lag_seconds_bucket\\{le="120",app="clicks",stream="generator"\\} ${n}$`,
+        'm',
+      ),
+    );
+    const sum = Number(
+      /^sidestream_event_time_lag_seconds_sum\{app="clicks",stream="generator"\} (\S+)$/m.exec(text)![1],
+    );
+    const expected =
+      (b1!.inputs[0]!.eventTimeLagMs!.avg * b1!.inputs[0]!.numRecords +
+        b2!.inputs[0]!.eventTimeLagMs!.avg * b2!.inputs[0]!.numRecords) /
+      1000;
+    expect(sum).toBeCloseTo(expected, 6);
   });
 });

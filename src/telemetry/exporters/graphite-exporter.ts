@@ -3,7 +3,7 @@
  * (`<name> <value> <epoch seconds>\n`), once per completed batch and once more on stop.
  *
  * It owns a connection (TCP) or a socket (UDP) and a bounded line buffer; it only READS the
- * prom-client registry (getMetricsAsJSON) and names every series with graphiteName(), the one
+ * prom-client registry (each sent metric's get()) and names every series with graphiteName(), the one
  * mapping function. It sends the catalogue's metrics and the job's own (ssc.metrics: the name
  * unchanged, labels in declaration order after `app`); prom-client's process metrics (process_*,
  * nodejs_*) stay on /metrics only.
@@ -133,6 +133,9 @@ class LineBuffer {
 
 const CATALOGUE = new Map<string, GraphiteMetric>(METRICS.map((m) => [m.name, m]));
 
+/** prom-client's default metrics: served on /metrics only, never sent to Graphite. */
+const isProcessMetric = (name: string) => name.startsWith('process_') || name.startsWith('nodejs_');
+
 /** Bytes of lines joined into one TCP write. */
 const TCP_CHUNK_BYTES = 64 * 1024;
 
@@ -201,7 +204,7 @@ export class GraphiteExporter implements StreamingListener {
     if (!this.accepting) return this.flushing;
     // Start reading now (prom-client reads plain metrics' values synchronously when get() is
     // called), so a batch's flush carries that batch's values even if the event loop is busy.
-    const read = this.options.registry.getMetricsAsJSON();
+    const read = this.readSent();
     // Awaited only after earlier flushes; a rejection meanwhile must not count as unhandled.
     read.catch(() => {});
     const next = this.flushing.then(async () => {
@@ -257,6 +260,24 @@ export class GraphiteExporter implements StreamingListener {
     this.udp = undefined;
   }
 
+  /**
+   * What getMetricsAsJSON() gives, for the metrics a flush sends only: process metrics are left
+   * out before they are collected (their collect() reads process and V8 heap statistics, most
+   * of a flush's cost when it ran every batch). The registry has no default labels (the agent
+   * labels every metric with `app` itself), so nothing needs merging.
+   */
+  private readSent(): Promise<JsonMetric[]> {
+    const registry = this.options.registry;
+    try {
+      const sent = (
+        registry.getMetricsAsArray() as unknown as { name: string; get(): Promise<JsonMetric> }[]
+      ).filter((m) => !isProcessMetric(m.name));
+      return Promise.all(sent.map((m) => m.get()));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** The lines of one flush: catalogue and job metrics, every series through graphiteName(). */
   render(metrics: readonly JsonMetric[], epochSeconds: number): string[] {
     const lines: string[] = [];
@@ -287,9 +308,7 @@ export class GraphiteExporter implements StreamingListener {
 
   /** A job's own metric as the naming function sees it; undefined for process metrics. */
   private userMetric(name: string): GraphiteMetric | undefined {
-    if (name.startsWith('sidestream_') || name.startsWith('process_') || name.startsWith('nodejs_')) {
-      return undefined;
-    }
+    if (name.startsWith('sidestream_') || isProcessMetric(name)) return undefined;
     const metric = this.options.registry.getSingleMetric(name) as
       | { labelNames?: readonly string[] }
       | undefined;

@@ -1,0 +1,106 @@
+/**
+ * PushgatewayExporter: pushes the agent's whole registry to a Prometheus Pushgateway, for short
+ * jobs that may end before any scrape: once on stop (after the last batch) and, when an interval
+ * is set, every interval while running. It only READS the registry.
+ *
+ * - prom-client's Pushgateway class does the HTTP: PUT /metrics/job/<app> (`push`), which
+ *   replaces the group's metrics with this snapshot, so a series the agent dropped (a revoked
+ *   partition) does not linger in the gateway.
+ * - The body is rendered through MetricsRegistry.render() (Prometheus text), not straight from
+ *   the prom-client Registry: render() serialises renders, so a concurrent OpenMetrics scrape
+ *   cannot hand the gateway OpenMetrics text.
+ * - Never stalls or breaks the engine: nothing awaits a push but stop(); a push still in flight
+ *   when the next interval fires makes that one skip (no pile-up); each request has a timeout;
+ *   every failed push adds one to `sidestream_exporter_errors_total{exporter="pushgateway"}`.
+ */
+import { Pushgateway, type Registry, type RegistryContentType } from 'prom-client';
+import type { MetricsRegistry } from '../metrics-registry.js';
+import { exporterErrorsCounter } from '../prometheus-listener.js';
+
+export interface PushgatewayExporterOptions {
+  /** `http://HOST:PORT`, optionally with a path prefix. */
+  readonly url: string;
+  /** The job name (grouping key `job`): the app. */
+  readonly app: string;
+  readonly metrics: MetricsRegistry;
+  /** Also push every this many ms while running; default: only on stop. */
+  readonly intervalMs?: number;
+  /** One push's HTTP timeout; default 5 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface PushgatewayExporterStats {
+  pushes: number;
+  errors: number;
+  /** Interval pushes skipped because the previous one was still in flight. */
+  skipped: number;
+}
+
+export class PushgatewayExporter {
+  private readonly gateway: Pushgateway<RegistryContentType>;
+  private readonly errorsMetric;
+  private readonly stats_: PushgatewayExporterStats = { pushes: 0, errors: 0, skipped: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: PushgatewayExporterOptions) {
+    const timeout = options.timeoutMs ?? 5000;
+    // The gateway only calls `metrics()` on what it is given: render() keeps the text format.
+    const source = { metrics: async () => (await options.metrics.render()).body };
+    this.gateway = new Pushgateway(
+      options.url,
+      { timeout },
+      source as unknown as Registry<RegistryContentType>,
+    );
+    this.errorsMetric = exporterErrorsCounter(options.metrics.registry);
+    this.errorsMetric.inc({ app: options.app, exporter: 'pushgateway' }, 0);
+  }
+
+  get stats(): PushgatewayExporterStats {
+    return { ...this.stats_ };
+  }
+
+  /** Starts the periodic pushes, if an interval is set. */
+  start(): void {
+    const every = this.options.intervalMs;
+    if (!every || this.timer || this.stopping) return;
+    this.timer = setInterval(() => {
+      if (this.inFlight) {
+        this.stats_.skipped++;
+        return;
+      }
+      void this.push();
+    }, every);
+    this.timer.unref();
+  }
+
+  /** One push now; resolves when it is done, never rejects. */
+  push(): Promise<void> {
+    const run = (async () => {
+      try {
+        await this.gateway.push({ jobName: this.options.app });
+        this.stats_.pushes++;
+      } catch {
+        this.stats_.errors++;
+        this.errorsMetric.inc({ app: this.options.app, exporter: 'pushgateway' });
+      }
+    })();
+    this.inFlight = run;
+    void run.finally(() => {
+      if (this.inFlight === run) this.inFlight = undefined;
+    });
+    return run;
+  }
+
+  /** Stops the interval and makes the final push (after any in flight). Idempotent; never rejects. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      await this.inFlight;
+      await this.push();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * PartitionStatusTracker: Burrow's consumer-status evaluation, adapted to one Kafka partition of
+ * a direct stream, fed by the 'partition-lag' SourceEvents (one per planned batch, carrying the
+ * committed offset, the records lag and the high watermark) and evaluated again at every batch
+ * completion (for `stop`, which needs time to pass without events).
+ *
+ * A "commit" here is one such sample: the offset the stream had committed when it planned a batch
+ * for the partition. The window is the last `windowSize` samples (default 10, Burrow's default).
+ * Rules, checked in this order; the first that holds is the status:
+ *
+ * 1. rewind: the committed offset went backwards between two consecutive samples of the window
+ *    (a reset, a replay, another consumer committing lower). Stays until that pair leaves the window.
+ * 2. stop:   the latest sample had lag > 0 and no sample arrived for longer than `stopAfterMs`
+ *    (clock time of the evaluation - time of the latest sample): the partition is no longer
+ *    being consumed while records wait.
+ * 3. stall:  the window is full, every sample has lag > 0, and the committed offset is the same in
+ *    all of them: batches keep being planned but nothing is committed (failing batches, a stuck
+ *    sink).
+ * 4. warn:   the window is full, every sample has lag > 0, the lag never shrank from one sample to
+ *    the next and the last is larger than the first: consumption moves but falls behind.
+ * 5. ok:     anything else, in particular any sample with lag 0 (Burrow: a consumer that caught up
+ *    once in the window is fine), and a window not yet full.
+ *
+ * Differences from Burrow: the window is a count of per-batch samples rather than of consumer
+ * commits (a direct stream commits once per batch, so they coincide when batches succeed);
+ * `stop` uses a fixed threshold instead of the window's time span; there is no `error` level:
+ * stall, stop and rewind are what alerts use.
+ */
+
+export type PartitionStatus = 'ok' | 'warn' | 'stall' | 'stop' | 'rewind';
+
+export interface PartitionSample {
+  /** Clock time (epoch ms) of the sample: the batch time of the plan it was measured for. */
+  readonly timeMs: number;
+  readonly committedOffset: number;
+  /** Records left after the planned batch (high watermark - until-offset). */
+  readonly lag: number;
+}
+
+export interface PartitionStatusOptions {
+  /** Samples in the window; at least 2. Default 10. */
+  readonly windowSize?: number;
+  /** No sample for longer than this, while lag > 0, is `stop`. */
+  readonly stopAfterMs: number;
+}
+
+export const DEFAULT_STATUS_WINDOW = 10;
+
+export class PartitionStatusTracker {
+  private readonly window: PartitionSample[] = [];
+  private readonly size: number;
+  private readonly stopAfterMs: number;
+
+  constructor(options: PartitionStatusOptions) {
+    const size = options.windowSize ?? DEFAULT_STATUS_WINDOW;
+    if (!Number.isInteger(size) || size < 2)
+      throw new RangeError(`windowSize must be an integer >= 2, not ${size}`);
+    if (!(options.stopAfterMs > 0))
+      throw new RangeError(`stopAfterMs must be > 0, not ${options.stopAfterMs}`);
+    this.size = size;
+    this.stopAfterMs = options.stopAfterMs;
+  }
+
+  /** Adds one sample (oldest dropped once the window is full); returns the status at its time. */
+  record(sample: PartitionSample): PartitionStatus {
+    this.window.push(sample);
+    if (this.window.length > this.size) this.window.shift();
+    return this.status(sample.timeMs);
+  }
+
+  /** The status at clock time `nowMs`. */
+  status(nowMs: number): PartitionStatus {
+    const w = this.window;
+    const last = w[w.length - 1];
+    if (!last) return 'ok';
+    for (let i = 1; i < w.length; i++) {
+      if (w[i]!.committedOffset < w[i - 1]!.committedOffset) return 'rewind';
+    }
+    if (last.lag > 0 && nowMs - last.timeMs > this.stopAfterMs) return 'stop';
+    if (w.length < this.size || w.some((s) => s.lag <= 0)) return 'ok';
+    if (w.every((s) => s.committedOffset === w[0]!.committedOffset)) return 'stall';
+    let neverShrank = true;
+    for (let i = 1; i < w.length; i++) if (w[i]!.lag < w[i - 1]!.lag) neverShrank = false;
+    if (neverShrank && last.lag > w[0]!.lag) return 'warn';
+    return 'ok';
+  }
+}
