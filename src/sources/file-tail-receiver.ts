@@ -31,7 +31,6 @@ interface Position {
 export class FileTailReceiver extends Receiver<string> {
   private timer: NodeJS.Timeout | undefined;
   private position: Position | undefined;
-  private partial = '';
   private polling = false;
   private saving: Promise<void> = Promise.resolve();
   private isConnected = false;
@@ -82,7 +81,6 @@ export class FileTailReceiver extends Receiver<string> {
     if (info.ino !== this.position.ino || info.size < this.position.offset) {
       // Rotated or truncated: the path holds new data from its first byte on.
       this.position = { ino: info.ino, offset: 0 };
-      this.partial = '';
     }
     if (info.size === this.position.offset) return;
     const length = Math.min(info.size - this.position.offset, this.options.maxReadBytes ?? 1024 * 1024);
