@@ -8,12 +8,14 @@
  */
 import { execFile } from 'node:child_process';
 import { constants, existsSync, readFileSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GRAFANA_RULES_FILE, loadRules, REPO, RULES_FILE } from '../support/dashboard-queries.js';
+import { drillRules } from '../support/drill-rules.js';
 import { requireService } from '../support/services.js';
 
 const run = promisify(execFile);
@@ -55,6 +57,18 @@ describe.runIf(hasPromtool)('Prometheus alert rules', () => {
   it('promtool check rules passes', async () => {
     const { stdout } = await run(PROMTOOL, ['check', 'rules', RULES_FILE]);
     expect(stdout).toContain(`SUCCESS: ${CONTRACT_ALERTS.length} rules found`);
+  });
+
+  it('promtool check rules passes on the fire-drill copy too (test/support/drill-rules.ts)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sidestream-drill-'));
+    try {
+      const file = join(dir, 'drill.rules.yml');
+      await writeFile(file, drillRules());
+      const { stdout } = await run(PROMTOOL, ['check', 'rules', file]);
+      expect(stdout).toContain(`SUCCESS: ${CONTRACT_ALERTS.length} rules found`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('promtool test rules passes (every alert fires when it should and stays quiet otherwise)', async () => {
