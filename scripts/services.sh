@@ -67,7 +67,7 @@ GRAPHITE_WEB_PORT=8080
 GRAPHITE_WEB_RUN="$GRAPHITE_RUN/web"
 GRAPHITE_WEB_PID="$GRAPHITE_WEB_RUN/graphite-web.pid"
 GRAPHITE_WEB_LOG="$GRAPHITE_WEB_RUN/graphite-web.log"
-GRAPHITE_WEB_SETTINGS=sidestream_graphite_settings
+GRAPHITE_WEB_SETTINGS=graphite_web_settings
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() {
