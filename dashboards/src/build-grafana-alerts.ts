@@ -55,7 +55,7 @@ export const GRAPHITE_RULES: readonly GraphiteRuleSpec[] = [
     severity: 'warning',
     summary: '{{ $labels.name }}: more than 4 task failures within 1m',
     description:
-      'App {{ $labels.name }} had {{ $values.B }} failed task attempts in the last minute (threshold 4).',
+      'App {{ $labels.name }} had {{ $values.B.Value }} failed task attempts in the last minute (threshold 4).',
   },
   {
     alert: 'SidestreamNoRecordsProcessed',
@@ -81,7 +81,7 @@ export const GRAPHITE_RULES: readonly GraphiteRuleSpec[] = [
     severity: 'warning',
     summary: '{{ $labels.name }}: event-time lag above the batch interval',
     description:
-      "The last batch's average event-time lag of {{ $labels.name }} is {{ $values.B }} batch intervals (threshold 1).",
+      "The last batch's average event-time lag of {{ $labels.name }} is {{ $values.B.Value }} batch intervals (threshold 1).",
   },
   {
     alert: 'SidestreamConsumerLagGrowing',
@@ -96,7 +96,7 @@ export const GRAPHITE_RULES: readonly GraphiteRuleSpec[] = [
     severity: 'warning',
     summary: '{{ $labels.name }}: consumer lag above 60s for 5m',
     description:
-      'The oldest unprocessed record of a partition has been older than 60 s for 5 minutes ({{ $values.B }} s now).',
+      'The oldest unprocessed record of a partition has been older than 60 s for 5 minutes ({{ $values.B.Value }} s now).',
   },
 ];
 

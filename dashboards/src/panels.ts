@@ -244,14 +244,17 @@ const OVERVIEW: DashboardSpec = {
         {
           title: 'Firing alerts',
           description:
-            'sidestream alerts firing now (Prometheus ALERTS series; the Graphite variant lists Grafana-managed alerts). Each links to a section of docs/runbooks.md.',
+            'sidestream alerts firing now (Prometheus ALERTS series; the Graphite variant lists Grafana-managed alerts). The runbook_url annotation of each points at its section of docs/runbooks.md.',
           unit: 'short',
           kind: 'table',
           width: 24,
           prom: [
             {
-              expr: `sum by (alertname, app, severity) (ALERTS{alertstate="firing", app=~"$app", alertname=~"Sidestream.*"})`,
-              legend: '{{alertname}} {{app}}',
+              expr:
+                // SidestreamAgentDown is on Prometheus's `up`, which has no app label: shown for every app.
+                'sum by (alertname, app, instance, severity) (ALERTS{alertstate="firing", alertname=~"Sidestream.*", app=~"$app"}' +
+                ' or ALERTS{alertstate="firing", alertname="SidestreamAgentDown"})',
+              legend: '{{alertname}} {{app}}{{instance}}',
             },
           ],
           graphite: [],
