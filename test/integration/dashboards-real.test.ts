@@ -136,7 +136,8 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
   let promUrl = '';
   let relay: ReturnType<typeof carbonRelay> | undefined;
   let topic = '';
-  const started = Date.now();
+  /** When both agents were started. */
+  let started = Date.now();
 
   const diagnostics = () =>
     `\n--- agent A ---\n${agentA?.output().slice(-3000) ?? ''}\n--- agent B ---\n${agentB?.output().slice(-2000) ?? ''}` +
@@ -237,6 +238,8 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
       ],
       { NO_FAILURES: '1' },
     );
+
+    started = Date.now();
 
     const promPort = await freePort();
     promUrl = `http://127.0.0.1:${promPort}`;
