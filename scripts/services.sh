@@ -10,7 +10,8 @@
 #   Kafka      127.0.0.1:9092 (broker), 127.0.0.1:9093 (KRaft controller)
 #   PostgreSQL 127.0.0.1:5433, postgres://postgres@127.0.0.1:5433/sidestream (trust auth)
 #   Graphite   carbon-cache 127.0.0.1:2003 (line protocol, TCP and UDP), 2004 (pickle), 7002 (cache
-#              query); whisper files under $SIDESTREAM_RUN/graphite/storage/whisper
+#              query); whisper files under $SIDESTREAM_RUN/graphite/storage/whisper; graphite-web's
+#              render API on http://127.0.0.1:8080 (Django's server, reading that whisper dir)
 #   Prometheus nothing is started: `up prometheus` only installs Debian's `prometheus` package when
 #              /usr/bin/prometheus is missing and checks prometheus and promtool; each test starts
 #              its own instance on a free port, because only the test knows the agent's port
@@ -64,6 +65,11 @@ GRAPHITE_STORAGE="$GRAPHITE_RUN/storage"
 GRAPHITE_CONF="$GRAPHITE_RUN/carbon.conf"
 GRAPHITE_PID="$GRAPHITE_STORAGE/carbon-cache-a.pid"
 GRAPHITE_LOG_DIR="$GRAPHITE_RUN/log"
+GRAPHITE_WEB_PORT=8080
+GRAPHITE_WEB_RUN="$GRAPHITE_RUN/web"
+GRAPHITE_WEB_PID="$GRAPHITE_WEB_RUN/graphite-web.pid"
+GRAPHITE_WEB_LOG="$GRAPHITE_WEB_RUN/graphite-web.log"
+GRAPHITE_WEB_SETTINGS=graphite_web_settings
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() {
@@ -378,7 +384,7 @@ pg_clean() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Graphite (carbon-cache from Debian's graphite-carbon; graphite-web is not needed by the tests)
+# Graphite: carbon-cache from Debian's graphite-carbon (graphite-web's render API is below)
 # ---------------------------------------------------------------------------------------------
 
 ensure_carbon() {
@@ -505,6 +511,139 @@ graphite_clean() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# graphite-web: Django's server on 127.0.0.1:8080. It never reads or changes the shared
+# /etc/graphite/local_settings.py: GRAPHITE_SETTINGS_MODULE names a settings module of its own under
+# $GRAPHITE_WEB_RUN (on PYTHONPATH) that points at carbon's whisper dir and cache query port.
+# ---------------------------------------------------------------------------------------------
+
+ensure_graphite_web() {
+  if ! command -v graphite-manage >/dev/null 2>&1; then
+    apt_install --no-install-recommends graphite-web
+  fi
+  command -v graphite-manage >/dev/null 2>&1 || die "graphite-web was installed but graphite-manage is not on PATH"
+}
+
+graphite_web_pid() {
+  local pid
+  pid="$(cat "$GRAPHITE_WEB_PID" 2>/dev/null || true)"
+  if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'graphite-manage runserver'; then
+    echo "$pid"
+  fi
+}
+
+graphite_web_manage() {
+  GRAPHITE_SETTINGS_MODULE="$GRAPHITE_WEB_SETTINGS" PYTHONPATH="$GRAPHITE_WEB_RUN" \
+    GRAPHITE_STORAGE_DIR="$GRAPHITE_STORAGE" graphite-manage "$@"
+}
+
+graphite_web_write_settings() {
+  mkdir -p "$GRAPHITE_WEB_RUN/log"
+  cat >"$GRAPHITE_WEB_RUN/$GRAPHITE_WEB_SETTINGS.py" <<EOF
+# sidestream test graphite-web (scripts/services.sh); used instead of /etc/graphite/local_settings.py
+SECRET_KEY = 'sidestream-test-only-not-secret'
+TIME_ZONE = 'UTC'
+LOG_ROTATION = False
+DEFAULT_XFILES_FACTOR = 0
+GRAPHITE_ROOT = '/usr/share/graphite-web'
+STATIC_ROOT = '/usr/share/graphite-web/static'
+CONF_DIR = '$GRAPHITE_WEB_RUN'
+STORAGE_DIR = '$GRAPHITE_STORAGE'
+WHISPER_DIR = '$GRAPHITE_STORAGE/whisper/'
+INDEX_FILE = '$GRAPHITE_WEB_RUN/search_index'
+LOG_DIR = '$GRAPHITE_WEB_RUN/log'
+CARBONLINK_HOSTS = ['127.0.0.1:7002']
+DATABASES = {
+    'default': {
+        'NAME': '$GRAPHITE_WEB_RUN/graphite.db',
+        'ENGINE': 'django.db.backends.sqlite3',
+        'USER': '',
+        'PASSWORD': '',
+        'HOST': '',
+        'PORT': '',
+    }
+}
+EOF
+}
+
+# True when the render API answers (a query for a path that does not exist returns []).
+graphite_web_ready() {
+  # python3 is there (graphite-web needs it); curl may not be.
+  [[ "$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+    "http://127.0.0.1:$GRAPHITE_WEB_PORT/render?target=sidestream.none&format=json" 2>/dev/null)" == "[]" ]]
+}
+
+graphite_web_up() {
+  ensure_graphite_web
+  local pid
+  pid="$(graphite_web_pid)"
+  if [[ -z "$pid" ]]; then
+    if port_open "$GRAPHITE_WEB_PORT"; then
+      die "port $GRAPHITE_WEB_PORT is already taken by a process that this script did not start (no live pid in $GRAPHITE_WEB_PID)"
+    fi
+    graphite_web_write_settings
+    graphite_web_manage migrate --run-syncdb >"$GRAPHITE_WEB_RUN/migrate.log" 2>&1 ||
+      die "graphite-manage migrate failed: $(tail -n 20 "$GRAPHITE_WEB_RUN/migrate.log")"
+    log "starting graphite-web on 127.0.0.1:$GRAPHITE_WEB_PORT (log: $GRAPHITE_WEB_LOG)"
+    # setsid: it must outlive this script; 9>&-: do not inherit main()'s lock.
+    GRAPHITE_SETTINGS_MODULE="$GRAPHITE_WEB_SETTINGS" PYTHONPATH="$GRAPHITE_WEB_RUN" \
+      GRAPHITE_STORAGE_DIR="$GRAPHITE_STORAGE" \
+      setsid graphite-manage runserver --noreload "127.0.0.1:$GRAPHITE_WEB_PORT" \
+      >>"$GRAPHITE_WEB_LOG" 2>&1 </dev/null 9>&- &
+    pid=$!
+    echo "$pid" >"$GRAPHITE_WEB_PID"
+  else
+    log "graphite-web already running (pid $pid)"
+  fi
+  local deadline=$((SECONDS + WAIT_SECONDS))
+  until graphite_web_ready; do
+    if ! pid_alive "$pid"; then
+      rm -f "$GRAPHITE_WEB_PID"
+      die "graphite-web exited during startup; last lines of $GRAPHITE_WEB_LOG:
+$(tail -n 30 "$GRAPHITE_WEB_LOG" 2>/dev/null)"
+    fi
+    ((SECONDS < deadline)) || die "graphite-web did not answer on 127.0.0.1:$GRAPHITE_WEB_PORT within ${WAIT_SECONDS}s; see $GRAPHITE_WEB_LOG"
+    sleep 0.3
+  done
+  log "graphite-web is up: http://127.0.0.1:$GRAPHITE_WEB_PORT/render (pid $pid, whisper $GRAPHITE_STORAGE/whisper)"
+}
+
+graphite_web_down() {
+  local pid
+  pid="$(graphite_web_pid)"
+  if [[ -z "$pid" ]]; then
+    rm -f "$GRAPHITE_WEB_PID"
+    log "graphite-web is not running"
+    return 0
+  fi
+  log "stopping graphite-web (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 20))
+  while pid_alive "$pid"; do
+    if ((SECONDS >= deadline)); then
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$GRAPHITE_WEB_PID"
+  log "graphite-web stopped"
+}
+
+graphite_web_status() {
+  local pid
+  pid="$(graphite_web_pid)"
+  if [[ -n "$pid" ]] && graphite_web_ready; then
+    echo "graphite-web: running (pid $pid) on http://127.0.0.1:$GRAPHITE_WEB_PORT, log $GRAPHITE_WEB_LOG"
+  elif [[ -n "$pid" ]]; then
+    echo "graphite-web: starting or unhealthy (pid $pid), log $GRAPHITE_WEB_LOG"
+  elif port_open "$GRAPHITE_WEB_PORT"; then
+    echo "graphite-web: port $GRAPHITE_WEB_PORT is open but not by a graphite-web this script started"
+  else
+    echo "graphite-web: stopped"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Prometheus (Debian's `prometheus`, 2.42): binaries only. The package may start a system service
 # of its own on :9090; it is left alone (tests never use it, they start a private instance on a
 # free port with their own scrape config and a temporary tsdb directory).
@@ -598,10 +737,10 @@ main() {
     postgres:down) pg_down ;;
     postgres:status) pg_status ;;
     postgres:clean) pg_clean ;;
-    graphite:up) graphite_up ;;
-    graphite:down) graphite_down ;;
-    graphite:status) graphite_status ;;
-    graphite:clean) graphite_clean ;;
+    graphite:up) graphite_up && graphite_web_up ;;
+    graphite:down) graphite_web_down && graphite_down ;;
+    graphite:status) graphite_status && graphite_web_status ;;
+    graphite:clean) graphite_web_down && graphite_clean ;;
     prometheus:up) prometheus_up ;;
     prometheus:down) prometheus_down ;;
     prometheus:status) prometheus_status ;;

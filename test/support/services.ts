@@ -36,6 +36,9 @@ export const GRAPHITE_WHISPER_DIR = join(
   'whisper',
 );
 
+/** graphite-web's render API over that carbon's whisper files (`scripts/services.sh up graphite`). */
+export const GRAPHITE_WEB_URL = 'http://127.0.0.1:8080';
+
 const START_HINT = 'start the services with `scripts/services.sh up` (see docs/services.md)';
 
 /** The brokers of the test Kafka: always the local single-node broker. */
@@ -84,6 +87,7 @@ export async function requireService(
 let kafkaProbe: Promise<boolean> | undefined;
 let graphiteProbe: Promise<boolean> | undefined;
 let postgresProbe: Promise<boolean> | undefined;
+let graphiteWebProbe: Promise<boolean> | undefined;
 
 /**
  * True when the test broker answers a metadata request with a live broker. Under CI=true an
@@ -162,4 +166,15 @@ export async function createTopic(name: string, partitions = 1): Promise<string>
     await admin.disconnect();
   }
   return name;
+}
+
+/** True when graphite-web's render API answers on 127.0.0.1:8080; throws under CI=true when not. */
+export function requireGraphiteWeb(): Promise<boolean> {
+  graphiteWebProbe ??= requireService('graphite-web', GRAPHITE_WEB_URL, async () => {
+    const res = await fetch(`${GRAPHITE_WEB_URL}/render?target=sidestream.none&format=json`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) throw new Error(`render API answered ${res.status}`);
+  });
+  return graphiteWebProbe;
 }

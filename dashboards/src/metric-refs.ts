@@ -1,0 +1,101 @@
+/**
+ * The metric names and Graphite paths the dashboards and Grafana alert rules may use, and nothing
+ * else: catalogue entries from src/telemetry/metrics.ts, plus CONTRACT.md entries that other work
+ * is adding to the catalogue right now (CONTRACT_ONLY_METRICS, spelt exactly as CONTRACT.md
+ * does). Graphite paths come from graphiteName(), the exporter's own mapping function, so a
+ * dashboard can never ask Graphite for a path the exporter does not write.
+ */
+import { DEFAULT_GRAPHITE_PREFIX, graphiteName } from '../../src/telemetry/graphite-naming.js';
+import { METRICS, type MetricSpec } from '../../src/telemetry/metrics.js';
+
+/**
+ * CONTRACT.md metrics not yet in src/telemetry/metrics.ts (receivers, WAL, checkpoints, partition
+ * status, the event-time lag histogram, restarts). Labels in CONTRACT.md's order. When one of them
+ * lands in the catalogue, delete it here: test/dashboards/catalogue.test.ts fails while it is in both.
+ */
+export const CONTRACT_ONLY_METRICS = [
+  { name: 'sidestream_records_received_total', type: 'counter', labelNames: ['stream'] },
+  { name: 'sidestream_event_time_lag_seconds', type: 'histogram', labelNames: ['stream'] },
+  {
+    name: 'sidestream_kafka_partition_status',
+    type: 'gauge',
+    labelNames: ['topic', 'partition', 'status'],
+  },
+  { name: 'sidestream_kafka_assigned_partitions', type: 'gauge', labelNames: [] },
+  { name: 'sidestream_receivers_active', type: 'gauge', labelNames: [] },
+  { name: 'sidestream_receiver_errors_total', type: 'counter', labelNames: ['stream'] },
+  { name: 'sidestream_wal_writes_total', type: 'counter', labelNames: [] },
+  { name: 'sidestream_wal_bytes_total', type: 'counter', labelNames: [] },
+  { name: 'sidestream_wal_write_duration_seconds', type: 'histogram', labelNames: [] },
+  { name: 'sidestream_wal_errors_total', type: 'counter', labelNames: [] },
+  { name: 'sidestream_checkpoints_total', type: 'counter', labelNames: ['outcome'] },
+  { name: 'sidestream_last_checkpoint_timestamp_seconds', type: 'gauge', labelNames: [] },
+  { name: 'sidestream_rate_limit_records_per_second', type: 'gauge', labelNames: ['stream'] },
+  { name: 'sidestream_restarts_total', type: 'counter', labelNames: [] },
+] as const satisfies readonly Pick<MetricSpec, 'name' | 'type' | 'labelNames'>[];
+
+export type CatalogueName = (typeof METRICS)[number]['name'];
+export type ContractOnlyName = (typeof CONTRACT_ONLY_METRICS)[number]['name'];
+export type DashboardMetricName = CatalogueName | ContractOnlyName;
+
+type Spec = Pick<MetricSpec, 'name' | 'type' | 'labelNames'>;
+
+/** The catalogue entry of `name`, or its CONTRACT.md entry while the catalogue lacks it. */
+export function metricRef(name: DashboardMetricName): Spec {
+  const spec: Spec | undefined =
+    METRICS.find((m) => m.name === name) ?? CONTRACT_ONLY_METRICS.find((m) => m.name === name);
+  if (!spec) throw new Error(`${name} is neither in the catalogue nor in CONTRACT_ONLY_METRICS`);
+  return spec;
+}
+
+/**
+ * prom-client's default process metrics that the agent serves on /metrics (with label `app`);
+ * the Agent dashboard's CPU, memory and event-loop panels use these. Prometheus-only: the
+ * Graphite exporter does not send them.
+ */
+export const PROCESS_METRICS = [
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_eventloop_lag_mean_seconds',
+] as const;
+export type ProcessMetricName = (typeof PROCESS_METRICS)[number];
+
+/** Prometheus's own series that rules and panels may use. */
+export const PROMETHEUS_BUILTIN_METRICS = ['up', 'ALERTS', 'time'] as const;
+
+/** A Grafana template variable in a Graphite path: a segment placeholder that sanitising keeps. */
+const PLACEHOLDER = (n: string) => `XVARX${n}XVARX`;
+const PLACEHOLDER_RE = /XVARX([A-Za-z0-9]+)XVARX/g;
+
+/**
+ * The Graphite path of a metric for a dashboard or rule, built by graphiteName(): `app` and label
+ * values may be Grafana variables (`$app`) or globs (`*`), which graphiteName would sanitise, so
+ * they go through as placeholders and are put back afterwards.
+ */
+export function graphitePath(
+  name: DashboardMetricName,
+  labels: Readonly<Record<string, string>> = {},
+  suffix?: string,
+  app = '$app',
+): string {
+  const spec = metricRef(name);
+  const swap = (v: string) =>
+    v === '*' ? PLACEHOLDER('STAR') : v.startsWith('$') ? PLACEHOLDER(v.slice(1)) : v;
+  const values: Record<string, string> = {};
+  for (const l of spec.labelNames) values[l] = swap(labels[l] ?? '*');
+  const path = graphiteName(spec, values, { app: swap(app), prefix: DEFAULT_GRAPHITE_PREFIX }, suffix);
+  return path.replace(PLACEHOLDER_RE, (_, n: string) => (n === 'STAR' ? '*' : `$${n}`));
+}
+
+/** `name{app=~"$app"<, extra>}`: every dashboard selector is scoped to the chosen apps. */
+export function sel(name: DashboardMetricName | ProcessMetricName, extra = ''): string {
+  return `${name}{app=~"$app"${extra ? `, ${extra}` : ''}}`;
+}
+
+/** The `_bucket` series of a histogram, scoped like sel(). */
+export function buckets(name: DashboardMetricName, extra = ''): string {
+  if (metricRef(name).type !== 'histogram') throw new Error(`${name} is not a histogram`);
+  return `${name}_bucket{app=~"$app"${extra ? `, ${extra}` : ''}}`;
+}

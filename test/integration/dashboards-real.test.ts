@@ -1,0 +1,400 @@
+/**
+ * The dashboards and alert rules against REAL services, in one run of about a minute:
+ *
+ * - Agent A runs test/integration/fixtures/dashboard-drill.ts: a generator stream whose tasks fail
+ *   on their first attempt, and a direct Kafka stream (127.0.0.1:9092) on a fresh 2-partition
+ *   topic holding a backlog of records stamped 10 minutes ago (plus one poison record), read at
+ *   20 records/s per partition; it pushes to carbon (127.0.0.1:2003).
+ * - Agent B runs the same job without failures or Kafka, and pushes to Graphite through a TCP
+ *   relay that only starts listening after 3 s: its first connects fail, so
+ *   sidestream_exporter_errors_total has real values on /metrics and, once the relay is up, in
+ *   Graphite.
+ * - A private Prometheus scrapes both every second and evaluates the drill copy of the rules
+ *   (test/support/drill-rules.ts: `for: 2s`, windows 20s) every second.
+ *
+ * Then: (1) the fire drill, read from Prometheus's /api/v1/alerts: SidestreamTaskFailures,
+ * SidestreamEventTimeLagHigh and SidestreamConsumerLagGrowing fire for A; (2) every PromQL
+ * expression of every Prometheus dashboard panel and every metric selector of every rule returns a
+ * non-empty result; (3) every Graphite target of every Graphite dashboard panel and of the
+ * Grafana-managed rules returns non-null datapoints from graphite-web's render API
+ * (127.0.0.1:8080, `scripts/services.sh up graphite`); (4) no metric of PENDING_METRICS is served
+ * by either agent; (5) SIGKILL of agent B makes SidestreamAgentDown fire for its target.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
+import {
+  grafanaRuleTargets,
+  graphitePaths,
+  loadRules,
+  type PanelQuery,
+  panelQueries,
+  promqlMetricNames,
+  promqlSelectors,
+} from '../support/dashboard-queries.js';
+import { drillRules } from '../support/drill-rules.js';
+import { PENDING_METRICS } from '../support/pending-metrics.js';
+import {
+  createTopic,
+  GRAPHITE_HOST,
+  GRAPHITE_PORT,
+  GRAPHITE_WEB_URL,
+  newKafka,
+  requireGraphite,
+  requireGraphiteWeb,
+  requireKafka,
+  requireService,
+  uniqueTopic,
+} from '../support/services.js';
+
+const PROMETHEUS = '/usr/bin/prometheus';
+const JOB = fileURLToPath(new URL('./fixtures/dashboard-drill.ts', import.meta.url));
+/** How long both agents run before the dashboards are checked: rate windows fill, alerts fire. */
+const RUN_MS = 40_000;
+/** What `$__rate_interval` becomes: Grafana derives it from the scrape interval (1 s here). */
+const RATE_INTERVAL = '20s';
+
+const ready =
+  (await requireService('Prometheus', PROMETHEUS, () => access(PROMETHEUS, constants.X_OK))) &&
+  (await requireKafka()) &&
+  (await requireGraphite()) &&
+  (await requireGraphiteWeb());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(500);
+  }
+}
+
+/** Does a query use a metric of PENDING_METRICS (PromQL names or Graphite paths)? */
+function pendingIn(q: PanelQuery, ds: 'prometheus' | 'graphite'): string[] {
+  const names =
+    ds === 'prometheus'
+      ? promqlMetricNames(q.query).map((n) => n.replace(/_(bucket|count|sum)$/, ''))
+      : graphitePaths(q.query).map((p) => `sidestream_${p.split('.')[2]}`);
+  return names.filter((n) => PENDING_METRICS.has(n));
+}
+
+/** A TCP relay to carbon that accepts connections only once listen() is called. */
+function carbonRelay(port: number): { listen(): Promise<void>; close(): Promise<void> } {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: GRAPHITE_HOST, port: GRAPHITE_PORT });
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  return {
+    listen: () => new Promise((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface PromAlert {
+  labels: Record<string, string>;
+  state: string;
+}
+
+describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, Kafka and Graphite', () => {
+  const stamp = `${Date.now().toString(36)}-${process.pid}`;
+  const appA = `dash-a-${stamp}`;
+  const appB = `dash-b-${stamp}`;
+  let dir = '';
+  let agentA: AgentProcess | undefined;
+  let agentB: AgentProcess | undefined;
+  let portA = 0;
+  let portB = 0;
+  let prometheus: ChildProcess | undefined;
+  let prometheusOutput = '';
+  let promUrl = '';
+  let relay: ReturnType<typeof carbonRelay> | undefined;
+  let topic = '';
+  /** When both agents were started. */
+  let started = Date.now();
+
+  const diagnostics = () =>
+    `\n--- agent A ---\n${agentA?.output().slice(-3000) ?? ''}\n--- agent B ---\n${agentB?.output().slice(-2000) ?? ''}` +
+    `\n--- prometheus ---\n${prometheusOutput.slice(-2000)}`;
+
+  async function promQuery(query: string): Promise<unknown[]> {
+    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+    const body = (await res.json()) as { status: string; error?: string; data: { result: unknown[] } };
+    if (body.status !== 'success') throw new Error(`${query}: ${body.error}`);
+    return body.data.result;
+  }
+
+  async function alerts(): Promise<PromAlert[]> {
+    const res = await fetch(`${promUrl}/api/v1/alerts`);
+    const body = (await res.json()) as { data: { alerts: PromAlert[] } };
+    return body.data.alerts;
+  }
+
+  const firing = (list: PromAlert[], name: string, labels: Record<string, string>) =>
+    list.find(
+      (a) =>
+        a.state === 'firing' &&
+        a.labels.alertname === name &&
+        Object.entries(labels).every(([k, v]) => a.labels[k] === v),
+    );
+
+  async function waitFiring(
+    name: string,
+    labels: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<PromAlert> {
+    return waitFor(
+      `${name} firing for ${JSON.stringify(labels)}`,
+      async () => firing(await alerts(), name, labels),
+      timeoutMs,
+    ).catch(async (error: Error) => {
+      const now = (await alerts().catch(() => [])).map((a) => `${a.labels.alertname}:${a.state}`);
+      throw new Error(`${error.message}; alerts now: ${now.join(', ')}${diagnostics()}`);
+    });
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sidestream-dash-'));
+
+    // A backlog stamped 10 minutes ago, a poison record first.
+    topic = await createTopic(uniqueTopic('dash'), 2);
+    const producer = newKafka('dash-producer').producer();
+    await producer.connect();
+    const old = String(Date.now() - 600_000);
+    for (const partition of [0, 1]) {
+      await producer.send({
+        topic,
+        messages: [
+          ...(partition === 0 ? [{ partition, value: 'poison', timestamp: old }] : []),
+          ...Array.from({ length: 1500 }, (_, i) => ({ partition, value: `r${i}`, timestamp: old })),
+        ],
+      });
+    }
+    await producer.disconnect();
+
+    portA = await freePort();
+    portB = await freePort();
+    const relayPort = await freePort();
+    relay = carbonRelay(relayPort);
+    const common = [
+      '--batch-interval',
+      '500ms',
+      '--default-parallelism',
+      '2',
+      '--on-batch-failure',
+      'continue',
+    ];
+    agentA = startAgent(
+      [
+        'run',
+        JOB,
+        '--app',
+        appA,
+        '--http',
+        `127.0.0.1:${portA}`,
+        '--graphite',
+        `tcp://${GRAPHITE_HOST}:${GRAPHITE_PORT}`,
+        ...common,
+      ],
+      { TOPIC: topic, GROUP: `${topic}-group`, MAX_RATE: '20' },
+    );
+    agentB = startAgent(
+      [
+        'run',
+        JOB,
+        '--app',
+        appB,
+        '--http',
+        `127.0.0.1:${portB}`,
+        '--graphite',
+        `tcp://127.0.0.1:${relayPort}`,
+        ...common,
+      ],
+      { NO_FAILURES: '1' },
+    );
+
+    started = Date.now();
+
+    const promPort = await freePort();
+    promUrl = `http://127.0.0.1:${promPort}`;
+    await writeFile(join(dir, 'drill.rules.yml'), drillRules());
+    await writeFile(
+      join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        '  evaluation_interval: 1s',
+        'rule_files:',
+        `  - ${join(dir, 'drill.rules.yml')}`,
+        'scrape_configs:',
+        '  - job_name: sidestream',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${portA}', '127.0.0.1:${portB}']`,
+        '',
+      ].join('\n'),
+    );
+    prometheus = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    prometheus.stdout?.on('data', (d) => {
+      prometheusOutput += d;
+    });
+    prometheus.stderr?.on('data', (d) => {
+      prometheusOutput += d;
+    });
+    await waitFor(
+      'Prometheus /-/ready',
+      async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
+      30_000,
+    );
+
+    // Carbon "comes back" 3 s after agent B started.
+    await sleep(3000);
+    await relay.listen();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const agent of [agentA, agentB]) {
+      if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
+        agent.child.kill('SIGKILL');
+        await agent.exited;
+      }
+    }
+    if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
+      const exited = new Promise((r) => prometheus!.once('exit', r));
+      prometheus.kill('SIGTERM');
+      const timer = setTimeout(() => prometheus!.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await relay?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fire drill: task failures, event-time lag and a backlogged consumer fire their alerts', async () => {
+    const a = { app: appA };
+    await waitFiring('SidestreamTaskFailures', a, 40_000);
+    // The generator input's stream label is its name, `generator`.
+    await waitFiring('SidestreamEventTimeLagHigh', { ...a, stream: 'generator' }, 20_000);
+    const lag = await waitFiring('SidestreamConsumerLagGrowing', { ...a, topic }, 40_000);
+    expect(['0', '1']).toContain(lag.labels.partition);
+  }, 120_000);
+
+  it('every PromQL expression of the Prometheus dashboards and every rule selector returns data', async () => {
+    // The panels are checked after the agents have run for RUN_MS, so the rate windows are full.
+    await sleep(Math.max(0, RUN_MS - (Date.now() - started)));
+    const apps = `${appA}|${appB}`;
+    const queries = panelQueries('prometheus');
+    const skipped: string[] = [];
+    const empty: string[] = [];
+    let checked = 0;
+    for (const q of queries) {
+      if (pendingIn(q, 'prometheus').length > 0) {
+        skipped.push(`${q.dashboard} / ${q.panel}`);
+        continue;
+      }
+      const expr = q.query.replaceAll('$__rate_interval', RATE_INTERVAL).replaceAll('$app', apps);
+      const result = await promQuery(expr);
+      checked++;
+      if (result.length === 0) empty.push(`${q.dashboard} / ${q.panel}: ${expr}`);
+    }
+    for (const rule of loadRules()) {
+      for (const selector of promqlSelectors(rule.expr)) {
+        if (promqlMetricNames(selector).some((n) => PENDING_METRICS.has(n))) continue;
+        // Scoped to this run's agents (the `up` selector by its targets).
+        const scoped = selector.startsWith('up')
+          ? selector.replace('}', `, instance=~"127.0.0.1:(${portA}|${portB})"}`)
+          : selector.includes('{')
+            ? selector.replace('{', `{app=~"${apps}", `)
+            : `${selector}{app=~"${apps}"}`;
+        const result = await promQuery(scoped);
+        checked++;
+        if (result.length === 0) empty.push(`rule ${rule.alert}: ${scoped}`);
+      }
+    }
+    expect(empty, `empty results${diagnostics()}`).toEqual([]);
+    expect(checked).toBeGreaterThan(30);
+    expect(skipped.length, 'panels skipped for PENDING_METRICS').toBeLessThan(queries.length / 2);
+  }, 90_000);
+
+  it('every Graphite target of the Graphite dashboards and Grafana rules returns datapoints from graphite-web', async () => {
+    const apps = `{${appA},${appB}}`;
+    // The rules match every app (`sidestream.*.`), the panels the chosen ones (`$app`): both are
+    // scoped to this run's two apps below, after the PENDING_METRICS check reads the paths.
+    const targets = [...panelQueries('graphite'), ...grafanaRuleTargets()];
+    const empty: string[] = [];
+    let checked = 0;
+    for (const t of targets) {
+      if (pendingIn(t, 'graphite').length > 0) continue;
+      const query = t.query.replaceAll('$app', apps).replaceAll('sidestream.*.', `sidestream.${apps}.`);
+      const url = `${GRAPHITE_WEB_URL}/render?format=json&from=-3min&until=now&target=${encodeURIComponent(query)}`;
+      const res = await fetch(url);
+      expect(res.status, `${t.panel}: ${query}: ${await res.clone().text()}`).toBe(200);
+      const series = (await res.json()) as { target: string; datapoints: [number | null, number][] }[];
+      checked++;
+      const points = series.flatMap((s) => s.datapoints.filter(([v]) => v !== null));
+      if (points.length === 0) empty.push(`${t.dashboard} / ${t.panel}: ${query}`);
+    }
+    expect(empty, `targets without datapoints${diagnostics()}`).toEqual([]);
+    expect(checked).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('PENDING_METRICS are still not served by the agent (remove a metric from the set once it is)', async () => {
+    for (const port of [portA, portB]) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const served = new Set(
+        [...text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)/gm)].map((m) =>
+          m[1]!.replace(/_(bucket|count|sum)$/, ''),
+        ),
+      );
+      expect(served.has('sidestream_batches_total'), 'the agent serves its metrics').toBe(true);
+      const nowServed = [...PENDING_METRICS].filter((n) => served.has(n));
+      expect(
+        nowServed,
+        'emitted now: delete them from PENDING_METRICS (test/support/pending-metrics.ts)',
+      ).toEqual([]);
+    }
+  });
+
+  it('fire drill: a stopped agent makes SidestreamAgentDown fire for its target', async () => {
+    agentB!.child.kill('SIGKILL');
+    await agentB!.exited;
+    await waitFiring('SidestreamAgentDown', { job: 'sidestream', instance: `127.0.0.1:${portB}` }, 30_000);
+    // The running agent's target does not fire.
+    expect(firing(await alerts(), 'SidestreamAgentDown', { instance: `127.0.0.1:${portA}` })).toBeUndefined();
+  }, 45_000);
+});
