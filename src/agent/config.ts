@@ -12,6 +12,7 @@ import { type ErrorCode, SidestreamError } from '../errors.js';
 import { type GraphiteTarget, parseGraphiteUrl } from '../telemetry/exporters/graphite-exporter.js';
 import type { GraphiteNaming } from '../telemetry/graphite-naming.js';
 import { parseDurationMs } from '../time.js';
+import { redactText } from './redact.js';
 
 export interface HttpAddress {
   readonly host: string;
@@ -32,6 +33,8 @@ export interface AgentConfig {
   readonly defaultParallelism: number | undefined;
   /** Push metrics to Graphite; absent when not configured. */
   readonly graphite?: GraphiteConfig;
+  /** Bearer token guarding `/` and `/api/*` (see docs/deployment.md); absent: no token. */
+  readonly httpToken?: string;
 }
 
 /** `graphite:` in the file (or `--graphite URL` / `SIDESTREAM_GRAPHITE=URL`, which set only `url`). */
@@ -51,7 +54,8 @@ export const DEFAULT_MAX_TASK_FAILURES = 4;
 
 /** `show('0s')` is `'0s'`: values are quoted in messages the way the user wrote them. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
+  // A value may carry credentials (a URL with user:password@): messages never echo them.
+  if (typeof value === 'string') return `'${redactText(value)}'`;
   if (value === null || value === undefined) return 'an empty value';
   return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
@@ -217,6 +221,11 @@ export const configLayerSchema = z.strictObject({
   shutdownTimeout: duration({ example: '10s', allowZero: true }).optional(),
   defaultParallelism: wholeNumber(1, 4).optional(),
   graphite: graphite.optional(),
+  // Messages about the token never echo its value.
+  httpToken: z
+    .string({ error: 'must be a string (quote it in YAML); the value is not shown' })
+    .min(16, { error: 'must be at least 16 characters; for example the output of `openssl rand -hex 32`' })
+    .optional(),
 });
 
 export type ConfigLayer = z.output<typeof configLayerSchema>;
@@ -300,6 +309,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       shutdownTimeoutMs: merged.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
       defaultParallelism: merged.defaultParallelism,
       ...(merged.graphite ? { graphite: merged.graphite } : {}),
+      ...(merged.httpToken ? { httpToken: merged.httpToken } : {}),
     },
   };
 }

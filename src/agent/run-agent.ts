@@ -8,6 +8,7 @@ import { SidestreamError } from '../errors.js';
 import { GraphiteExporter } from '../telemetry/exporters/graphite-exporter.js';
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
 import { formatDurationMs } from '../time.js';
+import { agentHttpOptions } from './agent-http.js';
 import type { AgentConfig } from './config.js';
 import { AgentHttpServer } from './http-server.js';
 import { note, reportError } from './report-error.js';
@@ -38,7 +39,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   });
   let http: AgentHttpServer;
   try {
-    http = await AgentHttpServer.start({ address: config.http, metrics, source: ssc });
+    http = await AgentHttpServer.start(agentHttpOptions({ config, ssc, version, metrics }));
   } catch (error) {
     reportError(error, verbose);
     return 1;
