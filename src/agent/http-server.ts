@@ -11,6 +11,7 @@ import { SidestreamError } from '../errors.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { HttpAddress } from './config.js';
 import { AUTH_CHALLENGES, hasToken, isGuardedPath } from './http-auth.js';
+import { redactSecrets } from './redact.js';
 import { statusPageResponse } from './status-page/page.js';
 
 /** What the endpoints read from the StreamingContext. */
@@ -139,7 +140,8 @@ export class AgentHttpServer {
           });
           return;
         }
-        sendJson(res, 200, this.options.source.recentBatches(limit));
+        // Failure reasons are error messages, which may quote a connection URL with its password.
+        sendJson(res, 200, redactSecrets(this.options.source.recentBatches(limit)));
         return;
       }
       case '/api/status':
