@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentHttpServer } from '../../src/agent/http-server.js';
+import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
+import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { launchChromium, requireChromium } from '../support/chromium.js';
 import { eventually, freePort, httpGet, killAll, REPO_ROOT, spawnCli } from '../support/cli-process.js';
 
@@ -189,5 +192,112 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
     await screenshot(page, 'status-page-failures.png');
     expect(problems).toEqual([]);
     await context.close();
+  });
+
+  it('draws Kafka consumer lag per partition and the partitions table (synthetic batch records)', async () => {
+    const now = Date.now();
+    const batches: CompletedBatchRecord[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = now - (30 - i) * 1000;
+      const lag = (p: number) => Math.max(0, (p + 1) * 400 - i * 10 * (p + 1));
+      batches.unshift({
+        app: 'clicks',
+        batchTime: t,
+        submissionTime: t,
+        processingStartTime: t + 2,
+        processingEndTime: t + 40 + (i % 7) * 15,
+        schedulingDelayMs: 2,
+        processingDelayMs: 38 + (i % 7) * 15,
+        totalDelayMs: 40 + (i % 7) * 15,
+        numRecords: 900 + i * 20,
+        outcome: i === 21 ? 'failed' : 'succeeded',
+        inputs: [
+          {
+            streamId: 0,
+            name: 'kafka:clicks',
+            numRecords: 900 + i * 20,
+            offsetRanges: [],
+            eventTimeLagMs: { avg: 800 - i * 10, max: 1500 - i * 15, p50: 780 - i * 10, p99: 1400 - i * 15 },
+            consumerLag: [0, 1, 2].map((p) => ({
+              topic: 'clicks',
+              partition: p,
+              records: lag(p),
+              seconds: lag(p) / 300,
+              highWatermark: 10_000 + i * 300,
+              committedOffset: 10_000 + i * 300 - lag(p),
+            })),
+          },
+        ],
+        outputOperations: [
+          {
+            id: 0,
+            name: 'foreachRDD',
+            startTime: t + 2,
+            endTime: t + 40,
+            failureReason: i === 21 ? 'Error: sink <b>unavailable</b>' : null,
+          },
+        ],
+        tasks: { total: 3, failed: i === 21 ? 1 : 0, retried: 0 },
+      });
+    }
+    const status = {
+      app: 'clicks',
+      version: '0.0.0-test',
+      state: 'active',
+      now,
+      startTime: now - 3_600_000,
+      uptimeSeconds: 3600,
+      batchIntervalMs: 1000,
+      ready: true,
+      batchesWaiting: 0,
+      inputs: [{ streamId: 0, name: 'kafka:clicks', connected: true, receiver: null }],
+      kafka: {
+        batchTime: batches[0]!.batchTime,
+        partitions: batches[0]!.inputs[0]!.consumerLag!.map((p) => ({
+          stream: 'kafka:clicks',
+          topic: p.topic,
+          partition: p.partition,
+          lagRecords: p.records,
+          lagSeconds: p.seconds ?? null,
+          committedOffset: p.committedOffset,
+          highWatermark: p.highWatermark,
+        })),
+      },
+      lastCompletedBatch: null,
+      checkpoint: {
+        enabled: true,
+        last: { batchTime: now - 2000, time: now - 1500, bytes: 2048, durationMs: 3 },
+        failures: 0,
+        lastFailure: null,
+      },
+      config: { app: 'clicks', httpToken: '[redacted]' },
+    };
+    const server = await AgentHttpServer.start({
+      address: { host: '127.0.0.1', port: 0 },
+      metrics: new MetricsRegistry('clicks'),
+      source: { ready: true, recentBatches: (limit = 100) => batches.slice(0, limit) },
+      status: () => status,
+    });
+    try {
+      const context = await browser!.newContext({ viewport: { width: 1440, height: 1000 } });
+      const page = await context.newPage();
+      const problems = watch(page, server.url);
+      await page.goto(`${server.url}/`, { waitUntil: 'load' });
+      await page.locator('body[data-loaded="true"]').waitFor({ timeout: 10_000 });
+      expect(await pointsOf(page, '#chart-kafka path.series')).toEqual([30, 30, 30]);
+      expect(await page.locator('#kafka-section').isVisible()).toBe(true);
+      expect(await page.locator('#kafka-body tr').count()).toBe(3);
+      expect(await page.locator('#batches-body tr.failed').count()).toBe(1);
+      // Agent values are text, never markup.
+      expect(await page.locator('#batches-body tr.failed td.reason').textContent()).toBe(
+        'Error: sink <b>unavailable</b>',
+      );
+      expect(await page.locator('#batches-body b').count()).toBe(0);
+      await screenshot(page, 'status-page-kafka.png');
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await server.close();
+    }
   });
 });
