@@ -86,18 +86,18 @@ export function renderStatusPage(nonce: string): string {
 
   <section class="panel">
     <h2>Inputs</h2>
-    <table class="grid-table">
+    <div class="table-scroll"><table class="grid-table">
       <thead><tr><th>Input</th><th>Connection</th><th>Receiver</th><th class="num">Records (last batch)</th><th class="num">Event-time lag avg</th><th class="num">max</th></tr></thead>
       <tbody id="inputs-body"></tbody>
-    </table>
+    </table></div>
   </section>
 
   <section class="panel" id="kafka-section" hidden>
     <h2>Kafka partitions</h2>
-    <table class="grid-table">
+    <div class="table-scroll"><table class="grid-table">
       <thead><tr><th>Topic</th><th class="num">Partition</th><th class="num">Lag (records)</th><th class="num">Lag (age)</th><th class="num">Committed offset</th><th class="num">High watermark</th></tr></thead>
       <tbody id="kafka-body"></tbody>
-    </table>
+    </table></div>
   </section>
 
   <section class="panel">

@@ -35,7 +35,7 @@ body { margin: 0; }
 .ok-text { color: #4ade80; } .warn-text { color: #fbbf24; } .bad-text { color: var(--bad); }
 .banner { margin: 12px 24px 0; padding: 10px 14px; border-radius: 8px; background: var(--bad-bg); color: var(--bad); border: 1px solid var(--bad); }
 main { padding: 16px 24px 8px; display: flex; flex-direction: column; gap: 16px; max-width: 1600px; margin: 0 auto; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
 .card { background: var(--panel); border: 1px solid var(--border); border-radius: 10px; padding: 12px 14px; box-shadow: var(--shadow); border-top: 3px solid var(--accent); }
 .card.alert { border-top-color: var(--bad); background: linear-gradient(var(--bad-bg), var(--panel) 70%); }
 .card .label { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); }
@@ -73,6 +73,8 @@ figcaption { display: flex; align-items: baseline; gap: 10px; flex-wrap: wrap; }
 .tooltip-row { display: flex; align-items: center; gap: 6px; }
 .tooltip-name { flex: 1; } .tooltip-value { font-variant-numeric: tabular-nums; }
 .table-scroll { max-height: 560px; overflow: auto; }
+.grid-table th, .grid-table td { white-space: nowrap; }
+.grid-table td.reason { white-space: nowrap; }
 .grid-table { width: 100%; border-collapse: collapse; font-size: 13px; }
 .grid-table th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; padding: 6px 10px; border-bottom: 1px solid var(--border); position: sticky; top: 0; background: var(--panel); }
 .grid-table td { padding: 6px 10px; border-bottom: 1px solid var(--grid); vertical-align: top; }
@@ -93,5 +95,8 @@ details summary { cursor: pointer; display: flex; gap: 10px; align-items: baseli
 pre { margin: 10px 0 0; padding: 12px; background: var(--bg); border-radius: 8px; border: 1px solid var(--border); overflow: auto; font-size: 12px; }
 footer { padding: 8px 24px 20px; font-size: 12px; color: var(--muted); text-align: center; }
 footer a { color: var(--accent); }
-@media (max-width: 640px) { .charts { grid-template-columns: 1fr; } .top .meta { margin-left: 0; } }
+@media (max-width: 640px) {
+  .charts { grid-template-columns: 1fr; } .top .meta { margin-left: 0; }
+  main { padding: 12px; } .top { padding: 12px; }
+}
 `;
