@@ -6,6 +6,7 @@ import { isLoopbackHost } from '../../src/agent/http-auth.js';
 import { AgentHttpServer } from '../../src/agent/http-server.js';
 import { StreamingContext } from '../../src/index.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
+import { runCli } from '../support/cli-process.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -78,6 +79,17 @@ describe('HTTP token', () => {
       expect(page.status).toBe(200);
       expect(page.body).toContain('<!doctype html>');
     }
+  });
+
+  it('sidestream status sends SIDESTREAM_HTTP_TOKEN, and says so when it is missing', async () => {
+    const server = await start(TOKEN);
+    const http = `127.0.0.1:${server.address.port}`;
+    const ok = await runCli(['status', '--http', http], { env: { SIDESTREAM_HTTP_TOKEN: TOKEN } });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const refused = await runCli(['status', '--http', http]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('wants its HTTP token; set SIDESTREAM_HTTP_TOKEN');
   });
 
   it('keeps /metrics, /healthz and /readyz open for scrapers and probes', async () => {

@@ -15,8 +15,10 @@ import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { launchChromium, requireChromium } from '../support/chromium.js';
 import { eventually, freePort, httpGet, killAll, REPO_ROOT, spawnCli } from '../support/cli-process.js';
+import { createTopic, kafkaBrokers, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
 
 const hasChromium = await requireChromium();
+const hasKafka = hasChromium && (await requireKafka());
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 /** Everything the page did that a healthy page must not do. */
@@ -300,4 +302,70 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
       await server.close();
     }
   });
+
+  it.runIf(hasKafka)(
+    'shows a real Kafka direct stream catching up: lag per partition in /api/status and the page',
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      const topic = await createTopic(uniqueTopic('status-page'), 3);
+      const producer = newKafka('status-page-producer').producer();
+      await producer.connect();
+      const messages = Array.from({ length: 3000 }, (_, i) => ({
+        key: `k${i % 30}`,
+        value: String(i),
+        timestamp: String(Date.now() - 120_000 + i * 10),
+      }));
+      for (let i = 0; i < messages.length; i += 500)
+        await producer.send({ topic, messages: messages.slice(i, i + 500) });
+      await producer.disconnect();
+      const job = join(dir, 'kafka-job.mjs');
+      await writeFile(
+        job,
+        `export default (ssc) => {
+  ssc.kafkaDirectStream({ brokers: ${JSON.stringify(kafkaBrokers())}, topics: [${JSON.stringify(topic)}],
+    groupId: ${JSON.stringify(`${topic}-group`)}, startingOffsets: 'earliest', maxRatePerPartition: 200 })
+    .foreachRDD(async (rdd) => { await rdd.count(); });
+};
+`,
+      );
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      spawnCli(['run', job, '--http', `127.0.0.1:${port}`, '--batch-interval', '500ms']);
+      // 200 records/s per partition and 1000 per partition: a few seconds of visible lag.
+      const status = await eventually(
+        async () => {
+          const r = await httpGet(`${base}/api/status`).catch(() => undefined);
+          if (r?.status !== 200) return undefined;
+          const s = JSON.parse(r.body) as { kafka: { partitions: { lagRecords: number }[] } | null };
+          return (s.kafka?.partitions.length ?? 0) === 3 && s.kafka!.partitions.some((p) => p.lagRecords > 0)
+            ? s
+            : undefined;
+        },
+        30_000,
+        'three lagging partitions in /api/status',
+      );
+      expect(status.kafka!.partitions).toHaveLength(3);
+
+      const context = await browser!.newContext({ viewport: { width: 1440, height: 1000 } });
+      const page = await context.newPage();
+      const problems = watch(page, base);
+      await page.goto(`${base}/`, { waitUntil: 'load' });
+      await page.locator('body[data-loaded="true"]').waitFor({ timeout: 10_000 });
+      await eventually(
+        async () => {
+          const counts = await pointsOf(page, '#chart-kafka path.series');
+          return counts.length === 3 && counts.every((n) => n >= 3) ? true : undefined;
+        },
+        20_000,
+        'three partitions with three batches each in the Kafka lag chart',
+      );
+      expect(await page.locator('#kafka-body tr').count()).toBe(3);
+      expect(await page.locator('#inputs-body td').first().textContent()).toContain(topic);
+      await screenshot(page, 'status-page-kafka-live.png');
+      expect(problems).toEqual([]);
+      await context.close();
+    },
+  );
 });

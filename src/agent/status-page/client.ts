@@ -69,7 +69,8 @@ export function statusPageClient(): void {
     const a = Math.abs(ms);
     if (a < 1) return `${ms.toFixed(2)} ms`;
     if (a < 1000) return `${Math.round(ms)} ms`;
-    if (a < 60_000) return `${Number((ms / 1000).toFixed(a < 10_000 ? 2 : 1))} s`;
+    // Seconds up to ten minutes: axis ticks (50 s, 100 s, 150 s) stay round numbers.
+    if (a < 600_000) return `${Number((ms / 1000).toFixed(a < 10_000 ? 2 : a < 60_000 ? 1 : 0))} s`;
     if (a < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
     return `${(ms / 3_600_000).toFixed(1)} h`;
   };
