@@ -3,6 +3,7 @@ import { AgentStatus, type StatusContext, summarizeConfig } from '../../src/agen
 import type { AgentConfig } from '../../src/agent/config.js';
 import type { CompletedBatchRecord, InputRecord } from '../../src/engine/batch-record.js';
 import type { StreamingListener } from '../../src/engine/streaming-listener.js';
+import { StreamingContext } from '../../src/index.js';
 
 const config: AgentConfig = {
   app: 'clicks',
@@ -165,6 +166,26 @@ describe('AgentStatus', () => {
     });
     post().onReceiverStarted?.({ streamId: 0, name: 'kafka:events' });
     expect(status.snapshot().inputs[0]!.receiver).toMatchObject({ state: 'started', errors: 1 });
+  });
+});
+
+describe('AgentStatus on a StreamingContext', () => {
+  it('knows receiver inputs from direct ones before any event', () => {
+    const ssc = new StreamingContext({ appName: 'clicks', batchIntervalMs: 1000 });
+    ssc.socketTextStream('127.0.0.1', 9).foreachRDD(async () => {});
+    ssc.queueStream([[1]]).foreachRDD(async () => {});
+    const s = new AgentStatus({ config, ssc, version: '1' }).snapshot();
+    expect(s.state).toBe('initialized');
+    expect(s.ready).toBe(false);
+    expect(s.inputs).toEqual([
+      {
+        streamId: 0,
+        name: 'socket:127.0.0.1:9',
+        connected: false,
+        receiver: { state: 'starting', lastError: null, lastErrorTime: null, errors: 0 },
+      },
+      { streamId: 1, name: 'queue', connected: null, receiver: null },
+    ]);
   });
 });
 
