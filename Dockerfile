@@ -17,9 +17,9 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 # ---- runtime: node:20-slim, non-root, no compiler, no dev dependencies ---------------------------
 FROM node:20-slim AS runtime
+# Inside a container the agent must listen on all interfaces to be scraped and probed. The agent
+# warns at start while no token is set; set SIDESTREAM_HTTP_TOKEN (docs/deployment.md).
 ENV NODE_ENV=production \
-    # Inside a container the agent must listen on all interfaces to be scraped and probed. The
-    # agent warns at start while no token is set; set SIDESTREAM_HTTP_TOKEN (docs/deployment.md).
     SIDESTREAM_HTTP=0.0.0.0:9464
 WORKDIR /app
 COPY --from=build /src/package.json /src/package-lock.json ./
