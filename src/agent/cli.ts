@@ -43,6 +43,7 @@ function addAgentOptions(command: Command): Command {
       '--http <host:port>',
       `address of /metrics, /healthz, /readyz, /api/batches (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})`,
     )
+    .option('--http-token <token>', 'bearer token for / and /api/* (prefer SIDESTREAM_HTTP_TOKEN)')
     .option('--batch-log <file>', 'append each completed batch record to this JSON-lines file')
     .option(
       '--graphite <url>',

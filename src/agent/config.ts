@@ -12,6 +12,7 @@ import { type ErrorCode, SidestreamError } from '../errors.js';
 import { type GraphiteTarget, parseGraphiteUrl } from '../telemetry/exporters/graphite-exporter.js';
 import type { GraphiteNaming } from '../telemetry/graphite-naming.js';
 import { parseDurationMs } from '../time.js';
+import { redactText } from './redact.js';
 
 export interface HttpAddress {
   readonly host: string;
@@ -38,6 +39,8 @@ export interface AgentConfig {
   readonly graphite?: GraphiteConfig;
   /** Push the registry to a Prometheus Pushgateway; absent when not configured. */
   readonly pushgateway?: PushgatewayConfig;
+  /** Bearer token guarding `/` and `/api/*` (see docs/deployment.md); absent: no token. */
+  readonly httpToken?: string;
 }
 
 /**
@@ -68,7 +71,8 @@ export const DEFAULT_MAX_TASK_FAILURES = 4;
 
 /** `show('0s')` is `'0s'`: values are quoted in messages the way the user wrote them. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
+  // A value may carry credentials (a URL with user:password@): messages never echo them.
+  if (typeof value === 'string') return `'${redactText(value)}'`;
   if (value === null || value === undefined) return 'an empty value';
   return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
@@ -296,6 +300,11 @@ export const configLayerSchema = z.strictObject({
   defaultParallelism: wholeNumber(1, 4).optional(),
   graphite: graphite.optional(),
   pushgateway: pushgateway.optional(),
+  // Messages about the token never echo its value.
+  httpToken: z
+    .string({ error: 'must be a string (quote it in YAML); the value is not shown' })
+    .min(16, { error: 'must be at least 16 characters; for example the output of `openssl rand -hex 32`' })
+    .optional(),
 });
 
 export type ConfigLayer = z.output<typeof configLayerSchema>;
@@ -384,6 +393,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       defaultParallelism: merged.defaultParallelism,
       ...(merged.graphite ? { graphite: merged.graphite } : {}),
       ...(merged.pushgateway ? { pushgateway: merged.pushgateway } : {}),
+      ...(merged.httpToken ? { httpToken: merged.httpToken } : {}),
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The agent's HTTP endpoint on node:http: /metrics for scrapers, /healthz and /readyz for
- * orchestrators, /api/batches for people and `sidestream status`. It only reads: nothing here
- * can change the running context.
+ * orchestrators, /api/batches and /api/status for people and `sidestream status`, and the status
+ * page / (status-page/). It only reads: nothing here can change the running context. With a
+ * token (http-auth.ts), / and /api/* answer 401 to requests that do not carry it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,9 @@ import type { CompletedBatchRecord } from '../engine/batch-record.js';
 import { SidestreamError } from '../errors.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { HttpAddress } from './config.js';
+import { AUTH_CHALLENGES, hasToken, isGuardedPath } from './http-auth.js';
+import { redactSecrets } from './redact.js';
+import { statusPageResponse } from './status-page/page.js';
 
 /** What the endpoints read from the StreamingContext. */
 export interface HttpSource {
@@ -20,10 +24,14 @@ export interface AgentHttpServerOptions {
   readonly address: HttpAddress;
   readonly metrics: MetricsRegistry;
   readonly source: HttpSource;
+  /** GET /api/status (agent-status.ts); without it / and /api/status answer 404. */
+  readonly status?: () => unknown;
+  /** When set, / and /api/* require it (http-auth.ts). */
+  readonly token?: string;
 }
 
 const DEFAULT_BATCH_LIMIT = 100;
-const PATHS = ['/metrics', '/healthz', '/readyz', '/api/batches'];
+const PATHS = ['/metrics', '/healthz', '/readyz', '/api/batches', '/api/status', '/'];
 
 export class AgentHttpServer {
   private isStopping = false;
@@ -86,7 +94,20 @@ export class AgentHttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
-    if (!PATHS.includes(url.pathname)) {
+    const token = this.options.token;
+    if (token !== undefined && isGuardedPath(url.pathname) && !hasToken(req, token)) {
+      res.setHeader('WWW-Authenticate', AUTH_CHALLENGES);
+      sendJson(res, 401, {
+        error:
+          'this endpoint needs the agent token: send Authorization: Bearer <token> (see docs/deployment.md)',
+      });
+      return;
+    }
+    const status = this.options.status;
+    if (
+      !PATHS.includes(url.pathname) ||
+      (!status && (url.pathname === '/' || url.pathname === '/api/status'))
+    ) {
       sendJson(res, 404, { error: `no such endpoint ${url.pathname}`, endpoints: PATHS });
       return;
     }
@@ -119,7 +140,17 @@ export class AgentHttpServer {
           });
           return;
         }
-        sendJson(res, 200, this.options.source.recentBatches(limit));
+        // Failure reasons are error messages, which may quote a connection URL with its password.
+        sendJson(res, 200, redactSecrets(this.options.source.recentBatches(limit)));
+        return;
+      }
+      case '/api/status':
+        sendJson(res, 200, status!());
+        return;
+      case '/': {
+        const page = statusPageResponse();
+        res.writeHead(200, page.headers);
+        res.end(req.method === 'HEAD' ? undefined : page.body);
         return;
       }
     }

@@ -3,6 +3,7 @@
  * `sidestream: error [SS_CODE]: message`, and a stack only when asked for with --verbose.
  */
 import { describeError, ERROR_CODES, type ErrorCode } from '../errors.js';
+import { redactText } from './redact.js';
 
 /**
  * The error's catalogue code. Read by shape rather than instanceof: a job may bring its own copy
@@ -29,10 +30,11 @@ export function formatError(error: unknown, verbose: boolean): string {
 }
 
 export function reportError(error: unknown, verbose: boolean): void {
-  process.stderr.write(`${formatError(error, verbose)}\n`);
+  // An error message may quote a URL with its credentials (a driver's connection string).
+  process.stderr.write(`${redactText(formatError(error, verbose))}\n`);
 }
 
 /** Progress notes of the agent itself go to stderr, so stdout carries only the job's output. */
 export function note(message: string): void {
-  process.stderr.write(`sidestream: ${message}\n`);
+  process.stderr.write(`sidestream: ${redactText(message)}\n`);
 }

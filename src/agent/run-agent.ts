@@ -9,6 +9,7 @@ import { GraphiteExporter } from '../telemetry/exporters/graphite-exporter.js';
 import { PushgatewayExporter } from '../telemetry/exporters/pushgateway-exporter.js';
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
 import { formatDurationMs } from '../time.js';
+import { agentHttpOptions } from './agent-http.js';
 import type { AgentConfig } from './config.js';
 import { AgentHttpServer } from './http-server.js';
 import { note, reportError } from './report-error.js';
@@ -51,7 +52,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   };
   let http: AgentHttpServer;
   try {
-    http = await AgentHttpServer.start({ address: config.http, metrics, source: ssc });
+    http = await AgentHttpServer.start(agentHttpOptions({ config, ssc, version, metrics }));
   } catch (error) {
     reportError(error, verbose);
     return 1;

@@ -18,12 +18,20 @@ export async function fetchRecentBatches(
   const url = `http://${host}:${address.port}/api/batches?limit=${limit}`;
   let answer: { status: number; body: string };
   try {
-    answer = await getText(url);
+    // An agent with a token (http-auth.ts) wants it on /api/*: the same variable it reads.
+    const token = process.env.SIDESTREAM_HTTP_TOKEN;
+    answer = await getText(url, token ? { Authorization: `Bearer ${token}` } : {});
   } catch (error) {
     throw new SidestreamError(
       'SS_AGENT_UNREACHABLE',
       `cannot reach the agent at ${url} (${describeError(error)}); is it running? pass its address with --http HOST:PORT`,
       { cause: error },
+    );
+  }
+  if (answer.status === 401) {
+    throw new SidestreamError(
+      'SS_AGENT_UNREACHABLE',
+      `the agent at ${url} wants its HTTP token; set SIDESTREAM_HTTP_TOKEN to the agent's token`,
     );
   }
   if (answer.status !== 200) {
@@ -51,9 +59,9 @@ export async function fetchRecentBatches(
  * node:http rather than fetch: fetch refuses the "bad ports" of the Fetch standard (6000, 6667,
  * ...), and an agent may well listen on one of them.
  */
-function getText(url: string): Promise<{ status: number; body: string }> {
+function getText(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: TIMEOUT_MS }, (res) => {
+    const req = get(url, { timeout: TIMEOUT_MS, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

@@ -61,5 +61,9 @@ describe('npm pack', () => {
       'the installed demo to complete a batch',
     );
     expect(metrics).toContain('sidestream_build_info{');
+    // The status page is served from the installed package alone (everything inlined in dist/).
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<script nonce="[^"]+">\(function statusPageClient\(\)/);
   });
 });

@@ -1,0 +1,234 @@
+/**
+ * AgentStatus: the answer of GET /api/status, what the status page shows above its charts. It
+ * reads the context (state, readiness, inputs, queued batches, the newest batch record) and
+ * listens for what the context does not keep (receiver lifecycle, checkpoints). The config
+ * summary is redacted (redact.ts): no password, token or URL credentials ever leave here.
+ */
+import type { CompletedBatchRecord } from '../engine/batch-record.js';
+import type { ContextState } from '../engine/streaming-context.js';
+import type { CheckpointWritten, ReceiverEvent, StreamingListener } from '../engine/streaming-listener.js';
+import { ReceiverSource } from '../sources/receiver-source.js';
+import type { AgentConfig } from './config.js';
+import { redactSecrets, redactText } from './redact.js';
+
+/** What AgentStatus reads from the StreamingContext (a StreamingContext satisfies it). */
+export interface StatusContext {
+  readonly state: ContextState;
+  readonly ready: boolean;
+  readonly batchesWaiting: number;
+  readonly checkpointDir: string | undefined;
+  readonly graph: {
+    readonly inputs: readonly {
+      readonly streamId: number;
+      readonly source: { readonly name: string; readonly connected?: boolean };
+    }[];
+  };
+  recentBatches(limit?: number): CompletedBatchRecord[];
+  addStreamingListener(listener: StreamingListener): () => void;
+}
+
+export type ReceiverState = 'starting' | 'started' | 'error' | 'stopped';
+
+export interface ReceiverStatus {
+  readonly state: ReceiverState;
+  /** The last error's message and when it came (epoch ms), if the receiver reported one. */
+  readonly lastError: string | null;
+  readonly lastErrorTime: number | null;
+  readonly errors: number;
+}
+
+export interface InputStatus {
+  readonly streamId: number;
+  readonly name: string;
+  /** Null when the source has no notion of a connection (queues, generators). */
+  readonly connected: boolean | null;
+  /** Receiver-based inputs only. */
+  readonly receiver: ReceiverStatus | null;
+}
+
+export interface PartitionStatus {
+  readonly stream: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly lagRecords: number;
+  readonly lagSeconds: number | null;
+  readonly committedOffset: number;
+  readonly highWatermark: number;
+}
+
+export interface AgentStatusSnapshot {
+  readonly app: string;
+  readonly version: string;
+  readonly state: ContextState;
+  /** Epoch ms, the agent's own clock: the page measures ages against it, not the browser's. */
+  readonly now: number;
+  readonly startTime: number;
+  readonly uptimeSeconds: number;
+  readonly batchIntervalMs: number;
+  readonly ready: boolean;
+  readonly batchesWaiting: number;
+  readonly inputs: readonly InputStatus[];
+  /** Kafka partitions of the newest batch that planned any (direct streams), with their lag. */
+  readonly kafka: { readonly batchTime: number; readonly partitions: readonly PartitionStatus[] } | null;
+  readonly lastCompletedBatch: {
+    readonly batchTime: number;
+    readonly outcome: string;
+    readonly numRecords: number;
+    readonly totalDelayMs: number;
+    readonly processingEndTime: number;
+  } | null;
+  /**
+   * Checkpointing: off without a checkpoint directory; otherwise the last durable checkpoint
+   * seen since this agent started (null before the first) and the failures since.
+   */
+  readonly checkpoint:
+    | { readonly enabled: false }
+    | {
+        readonly enabled: true;
+        readonly last: CheckpointWritten | null;
+        readonly failures: number;
+        readonly lastFailure: string | null;
+      };
+  /** The resolved configuration with every secret redacted. */
+  readonly config: unknown;
+}
+
+export interface AgentStatusOptions {
+  readonly config: AgentConfig;
+  readonly ssc: StatusContext;
+  readonly version: string;
+  /** For tests; default Date.now. */
+  readonly now?: () => number;
+}
+
+export class AgentStatus {
+  private readonly receivers = new Map<number, ReceiverStatus>();
+  private lastCheckpoint: CheckpointWritten | null = null;
+  private checkpointFailures = 0;
+  private lastCheckpointFailure: string | null = null;
+  private readonly startTime: number;
+  private readonly now: () => number;
+  private readonly configSummary: unknown;
+  readonly unsubscribe: () => void;
+
+  constructor(private readonly options: AgentStatusOptions) {
+    this.now = options.now ?? Date.now;
+    this.startTime = this.now();
+    this.configSummary = summarizeConfig(options.config);
+    for (const input of options.ssc.graph.inputs) {
+      if (input.source instanceof ReceiverSource) this.receivers.set(input.streamId, receiver('starting'));
+    }
+    this.unsubscribe = options.ssc.addStreamingListener({
+      onReceiverStarted: (e) => this.receiverEvent(e, 'started'),
+      onReceiverError: (e) => this.receiverEvent(e, 'error'),
+      onReceiverStopped: (e) => this.receiverEvent(e, 'stopped'),
+      onCheckpointWritten: (c) => {
+        this.lastCheckpoint = { ...c };
+      },
+      onCheckpointFailed: (f) => {
+        this.checkpointFailures++;
+        this.lastCheckpointFailure = redactText(f.message);
+      },
+    });
+  }
+
+  snapshot(): AgentStatusSnapshot {
+    const { ssc, config, version } = this.options;
+    const now = this.now();
+    const recent = ssc.recentBatches(50);
+    const newest = recent[0];
+    return {
+      app: config.app,
+      version,
+      state: ssc.state,
+      now,
+      startTime: this.startTime,
+      uptimeSeconds: Math.max(0, Math.round((now - this.startTime) / 1000)),
+      batchIntervalMs: config.batchIntervalMs,
+      ready: ssc.ready,
+      batchesWaiting: ssc.batchesWaiting,
+      inputs: ssc.graph.inputs.map((input) => ({
+        streamId: input.streamId,
+        name: input.source.name,
+        connected: input.source.connected ?? null,
+        receiver: this.receivers.get(input.streamId) ?? null,
+      })),
+      kafka: kafkaPartitions(recent),
+      lastCompletedBatch: newest
+        ? {
+            batchTime: newest.batchTime,
+            outcome: newest.outcome,
+            numRecords: newest.numRecords,
+            totalDelayMs: newest.totalDelayMs,
+            processingEndTime: newest.processingEndTime,
+          }
+        : null,
+      checkpoint:
+        ssc.checkpointDir === undefined
+          ? { enabled: false }
+          : {
+              enabled: true,
+              last: this.lastCheckpoint,
+              failures: this.checkpointFailures,
+              lastFailure: this.lastCheckpointFailure,
+            },
+      config: this.configSummary,
+    };
+  }
+
+  private receiverEvent(event: ReceiverEvent, state: ReceiverState): void {
+    const before = this.receivers.get(event.streamId) ?? receiver('starting');
+    this.receivers.set(
+      event.streamId,
+      state === 'error'
+        ? {
+            state,
+            lastError: redactText(event.message ?? 'error'),
+            lastErrorTime: this.now(),
+            errors: before.errors + 1,
+          }
+        : { ...before, state },
+    );
+  }
+}
+
+function receiver(state: ReceiverState): ReceiverStatus {
+  return { state, lastError: null, lastErrorTime: null, errors: 0 };
+}
+
+/** The newest batch (of the recent ones) whose inputs measured consumer lag, flattened. */
+function kafkaPartitions(recent: readonly CompletedBatchRecord[]): AgentStatusSnapshot['kafka'] {
+  for (const batch of recent) {
+    const partitions: PartitionStatus[] = [];
+    for (const input of batch.inputs) {
+      for (const lag of input.consumerLag ?? []) {
+        partitions.push({
+          stream: input.name,
+          topic: lag.topic,
+          partition: lag.partition,
+          lagRecords: lag.records,
+          lagSeconds: lag.seconds ?? null,
+          committedOffset: lag.committedOffset,
+          highWatermark: lag.highWatermark,
+        });
+      }
+    }
+    if (partitions.length > 0) return { batchTime: batch.batchTime, partitions };
+  }
+  return null;
+}
+
+/**
+ * The configuration as a person would read it, secrets redacted: every field of AgentConfig
+ * (including ones added later, which are redacted by the same rules) except parsed duplicates.
+ */
+export function summarizeConfig(config: AgentConfig): unknown {
+  const { graphite, ...rest } = config as AgentConfig & Record<string, unknown>;
+  const shown: Record<string, unknown> = { ...rest, http: `${config.http.host}:${config.http.port}` };
+  if (graphite) {
+    // `target` is the parsed `url`: showing it twice adds nothing.
+    const { target: _target, ...g } = graphite;
+    shown.graphite = g;
+  }
+  return redactSecrets(shown);
+}

@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import { AgentStatus, type StatusContext, summarizeConfig } from '../../src/agent/agent-status.js';
+import type { AgentConfig } from '../../src/agent/config.js';
+import type { CompletedBatchRecord, InputRecord } from '../../src/engine/batch-record.js';
+import type { StreamingListener } from '../../src/engine/streaming-listener.js';
+import { StreamingContext } from '../../src/index.js';
+
+const config: AgentConfig = {
+  app: 'clicks',
+  batchIntervalMs: 2000,
+  checkpointDir: '/var/lib/sidestream/clicks',
+  checkpointIntervalMs: undefined,
+  allowJobChange: false,
+  http: { host: '0.0.0.0', port: 9464 },
+  batchLogPath: undefined,
+  onBatchFailure: 'stop',
+  maxTaskFailures: 4,
+  shutdownTimeoutMs: 10_000,
+  defaultParallelism: 4,
+  graphite: {
+    url: 'tcp://carbon.internal:2003',
+    target: { protocol: 'tcp', host: 'carbon.internal', port: 2003 },
+    prefix: 'prod',
+  },
+  httpToken: 'super-secret-token-value',
+};
+
+function batch(batchTime: number, inputs: InputRecord[], outcome: 'succeeded' | 'failed' = 'succeeded') {
+  return {
+    app: 'clicks',
+    batchTime,
+    submissionTime: batchTime,
+    processingStartTime: batchTime + 1,
+    processingEndTime: batchTime + 11,
+    schedulingDelayMs: 1,
+    processingDelayMs: 10,
+    totalDelayMs: 11,
+    numRecords: inputs.reduce((n, i) => n + i.numRecords, 0),
+    outcome,
+    inputs,
+    outputOperations: [],
+    tasks: { total: 1, failed: 0, retried: 0 },
+  } satisfies CompletedBatchRecord;
+}
+
+function fakeContext(batches: CompletedBatchRecord[]) {
+  let listener: StreamingListener = {};
+  const ctx: StatusContext = {
+    state: 'active',
+    ready: true,
+    batchesWaiting: 2,
+    checkpointDir: '/var/lib/sidestream/clicks',
+    graph: {
+      inputs: [
+        { streamId: 0, source: { name: 'kafka:events', connected: true } },
+        { streamId: 1, source: { name: 'queue' } },
+      ],
+    },
+    recentBatches: (limit = 1000) => batches.slice(0, limit),
+    addStreamingListener: (l) => {
+      listener = l;
+      return () => {};
+    },
+  };
+  return { ctx, post: () => listener };
+}
+
+const kafkaInput = (records: number): InputRecord => ({
+  streamId: 0,
+  name: 'kafka:events',
+  numRecords: 10,
+  offsetRanges: [],
+  eventTimeLagMs: null,
+  consumerLag: [
+    { topic: 'events', partition: 0, records, seconds: 1.5, highWatermark: 100, committedOffset: 90 },
+    { topic: 'events', partition: 1, records: 0, highWatermark: 50, committedOffset: 50 },
+  ],
+});
+
+describe('AgentStatus', () => {
+  it('reports the context, the newest Kafka lag, the last batch and checkpoints, secrets redacted', () => {
+    let now = 1_000_000;
+    const batches = [
+      batch(30_000, [{ streamId: 1, name: 'queue', numRecords: 3, offsetRanges: [], eventTimeLagMs: null }]),
+      batch(28_000, [kafkaInput(10)], 'failed'),
+      batch(26_000, [kafkaInput(99)]),
+    ];
+    const { ctx, post } = fakeContext(batches);
+    const status = new AgentStatus({ config, ssc: ctx, version: '1.2.3', now: () => now });
+    now += 65_000;
+    post().onCheckpointWritten?.({ batchTime: 28_000, time: now - 500, bytes: 321, durationMs: 4 });
+    post().onCheckpointFailed?.({ batchTime: 30_000, message: 'rename failed for s3://key:secret@bucket/x' });
+
+    const s = status.snapshot();
+    expect(s).toMatchObject({
+      app: 'clicks',
+      version: '1.2.3',
+      state: 'active',
+      now,
+      uptimeSeconds: 65,
+      batchIntervalMs: 2000,
+      ready: true,
+      batchesWaiting: 2,
+      inputs: [
+        { streamId: 0, name: 'kafka:events', connected: true, receiver: null },
+        { streamId: 1, name: 'queue', connected: null, receiver: null },
+      ],
+      lastCompletedBatch: { batchTime: 30_000, outcome: 'succeeded', numRecords: 3, totalDelayMs: 11 },
+      checkpoint: {
+        enabled: true,
+        last: { batchTime: 28_000, bytes: 321 },
+        failures: 1,
+        lastFailure: 'rename failed for s3://[redacted]@bucket/x',
+      },
+    });
+    // The newest batch that measured lag (28 000), not an older one.
+    expect(s.kafka).toEqual({
+      batchTime: 28_000,
+      partitions: [
+        {
+          stream: 'kafka:events',
+          topic: 'events',
+          partition: 0,
+          lagRecords: 10,
+          lagSeconds: 1.5,
+          committedOffset: 90,
+          highWatermark: 100,
+        },
+        {
+          stream: 'kafka:events',
+          topic: 'events',
+          partition: 1,
+          lagRecords: 0,
+          lagSeconds: null,
+          committedOffset: 50,
+          highWatermark: 50,
+        },
+      ],
+    });
+    expect(s.config).toMatchObject({ app: 'clicks', http: '0.0.0.0:9464', httpToken: '[redacted]' });
+    expect(JSON.stringify(s)).not.toContain('super-secret-token-value');
+  });
+
+  it('has no Kafka section, no last batch and checkpointing off when there is nothing to show', () => {
+    const { ctx } = fakeContext([]);
+    const status = new AgentStatus({
+      config,
+      ssc: { ...ctx, checkpointDir: undefined, recentBatches: () => [] },
+      version: '1',
+    });
+    expect(status.snapshot()).toMatchObject({
+      kafka: null,
+      lastCompletedBatch: null,
+      checkpoint: { enabled: false },
+    });
+  });
+
+  it('tracks receiver state and the last error from listener events', () => {
+    const { ctx, post } = fakeContext([]);
+    const status = new AgentStatus({ config, ssc: ctx, version: '1', now: () => 5000 });
+    post().onReceiverStarted?.({ streamId: 0, name: 'kafka:events' });
+    post().onReceiverError?.({ streamId: 0, name: 'kafka:events', message: 'broker tcp://u:p@b:9092 gone' });
+    expect(status.snapshot().inputs[0]!.receiver).toEqual({
+      state: 'error',
+      lastError: 'broker tcp://[redacted]@b:9092 gone',
+      lastErrorTime: 5000,
+      errors: 1,
+    });
+    post().onReceiverStarted?.({ streamId: 0, name: 'kafka:events' });
+    expect(status.snapshot().inputs[0]!.receiver).toMatchObject({ state: 'started', errors: 1 });
+  });
+});
+
+describe('AgentStatus on a StreamingContext', () => {
+  it('knows receiver inputs from direct ones before any event', () => {
+    const ssc = new StreamingContext({ appName: 'clicks', batchIntervalMs: 1000 });
+    ssc.socketTextStream('127.0.0.1', 9).foreachRDD(async () => {});
+    ssc.queueStream([[1]]).foreachRDD(async () => {});
+    const s = new AgentStatus({ config, ssc, version: '1' }).snapshot();
+    expect(s.state).toBe('initialized');
+    expect(s.ready).toBe(false);
+    expect(s.inputs).toEqual([
+      {
+        streamId: 0,
+        name: 'socket:127.0.0.1:9',
+        connected: false,
+        receiver: { state: 'starting', lastError: null, lastErrorTime: null, errors: 0 },
+      },
+      { streamId: 1, name: 'queue', connected: null, receiver: null },
+    ]);
+  });
+});
+
+describe('summarizeConfig', () => {
+  it('shows every setting but no secret, and the graphite URL without its parsed duplicate', () => {
+    const withCreds = {
+      ...config,
+      checkpointDir: 'postgres://app:pg-pass@db:5432/ckpt',
+      // A setting added later (a Pushgateway URL, say) is redacted by the same rules.
+      pushgateway: { url: 'http://push:push-pass@gw:9091', password: 'x' },
+    } as AgentConfig;
+    const shown = summarizeConfig(withCreds) as Record<string, unknown>;
+    expect(shown).toMatchObject({
+      app: 'clicks',
+      batchIntervalMs: 2000,
+      http: '0.0.0.0:9464',
+      checkpointDir: 'postgres://[redacted]@db:5432/ckpt',
+      graphite: { url: 'tcp://carbon.internal:2003', prefix: 'prod' },
+      httpToken: '[redacted]',
+      pushgateway: { url: 'http://[redacted]@gw:9091', password: '[redacted]' },
+    });
+    expect(shown.graphite).not.toHaveProperty('target');
+    expect(JSON.stringify(shown)).not.toMatch(/pg-pass|push-pass|super-secret/);
+  });
+});

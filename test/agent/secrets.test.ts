@@ -1,0 +1,134 @@
+/**
+ * Secrets never leave the agent: a Postgres URL with its password (in the job's environment and
+ * quoted by a failing sink's error, as database drivers do), the HTTP token, and a Graphite URL
+ * with credentials appear neither in GET /api/status, /api/batches or the status page, nor in the
+ * agent's stdout or stderr.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, freePort, httpGet, killAll, runCli, spawnCli } from '../support/cli-process.js';
+
+afterEach(killAll);
+
+const PG_PASSWORD = 'PgS3cret-do-not-leak';
+const DATABASE_URL = `postgres://orders_writer:${PG_PASSWORD}@db.internal:5432/orders`;
+const TOKEN = 'tok-0f3c9a7d5e1b2468ace0';
+const GRAPHITE_PASSWORD = 'GraphiteS3cret-do-not-leak';
+const SECRETS = [PG_PASSWORD, TOKEN, GRAPHITE_PASSWORD];
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sidestream-secrets-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function expectNoSecret(where: string, text: string): void {
+  for (const secret of SECRETS) expect(text, `${where} contains a secret`).not.toContain(secret);
+}
+
+/** A sink that fails every other batch with its connection string in the message. */
+const JOB = `export default (ssc) => {
+  let n = 0;
+  const url = process.env.DATABASE_URL;
+  ssc.generatorStream({ ratePerSec: 200, keys: 2, eventTimeLagMs: 50 }).foreachRDD(async (rdd) => {
+    n++;
+    if (n % 2 === 0)
+      await rdd.foreachPartition(() => { throw new Error('connect ECONNREFUSED for ' + url); });
+    else await rdd.count();
+  });
+};
+`;
+
+describe('secrets', () => {
+  it('stay out of /api/status, /api/batches, the page and the output of a running agent', {
+    timeout: 40_000,
+  }, async () => {
+    const job = join(dir, 'orders.mjs');
+    await writeFile(job, JOB);
+    const config = join(dir, 'agent.yaml');
+    await writeFile(config, `httpToken: "${TOKEN}"\nbatchInterval: 300ms\nonBatchFailure: continue\n`);
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const agent = spawnCli(
+      ['run', job, '--config', config, '--http', `127.0.0.1:${port}`, '--max-task-failures', '1'],
+      { env: { DATABASE_URL, PGPASSWORD: PG_PASSWORD } },
+    );
+
+    const batches = await eventually(
+      async () => {
+        const r = await httpGet(`${base}/api/batches`, auth);
+        if (r.status !== 200) return undefined;
+        return r.body.includes('"outcome":"failed"') ? r.body : undefined;
+      },
+      20_000,
+      'a failed batch',
+    );
+    // The failure reason is kept, with the URL's credentials removed.
+    expect(batches).toContain('postgres://[redacted]@db.internal:5432/orders');
+    expectNoSecret('/api/batches', batches);
+
+    const status = await httpGet(`${base}/api/status`, auth);
+    expect(status.status).toBe(200);
+    expect(JSON.parse(status.body).config).toMatchObject({ httpToken: '[redacted]' });
+    expectNoSecret('/api/status', status.body);
+    const page = await httpGet(`${base}/`, auth);
+    expect(page.status).toBe(200);
+    expectNoSecret('the page', page.body);
+    // Without the token nothing of this is served at all.
+    for (const path of ['/', '/api/status', '/api/batches'])
+      expect((await httpGet(`${base}${path}`)).status).toBe(401);
+
+    agent.child.kill('SIGTERM');
+    await agent.exited;
+    expectNoSecret('stdout', agent.stdout());
+    expectNoSecret('stderr', agent.stderr());
+  });
+
+  it('stay out of the error a failed batch stops the agent with, even with --verbose', async () => {
+    const job = join(dir, 'orders-stop.mjs');
+    await writeFile(job, JOB);
+    const port = await freePort();
+    const r = await runCli(
+      [
+        'run',
+        job,
+        '--http',
+        `127.0.0.1:${port}`,
+        '--batch-interval',
+        '200ms',
+        '--max-task-failures',
+        '1',
+        '--verbose',
+      ],
+      { env: { DATABASE_URL, SIDESTREAM_HTTP_TOKEN: TOKEN }, timeoutMs: 20_000 },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[SS_BATCH_FAILED]');
+    expect(r.stderr).toContain('postgres://[redacted]@db.internal:5432/orders');
+    expectNoSecret('stdout', r.stdout);
+    expectNoSecret('stderr', r.stderr);
+  });
+
+  it('stay out of the message refusing a Graphite URL with credentials (flag, variable or file)', async () => {
+    const url = `tcp://carbon:${GRAPHITE_PASSWORD}@127.0.0.1:2003`;
+    const file = join(dir, 'graphite.yaml');
+    await writeFile(file, `graphite:\n  url: ${url}\n`);
+    for (const [args, env] of [
+      [['validate', '--graphite', url], {}],
+      [['validate'], { SIDESTREAM_GRAPHITE: url }],
+      [['validate', '--config', file], {}],
+      [['demo', '--graphite', url, '--http', '127.0.0.1:0'], {}],
+    ] as [string[], Record<string, string>][]) {
+      const r = await runCli(args, { env });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain('tcp://[redacted]@127.0.0.1:2003');
+      expectNoSecret('stdout', r.stdout);
+      expectNoSecret('stderr', r.stderr);
+    }
+  });
+});
