@@ -40,6 +40,10 @@ function addAgentOptions(command: Command): Command {
       'recover from a checkpoint written by a changed job module (what still matches is restored)',
     )
     .option(
+      '--wal-fsync <policy>',
+      "receivers' write-ahead log: 'always' (default), 'never', or a duration such as 100ms (docs/wal.md)",
+    )
+    .option(
       '--http <host:port>',
       `address of /metrics, /healthz, /readyz, /api/batches (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})`,
     )

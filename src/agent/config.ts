@@ -9,6 +9,7 @@ import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import type { BatchFailurePolicy } from '../engine/streaming-context.js';
 import { type ErrorCode, SidestreamError } from '../errors.js';
+import type { FsyncPolicy } from '../state/write-ahead-log.js';
 import { type GraphiteTarget, parseGraphiteUrl } from '../telemetry/exporters/graphite-exporter.js';
 import type { GraphiteNaming } from '../telemetry/graphite-naming.js';
 import { parseDurationMs } from '../time.js';
@@ -28,6 +29,8 @@ export interface AgentConfig {
   readonly checkpointIntervalMs: number | undefined;
   /** Recover from a checkpoint written by a job module with another content hash. */
   readonly allowJobChange: boolean;
+  /** The receivers' write-ahead log fsync policy; undefined: the engine's default ('always'). */
+  readonly walFsync?: FsyncPolicy;
   readonly http: HttpAddress;
   readonly batchLogPath: string | undefined;
   readonly onBatchFailure: BatchFailurePolicy;
@@ -281,6 +284,27 @@ const NESTED_KEYS: Record<string, string> = {
   pushgateway: 'url, interval',
 };
 
+/** `always`, `never`, or a duration (fsync at most that often): the receivers' WAL policy. */
+const walFsync = z.unknown().transform((input, ctx): FsyncPolicy => {
+  if (input === 'always' || input === 'never') return { mode: input };
+  let ms = Number.NaN;
+  if (typeof input === 'string' || typeof input === 'number') {
+    try {
+      ms = parseDurationMs(input, 'walFsync');
+    } catch {
+      ms = Number.NaN;
+    }
+  }
+  if (!Number.isInteger(ms) || ms <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${show(input)} must be 'always', 'never' or a duration such as 100ms (fsync at most that often); see docs/wal.md`,
+    });
+    return z.NEVER;
+  }
+  return { mode: 'interval', intervalMs: ms };
+});
+
 const batchFailurePolicy = z.enum(['stop', 'continue'], {
   error: (iss) => `${show(iss.input)} must be 'stop' or 'continue'`,
 });
@@ -292,6 +316,7 @@ export const configLayerSchema = z.strictObject({
   checkpointDir: nonEmptyString('a directory path', '/var/lib/sidestream/clicks').optional(),
   checkpointInterval: duration({ example: '10s', allowZero: false }).optional(),
   allowJobChange: flag.optional(),
+  walFsync: walFsync.optional(),
   http: httpAddress.optional(),
   batchLog: nonEmptyString('a file path', 'batches.jsonl').optional(),
   onBatchFailure: batchFailurePolicy.optional(),
@@ -385,6 +410,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       checkpointDir: merged.checkpointDir,
       checkpointIntervalMs: merged.checkpointInterval,
       allowJobChange: merged.allowJobChange ?? false,
+      ...(merged.walFsync ? { walFsync: merged.walFsync } : {}),
       http: merged.http ?? DEFAULT_HTTP,
       batchLogPath: merged.batchLog,
       onBatchFailure: merged.onBatchFailure ?? 'stop',

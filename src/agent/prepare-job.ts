@@ -78,6 +78,7 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
           ? {}
           : { checkpointIntervalMs: config.checkpointIntervalMs }),
         allowJobChange: config.allowJobChange,
+        ...(config.walFsync ? { writeAheadLog: { fsync: config.walFsync } } : {}),
         ...(identity ? { job: identity } : {}),
         configSnapshot: configSnapshot(config),
         maxTaskFailures: config.maxTaskFailures,

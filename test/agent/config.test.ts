@@ -62,6 +62,7 @@ describe('agent config', () => {
         'checkpointDir: /var/lib/clicks',
         'checkpointInterval: 5s',
         'allowJobChange: true',
+        'walFsync: 100ms',
         'http: 0.0.0.0:9100',
         'batchLog: batches.jsonl',
         'onBatchFailure: continue',
@@ -76,6 +77,7 @@ describe('agent config', () => {
       checkpointDir: '/var/lib/clicks',
       checkpointIntervalMs: 5000,
       allowJobChange: true,
+      walFsync: { mode: 'interval', intervalMs: 100 },
       http: { host: '0.0.0.0', port: 9100 },
       batchLogPath: 'batches.jsonl',
       onBatchFailure: 'continue',
@@ -95,6 +97,18 @@ describe('agent config', () => {
     expect(bad.ok).toBe(false);
     if (!bad.ok)
       expect(bad.problems[0]?.message).toMatch(/SIDESTREAM_ALLOW_JOB_CHANGE: 'maybe' must be true or false/);
+  });
+
+  it('walFsync is always, never or a duration, from the file, SIDESTREAM_WAL_FSYNC or --wal-fsync', async () => {
+    expect((await ok({ env: { SIDESTREAM_WAL_FSYNC: 'never' } })).walFsync).toEqual({ mode: 'never' });
+    expect((await ok({ flags: { walFsync: 'always' } })).walFsync).toEqual({ mode: 'always' });
+    expect((await ok({})).walFsync).toBeUndefined();
+    const bad = await resolveConfig({ flags: { walFsync: 'sometimes' } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok)
+      expect(bad.problems[0]?.message).toMatch(
+        /--wal-fsync: 'sometimes' must be 'always', 'never' or a duration such as 100ms/,
+      );
   });
 
   it('takes a bare number as milliseconds and an empty file as no settings', async () => {
