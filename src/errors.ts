@@ -90,6 +90,11 @@ export const ERROR_CODES = {
     summary:
       'A user metric (ssc.metrics.counter/gauge/histogram) has an invalid or reserved name, label or buckets, or its name is taken.',
   },
+  SS_RESTART_BUDGET_EXHAUSTED: {
+    retriable: false,
+    summary:
+      'Under --supervise the agent crashed more often than the restart budget allows within its window; the supervisor gave up.',
+  },
   SS_WAL_WRITE_FAILED: {
     retriable: true,
     summary:

@@ -1,32 +1,20 @@
 /**
  * The metric names and Graphite paths the dashboards and Grafana alert rules may use, and nothing
- * else: catalogue entries from src/telemetry/metrics.ts, plus CONTRACT.md entries that other work
- * is adding to the catalogue right now (CONTRACT_ONLY_METRICS, spelt exactly as CONTRACT.md
- * does). Graphite paths come from graphiteName(), the exporter's own mapping function, so a
+ * else: catalogue entries from src/telemetry/metrics.ts. Graphite paths come from graphiteName(), the exporter's own mapping function, so a
  * dashboard can never ask Graphite for a path the exporter does not write.
  */
 import { DEFAULT_GRAPHITE_PREFIX, graphiteName } from '../../src/telemetry/graphite-naming.js';
 import { METRICS, type MetricSpec } from '../../src/telemetry/metrics.js';
 
-/**
- * CONTRACT.md metrics not yet in src/telemetry/metrics.ts (restarts: the agent's --supervise). Labels in CONTRACT.md's order. When one of them
- * lands in the catalogue, delete it here: test/dashboards/catalogue.test.ts fails while it is in both.
- */
-export const CONTRACT_ONLY_METRICS = [
-  { name: 'sidestream_restarts_total', type: 'counter', labelNames: [] },
-] as const satisfies readonly Pick<MetricSpec, 'name' | 'type' | 'labelNames'>[];
-
 export type CatalogueName = (typeof METRICS)[number]['name'];
-export type ContractOnlyName = (typeof CONTRACT_ONLY_METRICS)[number]['name'];
-export type DashboardMetricName = CatalogueName | ContractOnlyName;
+export type DashboardMetricName = CatalogueName;
 
 type Spec = Pick<MetricSpec, 'name' | 'type' | 'labelNames'>;
 
-/** The catalogue entry of `name`, or its CONTRACT.md entry while the catalogue lacks it. */
+/** The catalogue entry of `name`. */
 export function metricRef(name: DashboardMetricName): Spec {
-  const spec: Spec | undefined =
-    METRICS.find((m) => m.name === name) ?? CONTRACT_ONLY_METRICS.find((m) => m.name === name);
-  if (!spec) throw new Error(`${name} is neither in the catalogue nor in CONTRACT_ONLY_METRICS`);
+  const spec: Spec | undefined = METRICS.find((m) => m.name === name);
+  if (!spec) throw new Error(`${name} is not in the catalogue`);
   return spec;
 }
 

@@ -2,8 +2,8 @@
  * What each dashboard shows, once for both datasources: every panel carries its PromQL targets
  * and its Graphite targets side by side, so the Prometheus and Graphite variants cannot drift
  * apart. PromQL selectors come from sel()/buckets() and Graphite paths from graphitePath() (the
- * exporter's naming function); metric names are typed, so a name outside the catalogue (or
- * CONTRACT_ONLY_METRICS) does not compile.
+ * exporter's naming function); metric names are typed, so a name outside the catalogue does not
+ * compile.
  */
 import { buckets, graphitePath as g, sel } from './metric-refs.js';
 

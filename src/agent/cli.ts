@@ -6,17 +6,19 @@
  */
 import { Command, CommanderError } from 'commander';
 import { SidestreamError } from '../errors.js';
-import { CONFIG_FIELDS, type ConfigField, DEFAULT_HTTP, parseHttpAddress } from './config.js';
+import { CONFIG_FIELDS, type ConfigField, DEFAULT_HTTP, parseHttpAddress, resolveConfig } from './config.js';
 import { packageVersion } from './package-version.js';
 import { type JobRef, prepareJob } from './prepare-job.js';
-import { reportError } from './report-error.js';
+import { note, reportError } from './report-error.js';
 import { runAgent } from './run-agent.js';
 import { runStatus } from './status-command.js';
+import { SUPERVISED_ENV, supervise } from './supervisor.js';
 
 const USAGE_EXIT = 2;
 
-type AgentFlags = Partial<Record<Exclude<ConfigField, 'allowJobChange'>, string>> & {
+type AgentFlags = Partial<Record<Exclude<ConfigField, 'allowJobChange' | 'supervise'>, string>> & {
   allowJobChange?: boolean;
+  supervise?: boolean;
   config?: string;
   verbose?: boolean;
 };
@@ -64,6 +66,12 @@ function addAgentOptions(command: Command): Command {
       '--shutdown-timeout <duration>',
       'how long a graceful stop waits for in-flight batches (default 10s)',
     )
+    .option(
+      '--supervise',
+      'run the engine in a child process and restart it after a crash, with backoff (docs/deployment.md)',
+    )
+    .option('--restart-budget <n>', 'with --supervise: most restarts within --restart-window (default 5)')
+    .option('--restart-window <duration>', 'with --supervise: the window of the restart budget (default 10m)')
     .option('--verbose', 'print stack traces with errors');
 }
 
@@ -78,6 +86,23 @@ function configFlags(flags: AgentFlags): Partial<Record<ConfigField, string>> {
 
 async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
   const verbose = flags.verbose === true;
+  if (process.env[SUPERVISED_ENV] !== '1') {
+    const resolved = await resolveConfig({
+      ...(flags.config === undefined ? {} : { file: flags.config }),
+      env: process.env,
+      flags: configFlags(flags),
+    });
+    if (resolved.ok && resolved.config.supervise) {
+      // The same command line in a child; its own problems (config, job) are reported by it.
+      return supervise({
+        args: process.argv.slice(1),
+        env: process.env,
+        restartBudget: resolved.config.restartBudget,
+        restartWindowMs: resolved.config.restartWindowMs,
+        log: note,
+      });
+    }
+  }
   const prepared = await prepareJob({
     job,
     configFile: flags.config,

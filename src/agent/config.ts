@@ -29,6 +29,11 @@ export interface AgentConfig {
   readonly checkpointIntervalMs: number | undefined;
   /** Recover from a checkpoint written by a job module with another content hash. */
   readonly allowJobChange: boolean;
+  /** Run the engine in a child process restarted after crashes (docs/deployment.md). */
+  readonly supervise: boolean;
+  /** Most restarts within `restartWindowMs` before the supervisor gives up. */
+  readonly restartBudget: number;
+  readonly restartWindowMs: number;
   /** The receivers' write-ahead log fsync policy; undefined: the engine's default ('always'). */
   readonly walFsync?: FsyncPolicy;
   readonly http: HttpAddress;
@@ -71,6 +76,8 @@ export const DEFAULT_HTTP: HttpAddress = { host: '127.0.0.1', port: 9464 };
 export const DEFAULT_BATCH_INTERVAL_MS = 1000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_TASK_FAILURES = 4;
+export const DEFAULT_RESTART_BUDGET = 5;
+export const DEFAULT_RESTART_WINDOW_MS = 10 * 60_000;
 
 /** `show('0s')` is `'0s'`: values are quoted in messages the way the user wrote them. */
 function show(value: unknown): string {
@@ -317,6 +324,9 @@ export const configLayerSchema = z.strictObject({
   checkpointInterval: duration({ example: '10s', allowZero: false }).optional(),
   allowJobChange: flag.optional(),
   walFsync: walFsync.optional(),
+  supervise: flag.optional(),
+  restartBudget: wholeNumber(1, DEFAULT_RESTART_BUDGET).optional(),
+  restartWindow: duration({ example: '10m', allowZero: false }).optional(),
   http: httpAddress.optional(),
   batchLog: nonEmptyString('a file path', 'batches.jsonl').optional(),
   onBatchFailure: batchFailurePolicy.optional(),
@@ -411,6 +421,9 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       checkpointIntervalMs: merged.checkpointInterval,
       allowJobChange: merged.allowJobChange ?? false,
       ...(merged.walFsync ? { walFsync: merged.walFsync } : {}),
+      supervise: merged.supervise ?? false,
+      restartBudget: merged.restartBudget ?? DEFAULT_RESTART_BUDGET,
+      restartWindowMs: merged.restartWindow ?? DEFAULT_RESTART_WINDOW_MS,
       http: merged.http ?? DEFAULT_HTTP,
       batchLogPath: merged.batchLog,
       onBatchFailure: merged.onBatchFailure ?? 'stop',

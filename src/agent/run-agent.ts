@@ -13,6 +13,7 @@ import { agentHttpOptions } from './agent-http.js';
 import type { AgentConfig } from './config.js';
 import { AgentHttpServer } from './http-server.js';
 import { note, reportError } from './report-error.js';
+import { RESTARTS_ENV } from './supervisor.js';
 
 export interface RunAgentOptions {
   readonly config: AgentConfig;
@@ -27,7 +28,12 @@ const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 export async function runAgent({ config, ssc, version, verbose }: RunAgentOptions): Promise<number> {
   // The context's registry: user metrics the job declared (ssc.metrics) are served alongside.
   const metrics = ssc.metrics.registry;
-  ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, version));
+  const restarts = Number(process.env[RESTARTS_ENV] ?? 0);
+  ssc.addStreamingListener(
+    new PrometheusListener(metrics.registry, ssc, version, {
+      restarts: Number.isInteger(restarts) && restarts > 0 ? restarts : 0,
+    }),
+  );
   // After the Prometheus listener, so each batch's flush reads the values that batch set.
   const graphite = config.graphite
     ? new GraphiteExporter({ ...config.graphite, app: config.app, registry: metrics.registry })

@@ -27,6 +27,7 @@ export type MetricUnit =
   | 'receivers'
   | 'partitions'
   | 'records_per_second'
+  | 'restarts'
   | 'status';
 
 export interface MetricSpec {
@@ -318,6 +319,15 @@ export const METRICS = [
     type: 'gauge',
     unit: 'seconds',
     help: 'Unix time at which the latest metadata checkpoint became durable; absent before the first.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_restarts_total',
+    type: 'counter',
+    unit: 'restarts',
+    help:
+      'Times the supervisor (sidestream run --supervise) restarted the agent process after a crash; ' +
+      'carried into each new process, so it keeps counting across restarts. 0 when not supervised.',
     labelNames: [],
   },
   {

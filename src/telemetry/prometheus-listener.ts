@@ -42,6 +42,8 @@ export interface PrometheusListenerOptions {
   readonly partitionStatusWindow?: number;
   /** No lag sample for this long, while lag > 0, is `stop`; default max(30 s, 10 batch intervals). */
   readonly partitionStopAfterMs?: number;
+  /** Restarts of this agent by its supervisor so far (0 unsupervised): sidestream_restarts_total. */
+  readonly restarts?: number;
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -188,6 +190,9 @@ export class PrometheusListener implements StreamingListener {
     this.statusWindow = options.partitionStatusWindow ?? DEFAULT_STATUS_WINDOW;
     this.stopAfterMs = options.partitionStopAfterMs ?? Math.max(30_000, 10 * source.batchIntervalMs);
     gauge(registry, 'sidestream_build_info').set({ app, version }, 1);
+    // A counter that starts each process at the supervisor's count: increase() over a window
+    // then shows the restarts in it, even though every restart is a new process.
+    counter(registry, 'sidestream_restarts_total').inc({ app }, options.restarts ?? 0);
     gauge(registry, 'sidestream_batch_interval_seconds').set({ app }, seconds(source.batchIntervalMs));
     gauge(registry, 'sidestream_batches_waiting', (g) => g.set({ app }, source.batchesWaiting));
     this.batches = counter(registry, 'sidestream_batches_total');
