@@ -163,6 +163,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
    * again at its own batch time (committed or not: the checkpointed state lacks it).
    */
   private recoveringFrom: number | undefined;
+  /** Replays (checkpoint recovery) that the offset log had committed before the restart. */
+  private readonly committedReplays = new Set<number>();
   /** Newest checkpoint the context made durable: the offset log keeps every entry after it. */
   private lastCheckpointMs: number | undefined;
   private readonly pending = new Map<number, readonly OffsetRange[]>();
@@ -278,7 +280,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private async planCheckpointReplay(log: OffsetLog, checkpointMs: number): Promise<void> {
     this.recoveringFrom = checkpointMs;
     this.lastCheckpointMs = checkpointMs;
+    const newestCommit = (await log.state()).lastCommitted?.batchTime ?? Number.NEGATIVE_INFINITY;
     for (const batch of await log.allPlanned()) {
+      if (batch.batchTime > checkpointMs && batch.batchTime <= newestCommit)
+        this.committedReplays.add(batch.batchTime);
       if (batch.batchTime <= checkpointMs) {
         for (const r of batch.ranges[this.name] ?? [])
           this.loggedPositions.set(topicPartitionKey(r.topic, r.partition), r.untilOffset);
@@ -691,9 +696,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       );
       for (const r of old)
         this.assigned.get(topicPartitionKey(r.topic, r.partition))!.current = r.untilOffset;
-      // Only ranges holding records make a replay: a logged batch whose matching ranges are all
-      // empty (the others already applied by a sink) changes nothing, so it is passed over.
-      if (old.some((r) => r.untilOffset > r.fromOffset)) return old;
+      // A committed batch replayed for a checkpoint recovery whose matching ranges are all empty
+      // (the others were already applied by a sink) changes nothing: it is passed over.
+      const onlyEmpty = old.every((r) => r.untilOffset === r.fromOffset);
+      if (old.length > 0 && !(onlyEmpty && this.committedReplays.has(replay.batchTime))) return old;
     }
     const high = new Map<string, number>();
     for (const topic of new Set(parts.map((p) => p.topic))) {
