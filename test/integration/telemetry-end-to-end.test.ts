@@ -74,6 +74,7 @@ const CASES: readonly Case[] = [
   { metric: 'sidestream_exporter_errors_total', labels: { exporter: 'graphite' } },
   { metric: 'sidestream_batch_interval_seconds', fromBatches: () => BATCH_INTERVAL_S },
   { metric: 'sidestream_receivers_active', fromBatches: () => 0 },
+  { metric: 'sidestream_restarts_total', fromBatches: () => 0 }, // not supervised
   { metric: 'sidestream_last_batch_records', fromBatches: (b) => last(b).numRecords },
   {
     metric: 'sidestream_last_batch_scheduling_delay_seconds',
