@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { SidestreamError } from '../errors.js';
 import { CONFIG_FIELDS, type ConfigField, DEFAULT_HTTP, parseHttpAddress } from './config.js';
+import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { packageVersion } from './package-version.js';
 import { type JobRef, prepareJob } from './prepare-job.js';
 import { reportError } from './report-error.js';
@@ -64,7 +65,26 @@ function addAgentOptions(command: Command): Command {
       '--shutdown-timeout <duration>',
       'how long a graceful stop waits for in-flight batches (default 10s)',
     )
+    .option('--log-level <level>', `least severe log level shown: ${LOG_LEVELS.join(', ')} (default info)`)
+    .option(
+      '--log-format <format>',
+      "'text' (default; lines for people) or 'json' (pino JSON lines for a log shipper)",
+    )
     .option('--verbose', 'print stack traces with errors');
+}
+
+/**
+ * The log settings before the configuration is resolved, from the flags and variables only, so
+ * configuration problems are already logged in the asked-for format; an invalid value is ignored
+ * here and reported with the other problems.
+ */
+function earlyLogSettings(flags: AgentFlags): { level?: LogLevel; format?: LogFormat } {
+  const level = flags.logLevel ?? process.env.SIDESTREAM_LOG_LEVEL;
+  const format = flags.logFormat ?? process.env.SIDESTREAM_LOG_FORMAT;
+  return {
+    ...((LOG_LEVELS as readonly string[]).includes(level ?? '') ? { level: level as LogLevel } : {}),
+    ...((LOG_FORMATS as readonly string[]).includes(format ?? '') ? { format: format as LogFormat } : {}),
+  };
 }
 
 function configFlags(flags: AgentFlags): Partial<Record<ConfigField, string>> {
@@ -78,6 +98,7 @@ function configFlags(flags: AgentFlags): Partial<Record<ConfigField, string>> {
 
 async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
   const verbose = flags.verbose === true;
+  configureLogger(earlyLogSettings(flags));
   const prepared = await prepareJob({
     job,
     configFile: flags.config,
@@ -89,10 +110,17 @@ async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
     for (const problem of prepared.problems) reportError(problem, verbose);
     return 1;
   }
+  const { app, logLevel, logFormat } = prepared.config;
+  configureLogger({
+    app,
+    ...(logLevel ? { level: logLevel } : {}),
+    ...(logFormat ? { format: logFormat } : {}),
+  });
   return runAgent({ config: prepared.config, ssc: prepared.ssc!, version: packageVersion(), verbose });
 }
 
 async function validate(jobModule: string | undefined, flags: AgentFlags): Promise<number> {
+  configureLogger(earlyLogSettings(flags));
   const prepared = await prepareJob({
     job: jobModule === undefined ? undefined : { kind: 'module', specifier: jobModule },
     configFile: flags.config,
