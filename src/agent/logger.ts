@@ -6,8 +6,9 @@
  * - `json`: pino's JSON lines with `time`, `app`, `level` (a label), `msg`, `code` for an error
  *   with a catalogue code, and the call site's structured fields (batchTime, delays, ...).
  * Both are written synchronously by a small destination in this module (no pino-pretty worker
- * thread), and both redact: structured fields through redactSecrets, and the finished line through
- * redactText, so a URL's user-info or a secret query parameter never reaches the log.
+ * thread), and both redact with redact.ts's rules (the same as GET /api/status): a secret-named
+ * field keeps only `[redacted]`, and in every string a URL's user-info and secret query parameters
+ * are replaced, so they never reach the log.
  */
 import { type Logger as PinoLogger, pino } from 'pino';
 import { redactSecrets, redactText } from './redact.js';
@@ -65,19 +66,23 @@ export function formatTextLine(record: Readonly<Record<string, unknown>>): strin
   return `sidestream: ${msg}`;
 }
 
-/** A synchronous pino destination: pino hands it each serialized JSON line. */
+/**
+ * A synchronous pino destination: pino hands it each serialized JSON line. Every line is parsed
+ * and redacted as a whole (msg and fields alike) before it is written in the chosen format.
+ */
 function destination(format: LogFormat, write: (line: string) => void): { write(line: string): void } {
-  if (format === 'json') return { write: (line) => write(redactText(line)) };
   return {
     write: (line) => {
       let record: Record<string, unknown>;
       try {
-        record = JSON.parse(line) as Record<string, unknown>;
+        record = redactSecrets(JSON.parse(line)) as Record<string, unknown>;
       } catch {
+        // Not expected from pino; still never unredacted.
         write(redactText(line));
         return;
       }
-      write(`${redactText(formatTextLine(record))}\n`);
+      // redactText again on the text line: its stack and message are plain text.
+      write(format === 'json' ? `${JSON.stringify(record)}\n` : `${redactText(formatTextLine(record))}\n`);
     },
   };
 }
@@ -104,8 +109,6 @@ export function createLogger(options: LoggerOptions = {}): AgentLogger {
       base: { app: options.app ?? 'sidestream' },
       formatters: {
         level: (label) => ({ level: label }),
-        // Structured fields pass the same redaction as GET /api/status.
-        log: (object) => redactSecrets(object) as Record<string, unknown>,
       },
     },
     destination(format, write),

@@ -51,6 +51,8 @@ describe('agent config', () => {
       maxTaskFailures: 4,
       shutdownTimeoutMs: 10_000,
       defaultParallelism: undefined,
+      logLevel: 'info',
+      logFormat: 'text',
     });
   });
 
@@ -69,6 +71,8 @@ describe('agent config', () => {
         'maxTaskFailures: 2',
         'shutdownTimeout: 30s',
         'defaultParallelism: 8',
+        'logLevel: debug',
+        'logFormat: json',
       ].join('\n'),
     );
     expect(await ok({ file })).toEqual({
@@ -84,6 +88,8 @@ describe('agent config', () => {
       maxTaskFailures: 2,
       shutdownTimeoutMs: 30_000,
       defaultParallelism: 8,
+      logLevel: 'debug',
+      logFormat: 'json',
     });
   });
 
