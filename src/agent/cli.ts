@@ -212,7 +212,7 @@ function usageError(error: CommanderError, argv: readonly string[]): number {
     .replace(/^error: /, '')
     .replace(/\s*\n\s*/g, ' ')
     .trim();
-  process.stderr.write(`sidestream: error [SS_USAGE]: ${message}; ${hint}\n`);
+  reportError(new SidestreamError('SS_USAGE', `${message}; ${hint}`), false);
   return USAGE_EXIT;
 }
 
