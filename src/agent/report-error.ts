@@ -21,23 +21,17 @@ export function formatError(error: unknown, verbose: boolean): string {
   const head = code
     ? `sidestream: error [${code}]: ${(error as Error).message}`
     : `sidestream: error: ${describeError(error)}${verbose ? '' : ' (run with --verbose for the stack)'}`;
-  if (!verbose) return head;
-  const lines = [head];
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (depth > 0) lines.push(`caused by: ${describeError(e)}`);
-    if (e.stack) lines.push(e.stack.split('\n').slice(1).join('\n'));
-  }
-  return lines.join('\n');
+  return verbose ? [head, ...stackLines(error)].join('\n') : head;
 }
 
-/** The stack lines formatError prints under the head line with --verbose. */
-function stackOf(error: unknown): string {
+/** What --verbose prints under the head line: the stack, then each cause and its stack. */
+function stackLines(error: unknown): string[] {
   const lines: string[] = [];
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (depth > 0) lines.push(`caused by: ${describeError(e)}`);
     if (e.stack) lines.push(e.stack.split('\n').slice(1).join('\n'));
   }
-  return lines.join('\n');
+  return lines;
 }
 
 /** Logs an error at level error: `code` when it has one, `stack` under --verbose. */
@@ -46,7 +40,10 @@ export function reportError(error: unknown, verbose: boolean): void {
   // logger redacts every line.
   const code = codeOf(error);
   const msg = code ? (error as Error).message : describeError(error);
-  log().error(msg, { ...(code ? { code } : {}), ...(verbose ? { stack: stackOf(error) } : {}) });
+  log().error(msg, {
+    ...(code ? { code } : {}),
+    ...(verbose ? { stack: stackLines(error).join('\n') } : {}),
+  });
 }
 
 /** Progress notes of the agent itself go to stderr, so stdout carries only the job's output. */
