@@ -11,14 +11,14 @@ import { AgentStatus } from './agent-status.js';
 import type { AgentConfig } from './config.js';
 import { isLoopbackHost } from './http-auth.js';
 import type { AgentHttpServerOptions } from './http-server.js';
-import { note } from './report-error.js';
+import { warn as warnLog } from './report-error.js';
 
 export interface AgentHttpInputs {
   readonly config: AgentConfig;
   readonly ssc: StreamingContext;
   readonly version: string;
   readonly metrics: MetricsRegistry;
-  /** Where the warning goes; default the agent's stderr notes. */
+  /** Where the warning goes; default the agent's log at level warn. */
   readonly warn?: (message: string) => void;
 }
 
@@ -27,7 +27,7 @@ export function agentHttpOptions({
   ssc,
   version,
   metrics,
-  warn = note,
+  warn = warnLog,
 }: AgentHttpInputs): AgentHttpServerOptions {
   const status = new AgentStatus({ config, ssc, version });
   if (!isLoopbackHost(config.http.host) && config.httpToken === undefined) {

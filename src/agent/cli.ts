@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { SidestreamError } from '../errors.js';
 import { CONFIG_FIELDS, type ConfigField, DEFAULT_HTTP, parseHttpAddress, resolveConfig } from './config.js';
+import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { packageVersion } from './package-version.js';
 import { type JobRef, prepareJob } from './prepare-job.js';
 import { note, reportError } from './report-error.js';
@@ -72,7 +73,26 @@ function addAgentOptions(command: Command): Command {
     )
     .option('--restart-budget <n>', 'with --supervise: most restarts within --restart-window (default 5)')
     .option('--restart-window <duration>', 'with --supervise: the window of the restart budget (default 10m)')
+    .option('--log-level <level>', `least severe log level shown: ${LOG_LEVELS.join(', ')} (default info)`)
+    .option(
+      '--log-format <format>',
+      "'text' (default; lines for people) or 'json' (pino JSON lines for a log shipper)",
+    )
     .option('--verbose', 'print stack traces with errors');
+}
+
+/**
+ * The log settings before the configuration is resolved, from the flags and variables only, so
+ * configuration problems are already logged in the asked-for format; an invalid value is ignored
+ * here and reported with the other problems.
+ */
+function earlyLogSettings(flags: AgentFlags): { level?: LogLevel; format?: LogFormat } {
+  const level = flags.logLevel ?? process.env.SIDESTREAM_LOG_LEVEL;
+  const format = flags.logFormat ?? process.env.SIDESTREAM_LOG_FORMAT;
+  return {
+    ...((LOG_LEVELS as readonly string[]).includes(level ?? '') ? { level: level as LogLevel } : {}),
+    ...((LOG_FORMATS as readonly string[]).includes(format ?? '') ? { format: format as LogFormat } : {}),
+  };
 }
 
 function configFlags(flags: AgentFlags): Partial<Record<ConfigField, string>> {
@@ -86,6 +106,7 @@ function configFlags(flags: AgentFlags): Partial<Record<ConfigField, string>> {
 
 async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
   const verbose = flags.verbose === true;
+  configureLogger(earlyLogSettings(flags));
   if (process.env[SUPERVISED_ENV] !== '1') {
     const resolved = await resolveConfig({
       ...(flags.config === undefined ? {} : { file: flags.config }),
@@ -100,6 +121,8 @@ async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
         restartBudget: resolved.config.restartBudget,
         restartWindowMs: resolved.config.restartWindowMs,
         log: note,
+        giveUp: (message) =>
+          reportError(new SidestreamError('SS_RESTART_BUDGET_EXHAUSTED', message), verbose),
       });
     }
   }
@@ -114,10 +137,17 @@ async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
     for (const problem of prepared.problems) reportError(problem, verbose);
     return 1;
   }
+  const { app, logLevel, logFormat } = prepared.config;
+  configureLogger({
+    app,
+    ...(logLevel ? { level: logLevel } : {}),
+    ...(logFormat ? { format: logFormat } : {}),
+  });
   return runAgent({ config: prepared.config, ssc: prepared.ssc!, version: packageVersion(), verbose });
 }
 
 async function validate(jobModule: string | undefined, flags: AgentFlags): Promise<number> {
+  configureLogger(earlyLogSettings(flags));
   const prepared = await prepareJob({
     job: jobModule === undefined ? undefined : { kind: 'module', specifier: jobModule },
     configFile: flags.config,
@@ -209,7 +239,7 @@ function usageError(error: CommanderError, argv: readonly string[]): number {
     .replace(/^error: /, '')
     .replace(/\s*\n\s*/g, ' ')
     .trim();
-  process.stderr.write(`sidestream: error [SS_USAGE]: ${message}; ${hint}\n`);
+  reportError(new SidestreamError('SS_USAGE', `${message}; ${hint}`), false);
   return USAGE_EXIT;
 }
 

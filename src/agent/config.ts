@@ -13,6 +13,14 @@ import type { FsyncPolicy } from '../state/write-ahead-log.js';
 import { type GraphiteTarget, parseGraphiteUrl } from '../telemetry/exporters/graphite-exporter.js';
 import type { GraphiteNaming } from '../telemetry/graphite-naming.js';
 import { parseDurationMs } from '../time.js';
+import {
+  DEFAULT_LOG_FORMAT,
+  DEFAULT_LOG_LEVEL,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from './logger.js';
 import { redactText } from './redact.js';
 
 export interface HttpAddress {
@@ -49,6 +57,9 @@ export interface AgentConfig {
   readonly pushgateway?: PushgatewayConfig;
   /** Bearer token guarding `/` and `/api/*` (see docs/deployment.md); absent: no token. */
   readonly httpToken?: string;
+  /** The agent's own log (docs/deployment.md, Logs): the least severe level shown, and the format. */
+  readonly logLevel?: LogLevel;
+  readonly logFormat?: LogFormat;
 }
 
 /**
@@ -316,6 +327,14 @@ const batchFailurePolicy = z.enum(['stop', 'continue'], {
   error: (iss) => `${show(iss.input)} must be 'stop' or 'continue'`,
 });
 
+const logLevel = z.enum(LOG_LEVELS, {
+  error: (iss) => `${show(iss.input)} must be one of ${LOG_LEVELS.join(', ')}; for example debug`,
+});
+
+const logFormat = z.enum(LOG_FORMATS, {
+  error: (iss) => `${show(iss.input)} must be 'text' (lines for people) or 'json' (lines for a log shipper)`,
+});
+
 /** One layer (the file, the environment or the flags): every key optional, unknown keys refused. */
 export const configLayerSchema = z.strictObject({
   app: appName.optional(),
@@ -340,6 +359,8 @@ export const configLayerSchema = z.strictObject({
     .string({ error: 'must be a string (quote it in YAML); the value is not shown' })
     .min(16, { error: 'must be at least 16 characters; for example the output of `openssl rand -hex 32`' })
     .optional(),
+  logLevel: logLevel.optional(),
+  logFormat: logFormat.optional(),
 });
 
 export type ConfigLayer = z.output<typeof configLayerSchema>;
@@ -433,6 +454,8 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       ...(merged.graphite ? { graphite: merged.graphite } : {}),
       ...(merged.pushgateway ? { pushgateway: merged.pushgateway } : {}),
       ...(merged.httpToken ? { httpToken: merged.httpToken } : {}),
+      logLevel: merged.logLevel ?? DEFAULT_LOG_LEVEL,
+      logFormat: merged.logFormat ?? DEFAULT_LOG_FORMAT,
     },
   };
 }

@@ -10,9 +10,11 @@ import { PushgatewayExporter } from '../telemetry/exporters/pushgateway-exporter
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
 import { formatDurationMs } from '../time.js';
 import { agentHttpOptions } from './agent-http.js';
+import { batchProgressListener } from './batch-progress.js';
 import type { AgentConfig } from './config.js';
 import { AgentHttpServer } from './http-server.js';
-import { note, reportError } from './report-error.js';
+import { log } from './logger.js';
+import { note, reportError, warn } from './report-error.js';
 import { RESTARTS_ENV } from './supervisor.js';
 
 export interface RunAgentOptions {
@@ -41,9 +43,17 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   if (graphite) ssc.addStreamingListener(graphite);
   // What an operator must see in the log even without dashboards: data at risk or repaired.
   ssc.addStreamingListener({
-    onReceiverError: (e) => note(`receiver ${e.name}: ${e.message ?? 'error'}`),
-    onWalError: (f) => note(`write-ahead log (${f.log}) ${f.op}: ${f.message}`),
+    onReceiverError: (e) => warn(`receiver ${e.name}: ${e.message ?? 'error'}`, { receiver: e.name }),
+    onWalError: (f) => warn(`write-ahead log (${f.log}) ${f.op}: ${f.message}`, { wal: f.log, op: f.op }),
   });
+  // A line per batch on a terminal; a debug-level log line otherwise.
+  ssc.addStreamingListener(
+    batchProgressListener({
+      logger: log(),
+      format: log().format,
+      isTTY: process.stderr.isTTY === true,
+    }),
+  );
   const pushgateway = config.pushgateway
     ? new PushgatewayExporter({
         url: config.pushgateway.url,

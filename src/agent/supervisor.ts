@@ -26,6 +26,8 @@ export interface SupervisorOptions {
   /** Longest restart delay; default 30 s. */
   readonly backoffMaxMs?: number;
   readonly log: (message: string) => void;
+  /** The budget is spent: why the supervisor gives up (reported as SS_RESTART_BUDGET_EXHAUSTED). */
+  readonly giveUp: (message: string) => void;
 }
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
@@ -67,8 +69,8 @@ export async function supervise(options: SupervisorOptions): Promise<number> {
       const now = Date.now();
       restartTimes = restartTimes.filter((t) => now - t < options.restartWindowMs);
       if (restartTimes.length >= options.restartBudget) {
-        options.log(
-          `error [SS_RESTART_BUDGET_EXHAUSTED]: the agent crashed again (${describeExit(exit)}) after ` +
+        options.giveUp(
+          `the agent crashed again (${describeExit(exit)}) after ` +
             `${restartTimes.length} restarts within ${formatDurationMs(options.restartWindowMs)}; giving up. ` +
             'Fix the cause (its error is above), then start it again; raise --restart-budget only for flaky upstreams',
         );

@@ -54,6 +54,8 @@ describe('agent config', () => {
       maxTaskFailures: 4,
       shutdownTimeoutMs: 10_000,
       defaultParallelism: undefined,
+      logLevel: 'info',
+      logFormat: 'text',
     });
   });
 
@@ -75,6 +77,8 @@ describe('agent config', () => {
         'maxTaskFailures: 2',
         'shutdownTimeout: 30s',
         'defaultParallelism: 8',
+        'logLevel: debug',
+        'logFormat: json',
       ].join('\n'),
     );
     expect(await ok({ file })).toEqual({
@@ -93,6 +97,8 @@ describe('agent config', () => {
       maxTaskFailures: 2,
       shutdownTimeoutMs: 30_000,
       defaultParallelism: 8,
+      logLevel: 'debug',
+      logFormat: 'json',
     });
   });
 
