@@ -1,24 +1,36 @@
 /**
- * The dashboards and alert rules against REAL services, in one run of about a minute:
+ * The dashboards and alert rules against REAL services, in one run of about 50 s. A private
+ * Prometheus starts first, scrapes every agent every second and evaluates the drill copy of the
+ * rules (test/support/drill-rules.ts: `for: 2s`, windows 20s) every second; then three agents run
+ * test/integration/fixtures/dashboard-drill.ts (docs/dashboards.md, "Tests against real services"):
  *
- * - Agent A runs test/integration/fixtures/dashboard-drill.ts: a generator stream whose tasks fail
- *   on their first attempt, and a direct Kafka stream (127.0.0.1:9092) on a fresh 2-partition
- *   topic holding a backlog of records stamped 10 minutes ago (plus one poison record), read at
- *   20 records/s per partition; it pushes to carbon (127.0.0.1:2003).
- * - Agent B runs the same job without failures or Kafka, and pushes to Graphite through a TCP
- *   relay that only starts listening after 3 s: its first connects fail, so
- *   sidestream_exporter_errors_total has real values on /metrics and, once the relay is up, in
- *   Graphite.
- * - A private Prometheus scrapes both every second and evaluates the drill copy of the rules
- *   (test/support/drill-rules.ts: `for: 2s`, windows 20s) every second.
+ * - Agent A, pushing to carbon (127.0.0.1:2003), with --checkpoint-dir: a generator stream whose
+ *   tasks fail on their first attempt; a direct Kafka stream (127.0.0.1:9092) with backpressure on
+ *   a fresh 2-partition topic holding a backlog stamped 10 minutes ago (plus one poison record),
+ *   read at 20 records/s per partition; a fileTailStream with backpressure on a file this test
+ *   appends to every 250 ms (receiver, write-ahead log, checkpoints, rate-changed). Its checkpoint
+ *   directory starts with a WAL segment whose only frame is torn: recovery reports a WAL error.
+ * - Agent B, pushing to Graphite through a relay that resets every connection for 5 s (exporter
+ *   errors) and then relays to carbon: a generator stream and a direct Kafka stream on its own
+ *   backlogged topic whose output takes 1.5 s and throws (--on-batch-failure continue).
+ * - Agent C: only a socketTextStream to a port where nothing listens.
  *
- * Then: (1) the fire drill, read from Prometheus's /api/v1/alerts: SidestreamTaskFailures,
- * SidestreamEventTimeLagHigh and SidestreamConsumerLagGrowing fire for A; (2) every PromQL
- * expression of every Prometheus dashboard panel and every metric selector of every rule returns a
- * non-empty result; (3) every Graphite target of every Graphite dashboard panel and of the
- * Grafana-managed rules returns non-null datapoints from graphite-web's render API
- * (127.0.0.1:8080, `scripts/services.sh up graphite`); (4) no metric of PENDING_METRICS is served
- * by either agent; (5) SIGKILL of agent B makes SidestreamAgentDown fire for its target.
+ * Then: (1) the fire drill, read from /api/v1/alerts (polled every 500 ms from the start, so an
+ * alert seen firing once counts): TaskFailures, EventTimeLagHigh and ConsumerLagGrowing fire for A;
+ * ExporterFailing, BatchFailed, BatchesQueueing and PartitionStalled for B; ReceiverErrors and
+ * NoRecordsProcessed for C; BatchFailed, BatchesQueueing and ExporterFailing never for A,
+ * NoRecordsProcessed never for A or B; (2) A's /metrics shows the WAL
+ * error of the torn tail; (3) every PromQL expression of every Prometheus dashboard panel and every
+ * metric selector of every rule returns a non-empty result for A and B; (4) every Graphite target
+ * of every Graphite dashboard panel and of the Grafana-managed rules returns non-null datapoints
+ * from graphite-web's render API (127.0.0.1:8080, `scripts/services.sh up graphite`); (5) no metric
+ * of PENDING_METRICS (now only sidestream_restarts_total, whose "Restarts" panels and
+ * SidestreamRestartLoop selector are the only queries skipped) is served by A or B; (6) SIGKILL of
+ * agent B makes SidestreamAgentDown fire for its target, and not for A's or C's.
+ *
+ * Not drilled: SidestreamWalErrors (the torn tail is reported at start, before Prometheus's first
+ * scrape of the agent, so increase() sees no step), SidestreamCheckpointStale (300 s of wall-clock
+ * age, not shortened by the drill copy) and SidestreamRestartLoop (no emitter yet).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
