@@ -10,8 +10,8 @@
  *   read at 20 records/s per partition; a fileTailStream with backpressure on a file this test
  *   appends to every 250 ms (receiver, write-ahead log, checkpoints, rate-changed). Its checkpoint
  *   directory starts with a WAL segment whose only frame is torn: recovery reports a WAL error.
- * - Agent B, pushing to Graphite through a relay that resets every connection for 5 s (exporter
- *   errors) and then relays to carbon: a generator stream and a direct Kafka stream on its own
+ * - Agent B, pushing to Graphite through a relay that resets every connection (exporter errors)
+ *   until Prometheus has seen those errors rise, and then relays to carbon: a generator stream and a direct Kafka stream on its own
  *   backlogged topic whose output takes 1.5 s and throws (--on-batch-failure continue).
  * - Agent C: only a socketTextStream to a port where nothing listens.
  *
@@ -382,10 +382,18 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
         .catch(() => {});
     }, 500);
 
-    // Carbon "comes back" 5 s after agent B started: its connections are reset until then.
-    await sleep(5000);
+    // Carbon "comes back" once Prometheus has seen agent B's exporter errors rise (the exporter
+    // connects at its first flush, after B's first batch, so a fixed delay is a race on 2 cores).
+    await waitFor(
+      "agent B's exporter errors in Prometheus",
+      async () =>
+        (await promQuery(`increase(sidestream_exporter_errors_total{app="${appB}"}[20s]) > 0`)).length > 0
+          ? true
+          : undefined,
+      30_000,
+    );
     relay.recover();
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     clearInterval(tailWriter);
