@@ -33,8 +33,7 @@
  * agent crashing four times; test/agent/supervise.test.ts covers the counter).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +48,7 @@ import {
   promqlSelectors,
 } from '../support/dashboard-queries.js';
 import { drillRules } from '../support/drill-rules.js';
+import { PROMETHEUS, requirePrometheus, waitFor } from '../support/prometheus.js';
 import {
   createTopic,
   GRAPHITE_HOST,
@@ -58,11 +58,9 @@ import {
   requireGraphite,
   requireGraphiteWeb,
   requireKafka,
-  requireService,
   uniqueTopic,
 } from '../support/services.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
 const JOB = fileURLToPath(new URL('./fixtures/dashboard-drill.ts', import.meta.url));
 /** How long both agents run before the dashboards are checked: rate windows fill, alerts fire. */
 const RUN_MS = 40_000;
@@ -70,27 +68,12 @@ const RUN_MS = 40_000;
 const RATE_INTERVAL = '20s';
 
 const ready =
-  (await requireService('Prometheus', PROMETHEUS, () => access(PROMETHEUS, constants.X_OK))) &&
+  (await requirePrometheus()) &&
   (await requireKafka()) &&
   (await requireGraphite()) &&
   (await requireGraphiteWeb());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(500);
-  }
-}
 
 /**
  * A TCP relay to carbon that is broken until recover() is called: it accepts each connection and
