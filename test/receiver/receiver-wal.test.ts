@@ -193,8 +193,8 @@ describe('receiver rate limit', () => {
     const elapsed = performance.now() - t0;
     await waitFor(() => processed === 200, 5000, 'every record');
     await ssc.stop({ graceful: true });
-    // 200 records at 200/s: the first 20 pass at once, the other 180 take 0.9 s.
+    // 200 records at 200/s: the first 20 pass at once, the other 180 take at least 0.9 s (a lower
+    // bound only: a loaded machine may take longer, never shorter).
     expect(elapsed).toBeGreaterThanOrEqual(850);
-    expect(elapsed).toBeLessThan(3000);
   });
 });
