@@ -9,7 +9,8 @@
  *   a fresh 2-partition topic holding a backlog stamped 10 minutes ago (plus one poison record),
  *   read at 20 records/s per partition; a fileTailStream with backpressure on a file this test
  *   appends to every 250 ms (receiver, write-ahead log, checkpoints, rate-changed). Its checkpoint
- *   directory starts with a WAL segment whose only frame is torn: recovery reports a WAL error.
+ *   directory starts with a WAL segment whose only frame is torn: recovery reports a WAL error;
+ *   that log's directory is a 16 KiB tmpfs, so its writes soon fail (SidestreamWalErrors).
  * - Agent B, pushing to Graphite through a relay that resets every connection (exporter errors)
  *   until Prometheus has seen those errors rise, and then relays to carbon: a generator stream and a direct Kafka stream on its own
  *   backlogged topic whose output takes 1.5 s and throws (--on-batch-failure continue).
@@ -27,12 +28,11 @@
  * metric of the catalogue is served by A or B, so no panel is checked against nothing; (6) SIGKILL of
  * agent B makes SidestreamAgentDown fire for its target, and not for A's or C's.
  *
- * Not drilled: SidestreamWalErrors (the torn tail is reported at start, before Prometheus's
- * first scrape of the agent, so increase() sees no step), SidestreamCheckpointStale (300 s of
+ * Not drilled: SidestreamCheckpointStale (300 s of
  * wall-clock age, not shortened by the drill copy) and SidestreamRestartLoop (needs a supervised
  * agent crashing four times; test/agent/supervise.test.ts covers the counter).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -121,6 +121,8 @@ function carbonRelay(port: number): {
 interface PromAlert {
   labels: Record<string, string>;
   state: string;
+  /** The expression's value when it fired, as Prometheus prints it. */
+  value?: string;
 }
 
 describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, Kafka and Graphite', () => {
@@ -131,6 +133,8 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
   let agentA: AgentProcess | undefined;
   let agentB: AgentProcess | undefined;
   let agentC: AgentProcess | undefined;
+  /** Agent A's receiver-log directory while a tmpfs is mounted on it. */
+  let walMounted: string | undefined;
   let portA = 0;
   let portB = 0;
   let portC = 0;
@@ -230,6 +234,14 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
     const checkpointA = join(dir, 'checkpoint-a');
     const walDir = join(checkpointA, 'receivers', 'stream-0', 'data');
     await mkdir(walDir, { recursive: true });
+    // And the log's filesystem is a 16 KiB tmpfs (root only): it fills within seconds, so later
+    // writes fail for real (SS_WAL_WRITE_FAILED) and SidestreamWalErrors has a rise to see.
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', walDir], { stdio: 'pipe' });
+      walMounted = walDir;
+    } catch (error) {
+      if (process.env.CI === 'true') throw new Error(`CI must be able to mount a tmpfs: ${String(error)}`);
+    }
     const header = Buffer.alloc(8);
     header.write('SSWAL\0', 0, 'latin1');
     header.writeUInt16LE(1, 6);
@@ -383,6 +395,7 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
       clearTimeout(timer);
     }
     await relay?.close();
+    if (walMounted) execFileSync('umount', [walMounted]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -430,6 +443,13 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
     // The WAL written since: the same receiver's blocks.
     expect(text).toMatch(/^sidestream_wal_writes_total\{[^}]*\} [1-9]/m);
   });
+
+  it('fire drill: a full disk under the receiver log of agent A makes SidestreamWalErrors fire', async (ctx) => {
+    if (!walMounted) ctx.skip('cannot mount a tmpfs here (needs root; CI=true fails instead)');
+    const alert = await waitFiring('SidestreamWalErrors', { app: appA }, 40_000);
+    expect(alert.state).toBe('firing');
+    expect(firing(seenFiring, 'SidestreamWalErrors', { app: appB })).toBeUndefined();
+  }, 60_000);
 
   it('every PromQL expression of the Prometheus dashboards and every rule selector returns data', async () => {
     // The panels are checked after the agents have run for RUN_MS, so the rate windows are full.
