@@ -21,6 +21,7 @@ import { ManualClock, StreamingContext } from '../src/index.js';
 import { GraphiteExporter } from '../src/telemetry/exporters/graphite-exporter.js';
 import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../src/telemetry/prometheus-listener.js';
+import { driveBatches } from './drive-batches.js';
 import { median } from './stats.js';
 
 export interface TelemetryOverheadOptions {
@@ -117,18 +118,10 @@ async function round(
     .foreachRDD(async (rdd) => {
       for (const [, v] of await rdd.collect()) checksum += v;
     });
-  let batchDone: (() => void) | undefined;
-  ssc.addStreamingListener({ onBatchCompleted: () => batchDone?.() });
   await ssc.start();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  for (let i = 0; i < batches.length; i++) {
-    const done = new Promise<void>((resolve) => {
-      batchDone = resolve;
-    });
-    clock.advance(ssc.batchIntervalMs);
-    await done;
-  }
+  await driveBatches(ssc, clock, batches.length);
   const ended = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
   const bad = ssc.recentBatches().find((b) => b.outcome !== 'succeeded');

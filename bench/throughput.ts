@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ManualClock, StreamingContext } from '../src/index.js';
+import { driveBatches } from './drive-batches.js';
 import { GcMeter } from './gc-meter.js';
 import { median } from './stats.js';
 
@@ -103,17 +104,9 @@ async function engineRound(batches: readonly Rec[][], partitions: number): Promi
     .foreachRDD(async (rdd) => {
       for (const [, v] of await rdd.collect()) checksum += v;
     });
-  let batchDone: (() => void) | undefined;
-  ssc.addStreamingListener({ onBatchCompleted: () => batchDone?.() });
   await ssc.start();
   const started = performance.now();
-  for (let i = 0; i < batches.length; i++) {
-    const done = new Promise<void>((resolve) => {
-      batchDone = resolve;
-    });
-    clock.advance(ssc.batchIntervalMs);
-    await done;
-  }
+  await driveBatches(ssc, clock, batches.length);
   const ended = performance.now();
   const records = ssc.recentBatches();
   await ssc.stop();
