@@ -4,6 +4,8 @@
  * argument parsing and exit codes only: 0 ok, 1 a problem with the setup or the run, 2 a usage
  * error (unknown flag, missing argument), 130/143 a forced exit on a second SIGINT/SIGTERM.
  */
+// First: catches SIGTERM/SIGINT before the rest loads (see the module).
+import './catch-early-signals.js';
 import { Command, CommanderError } from 'commander';
 import { SidestreamError } from '../errors.js';
 import { CONFIG_FIELDS, type ConfigField, DEFAULT_HTTP, parseHttpAddress, resolveConfig } from './config.js';

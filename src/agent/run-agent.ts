@@ -15,6 +15,7 @@ import type { AgentConfig } from './config.js';
 import { AgentHttpServer } from './http-server.js';
 import { log } from './logger.js';
 import { note, reportError, warn } from './report-error.js';
+import { FORCED_EXIT, onStopSignal } from './stop-signals.js';
 import { RESTARTS_ENV } from './supervisor.js';
 
 export interface RunAgentOptions {
@@ -23,9 +24,6 @@ export interface RunAgentOptions {
   readonly version: string;
   readonly verbose: boolean;
 }
-
-/** Conventional exit codes for death by signal: 128 + the signal number. */
-const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function runAgent({ config, ssc, version, verbose }: RunAgentOptions): Promise<number> {
   // The context's registry: user metrics the job declared (ssc.metrics) are served alongside.
@@ -111,8 +109,9 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
     }
     stopping = stopGracefully(signal);
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // A signal that came while the job loaded is delivered here at once: the context never starts.
+  onStopSignal(onSignal);
+  if (stopping) return stopping;
 
   try {
     await ssc.start();

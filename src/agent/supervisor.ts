@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { formatDurationMs } from '../time.js';
+import { onStopSignal } from './stop-signals.js';
 
 /** Set in the child's environment: the restarts so far (its sidestream_restarts_total). */
 export const RESTARTS_ENV = 'SIDESTREAM_RESTARTS';
@@ -51,10 +52,11 @@ export async function supervise(options: SupervisorOptions): Promise<number> {
     child?.kill(signal);
     wakeBackoff?.();
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const release = onStopSignal(onSignal);
   try {
     for (;;) {
+      // A signal before the first spawn (while this process started up): nothing to run.
+      if (stopSignal) return 0;
       const started = spawn(process.execPath, [...options.args], {
         stdio: 'inherit',
         env: { ...options.env, [SUPERVISED_ENV]: '1', [RESTARTS_ENV]: String(restarts) },
@@ -94,7 +96,6 @@ export async function supervise(options: SupervisorOptions): Promise<number> {
       if (stopSignal) return 0;
     }
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    release();
   }
 }
