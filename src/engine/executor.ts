@@ -4,6 +4,20 @@
  * would use the descriptor's ids to rebuild the work, the body is the in-process shortcut).
  */
 
+import type { LineageId, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+
+/**
+ * What a worker needs to compute a task without the driver's closures: the RDD's stable
+ * identity, what to compute, and (driver side, called per attempt) the data to ship.
+ */
+export interface RemoteTask {
+  readonly op: RemoteOp;
+  readonly rdd: LineageId;
+  readonly shuffleIndex?: number;
+  /** Undefined when the lineage cannot be rebuilt in a worker: run the body in-process. */
+  inputs(): RemoteInput[] | undefined;
+}
+
 export interface TaskDescriptor {
   readonly taskId: number;
   readonly batchTime: number | null;
@@ -12,6 +26,8 @@ export interface TaskDescriptor {
   readonly partition: number;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /** Present when the task may run in a worker thread (see RemoteTask). */
+  readonly remote?: RemoteTask;
 }
 
 export interface Executor {
