@@ -96,6 +96,26 @@ interface ShuffleDependency {
   provide(j: number, outputs: readonly unknown[]): void;
 }
 
+interface InputShape {
+  readonly key: string;
+  readonly numPartitions: number;
+  readonly timeMs: number;
+}
+
+function batchTimeOf(key: string): number {
+  return Number(key.slice(key.indexOf('@') + 1, key.indexOf('#')));
+}
+
+/** Union by key, keeping only the newest batch time (a state or window RDD reads older ones). */
+function mergeInputShapes(lists: readonly (readonly InputShape[])[]): readonly InputShape[] {
+  if (lists.length === 1) return lists[0]!;
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const list of lists) for (const shape of list) if (shape.timeMs > newest) newest = shape.timeMs;
+  const out = new Map<string, InputShape>();
+  for (const list of lists) for (const shape of list) if (shape.timeMs === newest) out.set(shape.key, shape);
+  return [...out.values()];
+}
+
 function shuffleRemote(shuffle: ShuffleDependency, index: number): RemoteStage | undefined {
   const owner = shuffle.owner;
   if (!owner?.lineage) return undefined;
@@ -126,6 +146,12 @@ export class RDD<T> {
   lineage: LineageId | undefined;
   /** Set on the RDD an input stream was handed for a batch: a leaf whose data is shipped. */
   private isInput = false;
+  /**
+   * The input RDDs of the newest batch time this RDD descends from, with their partition counts.
+   * Computed at construction, so it survives lineage truncation by persist (a worker still needs
+   * every input to regenerate the batch).
+   */
+  private inputShapes: readonly InputShape[];
 
   private iterateFn: IterateFn<T>;
   private narrowParents: RDD<unknown>[];
@@ -154,6 +180,10 @@ export class RDD<T> {
     this.narrowParents = deps.narrow ?? [];
     this.shuffles = deps.shuffles ?? [];
     for (const shuffle of this.shuffles) shuffle.owner ??= this as RDD<unknown>;
+    this.inputShapes = mergeInputShapes([
+      ...this.narrowParents.map((r) => r.inputShapes),
+      ...this.shuffles.map((sh) => sh.parent.inputShapes),
+    ]);
     this.parentPartitions =
       deps.parentPartitions ?? ((p) => this.narrowParents.map((r): [RDD<unknown>, number] => [r, p]));
   }
@@ -162,6 +192,9 @@ export class RDD<T> {
   markInput(lineage: LineageId): void {
     this.isInput = true;
     this.lineage ??= lineage;
+    this.inputShapes = [
+      { key: this.lineage.key, numPartitions: this.numPartitions, timeMs: batchTimeOf(this.lineage.key) },
+    ];
     this.env.lineage?.register(this as RDD<unknown>);
   }
 
@@ -203,18 +236,13 @@ export class RDD<T> {
       return true;
     };
     if (!visit(this as RDD<unknown>, p)) return undefined;
-    // Every input the lineage reaches gets its shape, read or not: the worker must rebuild the
-    // same unions (same partition counts) whichever partitions this task reads.
-    const shapes = (rdd: RDD<unknown>, seen: Set<RDD<unknown>>): void => {
-      if (seen.has(rdd)) return;
-      seen.add(rdd);
-      if (rdd.isInput && rdd.lineage && !inputs.has(rdd.lineage.key)) {
-        inputs.set(rdd.lineage.key, { numPartitions: rdd.numPartitions, partitions: {} });
-      }
-      for (const parent of rdd.narrowParents) shapes(parent, seen);
-      for (const shuffle of rdd.shuffles) shapes(shuffle.parent, seen);
-    };
-    shapes(this as RDD<unknown>, new Set());
+    // Every input of this batch the lineage reaches gets its shape, read or not: the worker must
+    // rebuild the same streams (a missing input makes a stream's RDD undefined) with the same
+    // partition numbering, whichever partitions this task reads.
+    for (const shape of this.inputShapes) {
+      if (!inputs.has(shape.key))
+        inputs.set(shape.key, { numPartitions: shape.numPartitions, partitions: {} });
+    }
     const out: RemoteInput[] = [];
     for (const [key, entry] of inputs) out.push({ kind: 'input', key, ...entry });
     return out.concat(shuffles);
