@@ -6,6 +6,7 @@
  *   npx tsx bench/executors.ts [--batches 6] [--records 4000] [--partitions 4]
  */
 import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import type { Executor } from '../src/engine/executor.js';
 import { WorkerPoolExecutor } from '../src/engine/worker-pool-executor.js';
 import { ManualClock, StreamingContext } from '../src/index.js';
@@ -60,6 +61,45 @@ async function measure(executors: number): Promise<{ ms: number; out: [string, n
   const out = results.map((r) => [...r].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   return { ms, out };
 }
+
+/**
+ * The machine's own ceiling: the same hashing split over `threads` bare worker threads (no
+ * engine, no shipping), so an engine speed-up can be read against what the box gives right now.
+ */
+async function raw(threads: number): Promise<number> {
+  const rounds = Number(process.env.SS_BENCH_HASH_ROUNDS ?? 200);
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { createHash } = require('node:crypto');
+    let n = 0;
+    for (let i = workerData.from; i < workerData.until; i++) {
+      let d = JSON.parse(JSON.stringify({ id: i, payload: 'p' + (i % 97) })).id + ':p';
+      for (let r = 0; r < ${rounds}; r++) d = createHash('sha256').update(d).digest('hex');
+      n += d.length;
+    }
+    parentPort.postMessage(n);`;
+  const total = batches * records;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: threads }, (_, t) => {
+      const from = Math.floor((t * total) / threads);
+      const until = Math.floor(((t + 1) * total) / threads);
+      const worker = new Worker(code, { eval: true, workerData: { from, until } });
+      return new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      }).finally(() => worker.terminate());
+    }),
+  );
+  return performance.now() - start;
+}
+
+const raw1 = await raw(1);
+const raw2 = await raw(2);
+console.log(
+  `bare worker threads: 1 thread ${raw1.toFixed(0)} ms, 2 threads ${raw2.toFixed(0)} ms: ` +
+    `${(raw1 / raw2).toFixed(2)}x is this machine's ceiling right now`,
+);
 
 const counts = args.executors.split(',').map(Number);
 const measured = new Map<number, number>();
