@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerPoolExecutor } from '../../src/engine/worker-pool-executor.js';
-import { type Executor, ManualClock, StreamingContext } from '../../src/index.js';
+import { type Executor, ManualClock, StreamingContext, type StreamingListener } from '../../src/index.js';
 import { startManual } from '../support/manual-run.js';
 import job, { queue, results } from './fixtures/executor-job.js';
 
@@ -22,7 +22,7 @@ function batches(seed: number): string[][] {
   );
 }
 
-async function runJob(executors: number, input: string[][]) {
+async function runJob(executors: number, input: string[][], listener: StreamingListener = {}) {
   queue.length = 0;
   results.length = 0;
   queue.push(...input.map((b) => [...b]));
@@ -30,7 +30,14 @@ async function runJob(executors: number, input: string[][]) {
   const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 3 };
   const executor: Executor | undefined =
     executors === 0 ? undefined : new WorkerPoolExecutor({ threads: executors, jobModule: JOB, ...base });
-  const ssc = new StreamingContext({ ...base, clock, tracing: false, ...(executor ? { executor } : {}) });
+  const ssc = new StreamingContext({
+    ...base,
+    clock,
+    tracing: false,
+    onBatchFailure: 'continue',
+    ...(executor ? { executor } : {}),
+  });
+  ssc.addStreamingListener(listener);
   job(ssc);
   const run = await startManual(ssc, clock);
   const records = await run.step(input.length);
@@ -41,7 +48,45 @@ async function runJob(executors: number, input: string[][]) {
 describe('WorkerPoolExecutor', () => {
   afterEach(() => {
     delete process.env.SS_TEST_KILL_MARKER;
+    delete process.env.SS_TEST_FAIL_VALUE;
   });
+
+  it('reports a failing task exactly as in-process: same attempts, error types, reasons and totals', async () => {
+    const input = batches(5).slice(0, 2);
+    process.env.SS_TEST_FAIL_VALUE = String(JSON.parse(input[0]![0]!).v);
+    const observe = async (executors: number) => {
+      const failures: unknown[] = [];
+      const { results: out, records } = await runJob(executors, input, {
+        onTaskFailed: (e) => failures.push({ ...e }),
+      });
+      const summary = records.map((r) => ({
+        outcome: r.outcome,
+        tasks: r.tasks,
+        reasons: r.outputOperations.map((o) => o.failureReason),
+      }));
+      return { out, failures, summary };
+    };
+    const inProcess = await observe(0);
+    const one = await observe(1);
+    const two = await observe(2);
+    expect(inProcess.failures.length).toBeGreaterThanOrEqual(4);
+    expect(inProcess.summary[0]!.outcome).toBe('failed');
+    // One executor has the in-process parallelism (1 lane): everything is identical.
+    expect(one.failures).toEqual(inProcess.failures);
+    expect(one.summary).toEqual(inProcess.summary);
+    expect(one.out).toEqual(inProcess.out);
+    // Two lanes may run a second failing partition before the stage is lost (as in-process would
+    // with parallelism 2), so only the outcome, the reasons and the data are compared.
+    const shape = (e: unknown) => {
+      const { errorType, reason, stage } = e as { errorType: string; reason: string; stage: string };
+      return { errorType, reason, stage };
+    };
+    expect(new Set(two.failures.map((e) => JSON.stringify(shape(e))))).toEqual(
+      new Set(inProcess.failures.map((e) => JSON.stringify(shape(e)))),
+    );
+    expect(two.summary.map((r) => r.outcome)).toEqual(inProcess.summary.map((r) => r.outcome));
+    expect(two.out).toEqual(inProcess.out);
+  }, 60_000);
 
   it('gives the same results with 0, 1 and 2 executors, computing tasks in workers', async () => {
     const input = batches(7);
