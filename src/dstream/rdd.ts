@@ -147,6 +147,12 @@ export class RDD<T> {
   /** Set on the RDD an input stream was handed for a batch: a leaf whose data is shipped. */
   private isInput = false;
   /**
+   * True for parallelize/fromPartitions: computing a partition only reads memory, so the driver
+   * may read an input partition to ship it. Any other input (a Kafka range read) is never
+   * computed just to find out: an async read has side effects (dead letters, event times).
+   */
+  private inMemory = false;
+  /**
    * The input RDDs of the newest batch time this RDD descends from, with their partition counts.
    * Computed at construction, so it survives lineage truncation by persist (a worker still needs
    * every input to regenerate the batch).
@@ -209,6 +215,7 @@ export class RDD<T> {
     const visit = (rdd: RDD<unknown>, q: number): boolean => {
       if (!rdd.lineage) return false;
       if (rdd.isInput) {
+        if (!rdd.inMemory) return false;
         const items = rdd.partitionToArray(q);
         if (items instanceof Promise) return false;
         let entry = inputs.get(rdd.lineage.key);
@@ -289,6 +296,7 @@ export class RDD<T> {
       },
       name,
     );
+    rdd.inMemory = true;
     return rdd;
   }
 
@@ -299,7 +307,7 @@ export class RDD<T> {
   static parallelize<T>(env: RddEnv, items: readonly T[], numPartitions: number): RDD<T> {
     const n = Math.max(1, numPartitions);
     const bounds = range(n + 1).map((i) => Math.floor((i * items.length) / n));
-    return new RDD<T>(
+    const rdd = new RDD<T>(
       env,
       n,
       (p, sink) => {
@@ -308,6 +316,8 @@ export class RDD<T> {
       },
       'parallelize',
     );
+    rdd.inMemory = true;
+    return rdd;
   }
 
   static empty<T>(env: RddEnv): RDD<T> {
