@@ -104,6 +104,8 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
         ...(executor ? { executor } : {}),
       });
       await declareJob(job, created);
+      // Every worker imports the job too: a job that cannot load there is reported now.
+      await executor?.ready();
       return created;
     };
     ssc =

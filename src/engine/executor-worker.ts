@@ -37,6 +37,11 @@ export interface SerializedError {
   readonly code?: string;
 }
 
+/** Posted once when the worker has declared the job's graph (or failed to). */
+export type ExecutorReady =
+  | { readonly ready: true }
+  | { readonly ready: false; readonly error: SerializedError };
+
 export type ExecutorReply =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
@@ -120,8 +125,12 @@ async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promis
 const port = parentPort;
 if (port) {
   const ready = prepare(workerData as ExecutorWorkerInit);
-  // A job that fails to load fails every task with the load error (counted and retried like any).
-  ready.catch(() => {});
+  // A job that fails to load fails every task with the load error (counted and retried like any)
+  // and tells the pool once, so the agent can report it before the context starts.
+  ready.then(
+    () => port.postMessage({ ready: true } satisfies ExecutorReady),
+    (error) => port.postMessage({ ready: false, error: serializeError(error) } satisfies ExecutorReady),
+  );
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (task: ExecutorTaskMessage) => {
     queue = queue.then(async () => {

@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { type ErrorCode, SidestreamError } from '../errors.js';
 import type { Executor, TaskDescriptor } from './executor.js';
 import type {
+  ExecutorReady,
   ExecutorReply,
   ExecutorTaskMessage,
   ExecutorWorkerInit,
@@ -91,9 +92,15 @@ class Slot {
 
   spawn(): void {
     const { entry, eval: isEval } = workerEntry();
+    // Referenced until it has declared the graph (a `ready()` waiter must not see the process
+    // exit), then only while it runs a task: an idle pool never keeps the process alive.
     const worker = new Worker(entry, { workerData: this.init, eval: isEval });
-    worker.unref();
-    worker.on('message', (reply: ExecutorReply) => {
+    worker.on('message', (reply: ExecutorReply | ExecutorReady) => {
+      if ('ready' in reply) {
+        if (!this.pending) worker.unref();
+        this.pool.workerReady(reply.ready ? undefined : revive(reply.error));
+        return;
+      }
       const pending = this.pending;
       if (!pending || pending.id !== reply.id) return;
       this.pending = undefined;
@@ -117,7 +124,6 @@ class Slot {
 
   run(message: ExecutorTaskMessage): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      // Referenced only while it runs a task: an idle pool never keeps the process alive.
       this.worker.ref();
       this.pending = {
         id: message.id,
@@ -160,6 +166,39 @@ export class WorkerPoolExecutor implements Executor {
     this.parallelism = options.threads;
     this.slots = Array.from({ length: options.threads }, () => new Slot(this, init));
     this.idle = [...this.slots];
+  }
+
+  private readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
+  private readyCount = 0;
+  private loadError: Error | undefined;
+
+  /** Called by a slot when its worker has declared the graph (error: it could not). */
+  workerReady(error: Error | undefined): void {
+    if (error) this.loadError ??= error;
+    else this.readyCount++;
+    this.settleReady();
+  }
+
+  private settleReady(): void {
+    const waiters = this.readyWaiters;
+    if (this.loadError) {
+      this.readyWaiters = [];
+      for (const w of waiters) w.reject(this.loadError);
+    } else if (this.readyCount >= this.slots.length) {
+      this.readyWaiters = [];
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  /**
+   * Resolves once every worker has imported the job and declared its graph; rejects with the
+   * first worker's load error (the same error loading the job on the driver would give).
+   */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.readyWaiters.push({ resolve, reject });
+      this.settleReady();
+    });
   }
 
   /** Worker thread ids, for tests that kill one. */

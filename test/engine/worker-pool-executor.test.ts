@@ -88,6 +88,23 @@ describe('WorkerPoolExecutor', () => {
     expect(two.out).toEqual(inProcess.out);
   }, 60_000);
 
+  it('ready() reports a job that cannot load in the workers as the driver would', async () => {
+    const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 1 };
+    const broken = new URL('./fixtures/broken-job.ts', import.meta.url).pathname;
+    const pool = new WorkerPoolExecutor({ threads: 1, jobModule: broken, ...base });
+    try {
+      await expect(pool.ready()).rejects.toMatchObject({
+        code: 'SS_JOB_LOAD_FAILED',
+        message: expect.stringContaining('this job fails at import'),
+      });
+    } finally {
+      await pool.close();
+    }
+    const good = new WorkerPoolExecutor({ threads: 2, jobModule: JOB, ...base });
+    await good.ready();
+    await good.close();
+  }, 30_000);
+
   it('gives the same results with 0, 1 and 2 executors, computing tasks in workers', async () => {
     const input = batches(7);
     const inProcess = await runJob(0, input);
