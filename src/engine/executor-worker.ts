@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { declareJob, loadJobModule } from '../agent/job-module.js';
 import { RDD } from '../dstream/rdd.js';
 import type { RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 import { ManualClock } from '../time.js';
 import { StreamingContext } from './streaming-context.js';
 
@@ -43,8 +44,13 @@ export type ExecutorReady =
   | { readonly ready: false; readonly error: SerializedError };
 
 export type ExecutorReply =
-  | { readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: SerializedError };
+  | { readonly id: number; readonly ok: true; readonly result: unknown; readonly metrics: RemoteMetricOp[] }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: SerializedError;
+      readonly metrics: RemoteMetricOp[];
+    };
 
 const KEY = /^(\d+)@(-?\d+(?:\.\d+)?)#(.+)$/;
 
@@ -135,16 +141,25 @@ if (port) {
   port.on('message', (task: ExecutorTaskMessage) => {
     queue = queue.then(async () => {
       let reply: ExecutorReply;
+      // User-metric updates go back with the result, failed attempts included (in-process they
+      // would have happened too).
+      const metrics = () => ready.then((ssc) => ssc.metrics.drainRecorded()).catch(() => []);
       try {
-        reply = { id: task.id, ok: true, result: await compute(await ready, task) };
+        const result = await compute(await ready, task);
+        reply = { id: task.id, ok: true, result, metrics: await metrics() };
       } catch (error) {
-        reply = { id: task.id, ok: false, error: serializeError(error) };
+        reply = { id: task.id, ok: false, error: serializeError(error), metrics: await metrics() };
       }
       try {
         port.postMessage(reply);
       } catch (error) {
         // A result that cannot be cloned (a function, a class instance with private state...).
-        port.postMessage({ id: task.id, ok: false, error: serializeError(error) } satisfies ExecutorReply);
+        port.postMessage({
+          id: task.id,
+          ok: false,
+          error: serializeError(error),
+          metrics: reply.metrics,
+        } satisfies ExecutorReply);
       }
     });
   });

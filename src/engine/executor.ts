@@ -5,6 +5,7 @@
  */
 
 import type { LineageId, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 
 /**
  * What a worker needs to compute a task without the driver's closures: the RDD's stable
@@ -36,6 +37,11 @@ export interface Executor {
   /** Runs one task attempt; rejects with whatever the task threw. */
   run<R>(task: TaskDescriptor, body: () => R | Promise<R>): Promise<R>;
   close(): Promise<void>;
+  /**
+   * Executors that run user code elsewhere (worker threads): where to replay the user-metric
+   * updates that code made, so `ssc.metrics` counts the same as in-process.
+   */
+  attachUserMetrics?(metrics: { applyRemote(ops: readonly RemoteMetricOp[]): void }): void;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -247,6 +247,8 @@ export class StreamingContext implements StreamingScope {
     this.executor = options.executor ?? new InProcessExecutor();
     this.tasks = new TaskScheduler(this.executor, this.bus, maxTaskFailures, this.clock);
     this.metrics = new UserMetrics(this.appName, options.metricsRegistry);
+    if (options.lineageRegistry) this.metrics.startRecording();
+    this.executor.attachUserMetrics?.(this.metrics);
     if (options.tracing !== false) this.bus.add(new TracingListener());
     this.rddEnv = {
       tasks: this.tasks,

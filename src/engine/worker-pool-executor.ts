@@ -10,6 +10,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, SidestreamError } from '../errors.js';
+import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 import type { Executor, TaskDescriptor } from './executor.js';
 import type {
   ExecutorReady,
@@ -101,6 +102,7 @@ class Slot {
         this.pool.workerReady(reply.ready ? undefined : revive(reply.error));
         return;
       }
+      this.pool.applyMetrics(reply.metrics);
       const pending = this.pending;
       if (!pending || pending.id !== reply.id) return;
       this.pending = undefined;
@@ -166,6 +168,17 @@ export class WorkerPoolExecutor implements Executor {
     this.parallelism = options.threads;
     this.slots = Array.from({ length: options.threads }, () => new Slot(this, init));
     this.idle = [...this.slots];
+  }
+
+  private userMetrics: { applyRemote(ops: readonly RemoteMetricOp[]): void } | undefined;
+
+  attachUserMetrics(metrics: { applyRemote(ops: readonly RemoteMetricOp[]): void }): void {
+    this.userMetrics = metrics;
+  }
+
+  /** Replays a task's user-metric updates on the driver's metrics (see Executor.attachUserMetrics). */
+  applyMetrics(ops: readonly RemoteMetricOp[]): void {
+    if (ops.length > 0) this.userMetrics?.applyRemote(ops);
   }
 
   private readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];

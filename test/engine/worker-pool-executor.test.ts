@@ -42,7 +42,14 @@ async function runJob(executors: number, input: string[][], listener: StreamingL
   const run = await startManual(ssc, clock);
   const records = await run.step(input.length);
   await ssc.stop();
-  return { results: structuredClone(results), records, executor: executor as WorkerPoolExecutor | undefined };
+  const metric = await ssc.metrics.registry.registry.getSingleMetric('exec_records_parsed_total')!.get();
+  const parsed = metric.values.map((v) => [v.labels.key, v.value]).sort();
+  return {
+    results: structuredClone(results),
+    records,
+    parsed,
+    executor: executor as WorkerPoolExecutor | undefined,
+  };
 }
 
 describe('WorkerPoolExecutor', () => {
@@ -113,6 +120,10 @@ describe('WorkerPoolExecutor', () => {
     expect(inProcess.results).toHaveLength(3);
     expect(one.results).toEqual(inProcess.results);
     expect(two.results).toEqual(inProcess.results);
+    // User metrics updated inside the map (in workers) are replayed on the driver's registry.
+    expect(inProcess.parsed.length).toBeGreaterThan(0);
+    expect(one.parsed).toEqual(inProcess.parsed);
+    expect(two.parsed).toEqual(inProcess.parsed);
     // map side of reduceByKey (3 partitions) + collect (3) + count (3) per batch, all remote
     expect(two.executor!.stats.remoteTasks).toBe(27);
     expect(two.executor!.stats.inProcessTasks).toBe(0);
