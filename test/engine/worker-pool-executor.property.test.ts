@@ -25,7 +25,17 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 const specArb: fc.Arbitrary<PipelineSpec> = fc.record({
   inputPartitions: fc.integer({ min: 1, max: 4 }),
   steps: fc.array(stepArb, { maxLength: 4 }),
-  keyed: fc.constantFrom('none', 'reduce', 'group', 'join', 'repartition', 'count'),
+  keyed: fc.constantFrom(
+    'none',
+    'reduce',
+    'group',
+    'join',
+    'repartition',
+    'count',
+    'window',
+    'windowInverse',
+    'state',
+  ),
   keys: fc.integer({ min: 1, max: 6 }),
   parts: fc.integer({ min: 1, max: 4 }),
 });
@@ -48,7 +58,8 @@ async function run(spec: PipelineSpec, input: number[][], executors: number) {
   const ssc = new StreamingContext({ ...base, clock, tracing: false, ...(executor ? { executor } : {}) });
   job(ssc);
   const manual = await startManual(ssc, clock);
-  await manual.step(input.length);
+  // Two empty batches after the input so windows slide past it.
+  await manual.step(input.length + 2);
   await ssc.stop();
   return { out: structuredClone(results), stats: pool?.stats };
 }
@@ -64,10 +75,12 @@ describe('WorkerPoolExecutor (property)', () => {
           expect(one.out).toEqual(zero.out);
           expect(two.out).toEqual(zero.out);
           // Lineages without a persisted stream (a stream read twice) run entirely in workers.
-          const readTwice = spec.keyed === 'join' || spec.steps.some((s) => s.op === 'union');
+          // Windows and state read persisted RDDs of earlier batches: those stages stay in-process.
+          const persisted = ['join', 'window', 'windowInverse', 'state'].includes(spec.keyed);
+          const readTwice = persisted || spec.steps.some((s) => s.op === 'union');
           if (!readTwice) expect(two.stats!.inProcessTasks).toBe(0);
         }),
-        { numRuns: 8, seed: 20261122 },
+        { numRuns: 14, seed: 20261122 },
       );
     } finally {
       delete process.env.SS_TEST_PIPELINE;
