@@ -122,6 +122,7 @@ function shuffleRemote(shuffle: ShuffleDependency, index: number): RemoteStage |
   return {
     op: 'shuffle-map',
     rdd: owner.lineage,
+    shape: { name: owner.name, numPartitions: owner.numPartitions },
     shuffleIndex: index,
     inputs: (p) => shuffle.parent.remoteInputs(p),
   };
@@ -283,7 +284,12 @@ export class RDD<T> {
 
   private remoteStage(op: RemoteOp): RemoteStage | undefined {
     if (!this.lineage) return undefined;
-    return { op, rdd: this.lineage, inputs: (p) => this.remoteInputs(p) };
+    return {
+      op,
+      rdd: this.lineage,
+      shape: { name: this.name, numPartitions: this.numPartitions },
+      inputs: (p) => this.remoteInputs(p),
+    };
   }
 
   /** An RDD over data already in memory, one array per partition. */

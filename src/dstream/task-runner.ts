@@ -53,9 +53,20 @@ export type RemoteInput =
       readonly outputs: readonly unknown[];
     };
 
+export interface RddShape {
+  readonly name: string;
+  readonly numPartitions: number;
+}
+
 export interface RemoteStage {
   readonly op: RemoteOp;
   readonly rdd: LineageId;
+  /**
+   * What the RDD under that key looks like on the driver: a worker whose regenerated RDD differs
+   * (a stream whose compute depends on earlier batches the worker cannot rebuild) says so, and
+   * the task runs in-process instead.
+   */
+  readonly shape: RddShape;
   /** For 'shuffle-map': which of the RDD's shuffle dependencies runs its map side. */
   readonly shuffleIndex?: number;
   /** Driver side, per attempt: what the task reads, or undefined when it cannot run remotely. */

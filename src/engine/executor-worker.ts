@@ -8,9 +8,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { declareJob, loadJobModule } from '../agent/job-module.js';
 import { RDD } from '../dstream/rdd.js';
-import type { RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+import type { RddShape, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
 import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 import { ManualClock } from '../time.js';
+import { LINEAGE_MISMATCH } from './executor.js';
 import { StreamingContext } from './streaming-context.js';
 
 export interface ExecutorWorkerInit {
@@ -25,6 +26,7 @@ export interface ExecutorTaskMessage {
   readonly id: number;
   readonly op: RemoteOp;
   readonly key: string;
+  readonly shape: RddShape;
   readonly zeroTimeMs: number;
   readonly shuffleIndex?: number;
   readonly partition: number;
@@ -51,6 +53,10 @@ export type ExecutorReply =
       readonly error: SerializedError;
       readonly metrics: RemoteMetricOp[];
     };
+
+function mismatch(message: string): Error {
+  return Object.assign(new Error(message), { name: LINEAGE_MISMATCH });
+}
 
 const KEY = /^(\d+)@(-?\d+(?:\.\d+)?)#(.+)$/;
 
@@ -109,16 +115,18 @@ async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promis
     const { streamId, timeMs } = parseKey(task.key);
     graph.streamById(streamId)?.getOrCompute(timeMs);
     const rdd = registry.get(task.key);
-    if (!rdd) {
-      throw new Error(
-        `lineage key ${task.key} was not generated in the executor worker: the job must declare the same graph in every thread`,
+    if (!rdd) throw mismatch(`lineage key ${task.key} was not generated in the executor worker`);
+    if (rdd.name !== task.shape.name || rdd.numPartitions !== task.shape.numPartitions) {
+      throw mismatch(
+        `lineage key ${task.key} is ${rdd.name} with ${rdd.numPartitions} partitions in the worker, ` +
+          `${task.shape.name} with ${task.shape.numPartitions} on the driver`,
       );
     }
     for (const input of task.inputs) {
       if (input.kind !== 'shuffle') continue;
       const owner = registry.get(input.key);
       if (!owner)
-        throw new Error(`lineage key ${input.key} (a shuffle) was not generated in the executor worker`);
+        throw mismatch(`lineage key ${input.key} (a shuffle) was not generated in the executor worker`);
       owner.provideShuffle(input.shuffleIndex, input.partition, input.outputs);
     }
     return await rdd.computeRemote(task.op, task.partition, task.shuffleIndex);

@@ -4,7 +4,7 @@
  * would use the descriptor's ids to rebuild the work, the body is the in-process shortcut).
  */
 
-import type { LineageId, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+import type { LineageId, RddShape, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
 import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 
 /**
@@ -14,10 +14,18 @@ import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 export interface RemoteTask {
   readonly op: RemoteOp;
   readonly rdd: LineageId;
+  readonly shape: RddShape;
   readonly shuffleIndex?: number;
   /** Undefined when the lineage cannot be rebuilt in a worker: run the body in-process. */
   inputs(): RemoteInput[] | undefined;
 }
+
+/**
+ * The `name` of the error a worker reports when the RDD it regenerated is not the driver's (a
+ * stream whose compute depends on earlier batches it cannot rebuild): the task then runs
+ * in-process; it is not a task failure.
+ */
+export const LINEAGE_MISMATCH = 'LineageMismatchError';
 
 export interface TaskDescriptor {
   readonly taskId: number;

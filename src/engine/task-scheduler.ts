@@ -74,6 +74,7 @@ export class TaskScheduler implements TaskRunner {
               remote: {
                 op: remote.op,
                 rdd: remote.rdd,
+                shape: remote.shape,
                 ...(remote.shuffleIndex === undefined ? {} : { shuffleIndex: remote.shuffleIndex }),
                 inputs: () => remote.inputs(partition),
               },

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, SidestreamError } from '../errors.js';
 import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
-import type { Executor, TaskDescriptor } from './executor.js';
+import { type Executor, LINEAGE_MISMATCH, type TaskDescriptor } from './executor.js';
 import type {
   ExecutorReady,
   ExecutorReply,
@@ -41,6 +41,8 @@ export interface WorkerPoolStats {
   remoteTasks: number;
   inProcessTasks: number;
   workersLost: number;
+  /** Tasks a worker could not rebuild the RDD for, then run in-process. */
+  lineageMismatches: number;
 }
 
 interface Pending {
@@ -145,7 +147,12 @@ class Slot {
 
 export class WorkerPoolExecutor implements Executor {
   readonly parallelism: number;
-  readonly stats: WorkerPoolStats = { remoteTasks: 0, inProcessTasks: 0, workersLost: 0 };
+  readonly stats: WorkerPoolStats = {
+    remoteTasks: 0,
+    inProcessTasks: 0,
+    workersLost: 0,
+    lineageMismatches: 0,
+  };
   closing = false;
   private readonly slots: Slot[];
   private readonly idle: Slot[];
@@ -227,21 +234,30 @@ export class WorkerPoolExecutor implements Executor {
       this.stats.inProcessTasks++;
       return body();
     }
-    this.stats.remoteTasks++;
     const slot = await this.acquire();
     try {
-      return (await slot.run({
+      const result = (await slot.run({
         id: this.nextMessageId++,
         op: remote.op,
         key: remote.rdd.key,
+        shape: remote.shape,
         zeroTimeMs: remote.rdd.zeroTimeMs,
         ...(remote.shuffleIndex === undefined ? {} : { shuffleIndex: remote.shuffleIndex }),
         partition: task.partition,
         inputs,
       })) as R;
+      this.stats.remoteTasks++;
+      return result;
+    } catch (error) {
+      if (!(error instanceof Error && error.name === LINEAGE_MISMATCH)) throw error;
+      // The worker could not rebuild this RDD as the driver has it (a stream whose compute
+      // depends on earlier batches): not a task failure; run it here.
+      this.stats.lineageMismatches++;
     } finally {
       this.release(slot);
     }
+    this.stats.inProcessTasks++;
+    return body();
   }
 
   private acquire(): Promise<Slot> {

@@ -112,6 +112,26 @@ describe('WorkerPoolExecutor', () => {
     await good.close();
   }, 30_000);
 
+  it('runs a task in-process when the worker rebuilds a different RDD under its lineage key', async () => {
+    const mismatchJob = await import('./fixtures/mismatch-job.js');
+    const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 2 };
+    const jobModule = new URL('./fixtures/mismatch-job.ts', import.meta.url).pathname;
+    const pool = new WorkerPoolExecutor({ threads: 2, jobModule, ...base });
+    mismatchJob.queue.push([1, 2, 3, 4, 5]);
+    mismatchJob.results.length = 0;
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext({ ...base, clock, tracing: false, executor: pool });
+    mismatchJob.default(ssc);
+    const run = await startManual(ssc, clock);
+    const [record] = await run.step();
+    await ssc.stop();
+    expect(record!.outcome).toBe('succeeded');
+    expect(record!.tasks.failed).toBe(0);
+    expect(mismatchJob.results[0]!.sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(pool.stats.lineageMismatches).toBeGreaterThan(0);
+    expect(pool.stats.remoteTasks).toBe(0);
+  }, 30_000);
+
   it('gives the same results with 0, 1 and 2 executors, computing tasks in workers', async () => {
     const input = batches(7);
     const inProcess = await runJob(0, input);
