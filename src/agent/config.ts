@@ -51,6 +51,12 @@ export interface AgentConfig {
   readonly shutdownTimeoutMs: number;
   /** Undefined: the engine's default (the machine's cores). */
   readonly defaultParallelism: number | undefined;
+  /**
+   * Worker threads running tasks (docs/design/executors.md, work in progress); absent or 0:
+   * in-process. Issue #7 wants the machine's cores as the default once the in-process fallbacks
+   * (Kafka, windows, state) are gone; until then it stays opt-in.
+   */
+  readonly executors?: number;
   /** Push metrics to Graphite; absent when not configured. */
   readonly graphite?: GraphiteConfig;
   /** Push the registry to a Prometheus Pushgateway; absent when not configured. */
@@ -352,6 +358,7 @@ export const configLayerSchema = z.strictObject({
   maxTaskFailures: wholeNumber(1, DEFAULT_MAX_TASK_FAILURES).optional(),
   shutdownTimeout: duration({ example: '10s', allowZero: true }).optional(),
   defaultParallelism: wholeNumber(1, 4).optional(),
+  executors: wholeNumber(0, 2).optional(),
   graphite: graphite.optional(),
   pushgateway: pushgateway.optional(),
   // Messages about the token never echo its value.
@@ -451,6 +458,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       maxTaskFailures: merged.maxTaskFailures ?? DEFAULT_MAX_TASK_FAILURES,
       shutdownTimeoutMs: merged.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
       defaultParallelism: merged.defaultParallelism,
+      ...(merged.executors ? { executors: merged.executors } : {}),
       ...(merged.graphite ? { graphite: merged.graphite } : {}),
       ...(merged.pushgateway ? { pushgateway: merged.pushgateway } : {}),
       ...(merged.httpToken ? { httpToken: merged.httpToken } : {}),

@@ -6,8 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import { StreamingContext } from '../engine/streaming-context.js';
+import { WorkerPoolExecutor } from '../engine/worker-pool-executor.js';
 import { SidestreamError } from '../errors.js';
 import { type AgentConfig, type ConfigField, resolveConfig } from './config.js';
 import demoJob from './demo-job.js';
@@ -69,7 +71,21 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
               .digest('hex'),
           }
         : undefined;
+    // Executor workers import the job module again, so only a module job can use them; the
+    // workers' graph must have the driver's shape, hence the resolved default parallelism.
+    const defaultParallelism = config.defaultParallelism ?? availableParallelism();
+    const executors = ref?.kind === 'module' ? (config.executors ?? 0) : 0;
     const create = async (): Promise<StreamingContext> => {
+      const executor =
+        executors > 0
+          ? new WorkerPoolExecutor({
+              threads: executors,
+              jobModule: job.path,
+              appName: config.app,
+              batchIntervalMs: config.batchIntervalMs,
+              defaultParallelism,
+            })
+          : undefined;
       const created = new StreamingContext({
         appName: config.app,
         batchIntervalMs: config.batchIntervalMs,
@@ -83,10 +99,13 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
         configSnapshot: configSnapshot(config),
         maxTaskFailures: config.maxTaskFailures,
         onBatchFailure: config.onBatchFailure,
-        defaultParallelism: config.defaultParallelism,
+        defaultParallelism,
         batchLogPath: config.batchLogPath,
+        ...(executor ? { executor } : {}),
       });
       await declareJob(job, created);
+      // Every worker imports the job too: a job that cannot load there is reported now.
+      await executor?.ready();
       return created;
     };
     ssc =

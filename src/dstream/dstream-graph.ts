@@ -71,6 +71,16 @@ export class DStreamGraph {
     return op;
   }
 
+  /** The stream with this index (DStream.id), as declared. */
+  streamById(id: number): DStream<unknown> | undefined {
+    return this.streams[id];
+  }
+
+  /** Worker side: forgets every stream's generated RDDs. */
+  forgetGenerated(): void {
+    for (const s of this.streams) s.forgetGenerated();
+  }
+
   get inputs(): readonly InputDStream<unknown>[] {
     return this.inputStreams;
   }

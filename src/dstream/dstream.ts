@@ -127,7 +127,12 @@ export class DStream<T> {
     const known = this.generated.get(timeMs);
     if (known) return known;
     if (!this.isTimeValid(timeMs)) return undefined;
-    const rdd = this.computeFn(timeMs, this);
+    // Every RDD made while computing takes a stable name under this stream and time, so a
+    // worker thread that generates the same batch finds the same RDD (docs/design/executors.md).
+    const lineage = this.scope.rddEnv.lineage;
+    const rdd = lineage
+      ? lineage.within(`${this.id}@${timeMs}`, this.zeroTime!, () => this.computeFn(timeMs, this))
+      : this.computeFn(timeMs, this);
     if (!rdd) return undefined;
     if (this.persistGenerated) rdd.persist();
     this.generated.set(timeMs, rdd);
@@ -136,6 +141,8 @@ export class DStream<T> {
 
   /** Hands this stream an RDD made outside the graph (input streams, at batch generation). */
   putGenerated(timeMs: number, rdd: RDD<T>): void {
+    if (this.zeroTime !== undefined)
+      rdd.markInput({ key: `${this.id}@${timeMs}#in`, zeroTimeMs: this.zeroTime });
     // An input read by several children (or a window) is kept once computed, as any stream.
     if (this.persistGenerated) rdd.persist();
     this.generated.set(timeMs, rdd);
@@ -180,6 +187,11 @@ export class DStream<T> {
   restoreGenerated(timeMs: number, rdd: RDD<T>): void {
     rdd.persist();
     this.generated.set(timeMs, rdd);
+  }
+
+  /** Worker side: drops every generated RDD (each task regenerates what it needs). */
+  forgetGenerated(): void {
+    this.generated.clear();
   }
 
   /** Batch times this stream currently remembers (for tests and status). */

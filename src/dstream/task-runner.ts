@@ -12,6 +12,65 @@ export interface StageSpec {
   readonly rddId: number;
   /** The partition indexes to run, usually all of them. */
   readonly partitions: readonly number[];
+  /**
+   * Set when a worker thread can compute this stage's tasks by rebuilding the RDD from the job
+   * module (see docs/design/executors.md); absent stages always run in-process.
+   */
+  readonly remote?: RemoteStage;
+}
+
+/**
+ * An RDD's identity that is the same in every thread running the same job: the generating
+ * stream's index in the graph, the batch time and the RDD's creation ordinal inside that
+ * stream's compute (`<streamId>@<timeMs>#<n>`, or `#in` for an input stream's RDD). The zero
+ * time lets a worker start its copy of the graph where the driver's started.
+ */
+export interface LineageId {
+  readonly key: string;
+  readonly zeroTimeMs: number;
+}
+
+/** What a worker-side task computes from its partition. */
+export type RemoteOp = 'collect' | 'count' | 'shuffle-map';
+
+/** Data a worker cannot rebuild itself, shipped with the task (structured clone). */
+export type RemoteInput =
+  | {
+      readonly kind: 'input';
+      /** The input RDD's lineage key. */
+      readonly key: string;
+      readonly numPartitions: number;
+      /** The partitions this task reads, by index; the others stay empty in the worker. */
+      readonly partitions: Readonly<Record<number, readonly unknown[]>>;
+    }
+  | {
+      readonly kind: 'shuffle';
+      /** The reduce-side RDD's lineage key. */
+      readonly key: string;
+      readonly shuffleIndex: number;
+      readonly partition: number;
+      /** The map outputs of this reduce partition's bucket, one per map task. */
+      readonly outputs: readonly unknown[];
+    };
+
+export interface RddShape {
+  readonly name: string;
+  readonly numPartitions: number;
+}
+
+export interface RemoteStage {
+  readonly op: RemoteOp;
+  readonly rdd: LineageId;
+  /**
+   * What the RDD under that key looks like on the driver: a worker whose regenerated RDD differs
+   * (a stream whose compute depends on earlier batches the worker cannot rebuild) says so, and
+   * the task runs in-process instead.
+   */
+  readonly shape: RddShape;
+  /** For 'shuffle-map': which of the RDD's shuffle dependencies runs its map side. */
+  readonly shuffleIndex?: number;
+  /** Driver side, per attempt: what the task reads, or undefined when it cannot run remotely. */
+  inputs(partition: number): RemoteInput[] | undefined;
 }
 
 export interface TaskRunner {

@@ -4,6 +4,29 @@
  * would use the descriptor's ids to rebuild the work, the body is the in-process shortcut).
  */
 
+import type { LineageId, RddShape, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
+
+/**
+ * What a worker needs to compute a task without the driver's closures: the RDD's stable
+ * identity, what to compute, and (driver side, called per attempt) the data to ship.
+ */
+export interface RemoteTask {
+  readonly op: RemoteOp;
+  readonly rdd: LineageId;
+  readonly shape: RddShape;
+  readonly shuffleIndex?: number;
+  /** Undefined when the lineage cannot be rebuilt in a worker: run the body in-process. */
+  inputs(): RemoteInput[] | undefined;
+}
+
+/**
+ * The `name` of the error a worker reports when the RDD it regenerated is not the driver's (a
+ * stream whose compute depends on earlier batches it cannot rebuild): the task then runs
+ * in-process; it is not a task failure.
+ */
+export const LINEAGE_MISMATCH = 'LineageMismatchError';
+
 export interface TaskDescriptor {
   readonly taskId: number;
   readonly batchTime: number | null;
@@ -12,6 +35,8 @@ export interface TaskDescriptor {
   readonly partition: number;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /** Present when the task may run in a worker thread (see RemoteTask). */
+  readonly remote?: RemoteTask;
 }
 
 export interface Executor {
@@ -20,6 +45,11 @@ export interface Executor {
   /** Runs one task attempt; rejects with whatever the task threw. */
   run<R>(task: TaskDescriptor, body: () => R | Promise<R>): Promise<R>;
   close(): Promise<void>;
+  /**
+   * Executors that run user code elsewhere (worker threads): where to replay the user-metric
+   * updates that code made, so `ssc.metrics` counts the same as in-process.
+   */
+  attachUserMetrics?(metrics: { applyRemote(ops: readonly RemoteMetricOp[]): void }): void;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

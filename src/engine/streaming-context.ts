@@ -11,7 +11,7 @@ import type { DStream } from '../dstream/dstream.js';
 import { DStreamGraph } from '../dstream/dstream-graph.js';
 import { InputDStream } from '../dstream/input-dstream.js';
 import type { InputContext, InputSource } from '../dstream/input-source.js';
-import type { RddEnv } from '../dstream/rdd.js';
+import { Lineage, type RddEnv } from '../dstream/rdd.js';
 import type { StreamingScope } from '../dstream/scope.js';
 import { describeError, isSidestreamError, SidestreamError } from '../errors.js';
 import type { Receiver } from '../receiver/receiver.js';
@@ -91,6 +91,11 @@ export interface StreamingContextOptions {
   batchLogPath?: string;
   clock?: Clock;
   executor?: Executor;
+  /**
+   * Internal, for executor worker threads: keep every stream-generated RDD by its lineage key
+   * so a task can find the RDD it computes (see docs/design/executors.md).
+   */
+  lineageRegistry?: boolean;
   /** Where print() writes; default process.stdout. */
   output?: (text: string) => void;
   /**
@@ -242,8 +247,14 @@ export class StreamingContext implements StreamingScope {
     this.executor = options.executor ?? new InProcessExecutor();
     this.tasks = new TaskScheduler(this.executor, this.bus, maxTaskFailures, this.clock);
     this.metrics = new UserMetrics(this.appName, options.metricsRegistry);
+    if (options.lineageRegistry) this.metrics.startRecording();
+    this.executor.attachUserMetrics?.(this.metrics);
     if (options.tracing !== false) this.bus.add(new TracingListener());
-    this.rddEnv = { tasks: this.tasks, nextRddId: () => ++this.rddIds };
+    this.rddEnv = {
+      tasks: this.tasks,
+      nextRddId: () => ++this.rddIds,
+      lineage: new Lineage(options.lineageRegistry ?? false),
+    };
     this.scheduler = new JobScheduler({
       clock: this.clock,
       bus: this.bus,

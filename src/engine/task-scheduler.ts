@@ -67,7 +67,20 @@ export class TaskScheduler implements TaskRunner {
       };
       this.bus.post('onTaskStarted', { ...task, time: this.clock?.now() ?? 0 });
       try {
-        const result = await this.executor.run(task, () => body(partition));
+        const remote = stage.remote;
+        const descriptor = remote
+          ? {
+              ...task,
+              remote: {
+                op: remote.op,
+                rdd: remote.rdd,
+                shape: remote.shape,
+                ...(remote.shuffleIndex === undefined ? {} : { shuffleIndex: remote.shuffleIndex }),
+                inputs: () => remote.inputs(partition),
+              },
+            }
+          : task;
+        const result = await this.executor.run(descriptor, () => body(partition));
         this.bus.post('onTaskCompleted', { ...task, time: this.clock?.now() ?? 0, succeeded: true });
         return result;
       } catch (error) {

@@ -31,8 +31,26 @@ export interface UserHistogram<L extends string = string> {
   observe(labels: LabelValues<L>, value: number): void;
 }
 
+/**
+ * One user-metric update made in an executor worker, replayed on the driver's metric of the same
+ * name (docs/design/executors.md): labels are the caller's, before `app` is added.
+ */
+export interface RemoteMetricOp {
+  readonly name: string;
+  readonly op: 'inc' | 'set' | 'dec' | 'observe';
+  readonly labels: LabelValues<string>;
+  readonly value: number;
+}
+
 export class UserMetrics {
   private own: MetricsRegistry | undefined;
+  /** Declared metrics by name, for replaying updates a worker made. */
+  private readonly declared = new Map<
+    string,
+    Partial<Record<RemoteMetricOp['op'], (l: LabelValues<string>, v: number) => void>>
+  >();
+  /** Executor workers: updates since the last drain, to send back with the task's result. */
+  private recorded: RemoteMetricOp[] | undefined;
 
   /** `registry` is the one to use; without it one is created (with process metrics) on first use. */
   constructor(
@@ -55,19 +73,36 @@ export class UserMetrics {
   ): UserCounter<L> {
     const labels = this.validate(name, help, labelNames);
     const metric = new Counter({ name, help, labelNames: labels, registers: [this.registry.registry] });
-    return {
-      inc: (values = {}, value = 1) => metric.inc(this.withApp(values), value),
+    const inc = (values: LabelValues<L> = {}, value = 1) => {
+      this.record(name, 'inc', values, value);
+      metric.inc(this.withApp(values), value);
     };
+    this.declared.set(name, { inc: inc as (l: LabelValues<string>, v: number) => void });
+    return { inc };
   }
 
   gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): UserGauge<L> {
     const labels = this.validate(name, help, labelNames);
     const metric = new Gauge({ name, help, labelNames: labels, registers: [this.registry.registry] });
-    return {
-      set: (values, value) => metric.set(this.withApp(values), value),
-      inc: (values = {}, value = 1) => metric.inc(this.withApp(values), value),
-      dec: (values = {}, value = 1) => metric.dec(this.withApp(values), value),
+    const gauge: UserGauge<L> = {
+      set: (values, value) => {
+        this.record(name, 'set', values, value);
+        metric.set(this.withApp(values), value);
+      },
+      inc: (values = {}, value = 1) => {
+        this.record(name, 'inc', values, value);
+        metric.inc(this.withApp(values), value);
+      },
+      dec: (values = {}, value = 1) => {
+        this.record(name, 'dec', values, value);
+        metric.dec(this.withApp(values), value);
+      },
     };
+    this.declared.set(
+      name,
+      gauge as unknown as Record<RemoteMetricOp['op'], (l: LabelValues<string>, v: number) => void>,
+    );
+    return gauge;
   }
 
   histogram<L extends string = never>(
@@ -92,9 +127,33 @@ export class UserMetrics {
       registers: [this.registry.registry],
       ...(buckets ? { buckets: [...buckets] } : {}),
     });
-    return {
-      observe: (values, value) => metric.observe(this.withApp(values), value),
+    const observe = (values: LabelValues<L>, value: number) => {
+      this.record(name, 'observe', values, value);
+      metric.observe(this.withApp(values), value);
     };
+    this.declared.set(name, { observe: observe as (l: LabelValues<string>, v: number) => void });
+    return { observe };
+  }
+
+  /** Executor workers: keep every update from now on until drained (see RemoteMetricOp). */
+  startRecording(): void {
+    this.recorded ??= [];
+  }
+
+  /** Executor workers: the updates since the last drain. */
+  drainRecorded(): RemoteMetricOp[] {
+    const out = this.recorded ?? [];
+    if (this.recorded) this.recorded = [];
+    return out;
+  }
+
+  /** Driver: replays updates a worker made (a metric this context did not declare is skipped). */
+  applyRemote(ops: readonly RemoteMetricOp[]): void {
+    for (const op of ops) this.declared.get(op.name)?.[op.op]?.(op.labels, op.value);
+  }
+
+  private record(name: string, op: RemoteMetricOp['op'], labels: LabelValues<string>, value: number): void {
+    this.recorded?.push({ name, op, labels: { ...labels }, value });
   }
 
   private withApp(values: Record<string, string | number | undefined>): Record<string, string | number> {

@@ -1,0 +1,174 @@
+/**
+ * The body of one executor worker thread (see WorkerPoolExecutor and docs/design/executors.md).
+ * It imports the job module the driver runs, declares the same graph on a worker-side context
+ * whose timers never start, and for each task regenerates the task's batch RDD by its lineage
+ * key, installs the shipped inputs (input partitions, shuffle buckets), computes the partition
+ * and posts the result back. Nothing is kept between tasks.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { declareJob, loadJobModule } from '../agent/job-module.js';
+import { RDD } from '../dstream/rdd.js';
+import type { RddShape, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
+import { ManualClock } from '../time.js';
+import { LINEAGE_MISMATCH } from './executor.js';
+import { StreamingContext } from './streaming-context.js';
+
+export interface ExecutorWorkerInit {
+  /** Path of the job module (absolute, or relative to the driver's working directory). */
+  readonly jobModule: string;
+  readonly appName: string;
+  readonly batchIntervalMs: number;
+  readonly defaultParallelism: number;
+}
+
+export interface ExecutorTaskMessage {
+  readonly id: number;
+  readonly op: RemoteOp;
+  readonly key: string;
+  readonly shape: RddShape;
+  readonly zeroTimeMs: number;
+  readonly shuffleIndex?: number;
+  readonly partition: number;
+  readonly inputs: readonly RemoteInput[];
+}
+
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+}
+
+/** Posted once when the worker has declared the job's graph (or failed to). */
+export type ExecutorReady =
+  | { readonly ready: true }
+  | { readonly ready: false; readonly error: SerializedError };
+
+export type ExecutorReply =
+  | { readonly id: number; readonly ok: true; readonly result: unknown; readonly metrics: RemoteMetricOp[] }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: SerializedError;
+      readonly metrics: RemoteMetricOp[];
+    };
+
+function mismatch(message: string): Error {
+  return Object.assign(new Error(message), { name: LINEAGE_MISMATCH });
+}
+
+const KEY = /^(\d+)@(-?\d+(?:\.\d+)?)#(.+)$/;
+
+function parseKey(key: string): { streamId: number; timeMs: number } {
+  const m = KEY.exec(key);
+  if (!m) throw new Error(`malformed lineage key '${key}'`);
+  return { streamId: Number(m[1]), timeMs: Number(m[2]) };
+}
+
+function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack ? { stack: error.stack } : {}),
+      ...(typeof code === 'string' ? { code } : {}),
+    };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+async function prepare(init: ExecutorWorkerInit): Promise<StreamingContext> {
+  const loaded = await loadJobModule(init.jobModule);
+  const ssc = new StreamingContext({
+    appName: init.appName,
+    batchIntervalMs: init.batchIntervalMs,
+    defaultParallelism: init.defaultParallelism,
+    clock: new ManualClock(0),
+    tracing: false,
+    lineageRegistry: true,
+    output: () => {},
+  });
+  await declareJob(loaded, ssc);
+  return ssc;
+}
+
+let zeroTimeMs: number | undefined;
+
+async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promise<unknown> {
+  const graph = ssc.graph;
+  const registry = ssc.rddEnv.lineage!.registry!;
+  if (zeroTimeMs !== task.zeroTimeMs) {
+    graph.start(task.zeroTimeMs);
+    zeroTimeMs = task.zeroTimeMs;
+  }
+  try {
+    for (const input of task.inputs) {
+      if (input.kind !== 'input') continue;
+      const { streamId, timeMs } = parseKey(input.key);
+      const stream = graph.streamById(streamId);
+      if (!stream) throw new Error(`the worker's graph has no stream ${streamId} (is it the same job?)`);
+      const parts = Array.from({ length: input.numPartitions }, (_, p) => input.partitions[p] ?? []);
+      stream.putGenerated(timeMs, RDD.fromPartitions(ssc.rddEnv, parts, 'shipped input'));
+    }
+    const { streamId, timeMs } = parseKey(task.key);
+    graph.streamById(streamId)?.getOrCompute(timeMs);
+    const rdd = registry.get(task.key);
+    if (!rdd) throw mismatch(`lineage key ${task.key} was not generated in the executor worker`);
+    if (rdd.name !== task.shape.name || rdd.numPartitions !== task.shape.numPartitions) {
+      throw mismatch(
+        `lineage key ${task.key} is ${rdd.name} with ${rdd.numPartitions} partitions in the worker, ` +
+          `${task.shape.name} with ${task.shape.numPartitions} on the driver`,
+      );
+    }
+    for (const input of task.inputs) {
+      if (input.kind !== 'shuffle') continue;
+      const owner = registry.get(input.key);
+      if (!owner)
+        throw mismatch(`lineage key ${input.key} (a shuffle) was not generated in the executor worker`);
+      owner.provideShuffle(input.shuffleIndex, input.partition, input.outputs);
+    }
+    return await rdd.computeRemote(task.op, task.partition, task.shuffleIndex);
+  } finally {
+    graph.forgetGenerated();
+    registry.clear();
+  }
+}
+
+const port = parentPort;
+if (port) {
+  const ready = prepare(workerData as ExecutorWorkerInit);
+  // A job that fails to load fails every task with the load error (counted and retried like any)
+  // and tells the pool once, so the agent can report it before the context starts.
+  ready.then(
+    () => port.postMessage({ ready: true } satisfies ExecutorReady),
+    (error) => port.postMessage({ ready: false, error: serializeError(error) } satisfies ExecutorReady),
+  );
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (task: ExecutorTaskMessage) => {
+    queue = queue.then(async () => {
+      let reply: ExecutorReply;
+      // User-metric updates go back with the result, failed attempts included (in-process they
+      // would have happened too).
+      const metrics = () => ready.then((ssc) => ssc.metrics.drainRecorded()).catch(() => []);
+      try {
+        const result = await compute(await ready, task);
+        reply = { id: task.id, ok: true, result, metrics: await metrics() };
+      } catch (error) {
+        reply = { id: task.id, ok: false, error: serializeError(error), metrics: await metrics() };
+      }
+      try {
+        port.postMessage(reply);
+      } catch (error) {
+        // A result that cannot be cloned (a function, a class instance with private state...).
+        port.postMessage({
+          id: task.id,
+          ok: false,
+          error: serializeError(error),
+          metrics: reply.metrics,
+        } satisfies ExecutorReply);
+      }
+    });
+  });
+}

@@ -1,0 +1,279 @@
+/**
+ * WorkerPoolExecutor: runs tasks in node:worker_threads (issue #7; docs/design/executors.md).
+ * A task whose descriptor carries a RemoteTask, and whose lineage the driver can ship, goes to
+ * an idle worker as (lineage key, op, partition, shipped inputs); every other task runs its body
+ * in-process, as InProcessExecutor would. A worker that dies mid-task rejects that attempt with
+ * ExecutorLostError (retried by the TaskScheduler like any failure) and is replaced.
+ */
+import { createRequire } from 'node:module';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type ErrorCode, SidestreamError } from '../errors.js';
+import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
+import { type Executor, LINEAGE_MISMATCH, type TaskDescriptor } from './executor.js';
+import type {
+  ExecutorReady,
+  ExecutorReply,
+  ExecutorTaskMessage,
+  ExecutorWorkerInit,
+  SerializedError,
+} from './executor-worker.js';
+
+export interface WorkerPoolOptions {
+  /** Worker threads (>= 1). */
+  readonly threads: number;
+  /** The job module every worker imports to rebuild the graph. */
+  readonly jobModule: string;
+  /** Must match the driver's context: the graph's shape depends on them. */
+  readonly appName: string;
+  readonly batchIntervalMs: number;
+  readonly defaultParallelism: number;
+}
+
+/** A worker thread exited (crashed, was killed, ran out of memory) while running a task. */
+export class ExecutorLostError extends Error {
+  override readonly name = 'ExecutorLostError';
+}
+
+/** Counters for tests and the design note's measurements. */
+export interface WorkerPoolStats {
+  remoteTasks: number;
+  inProcessTasks: number;
+  workersLost: number;
+  /** Tasks a worker could not rebuild the RDD for, then run in-process. */
+  lineageMismatches: number;
+}
+
+interface Pending {
+  readonly id: number;
+  resolve(result: unknown): void;
+  reject(error: unknown): void;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function workerEntry(): { entry: URL | string; eval: boolean } {
+  const url = new URL('./executor-worker.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return { entry: url, eval: false };
+  // Under vitest or tsx the sources are .ts: a small bootstrap registers tsx in the worker
+  // before importing the entry (an --import in execArgv does not apply to a worker's entry).
+  // require.resolve gives the CommonJS build; its ES-module twin sits beside it.
+  const api = createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs');
+  const tsx = pathToFileURL(api).href;
+  const ts = new URL('./executor-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(ts)}); });`;
+  return { entry: code, eval: true };
+}
+
+function revive(error: SerializedError): Error {
+  let out: Error;
+  try {
+    out = error.code
+      ? new SidestreamError(error.code as ErrorCode, error.message)
+      : Object.assign(new Error(error.message), { name: error.name });
+  } catch {
+    // A code the driver does not know: keep the text, retry like any failure.
+    out = Object.assign(new Error(error.message), { name: error.name });
+  }
+  if (error.stack) out.stack = error.stack;
+  return out;
+}
+
+class Slot {
+  worker!: Worker;
+  pending: Pending | undefined;
+
+  constructor(
+    private readonly pool: WorkerPoolExecutor,
+    private readonly init: ExecutorWorkerInit,
+  ) {
+    this.spawn();
+  }
+
+  spawn(): void {
+    const { entry, eval: isEval } = workerEntry();
+    // Referenced until it has declared the graph (a `ready()` waiter must not see the process
+    // exit), then only while it runs a task: an idle pool never keeps the process alive.
+    const worker = new Worker(entry, { workerData: this.init, eval: isEval });
+    worker.on('message', (reply: ExecutorReply | ExecutorReady) => {
+      if ('ready' in reply) {
+        if (!this.pending) worker.unref();
+        this.pool.workerReady(reply.ready ? undefined : revive(reply.error));
+        return;
+      }
+      this.pool.applyMetrics(reply.metrics);
+      const pending = this.pending;
+      if (!pending || pending.id !== reply.id) return;
+      this.pending = undefined;
+      if (reply.ok) pending.resolve(reply.result);
+      else pending.reject(revive(reply.error));
+    });
+    worker.on('error', () => {
+      // 'exit' follows; the task is failed there.
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      const pending = this.pending;
+      this.pending = undefined;
+      if (this.pool.closing) return;
+      this.pool.stats.workersLost++;
+      this.spawn();
+      pending?.reject(new ExecutorLostError(`executor worker exited with code ${code} while running a task`));
+    });
+    this.worker = worker;
+  }
+
+  run(message: ExecutorTaskMessage): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.worker.ref();
+      this.pending = {
+        id: message.id,
+        resolve: (result) => {
+          this.worker.unref();
+          resolve(result);
+        },
+        reject: (error) => {
+          this.worker.unref();
+          reject(error);
+        },
+      };
+      this.worker.postMessage(message);
+    });
+  }
+}
+
+export class WorkerPoolExecutor implements Executor {
+  readonly parallelism: number;
+  readonly stats: WorkerPoolStats = {
+    remoteTasks: 0,
+    inProcessTasks: 0,
+    workersLost: 0,
+    lineageMismatches: 0,
+  };
+  closing = false;
+  private readonly slots: Slot[];
+  private readonly idle: Slot[];
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private nextMessageId = 0;
+
+  constructor(options: WorkerPoolOptions) {
+    if (!Number.isInteger(options.threads) || options.threads < 1) {
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `executor threads must be a whole number >= 1 (got ${options.threads}); use 0 executors for in-process`,
+      );
+    }
+    const init: ExecutorWorkerInit = {
+      jobModule: resolvePath(options.jobModule),
+      appName: options.appName,
+      batchIntervalMs: options.batchIntervalMs,
+      defaultParallelism: options.defaultParallelism,
+    };
+    this.parallelism = options.threads;
+    this.slots = Array.from({ length: options.threads }, () => new Slot(this, init));
+    this.idle = [...this.slots];
+  }
+
+  private userMetrics: { applyRemote(ops: readonly RemoteMetricOp[]): void } | undefined;
+
+  attachUserMetrics(metrics: { applyRemote(ops: readonly RemoteMetricOp[]): void }): void {
+    this.userMetrics = metrics;
+  }
+
+  /** Replays a task's user-metric updates on the driver's metrics (see Executor.attachUserMetrics). */
+  applyMetrics(ops: readonly RemoteMetricOp[]): void {
+    if (ops.length > 0) this.userMetrics?.applyRemote(ops);
+  }
+
+  private readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
+  private readyCount = 0;
+  private loadError: Error | undefined;
+
+  /** Called by a slot when its worker has declared the graph (error: it could not). */
+  workerReady(error: Error | undefined): void {
+    if (error) this.loadError ??= error;
+    else this.readyCount++;
+    this.settleReady();
+  }
+
+  private settleReady(): void {
+    const waiters = this.readyWaiters;
+    if (this.loadError) {
+      this.readyWaiters = [];
+      for (const w of waiters) w.reject(this.loadError);
+    } else if (this.readyCount >= this.slots.length) {
+      this.readyWaiters = [];
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  /**
+   * Resolves once every worker has imported the job and declared its graph; rejects with the
+   * first worker's load error (the same error loading the job on the driver would give).
+   */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.readyWaiters.push({ resolve, reject });
+      this.settleReady();
+    });
+  }
+
+  /** Worker thread ids, for tests that kill one. */
+  get threadIds(): number[] {
+    return this.slots.map((s) => s.worker.threadId);
+  }
+
+  async run<R>(task: TaskDescriptor, body: () => R | Promise<R>): Promise<R> {
+    await yieldToEventLoop();
+    const remote = task.remote;
+    const inputs = remote?.inputs();
+    if (!remote || !inputs || this.closing) {
+      this.stats.inProcessTasks++;
+      return body();
+    }
+    const slot = await this.acquire();
+    try {
+      const result = (await slot.run({
+        id: this.nextMessageId++,
+        op: remote.op,
+        key: remote.rdd.key,
+        shape: remote.shape,
+        zeroTimeMs: remote.rdd.zeroTimeMs,
+        ...(remote.shuffleIndex === undefined ? {} : { shuffleIndex: remote.shuffleIndex }),
+        partition: task.partition,
+        inputs,
+      })) as R;
+      this.stats.remoteTasks++;
+      return result;
+    } catch (error) {
+      if (!(error instanceof Error && error.name === LINEAGE_MISMATCH)) throw error;
+      // The worker could not rebuild this RDD as the driver has it (a stream whose compute
+      // depends on earlier batches): not a task failure; run it here.
+      this.stats.lineageMismatches++;
+    } finally {
+      this.release(slot);
+    }
+    this.stats.inProcessTasks++;
+    return body();
+  }
+
+  private acquire(): Promise<Slot> {
+    const slot = this.idle.pop();
+    if (slot) return Promise.resolve(slot);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(slot: Slot): void {
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else this.idle.push(slot);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
