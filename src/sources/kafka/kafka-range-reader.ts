@@ -1,0 +1,300 @@
+/**
+ * KafkaRangeReader: reads exactly the records of `[from, until)` of one partition, the way a
+ * Spark executor's KafkaRDD does (assign + seek + poll): fetch requests sent straight to the
+ * partition's leader, no consumer group. Executor worker threads use it so a Kafka task reads
+ * its own range instead of receiving the records from the driver (issue #7).
+ *
+ * kafkajs has no public assign(); its cluster (metadata, leader lookup, broker connections with
+ * the client's TLS/SASL settings) is reached through the client's private createCluster, and
+ * fetched partitions go through kafkajs' own Batch, which drops control records and aborted
+ * transactions exactly as its consumer does (read_committed). Both are internals of kafkajs
+ * 2.2.4; package.json pins that exact version and test/sources/kafka-range-reader.test.ts
+ * exercises them against the real broker, so an upgrade that moves them fails loudly.
+ */
+import { createRequire } from 'node:module';
+import type { Kafka } from 'kafkajs';
+import { SidestreamError } from '../../errors.js';
+import { decodeHeaders, type RawKafkaMessage } from './kafka-record.js';
+
+/** kafkajs' fetch message, as its protocol decoder returns it. */
+interface FetchedMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+interface KafkajsBatch {
+  readonly messages: FetchedMessage[];
+  readonly rawMessages: FetchedMessage[];
+  readonly highWatermark: string;
+  isEmptyIncludingFiltered(): boolean;
+  lastOffset(): string;
+}
+
+interface KafkajsBroker {
+  fetch(request: {
+    replicaId?: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<{ responses: { topicName: string; partitions: { partition: number }[] }[] }>;
+}
+
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(options: { nodeId: string }): Promise<KafkajsBroker>;
+  fetchTopicsOffset(
+    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+type CreateCluster = (options: {
+  metadataMaxAge: number;
+  allowAutoTopicCreation: boolean;
+  maxInFlightRequests: number | null;
+  isolationLevel: number;
+}) => KafkajsCluster;
+
+const require = createRequire(import.meta.url);
+const Batch = require('kafkajs/src/consumer/batch') as new (
+  topic: string,
+  fetchedOffset: string,
+  partitionData: unknown,
+) => KafkajsBatch;
+
+/** read_committed: the isolation level of the direct stream's group consumer. */
+const READ_COMMITTED = 1;
+/** Errors after which a fresh metadata lookup finds the partition's current leader. */
+const STALE_METADATA = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'REPLICA_NOT_AVAILABLE',
+  'BROKER_NOT_AVAILABLE',
+]);
+
+/** The range was (partly) deleted by retention before it was read. */
+export interface OffsetsDeleted {
+  readonly storedOffset: number;
+  readonly resetTo: number;
+}
+
+export interface RangeRead {
+  readonly messages: RawKafkaMessage[];
+  /** Set when `from` was below the partition's earliest retained offset. */
+  readonly deleted?: OffsetsDeleted;
+}
+
+export interface KafkaRangeReaderOptions {
+  /** Longest a fetch may wait at the broker for data; default 500 ms. */
+  readonly maxWaitTimeMs?: number;
+  /** Bytes one fetch may return for the partition; default 1 MiB (kafkajs' default). */
+  readonly maxBytesPerPartition?: number;
+  readonly metadataMaxAgeMs?: number;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** kafkajs' fetched message as the direct stream's RawKafkaMessage (shared with the driver path). */
+export function toRawMessage(m: FetchedMessage): RawKafkaMessage {
+  // kafkajs gives every message a headers object, usually empty: decode only real ones.
+  let hasHeaders = false;
+  if (m.headers !== undefined) for (const k in m.headers) if (Object.hasOwn(m.headers, k)) hasHeaders = true;
+  return {
+    offset: Number(m.offset),
+    key: m.key ?? null,
+    value: m.value ?? null,
+    timestamp: Number(m.timestamp),
+    headers: hasHeaders ? decodeHeaders(m.headers) : NO_HEADERS,
+    rawHeaders: hasHeaders ? m.headers : undefined,
+  };
+}
+
+function createCluster(kafka: Kafka): CreateCluster {
+  // The client keeps its factory under a module-private Symbol; its description is stable.
+  const symbol = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  const factory = symbol === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[symbol];
+  if (typeof factory !== 'function') {
+    throw new SidestreamError(
+      'SS_SOURCE_FAILED',
+      'this kafkajs version does not expose the cluster executor workers read ranges with; install kafkajs 2.2.4 (the version package.json pins)',
+    );
+  }
+  return factory as CreateCluster;
+}
+
+export class KafkaRangeReader {
+  private cluster: KafkajsCluster | undefined;
+  private connecting: Promise<KafkajsCluster> | undefined;
+  private readonly topics = new Set<string>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: KafkaRangeReaderOptions = {},
+  ) {}
+
+  /**
+   * The records of `[from, until)` of `topic`-`partition`, in offset order (offsets holding
+   * control records or aborted transactions are skipped, as the consumer skips them). Rejects
+   * when the range cannot be read within `timeoutMs`, so the task fails and is retried.
+   */
+  async read(
+    topic: string,
+    partition: number,
+    from: number,
+    until: number,
+    timeoutMs: number,
+  ): Promise<RangeRead> {
+    if (until <= from) return { messages: [] };
+    const deadline = Date.now() + timeoutMs;
+    const cluster = await this.connect();
+    if (!this.topics.has(topic)) {
+      await cluster.addTargetTopic(topic);
+      this.topics.add(topic);
+    }
+    const messages: RawKafkaMessage[] = [];
+    let offset = from;
+    let deleted: OffsetsDeleted | undefined;
+    let lastError: unknown;
+    while (offset < until) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out after ${timeoutMs} ms reading offsets [${from}, ${until}) of ${topic}-${partition}; read up to ${offset}` +
+            (lastError === undefined
+              ? ''
+              : ` (last error: ${(lastError as Error).message ?? String(lastError)})`),
+        );
+      }
+      let batch: KafkajsBatch;
+      try {
+        batch = await this.fetchOnce(
+          cluster,
+          topic,
+          partition,
+          offset,
+          Math.min(deadline - Date.now(), this.options.maxWaitTimeMs ?? 500),
+        );
+      } catch (error) {
+        const type = (error as { type?: string }).type;
+        if (type === 'OFFSET_OUT_OF_RANGE') {
+          // Retention deleted the start of the range: go on from the earliest retained offset,
+          // as the consumer does, and say so.
+          const earliest = await this.earliest(cluster, topic, partition);
+          if (earliest <= offset) throw error;
+          deleted ??= { storedOffset: offset, resetTo: earliest };
+          offset = earliest;
+          continue;
+        }
+        lastError = error;
+        if (type !== undefined && STALE_METADATA.has(type)) await cluster.refreshMetadata().catch(() => {});
+        else if ((error as { retriable?: boolean }).retriable !== true && type !== undefined) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      for (const m of batch.messages) {
+        const o = Number(m.offset);
+        if (o >= until) break;
+        if (o >= offset) messages.push(toRawMessage(m));
+      }
+      if (!batch.isEmptyIncludingFiltered()) offset = Math.max(offset, Number(batch.lastOffset()) + 1);
+      else if (batch.rawMessages.length > 0) {
+        // Every fetched record is below `offset`: compaction removed it; move on by one, as the
+        // kafkajs consumer does.
+        offset++;
+      } else {
+        // Nothing yet although the range was planned under the high watermark: a leader change
+        // or a slow broker. Wait a little and fetch again (bounded by the deadline).
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    return deleted ? { messages, deleted } : { messages };
+  }
+
+  private async fetchOnce(
+    cluster: KafkajsCluster,
+    topic: string,
+    partition: number,
+    offset: number,
+    maxWaitTime: number,
+  ): Promise<KafkajsBatch> {
+    const leaders = cluster.findLeaderForPartitions(topic, [partition]);
+    const nodeId = Object.keys(leaders)[0];
+    if (nodeId === undefined) {
+      await cluster.refreshMetadata();
+      throw Object.assign(new Error(`no leader known for ${topic}-${partition}`), {
+        type: 'LEADER_NOT_AVAILABLE',
+      });
+    }
+    const broker = await cluster.findBroker({ nodeId });
+    const fetchOffset = String(offset);
+    const { responses } = await broker.fetch({
+      isolationLevel: READ_COMMITTED,
+      maxWaitTime: Math.max(maxWaitTime, 0),
+      minBytes: 1,
+      maxBytes: this.options.maxBytesPerPartition ?? 1_048_576,
+      topics: [
+        {
+          topic,
+          partitions: [{ partition, fetchOffset, maxBytes: this.options.maxBytesPerPartition ?? 1_048_576 }],
+        },
+      ],
+    });
+    const data = responses
+      .find((r) => r.topicName === topic)
+      ?.partitions.find((p) => p.partition === partition);
+    if (!data)
+      throw Object.assign(new Error(`no fetch response for ${topic}-${partition}`), {
+        type: 'LEADER_NOT_AVAILABLE',
+      });
+    return new Batch(topic, fetchOffset, data);
+  }
+
+  private async earliest(cluster: KafkajsCluster, topic: string, partition: number): Promise<number> {
+    const [offsets] = await cluster.fetchTopicsOffset([
+      { topic, fromBeginning: true, partitions: [{ partition }] },
+    ]);
+    return Number(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? 0);
+  }
+
+  private connect(): Promise<KafkajsCluster> {
+    if (this.cluster) return Promise.resolve(this.cluster);
+    this.connecting ??= (async () => {
+      const cluster = createCluster(this.kafka)({
+        metadataMaxAge: this.options.metadataMaxAgeMs ?? 30_000,
+        allowAutoTopicCreation: false,
+        maxInFlightRequests: null,
+        isolationLevel: READ_COMMITTED,
+      });
+      try {
+        await cluster.connect();
+      } catch (error) {
+        this.connecting = undefined;
+        throw error;
+      }
+      this.cluster = cluster;
+      return cluster;
+    })();
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    const cluster = this.cluster;
+    this.cluster = undefined;
+    this.connecting = undefined;
+    this.topics.clear();
+    await cluster?.disconnect().catch(() => {});
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * KafkaRangeReader against the real broker: exactly `[from, until)` across many small fetches,
+ * headers intact, aborted transactions and control records skipped (read_committed), and a range
+ * whose start retention deleted read from the earliest retained offset with the gap reported.
+ * It reaches into kafkajs internals (see the module), so this is also the upgrade tripwire.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { KafkaRangeReader } from '../../src/sources/kafka/kafka-range-reader.js';
+import { createTopic, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
+
+const hasKafka = await requireKafka();
+const readers: KafkaRangeReader[] = [];
+afterAll(async () => {
+  for (const r of readers) await r.close();
+});
+
+function reader(maxBytesPerPartition?: number): KafkaRangeReader {
+  const r = new KafkaRangeReader(newKafka('range-reader-test'), {
+    maxWaitTimeMs: 100,
+    ...(maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition }),
+  });
+  readers.push(r);
+  return r;
+}
+
+describe.runIf(hasKafka)('KafkaRangeReader', () => {
+  it('reads exactly [from, until) of one partition over many fetches, headers intact', {
+    timeout: 60_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('range-reader'), 2);
+    const producer = newKafka('range-reader-producer').producer();
+    await producer.connect();
+    for (let b = 0; b < 4; b++) {
+      await producer.send({
+        topic,
+        messages: Array.from({ length: 500 }, (_, j) => {
+          const i = b * 500 + j;
+          return {
+            partition: 0,
+            key: `k${i}`,
+            value: `v${i}`,
+            timestamp: String(1_700_000_000_000 + i),
+            ...(i % 100 === 0 ? { headers: { traceparent: `tp-${i}` } } : {}),
+          };
+        }),
+      });
+    }
+    await producer.send({ topic, messages: [{ partition: 1, value: 'other' }] });
+    await producer.disconnect();
+
+    // 2 KiB per fetch: the range takes dozens of fetches and crosses record batches.
+    const { messages, deleted } = await reader(2048).read(topic, 0, 123, 1789, 30_000);
+    expect(deleted).toBeUndefined();
+    expect(messages.map((m) => m.offset)).toEqual(Array.from({ length: 1789 - 123 }, (_, i) => 123 + i));
+    expect(messages.map((m) => m.value?.toString())).toEqual(
+      Array.from({ length: 1789 - 123 }, (_, i) => `v${123 + i}`),
+    );
+    expect(messages[0]!.key?.toString()).toBe('k123');
+    expect(messages[0]!.timestamp).toBe(1_700_000_000_123);
+    const withHeaders = messages.filter((m) => m.headers.traceparent !== undefined);
+    expect(withHeaders.map((m) => m.headers.traceparent)).toEqual(
+      Array.from({ length: 16 }, (_, i) => `tp-${(i + 2) * 100}`),
+    );
+    expect(messages.find((m) => m.offset === 200)!.rawHeaders?.traceparent?.toString()).toBe('tp-200');
+    expect(await reader().read(topic, 0, 5, 5, 1000)).toEqual({ messages: [] });
+    const other = await reader().read(topic, 1, 0, 1, 10_000);
+    expect(other.messages.map((m) => m.value?.toString())).toEqual(['other']);
+  });
+
+  it('skips aborted transactions and control records, as read_committed does', {
+    timeout: 60_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('range-reader-tx'), 1);
+    const producer = newKafka('range-reader-tx').producer({
+      transactionalId: `range-reader-${topic}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const send = async (from: number, commit: boolean) => {
+      const tx = await producer.transaction();
+      await tx.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${from + i}` })) });
+      await (commit ? tx.commit() : tx.abort());
+    };
+    await send(0, true);
+    await send(10, false);
+    await send(20, true);
+    await producer.disconnect();
+    const admin = newKafka('range-reader-admin').admin();
+    await admin.connect();
+    const [{ high }] = (await admin.fetchTopicOffsets(topic)) as [{ high: string }];
+    await admin.disconnect();
+    // 30 records and 3 transaction markers.
+    expect(Number(high)).toBe(33);
+
+    const { messages } = await reader().read(topic, 0, 0, Number(high), 30_000);
+    expect(messages.map((m) => m.value?.toString())).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `m${i}`),
+      ...Array.from({ length: 10 }, (_, i) => `m${20 + i}`),
+    ]);
+  });
+
+  it('reads on from the earliest retained offset when retention deleted the start, and says so', {
+    timeout: 60_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('range-reader-deleted'), 1);
+    const producer = newKafka('range-reader-producer').producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 100 }, (_, i) => ({ value: `d${i}` })) });
+    await producer.disconnect();
+    const admin = newKafka('range-reader-admin').admin();
+    await admin.connect();
+    await admin.fetchTopicMetadata({ topics: [topic] });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '40' }] });
+    await admin.disconnect();
+
+    const { messages, deleted } = await reader().read(topic, 0, 10, 60, 30_000);
+    expect(deleted).toEqual({ storedOffset: 10, resetTo: 40 });
+    expect(messages.map((m) => m.offset)).toEqual(Array.from({ length: 20 }, (_, i) => 40 + i));
+  });
+
+  it('fails a range that cannot be read in time, naming it', { timeout: 30_000 }, async () => {
+    const topic = await createTopic(uniqueTopic('range-reader-timeout'), 1);
+    await expect(reader().read(topic, 0, 0, 5, 1500)).rejects.toThrow(
+      new RegExp(`timed out after 1500 ms reading offsets \\[0, 5\\) of ${topic}-0; read up to 0`),
+    );
+  });
+});
