@@ -88,7 +88,7 @@ describe.runIf(hasKafka)('KafkaRangeReader', () => {
     await producer.disconnect();
     const admin = newKafka('range-reader-admin').admin();
     await admin.connect();
-    const [{ high }] = (await admin.fetchTopicOffsets(topic)) as [{ high: string }];
+    const high = (await admin.fetchTopicOffsets(topic))[0]!.high;
     await admin.disconnect();
     // 30 records and 3 transaction markers.
     expect(Number(high)).toBe(33);
