@@ -107,9 +107,23 @@ export interface InputContext {
   readonly recoveringFromCheckpointMs?: number;
 }
 
+/** What InputSource.remoteRead returns in an executor worker. */
+export interface RemoteReadRdd<T> {
+  readonly rdd: RDD<T>;
+  /** After the task: what the reads of each partition produced for the driver (RemoteRead.accept). */
+  sideOutputs(): { partition: number; data: unknown }[];
+}
+
 export interface InputSource<T> {
   /** Shown in batch records, e.g. `queue`, `generator`, `socket:127.0.0.1:9999`. */
   readonly name: string;
+  /**
+   * Executor workers (issue #7): an RDD of `numPartitions` partitions that this copy of the
+   * source (declared by the worker's graph, never started) reads itself, each partition as
+   * `reads[p]` describes (the driver RDD's RemoteRead.describe). Sources whose data only the
+   * driver holds do not implement it.
+   */
+  remoteRead?(env: RddEnv, numPartitions: number, reads: Readonly<Record<number, unknown>>): RemoteReadRdd<T>;
   /** Called once when the context starts. Must not block waiting for data. */
   start(ctx: InputContext): void | Promise<void>;
   /** This batch's data. Called once per batch time, in increasing order. */

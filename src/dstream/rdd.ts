@@ -15,9 +15,32 @@ import {
   type LineageId,
   type RemoteInput,
   type RemoteOp,
+  type RemoteSideOutput,
   type RemoteStage,
   type TaskRunner,
 } from './task-runner.js';
+
+/**
+ * An input RDD whose partitions a worker's own copy of the source can read (a Kafka offset
+ * range), instead of the driver reading them to ship the records (see docs/design/executors.md).
+ */
+export interface RemoteRead {
+  /** Driver, per attempt: what reading partition `p` takes, structured-cloneable. Throws when it cannot be read now. */
+  describe(p: number): unknown;
+  /** Driver, after the worker succeeded: what an in-process read of `p` would have done besides yielding records. */
+  accept(p: number, sideOutput: unknown): Promise<void>;
+}
+
+/** Input RDDs with a RemoteRead, by lineage key: where a remote task's side outputs go. */
+type ReadLeaves = Map<string, RDD<unknown>>;
+
+async function acceptSideOutputs(leaves: ReadLeaves, outputs: readonly RemoteSideOutput[]): Promise<void> {
+  for (const out of outputs) {
+    const leaf = leaves.get(out.key);
+    if (!leaf?.remoteRead) throw new Error(`no input RDD ${out.key} for a remote read's side output`);
+    await leaf.remoteRead.accept(out.partition, out.data);
+  }
+}
 
 export type Sink<T> = (item: T) => void;
 type IterateFn<T> = (partition: number, sink: Sink<T>) => void | Promise<void>;
@@ -119,12 +142,14 @@ function mergeInputShapes(lists: readonly (readonly InputShape[])[]): readonly I
 function shuffleRemote(shuffle: ShuffleDependency, index: number): RemoteStage | undefined {
   const owner = shuffle.owner;
   if (!owner?.lineage) return undefined;
+  const leaves: ReadLeaves = new Map();
   return {
     op: 'shuffle-map',
     rdd: owner.lineage,
     shape: { name: owner.name, numPartitions: owner.numPartitions },
     shuffleIndex: index,
-    inputs: (p) => shuffle.parent.remoteInputs(p),
+    inputs: (p) => shuffle.parent.remoteInputs(p, leaves),
+    acceptSideOutputs: (outputs) => acceptSideOutputs(leaves, outputs),
   };
 }
 
@@ -153,6 +178,8 @@ export class RDD<T> {
    * computed just to find out: an async read has side effects (dead letters, event times).
    */
   private inMemory = false;
+  /** Set by a source whose partitions a worker can read itself (see RemoteRead). */
+  remoteRead: RemoteRead | undefined;
   /**
    * The input RDDs of the newest batch time this RDD descends from, with their partition counts.
    * Computed at construction, so it survives lineage truncation by persist (a worker still needs
@@ -210,11 +237,22 @@ export class RDD<T> {
    * its lineage, or undefined when some part of the lineage cannot be rebuilt in a worker
    * (an RDD made outside a stream's compute, a persisted RDD, an input read asynchronously).
    */
-  remoteInputs(p: number): RemoteInput[] | undefined {
+  remoteInputs(p: number, leaves?: ReadLeaves): RemoteInput[] | undefined {
     const inputs = new Map<string, { numPartitions: number; partitions: Record<number, unknown[]> }>();
+    const reads = new Map<string, { numPartitions: number; reads: Record<number, unknown> }>();
     const shuffles: RemoteInput[] = [];
     const visit = (rdd: RDD<unknown>, q: number): boolean => {
       if (!rdd.lineage) return false;
+      if (rdd.isInput && rdd.remoteRead && leaves) {
+        let entry = reads.get(rdd.lineage.key);
+        if (!entry) {
+          entry = { numPartitions: rdd.numPartitions, reads: {} };
+          reads.set(rdd.lineage.key, entry);
+        }
+        entry.reads[q] = rdd.remoteRead.describe(q);
+        leaves.set(rdd.lineage.key, rdd);
+        return true;
+      }
       if (rdd.isInput) {
         if (!rdd.inMemory) return false;
         const items = rdd.partitionToArray(q);
@@ -248,11 +286,12 @@ export class RDD<T> {
     // rebuild the same streams (a missing input makes a stream's RDD undefined) with the same
     // partition numbering, whichever partitions this task reads.
     for (const shape of this.inputShapes) {
-      if (!inputs.has(shape.key))
+      if (!inputs.has(shape.key) && !reads.has(shape.key))
         inputs.set(shape.key, { numPartitions: shape.numPartitions, partitions: {} });
     }
     const out: RemoteInput[] = [];
     for (const [key, entry] of inputs) out.push({ kind: 'input', key, ...entry });
+    for (const [key, entry] of reads) out.push({ kind: 'read', key, ...entry });
     return out.concat(shuffles);
   }
 
@@ -284,11 +323,13 @@ export class RDD<T> {
 
   private remoteStage(op: RemoteOp): RemoteStage | undefined {
     if (!this.lineage) return undefined;
+    const leaves: ReadLeaves = new Map();
     return {
       op,
       rdd: this.lineage,
       shape: { name: this.name, numPartitions: this.numPartitions },
-      inputs: (p) => this.remoteInputs(p),
+      inputs: (p) => this.remoteInputs(p, leaves),
+      acceptSideOutputs: (outputs) => acceptSideOutputs(leaves, outputs),
     };
   }
 

@@ -44,6 +44,14 @@ export type RemoteInput =
       readonly partitions: Readonly<Record<number, readonly unknown[]>>;
     }
   | {
+      readonly kind: 'read';
+      /** The input RDD's lineage key: the worker's own copy of its source reads the partitions. */
+      readonly key: string;
+      readonly numPartitions: number;
+      /** What each partition this task reads takes (a Kafka offset range), by index. */
+      readonly reads: Readonly<Record<number, unknown>>;
+    }
+  | {
       readonly kind: 'shuffle';
       /** The reduce-side RDD's lineage key. */
       readonly key: string;
@@ -52,6 +60,17 @@ export type RemoteInput =
       /** The map outputs of this reduce partition's bucket, one per map task. */
       readonly outputs: readonly unknown[];
     };
+
+/**
+ * What a worker's read of an input partition produced besides its records (event times, trace
+ * links, records the decoder rejected): handed back to the driver's input RDD, which does with
+ * it what an in-process read would have done (event-time lag, dead letters, record-error events).
+ */
+export interface RemoteSideOutput {
+  readonly key: string;
+  readonly partition: number;
+  readonly data: unknown;
+}
 
 export interface RddShape {
   readonly name: string;
@@ -71,6 +90,8 @@ export interface RemoteStage {
   readonly shuffleIndex?: number;
   /** Driver side, per attempt: what the task reads, or undefined when it cannot run remotely. */
   inputs(partition: number): RemoteInput[] | undefined;
+  /** Driver side, after a remote attempt succeeded: its reads' side outputs (a throw fails the attempt). */
+  acceptSideOutputs(outputs: readonly RemoteSideOutput[]): Promise<void>;
 }
 
 export interface TaskRunner {

@@ -7,8 +7,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { declareJob, loadJobModule } from '../agent/job-module.js';
+import { InputDStream } from '../dstream/input-dstream.js';
+import type { RemoteReadRdd } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
-import type { RddShape, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+import type { RddShape, RemoteInput, RemoteOp, RemoteSideOutput } from '../dstream/task-runner.js';
 import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 import { ManualClock } from '../time.js';
 import { LINEAGE_MISMATCH } from './executor.js';
@@ -46,7 +48,14 @@ export type ExecutorReady =
   | { readonly ready: false; readonly error: SerializedError };
 
 export type ExecutorReply =
-  | { readonly id: number; readonly ok: true; readonly result: unknown; readonly metrics: RemoteMetricOp[] }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly result: unknown;
+      readonly metrics: RemoteMetricOp[];
+      /** The side outputs of the inputs this task read itself (a Kafka range's event times...). */
+      readonly sideOutputs: RemoteSideOutput[];
+    }
   | {
       readonly id: number;
       readonly ok: false;
@@ -96,14 +105,34 @@ async function prepare(init: ExecutorWorkerInit): Promise<StreamingContext> {
 
 let zeroTimeMs: number | undefined;
 
-async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promise<unknown> {
+interface Computed {
+  readonly result: unknown;
+  readonly sideOutputs: RemoteSideOutput[];
+}
+
+async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promise<Computed> {
   const graph = ssc.graph;
   const registry = ssc.rddEnv.lineage!.registry!;
   if (zeroTimeMs !== task.zeroTimeMs) {
     graph.start(task.zeroTimeMs);
     zeroTimeMs = task.zeroTimeMs;
   }
+  const reads: { key: string; read: RemoteReadRdd<unknown> }[] = [];
   try {
+    for (const input of task.inputs) {
+      if (input.kind !== 'read') continue;
+      // An input this worker reads itself (a Kafka range): its own copy of the source does it.
+      const { streamId, timeMs } = parseKey(input.key);
+      const stream = graph.streamById(streamId);
+      const source = stream instanceof InputDStream ? stream.source : undefined;
+      if (!source?.remoteRead)
+        throw mismatch(
+          `stream ${streamId} of the worker's graph cannot read its input itself (is it the same job?)`,
+        );
+      const read = source.remoteRead(ssc.rddEnv, input.numPartitions, input.reads);
+      reads.push({ key: input.key, read });
+      stream!.putGenerated(timeMs, read.rdd);
+    }
     for (const input of task.inputs) {
       if (input.kind !== 'input') continue;
       const { streamId, timeMs } = parseKey(input.key);
@@ -129,7 +158,11 @@ async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promis
         throw mismatch(`lineage key ${input.key} (a shuffle) was not generated in the executor worker`);
       owner.provideShuffle(input.shuffleIndex, input.partition, input.outputs);
     }
-    return await rdd.computeRemote(task.op, task.partition, task.shuffleIndex);
+    const result = await rdd.computeRemote(task.op, task.partition, task.shuffleIndex);
+    const sideOutputs = reads.flatMap(({ key, read }) =>
+      read.sideOutputs().map(({ partition, data }) => ({ key, partition, data })),
+    );
+    return { result, sideOutputs };
   } finally {
     graph.forgetGenerated();
     registry.clear();
@@ -153,8 +186,8 @@ if (port) {
       // would have happened too).
       const metrics = () => ready.then((ssc) => ssc.metrics.drainRecorded()).catch(() => []);
       try {
-        const result = await compute(await ready, task);
-        reply = { id: task.id, ok: true, result, metrics: await metrics() };
+        const { result, sideOutputs } = await compute(await ready, task);
+        reply = { id: task.id, ok: true, result, sideOutputs, metrics: await metrics() };
       } catch (error) {
         reply = { id: task.id, ok: false, error: serializeError(error), metrics: await metrics() };
       }

@@ -4,7 +4,7 @@
  * would use the descriptor's ids to rebuild the work, the body is the in-process shortcut).
  */
 
-import type { LineageId, RddShape, RemoteInput, RemoteOp } from '../dstream/task-runner.js';
+import type { LineageId, RddShape, RemoteInput, RemoteOp, RemoteSideOutput } from '../dstream/task-runner.js';
 import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 
 /**
@@ -18,6 +18,8 @@ export interface RemoteTask {
   readonly shuffleIndex?: number;
   /** Undefined when the lineage cannot be rebuilt in a worker: run the body in-process. */
   inputs(): RemoteInput[] | undefined;
+  /** After the worker succeeded: its input reads' side outputs, for the driver's input RDDs. */
+  acceptSideOutputs(outputs: readonly RemoteSideOutput[]): Promise<void>;
 }
 
 /**

@@ -3,7 +3,7 @@
  * it succeeds or has failed `maxTaskFailures` times (Spark's spark.task.maxFailures, default 4).
  * Every failed attempt is counted on the running batch and posted as onTaskFailed.
  */
-import type { StageSpec, TaskRunner } from '../dstream/task-runner.js';
+import type { RemoteSideOutput, StageSpec, TaskRunner } from '../dstream/task-runner.js';
 import { describeError, SidestreamError } from '../errors.js';
 import type { Clock } from '../time.js';
 import type { BatchInfo } from './batch-record.js';
@@ -77,6 +77,8 @@ export class TaskScheduler implements TaskRunner {
                 shape: remote.shape,
                 ...(remote.shuffleIndex === undefined ? {} : { shuffleIndex: remote.shuffleIndex }),
                 inputs: () => remote.inputs(partition),
+                acceptSideOutputs: (outputs: readonly RemoteSideOutput[]) =>
+                  remote.acceptSideOutputs(outputs),
               },
             }
           : task;

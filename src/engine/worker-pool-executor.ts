@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { RemoteSideOutput } from '../dstream/task-runner.js';
 import { type ErrorCode, SidestreamError } from '../errors.js';
 import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 import { type Executor, LINEAGE_MISMATCH, type TaskDescriptor } from './executor.js';
@@ -45,9 +46,15 @@ export interface WorkerPoolStats {
   lineageMismatches: number;
 }
 
+/** A worker's successful answer: the task's result and its input reads' side outputs. */
+interface RemoteResult {
+  readonly result: unknown;
+  readonly sideOutputs: RemoteSideOutput[];
+}
+
 interface Pending {
   readonly id: number;
-  resolve(result: unknown): void;
+  resolve(result: RemoteResult): void;
   reject(error: unknown): void;
 }
 
@@ -108,7 +115,7 @@ class Slot {
       const pending = this.pending;
       if (!pending || pending.id !== reply.id) return;
       this.pending = undefined;
-      if (reply.ok) pending.resolve(reply.result);
+      if (reply.ok) pending.resolve({ result: reply.result, sideOutputs: reply.sideOutputs });
       else pending.reject(revive(reply.error));
     });
     worker.on('error', () => {
@@ -126,7 +133,7 @@ class Slot {
     this.worker = worker;
   }
 
-  run(message: ExecutorTaskMessage): Promise<unknown> {
+  run(message: ExecutorTaskMessage): Promise<RemoteResult> {
     return new Promise((resolve, reject) => {
       this.worker.ref();
       this.pending = {
@@ -235,8 +242,9 @@ export class WorkerPoolExecutor implements Executor {
       return body();
     }
     const slot = await this.acquire();
+    let answer: RemoteResult | undefined;
     try {
-      const result = (await slot.run({
+      answer = await slot.run({
         id: this.nextMessageId++,
         op: remote.op,
         key: remote.rdd.key,
@@ -245,9 +253,8 @@ export class WorkerPoolExecutor implements Executor {
         ...(remote.shuffleIndex === undefined ? {} : { shuffleIndex: remote.shuffleIndex }),
         partition: task.partition,
         inputs,
-      })) as R;
+      });
       this.stats.remoteTasks++;
-      return result;
     } catch (error) {
       if (!(error instanceof Error && error.name === LINEAGE_MISMATCH)) throw error;
       // The worker could not rebuild this RDD as the driver has it (a stream whose compute
@@ -255,6 +262,12 @@ export class WorkerPoolExecutor implements Executor {
       this.stats.lineageMismatches++;
     } finally {
       this.release(slot);
+    }
+    if (answer) {
+      // The driver's part of the reads (dead letters, event times) after the slot is free: a
+      // failure here fails the attempt like a failed in-process read.
+      if (answer.sideOutputs.length > 0) await remote.acceptSideOutputs(answer.sideOutputs);
+      return answer.result as R;
     }
     this.stats.inProcessTasks++;
     return body();

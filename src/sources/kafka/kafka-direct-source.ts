@@ -24,23 +24,19 @@ import {
   logLevel as KafkaLogLevel,
   type Producer,
 } from 'kafkajs';
-import {
-  type InputBatch,
-  type InputContext,
-  type InputSource,
-  MAX_TRACE_LINKS,
-  type PartitionLag,
+import type {
+  InputBatch,
+  InputContext,
+  InputSource,
+  PartitionLag,
+  RemoteReadRdd,
 } from '../../dstream/input-source.js';
-import { type OffsetRange, RDD } from '../../dstream/rdd.js';
+import { type OffsetRange, RDD, type RddEnv } from '../../dstream/rdd.js';
 import { describeError, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
-import {
-  decodeHeaders,
-  type KafkaRecord,
-  type RawKafkaMessage,
-  recordUid,
-  topicPartitionKey,
-} from './kafka-record.js';
+import { type Decode, decodeRange, defaultDecode, type Rejected } from './decode-range.js';
+import { KafkaRangeReader, toRawMessage } from './kafka-range-reader.js';
+import { type KafkaRecord, type RawKafkaMessage, topicPartitionKey } from './kafka-record.js';
 import { planOffsetRanges } from './offset-range-planner.js';
 import type { OffsetStore } from './offset-store.js';
 import { PartitionBuffer } from './partition-buffer.js';
@@ -123,13 +119,22 @@ interface Assigned {
   skipBatchEnd: boolean;
 }
 
-interface Rejected {
-  readonly raw: RawKafkaMessage;
-  readonly error: unknown;
+/** What a worker reads for one partition of a batch (RemoteRead.describe). */
+interface RangeReadRequest {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fromOffset: number;
+  readonly untilOffset: number;
+  /** Offsets an earlier attempt already rejected and the driver dead-lettered and reported. */
+  readonly handled: readonly number[];
 }
 
-const defaultDecode = (value: Buffer | null): string | null =>
-  value === null ? null : value.toString('utf8');
+/** What a worker's read of one partition produced besides records (RemoteRead.accept). */
+interface RangeReadOutput {
+  readonly eventTimes: Float64Array;
+  readonly links: string[];
+  readonly rejected: { raw: RawKafkaMessage; error: { name: string; message: string } }[];
+}
 
 export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRecord<V>> {
   readonly name: string;
@@ -227,6 +232,15 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     }));
   }
 
+  private kafkaClient(): Kafka {
+    return new Kafka({
+      ...this.options.kafka,
+      brokers: this.options.brokers,
+      clientId: this.options.clientId ?? `sidestream-${this.options.groupId}`,
+      logLevel: this.options.kafka?.logLevel ?? KafkaLogLevel.NOTHING,
+    });
+  }
+
   async start(ctx: InputContext): Promise<void> {
     this.ctx = ctx;
     if (this.hooks.checkpointDir) {
@@ -261,12 +275,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         this.skipsUncommitted = state.pending.length > 0;
       }
     }
-    this.kafka = new Kafka({
-      ...this.options.kafka,
-      brokers: this.options.brokers,
-      clientId: this.options.clientId ?? `sidestream-${this.options.groupId}`,
-      logLevel: this.options.kafka?.logLevel ?? KafkaLogLevel.NOTHING,
-    });
+    this.kafka = this.kafkaClient();
     // Connecting must not block start: an unreachable broker is retried with backoff while the
     // engine runs empty batches and /readyz stays false.
     this.connectLoop = this.connectWithRetry();
@@ -481,22 +490,71 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         reason: `offsets [${position}, ${fetchedFrom}) were deleted (retention) before they were read; resuming from the earliest retained offset`,
       });
     }
-    const messages: RawKafkaMessage[] = batch.messages.map((m) => {
-      // kafkajs gives every message a headers object, usually empty: decode only real ones.
-      const hasHeaders = m.headers !== undefined && hasOwnKeys(m.headers);
-      return {
-        offset: Number(m.offset),
-        key: m.key ?? null,
-        value: m.value ?? null,
-        timestamp: Number(m.timestamp),
-        headers: hasHeaders ? decodeHeaders(m.headers) : NO_HEADERS,
-        rawHeaders: hasHeaders ? m.headers : undefined,
-      };
-    });
+    const messages: RawKafkaMessage[] = batch.messages.map(toRawMessage);
     a.buffer.append(epoch, messages, Number(batch.lastOffset()));
     // Resolving moves kafkajs' fetch position on; nothing is committed to Kafka here.
     resolveOffset(batch.lastOffset());
     await heartbeat();
+  }
+
+  private rangeReader: KafkaRangeReader | undefined;
+
+  /**
+   * In an executor worker (this copy of the source is never started): a batch's Kafka input
+   * whose partitions this worker reads itself, exactly the ranges the driver planned, over its
+   * own connection to each partition's leader (KafkaRangeReader). The records never pass
+   * through the driver; what the driver still needs (event times, trace links, rejected
+   * records to dead-letter and report) goes back as the partitions' side outputs.
+   */
+  remoteRead(
+    env: RddEnv,
+    numPartitions: number,
+    reads: Readonly<Record<number, unknown>>,
+  ): RemoteReadRdd<KafkaRecord<V>> {
+    const decode = this.options.decode ?? (defaultDecode as unknown as Decode<V>);
+    const eventTime = this.options.eventTime;
+    const timeoutMs = this.options.fetchTimeoutMs ?? 30_000;
+    this.rangeReader ??= new KafkaRangeReader(this.kafkaClient(), {
+      maxWaitTimeMs: this.options.consumer?.maxWaitTimeMs ?? 500,
+      metadataMaxAgeMs: this.options.metadataMaxAgeMs ?? 30_000,
+    });
+    const reader = this.rangeReader;
+    const outputs = new Map<number, RangeReadOutput>();
+    const rdd = new RDD<KafkaRecord<V>>(
+      env,
+      numPartitions,
+      async (p, sink) => {
+        const r = reads[p] as RangeReadRequest | undefined;
+        if (!r) return;
+        // A range whose start retention deleted is read from the earliest retained offset; the
+        // driver's own consumer meets the same gap and reports it (offsets-reset).
+        const { messages } = await reader.read(r.topic, r.partition, r.fromOffset, r.untilOffset, timeoutMs);
+        const decoded = decodeRange(
+          messages,
+          r.topic,
+          r.partition,
+          { decode, eventTime, handled: new Set(r.handled), cloneable: true },
+          sink,
+        );
+        outputs.set(p, {
+          eventTimes: decoded.eventTimes,
+          links: decoded.links,
+          rejected: decoded.rejected.map(({ raw, error }) => ({
+            raw,
+            error:
+              error instanceof Error
+                ? { name: error.name, message: error.message }
+                : { name: typeof error, message: String(error) },
+          })),
+        });
+      },
+      this.name,
+    );
+    rdd.offsetRanges = Object.values(reads).map((r) => {
+      const { topic, partition, fromOffset, untilOffset } = r as RangeReadRequest;
+      return { topic, partition, fromOffset, untilOffset };
+    });
+    return { rdd, sideOutputs: () => [...outputs].map(([partition, data]) => ({ partition, data })) };
   }
 
   /** A new assignment from the group: forget revoked partitions, position the new ones. */
@@ -796,8 +854,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 
   private batchFor(ranges: readonly OffsetRange[], lag: readonly PartitionLag[]): InputBatch<KafkaRecord<V>> {
     const ctx = this.ctx!;
-    const decode =
-      this.options.decode ?? (defaultDecode as unknown as (v: Buffer | null, raw: RawKafkaMessage) => V);
+    const decode = this.options.decode ?? (defaultDecode as unknown as Decode<V>);
     const timeoutMs = this.options.fetchTimeoutMs ?? 30_000;
     const buffers = ranges.map((r) => this.assigned.get(topicPartitionKey(r.topic, r.partition))?.buffer);
     // Offsets whose rejection an earlier attempt of the same task already dead-lettered and
@@ -810,51 +867,55 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     // one header lookup per record, and no allocation once the bound is reached.
     const traceparents: (string[] | undefined)[] = ranges.map(() => undefined);
     const eventTime = this.options.eventTime;
+    const revoked = (r: OffsetRange) =>
+      new SidestreamError(
+        'SS_PARTITION_REVOKED',
+        `${this.name} partition ${r.topic}-${r.partition} was revoked before its range was read; the batch is planned again without it`,
+      );
     const rdd = new RDD<KafkaRecord<V>>(
       ctx.rddEnv,
       ranges.length,
       async (p, sink) => {
         const r = ranges[p]!;
         const buffer = buffers[p];
-        if (!buffer) {
-          throw new SidestreamError(
-            'SS_PARTITION_REVOKED',
-            `${this.name} partition ${r.topic}-${r.partition} was revoked before its range was read; the batch is planned again without it`,
-          );
-        }
+        if (!buffer) throw revoked(r);
         const raws = await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
-        const rejected: Rejected[] = [];
-        const times = new Float64Array(raws.length);
-        const links: string[] = [];
-        let kept = 0;
-        for (const raw of raws) {
-          let value: V;
-          try {
-            value = decode(raw.value, raw);
-          } catch (error) {
-            if (!handled[p]!.has(raw.offset)) rejected.push({ raw, error });
-            continue;
-          }
-          const record = new DirectKafkaRecord<V>(
-            r.topic,
-            r.partition,
-            raw.offset,
-            raw.key === null ? null : raw.key.toString('utf8'),
-            value,
-            raw.timestamp,
-            raw.headers,
-          );
-          times[kept++] = eventTime ? eventTime(record) : raw.timestamp;
-          const tp = raw.headers.traceparent;
-          if (tp !== undefined && links.length < MAX_TRACE_LINKS) links.push(tp);
-          sink(record);
-        }
-        eventTimes[p] = times.subarray(0, kept);
-        traceparents[p] = links;
-        if (rejected.length > 0) await this.reject(r, rejected, handled[p]!);
+        const decoded = decodeRange(
+          raws,
+          r.topic,
+          r.partition,
+          { decode, eventTime, handled: handled[p]! },
+          sink,
+        );
+        eventTimes[p] = decoded.eventTimes;
+        traceparents[p] = decoded.links;
+        if (decoded.rejected.length > 0) await this.reject(r, decoded.rejected, handled[p]!);
       },
       this.name,
     );
+    // Executor workers read a range themselves (remoteRead below) and hand back what this
+    // compute would have kept: event times, trace links, rejected records.
+    rdd.remoteRead = {
+      describe: (p): RangeReadRequest => {
+        const r = ranges[p]!;
+        // A partition revoked since planning is another agent's now: reading it here would
+        // duplicate its output there.
+        if (!buffers[p] || !this.assigned.has(topicPartitionKey(r.topic, r.partition))) throw revoked(r);
+        return { ...r, handled: [...handled[p]!] };
+      },
+      accept: async (p, data) => {
+        const out = data as RangeReadOutput;
+        eventTimes[p] = out.eventTimes;
+        traceparents[p] = out.links;
+        if (out.rejected.length > 0) {
+          const rejected = out.rejected.map(({ raw, error }) => ({
+            raw: reviveRaw(raw),
+            error: Object.assign(new Error(error.message), { name: error.name }),
+          }));
+          await this.reject(ranges[p]!, rejected, handled[p]!);
+        }
+      },
+    };
     rdd.offsetRanges = ranges;
     const numRecords = ranges.reduce((n, r) => n + (r.untilOffset - r.fromOffset), 0);
     const collectEventTimes = () => {
@@ -1001,36 +1062,24 @@ function errorType(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }
 
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
-function hasOwnKeys(o: object): boolean {
-  for (const k in o) if (Object.hasOwn(o, k)) return true;
-  return false;
-}
-
-/**
- * The record a direct stream yields. A class, so that every record has one shape and its `uid`
- * string is only built when something reads it (most jobs never do).
- */
-class DirectKafkaRecord<V> implements KafkaRecord<V> {
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly offset: number,
-    readonly key: string | null,
-    readonly value: V,
-    readonly timestamp: number,
-    readonly headers: Readonly<Record<string, string>>,
-  ) {}
-
-  get uid(): string {
-    return recordUid(this.topic, this.partition, this.offset);
-  }
-
-  toJSON(): KafkaRecord<V> {
-    const { topic, partition, offset, key, value, timestamp, headers, uid } = this;
-    return { topic, partition, offset, key, value, timestamp, headers, uid };
-  }
+/** A structured clone turns Buffers into Uint8Arrays: a rejected record from a worker gets its Buffers back. */
+function reviveRaw(raw: RawKafkaMessage): RawKafkaMessage {
+  const buf = (b: Uint8Array | string): Buffer | string =>
+    typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const rawHeaders =
+    raw.rawHeaders &&
+    Object.fromEntries(
+      Object.entries(raw.rawHeaders).map(([k, v]) => [
+        k,
+        v === undefined ? undefined : Array.isArray(v) ? v.map(buf) : buf(v),
+      ]),
+    );
+  return {
+    ...raw,
+    key: raw.key === null ? null : (buf(raw.key) as Buffer),
+    value: raw.value === null ? null : (buf(raw.value) as Buffer),
+    ...(rawHeaders ? { rawHeaders } : {}),
+  };
 }
 
 /** Whether `error`, or an error in its cause chain, is a SidestreamError with one of `codes`. */

@@ -1,0 +1,131 @@
+/**
+ * Kafka direct tasks in executor worker threads (issue #7), on the real broker: each worker reads
+ * its task's offset range itself (KafkaRangeReader), so records are decoded in the worker and
+ * never pass through the driver; the results, the event-time lag, the record errors and the
+ * dead letters are the same as in-process.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { WorkerPoolExecutor } from '../../src/engine/worker-pool-executor.js';
+import { type CompletedBatchRecord, type SourceEvent, StreamingContext } from '../../src/index.js';
+import { waitFor } from '../support/manual-run.js';
+import { createTopic, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
+import job, { results, type Seen } from './fixtures/kafka-executor-job.js';
+
+const hasKafka = await requireKafka();
+const JOB = new URL('./fixtures/kafka-executor-job.ts', import.meta.url).pathname;
+const N = 1200;
+const BAD = new Set([5, 400, 777, 1100]);
+
+afterEach(() => {
+  delete process.env.SS_TEST_TOPIC;
+  delete process.env.SS_TEST_GROUP;
+  delete process.env.SS_TEST_DLT;
+});
+
+async function produce(topic: string): Promise<void> {
+  const producer = newKafka('exec-producer').producer();
+  await producer.connect();
+  const base = Date.now() - 60_000;
+  const messages = Array.from({ length: N }, (_, i) => ({
+    key: `k${i % 5}`,
+    value: BAD.has(i) ? `bad-${i}` : String(i),
+    timestamp: String(base + i),
+  }));
+  for (let i = 0; i < N; i += 300) await producer.send({ topic, messages: messages.slice(i, i + 300) });
+  await producer.disconnect();
+}
+
+async function deadLetters(topic: string): Promise<string[]> {
+  const admin = newKafka('exec-admin').admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = offsets.reduce((n, o) => n + Number(o.high), 0);
+  const consumer = newKafka('exec-dlt').consumer({ groupId: `dlt-reader-${topic}-${Date.now()}` });
+  const out: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      out.push(`${message.value?.toString()}|${message.headers?.['sidestream-error-type']?.toString()}`);
+    },
+  });
+  await waitFor(() => out.length >= total, 20_000, 'the dead letters');
+  await consumer.disconnect();
+  return out.sort();
+}
+
+async function run(executors: number, topic: string, dlt: string) {
+  process.env.SS_TEST_TOPIC = topic;
+  process.env.SS_TEST_GROUP = `g-${executors}-${topic}`;
+  process.env.SS_TEST_DLT = dlt;
+  results.length = 0;
+  const base = { appName: 'kafka-exec', batchIntervalMs: 300, defaultParallelism: 3 };
+  const pool =
+    executors === 0 ? undefined : new WorkerPoolExecutor({ threads: executors, jobModule: JOB, ...base });
+  await pool?.ready();
+  const ssc = new StreamingContext({ ...base, tracing: false, ...(pool ? { executor: pool } : {}) });
+  const batches: CompletedBatchRecord[] = [];
+  const recordErrors: SourceEvent[] = [];
+  ssc.addStreamingListener({
+    onBatchCompleted: (b) => batches.push(b),
+    onSourceEvent: (e) => {
+      if (e.type === 'record-error') recordErrors.push(e);
+    },
+  });
+  job(ssc);
+  await ssc.start();
+  const expected = N - BAD.size - [...Array(N).keys()].filter((i) => !BAD.has(i) && i % 7 === 0).length;
+  await waitFor(
+    () => results.length >= expected,
+    60_000,
+    `${expected} records through ${executors} executors`,
+  );
+  await ssc.stop({ graceful: true });
+  return { seen: [...results], batches, recordErrors, stats: pool?.stats, expected };
+}
+
+describe.runIf(hasKafka)('Kafka direct tasks in executor workers', () => {
+  it('read their own ranges in the workers and match in-process: records, lag, record errors, dead letters', {
+    timeout: 180_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('exec-kafka'), 3);
+    const dlt0 = await createTopic(uniqueTopic('exec-dlt0'), 1);
+    const dlt2 = await createTopic(uniqueTopic('exec-dlt2'), 1);
+    await produce(topic);
+
+    const inProcess = await run(0, topic, dlt0);
+    const workers = await run(2, topic, dlt2);
+
+    const key = (s: Seen) => s.uid;
+    const sorted = (xs: Seen[]) => [...xs].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+    expect(workers.seen.length).toBe(workers.expected);
+    expect(inProcess.seen.length).toBe(inProcess.expected);
+    // Same records, each once, with their uids (a record collected from a worker keeps it).
+    expect(sorted(workers.seen).map(({ uid, key, n }) => ({ uid, key, n }))).toEqual(
+      sorted(inProcess.seen).map(({ uid, key, n }) => ({ uid, key, n })),
+    );
+    expect(new Set(workers.seen.map(key)).size).toBe(workers.seen.length);
+    expect(inProcess.seen.every((s) => s.decodedIn === 'driver')).toBe(true);
+    expect(workers.seen.every((s) => s.decodedIn === 'worker')).toBe(true);
+    expect(workers.stats!.remoteTasks).toBeGreaterThan(0);
+    expect(workers.stats!.inProcessTasks).toBe(0);
+
+    // What the driver still does for a range read in a worker: event-time lag (records were
+    // stamped 60 s ago), record errors and dead letters, each once.
+    for (const { batches } of [inProcess, workers]) {
+      const withData = batches.filter((b) => b.numRecords > 0);
+      expect(withData.length).toBeGreaterThan(0);
+      for (const b of withData) expect(b.inputs[0]!.eventTimeLagMs!.avg).toBeGreaterThanOrEqual(59_000);
+    }
+    const errorsOf = (events: SourceEvent[]) =>
+      events
+        .map((e) => (e.type === 'record-error' ? `${e.offset}:${e.errorType}:${e.deadLettered}` : ''))
+        .sort();
+    expect(workers.recordErrors.length).toBe(BAD.size);
+    expect(errorsOf(workers.recordErrors)).toEqual(errorsOf(inProcess.recordErrors));
+    const letters = await deadLetters(dlt2);
+    expect(letters).toEqual(await deadLetters(dlt0));
+    expect(letters).toEqual([...BAD].map((i) => `bad-${i}|SyntaxError`).sort());
+  });
+});
