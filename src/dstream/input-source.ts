@@ -105,6 +105,12 @@ export interface InputContext {
    * committed or not: the checkpointed state does not include them.
    */
   readonly recoveringFromCheckpointMs?: number;
+  /**
+   * True when the context's tasks run in executor workers that read inputs themselves
+   * (InputSource.remoteRead): a source that would otherwise fetch everything on the driver
+   * ahead of the tasks (the Kafka group consumer) fetches nothing there and reads on demand.
+   */
+  readonly executorsReadInputs?: boolean;
 }
 
 /** What InputSource.remoteRead returns in an executor worker. */

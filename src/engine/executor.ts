@@ -44,6 +44,8 @@ export interface TaskDescriptor {
 export interface Executor {
   /** How many tasks the scheduler may hand over at once. */
   readonly parallelism: number;
+  /** True when tasks read their inputs themselves (InputSource.remoteRead), off the driver. */
+  readonly readsInputs?: boolean;
   /** Runs one task attempt; rejects with whatever the task threw. */
   run<R>(task: TaskDescriptor, body: () => R | Promise<R>): Promise<R>;
   close(): Promise<void>;

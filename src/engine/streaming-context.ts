@@ -582,6 +582,7 @@ export class StreamingContext implements StreamingScope {
       rddEnv: this.rddEnv,
       clock: this.clock,
       ...(this.recoverFrom ? { recoveringFromCheckpointMs: this.recoverFrom.found.data.batchTimeMs } : {}),
+      ...(this.executor.readsInputs ? { executorsReadInputs: true } : {}),
       report: (event) => this.bus.post('onSourceEvent', event),
       ...(this.checkpointDir === undefined
         ? {}

@@ -154,6 +154,7 @@ class Slot {
 
 export class WorkerPoolExecutor implements Executor {
   readonly parallelism: number;
+  readonly readsInputs = true;
   readonly stats: WorkerPoolStats = {
     remoteTasks: 0,
     inProcessTasks: 0,

@@ -9,7 +9,7 @@ import { WorkerPoolExecutor } from '../../src/engine/worker-pool-executor.js';
 import { type CompletedBatchRecord, type SourceEvent, StreamingContext } from '../../src/index.js';
 import { waitFor } from '../support/manual-run.js';
 import { createTopic, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
-import job, { results, type Seen } from './fixtures/kafka-executor-job.js';
+import job, { driver, results, type Seen, sunk } from './fixtures/kafka-executor-job.js';
 
 const hasKafka = await requireKafka();
 const JOB = new URL('./fixtures/kafka-executor-job.ts', import.meta.url).pathname;
@@ -20,6 +20,8 @@ afterEach(() => {
   delete process.env.SS_TEST_TOPIC;
   delete process.env.SS_TEST_GROUP;
   delete process.env.SS_TEST_DLT;
+  delete process.env.SS_TEST_SINK;
+  delete process.env.SS_TEST_RATE;
 });
 
 async function produce(topic: string): Promise<void> {
@@ -55,11 +57,12 @@ async function deadLetters(topic: string): Promise<string[]> {
   return out.sort();
 }
 
-async function run(executors: number, topic: string, dlt: string) {
+async function run(executors: number, topic: string, dlt?: string) {
   process.env.SS_TEST_TOPIC = topic;
   process.env.SS_TEST_GROUP = `g-${executors}-${topic}`;
-  process.env.SS_TEST_DLT = dlt;
+  if (dlt) process.env.SS_TEST_DLT = dlt;
   results.length = 0;
+  sunk.length = 0;
   const base = { appName: 'kafka-exec', batchIntervalMs: 300, defaultParallelism: 3 };
   const pool =
     executors === 0 ? undefined : new WorkerPoolExecutor({ threads: executors, jobModule: JOB, ...base });
@@ -77,12 +80,21 @@ async function run(executors: number, topic: string, dlt: string) {
   await ssc.start();
   const expected = N - BAD.size - [...Array(N).keys()].filter((i) => !BAD.has(i) && i % 7 === 0).length;
   await waitFor(
-    () => results.length >= expected,
+    () => results.length >= expected && (!process.env.SS_TEST_SINK || sunk.length >= N - BAD.size),
     60_000,
     `${expected} records through ${executors} executors`,
   );
   await ssc.stop({ graceful: true });
-  return { seen: [...results], batches, recordErrors, stats: pool?.stats, expected };
+  const source = driver.stream!.source as { stats: { consumerFetched: number } };
+  return {
+    seen: [...results],
+    sunk: [...sunk],
+    batches,
+    recordErrors,
+    stats: pool?.stats,
+    expected,
+    consumerFetched: source.stats.consumerFetched,
+  };
 }
 
 describe.runIf(hasKafka)('Kafka direct tasks in executor workers', () => {
@@ -110,6 +122,9 @@ describe.runIf(hasKafka)('Kafka direct tasks in executor workers', () => {
     expect(workers.seen.every((s) => s.decodedIn === 'worker')).toBe(true);
     expect(workers.stats!.remoteTasks).toBeGreaterThan(0);
     expect(workers.stats!.inProcessTasks).toBe(0);
+    // With executors the driver's group consumer only holds the membership: it fetched nothing.
+    expect(inProcess.consumerFetched).toBe(N);
+    expect(workers.consumerFetched).toBe(0);
 
     // What the driver still does for a range read in a worker: event-time lag (records were
     // stamped 60 s ago), record errors and dead letters, each once.
@@ -127,5 +142,28 @@ describe.runIf(hasKafka)('Kafka direct tasks in executor workers', () => {
     const letters = await deadLetters(dlt2);
     expect(letters).toEqual(await deadLetters(dlt0));
     expect(letters).toEqual([...BAD].map((i) => `bad-${i}|SyntaxError`).sort());
+  });
+
+  it('a task that must run on the driver (a foreachPartition sink) reads its range on demand; lag keeps its seconds', {
+    timeout: 120_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('exec-kafka-sink'), 3);
+    await produce(topic);
+    process.env.SS_TEST_SINK = '1';
+    // 3 partitions x 400 records/s x 0.3 s: the backlog takes several batches, so they lag.
+    process.env.SS_TEST_RATE = '400';
+    const workers = await run(2, topic);
+    expect(workers.sunk.length).toBe(N - BAD.size);
+    expect(new Set(workers.sunk).size).toBe(N - BAD.size);
+    expect(workers.seen.length).toBe(workers.expected);
+    expect(workers.stats!.inProcessTasks).toBeGreaterThan(0);
+    expect(workers.stats!.remoteTasks).toBeGreaterThan(0);
+    expect(workers.consumerFetched).toBe(0);
+    // The first record left behind each lagging partition was fetched for its age (~60 s).
+    const lagging = workers.batches
+      .flatMap((b) => b.inputs[0]!.consumerLag ?? [])
+      .filter((l) => l.records > 0);
+    expect(lagging.length).toBeGreaterThan(0);
+    for (const l of lagging) expect(l.seconds).toBeGreaterThanOrEqual(59);
   });
 });

@@ -35,7 +35,7 @@ import { type OffsetRange, RDD, type RddEnv } from '../../dstream/rdd.js';
 import { describeError, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type Decode, decodeRange, defaultDecode, type Rejected } from './decode-range.js';
-import { KafkaRangeReader, toRawMessage } from './kafka-range-reader.js';
+import { KafkaRangeReader, type OffsetsDeleted, toRawMessage } from './kafka-range-reader.js';
 import { type KafkaRecord, type RawKafkaMessage, topicPartitionKey } from './kafka-record.js';
 import { planOffsetRanges } from './offset-range-planner.js';
 import type { OffsetStore } from './offset-store.js';
@@ -134,6 +134,8 @@ interface RangeReadOutput {
   readonly eventTimes: Float64Array;
   readonly links: string[];
   readonly rejected: { raw: RawKafkaMessage; error: { name: string; message: string } }[];
+  /** Retention had deleted the start of the range (the driver reports it). */
+  readonly deleted?: OffsetsDeleted;
 }
 
 export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRecord<V>> {
@@ -178,7 +180,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private connectLoop: Promise<void> | undefined;
   private assignmentChange: Promise<void> = Promise.resolve();
   /** Counts kept for status and tests. */
-  readonly stats = { recordErrors: 0, deadLettered: 0, rebalances: 0, offsetResets: 0 };
+  /** consumerFetched: records the group consumer fetched on this thread (none when executors read). */
+  readonly stats = { recordErrors: 0, deadLettered: 0, rebalances: 0, offsetResets: 0, consumerFetched: 0 };
 
   constructor(
     private readonly options: KafkaDirectStreamOptions<V>,
@@ -408,10 +411,14 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       // committed offset, a partition whose offset retention has deleted would hit kafkajs'
       // OFFSET_OUT_OF_RANGE recovery, which COMMITS its default offset to the group: the stored
       // offset would be overwritten before startingPositions reads it, and the reset go unreported.
+      // With executors reading the ranges themselves, the consumer only holds the membership:
+      // every partition stays paused, nothing is fetched on the driver.
       const fresh = Object.entries(assignment)
         .map(([topic, partitions]) => ({
           topic,
-          partitions: partitions.filter((p) => !this.assigned.has(topicPartitionKey(topic, p))),
+          partitions: this.onDemand
+            ? partitions
+            : partitions.filter((p) => !this.assigned.has(topicPartitionKey(topic, p))),
         }))
         .filter((t) => t.partitions.length > 0);
       if (fresh.length > 0) consumer.pause(fresh);
@@ -491,6 +498,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       });
     }
     const messages: RawKafkaMessage[] = batch.messages.map(toRawMessage);
+    this.stats.consumerFetched += messages.length;
     a.buffer.append(epoch, messages, Number(batch.lastOffset()));
     // Resolving moves kafkajs' fetch position on; nothing is committed to Kafka here.
     resolveOffset(batch.lastOffset());
@@ -498,6 +506,49 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   }
 
   private rangeReader: KafkaRangeReader | undefined;
+
+  /** Executors read the ranges (InputContext.executorsReadInputs): the driver fetches on demand only. */
+  private get onDemand(): boolean {
+    return this.ctx?.executorsReadInputs === true;
+  }
+
+  /** Reads straight from partition leaders, without the group (executor workers, on-demand driver reads). */
+  private reader(): KafkaRangeReader {
+    this.rangeReader ??= new KafkaRangeReader(this.kafka ?? this.kafkaClient(), {
+      maxWaitTimeMs: this.options.consumer?.maxWaitTimeMs ?? 500,
+      metadataMaxAgeMs: this.options.metadataMaxAgeMs ?? 30_000,
+    });
+    return this.rangeReader;
+  }
+
+  /** A range read on the driver while executors read the others (a task that runs in-process). */
+  private async readOnDemand(r: OffsetRange, timeoutMs: number): Promise<RawKafkaMessage[]> {
+    const { messages, deleted } = await this.reader().read(
+      r.topic,
+      r.partition,
+      r.fromOffset,
+      r.untilOffset,
+      timeoutMs,
+    );
+    if (deleted) this.reportDeleted(r, deleted);
+    return messages;
+  }
+
+  /** Retention deleted `[storedOffset, resetTo)` of a range before it was read, as onFetched reports it. */
+  private reportDeleted(r: OffsetRange, deleted: OffsetsDeleted): void {
+    this.stats.offsetResets++;
+    const ctx = this.ctx;
+    ctx?.report({
+      type: 'offsets-reset',
+      streamId: ctx.streamId,
+      stream: this.name,
+      topic: r.topic,
+      partition: r.partition,
+      storedOffset: deleted.storedOffset,
+      resetTo: deleted.resetTo,
+      reason: `offsets [${deleted.storedOffset}, ${deleted.resetTo}) were deleted (retention) before they were read; resuming from the earliest retained offset`,
+    });
+  }
 
   /**
    * In an executor worker (this copy of the source is never started): a batch's Kafka input
@@ -514,11 +565,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     const decode = this.options.decode ?? (defaultDecode as unknown as Decode<V>);
     const eventTime = this.options.eventTime;
     const timeoutMs = this.options.fetchTimeoutMs ?? 30_000;
-    this.rangeReader ??= new KafkaRangeReader(this.kafkaClient(), {
-      maxWaitTimeMs: this.options.consumer?.maxWaitTimeMs ?? 500,
-      metadataMaxAgeMs: this.options.metadataMaxAgeMs ?? 30_000,
-    });
-    const reader = this.rangeReader;
+    const reader = this.reader();
     const outputs = new Map<number, RangeReadOutput>();
     const rdd = new RDD<KafkaRecord<V>>(
       env,
@@ -527,8 +574,14 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         const r = reads[p] as RangeReadRequest | undefined;
         if (!r) return;
         // A range whose start retention deleted is read from the earliest retained offset; the
-        // driver's own consumer meets the same gap and reports it (offsets-reset).
-        const { messages } = await reader.read(r.topic, r.partition, r.fromOffset, r.untilOffset, timeoutMs);
+        // driver reports the gap (offsets-reset).
+        const { messages, deleted } = await reader.read(
+          r.topic,
+          r.partition,
+          r.fromOffset,
+          r.untilOffset,
+          timeoutMs,
+        );
         const decoded = decodeRange(
           messages,
           r.topic,
@@ -546,6 +599,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
                 ? { name: error.name, message: error.message }
                 : { name: typeof error, message: String(error) },
           })),
+          ...(deleted ? { deleted } : {}),
         });
       },
       this.name,
@@ -606,8 +660,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       });
       this.consumer!.seek({ topic, partition, offset: String(start) });
     }
-    // Positioned: let kafkajs fetch them (held since GROUP_JOIN; resuming is idempotent).
-    this.consumer?.resume(Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions })));
+    // Positioned: let kafkajs fetch them (held since GROUP_JOIN; resuming is idempotent). Not
+    // when the ranges are read on demand (executors): the consumer keeps the membership only.
+    if (!this.onDemand)
+      this.consumer?.resume(Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions })));
   }
 
   /**
@@ -825,6 +881,22 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
           high.set(topicPartitionKey(topic, o.partition), Number(o.high));
       }
     }
+    // Reading on demand, nothing is buffered ahead: the first record left is fetched (one small
+    // fetch per lagging partition, in parallel, bounded) for its timestamp.
+    const ahead = new Map<string, number | undefined>();
+    if (this.onDemand) {
+      await Promise.all(
+        ranges.map(async (r) => {
+          const key = topicPartitionKey(r.topic, r.partition);
+          const h = high?.get(key);
+          if (h === undefined || h <= r.untilOffset) return;
+          const next = await this.reader()
+            .read(r.topic, r.partition, r.untilOffset, r.untilOffset + 1, 1000)
+            .catch(() => undefined);
+          ahead.set(key, next?.messages[0]?.timestamp);
+        }),
+      );
+    }
     const now = this.ctx!.clock.now();
     const lag: PartitionLag[] = [];
     for (const r of ranges) {
@@ -833,7 +905,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       const highWatermark = high?.get(key);
       if (!a || highWatermark === undefined) continue;
       const records = Math.max(highWatermark - r.untilOffset, 0);
-      const timestamp = records === 0 ? undefined : a.buffer.timestampAt(r.untilOffset);
+      const timestamp =
+        records === 0 ? undefined : this.onDemand ? ahead.get(key) : a.buffer.timestampAt(r.untilOffset);
       const seconds =
         records === 0
           ? 0
@@ -879,7 +952,9 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         const r = ranges[p]!;
         const buffer = buffers[p];
         if (!buffer) throw revoked(r);
-        const raws = await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
+        const raws = this.onDemand
+          ? await this.readOnDemand(r, timeoutMs)
+          : await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
         const decoded = decodeRange(
           raws,
           r.topic,
@@ -905,6 +980,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       },
       accept: async (p, data) => {
         const out = data as RangeReadOutput;
+        if (out.deleted) this.reportDeleted(ranges[p]!, out.deleted);
         eventTimes[p] = out.eventTimes;
         traceparents[p] = out.links;
         if (out.rejected.length > 0) {
@@ -1052,9 +1128,12 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     this.consumer = undefined;
     this.admin = undefined;
     this.producer = undefined;
+    const reader = this.rangeReader;
+    this.rangeReader = undefined;
     await consumer?.disconnect().catch(() => {});
     await producer?.disconnect().catch(() => {});
     await admin?.disconnect().catch(() => {});
+    await reader?.close();
   }
 }
 
