@@ -5,6 +5,7 @@
  * or the flag) and how to fix it, and `sidestream validate` can list them all at once.
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import type { BatchFailurePolicy } from '../engine/streaming-context.js';
@@ -52,11 +53,10 @@ export interface AgentConfig {
   /** Undefined: the engine's default (the machine's cores). */
   readonly defaultParallelism: number | undefined;
   /**
-   * Worker threads running tasks (docs/design/executors.md, work in progress); absent or 0:
-   * in-process. Issue #7 wants the machine's cores as the default once the in-process fallbacks
-   * (Kafka, windows, state) are gone; until then it stays opt-in.
+   * Worker threads running tasks (docs/executors.md); 0: every task on the main thread.
+   * Default: the machine's cores (os.availableParallelism()).
    */
-  readonly executors?: number;
+  readonly executors: number;
   /** Push metrics to Graphite; absent when not configured. */
   readonly graphite?: GraphiteConfig;
   /** Push the registry to a Prometheus Pushgateway; absent when not configured. */
@@ -458,7 +458,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       maxTaskFailures: merged.maxTaskFailures ?? DEFAULT_MAX_TASK_FAILURES,
       shutdownTimeoutMs: merged.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
       defaultParallelism: merged.defaultParallelism,
-      ...(merged.executors ? { executors: merged.executors } : {}),
+      executors: merged.executors ?? availableParallelism(),
       ...(merged.graphite ? { graphite: merged.graphite } : {}),
       ...(merged.pushgateway ? { pushgateway: merged.pushgateway } : {}),
       ...(merged.httpToken ? { httpToken: merged.httpToken } : {}),

@@ -8,12 +8,18 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { StreamingContext } from '../engine/streaming-context.js';
 import { WorkerPoolExecutor } from '../engine/worker-pool-executor.js';
 import { SidestreamError } from '../errors.js';
 import { type AgentConfig, type ConfigField, resolveConfig } from './config.js';
 import demoJob from './demo-job.js';
 import { appNameFor, declareJob, type LoadedJob, loadJobModule } from './job-module.js';
+
+/** The bundled demo job's own file: executor workers import it like any job module. */
+const DEMO_JOB_PATH = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? './demo-job.ts' : './demo-job.js', import.meta.url),
+);
 
 export type JobRef = { readonly kind: 'module'; readonly specifier: string } | { readonly kind: 'demo' };
 
@@ -39,7 +45,7 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
   const ref = options.job;
   let loaded: LoadedJob | undefined;
   if (ref?.kind === 'demo') {
-    loaded = { path: '<demo>', name: 'demo', job: demoJob };
+    loaded = { path: DEMO_JOB_PATH, name: 'demo', job: demoJob };
   } else if (ref?.kind === 'module') {
     try {
       loaded = await loadJobModule(ref.specifier);
@@ -71,10 +77,10 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
               .digest('hex'),
           }
         : undefined;
-    // Executor workers import the job module again, so only a module job can use them; the
-    // workers' graph must have the driver's shape, hence the resolved default parallelism.
+    // Executor workers import the job module again (the demo's too); the workers' graph must
+    // have the driver's shape, hence the resolved default parallelism.
     const defaultParallelism = config.defaultParallelism ?? availableParallelism();
-    const executors = ref?.kind === 'module' ? (config.executors ?? 0) : 0;
+    const executors = ref === undefined ? 0 : config.executors;
     const create = async (): Promise<StreamingContext> => {
       const executor =
         executors > 0

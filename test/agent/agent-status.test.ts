@@ -20,6 +20,7 @@ const config: AgentConfig = {
   maxTaskFailures: 4,
   shutdownTimeoutMs: 10_000,
   defaultParallelism: 4,
+  executors: 0,
   graphite: {
     url: 'tcp://carbon.internal:2003',
     target: { protocol: 'tcp', host: 'carbon.internal', port: 2003 },

@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -54,6 +54,8 @@ describe('agent config', () => {
       maxTaskFailures: 4,
       shutdownTimeoutMs: 10_000,
       defaultParallelism: undefined,
+      // Executor worker threads: one per core unless configured.
+      executors: availableParallelism(),
       logLevel: 'info',
       logFormat: 'text',
     });
@@ -77,6 +79,7 @@ describe('agent config', () => {
         'maxTaskFailures: 2',
         'shutdownTimeout: 30s',
         'defaultParallelism: 8',
+        'executors: 3',
         'logLevel: debug',
         'logFormat: json',
       ].join('\n'),
@@ -97,6 +100,7 @@ describe('agent config', () => {
       maxTaskFailures: 2,
       shutdownTimeoutMs: 30_000,
       defaultParallelism: 8,
+      executors: 3,
       logLevel: 'debug',
       logFormat: 'json',
     });

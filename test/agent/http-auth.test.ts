@@ -142,6 +142,7 @@ describe('agentHttpOptions', () => {
     maxTaskFailures: 4,
     shutdownTimeoutMs: 10_000,
     defaultParallelism: undefined,
+    executors: 0,
     ...(httpToken === undefined ? {} : { httpToken }),
   });
 
