@@ -52,6 +52,12 @@ export type {
   WalKind,
   WalWritten,
 } from './engine/streaming-listener.js';
+export {
+  ExecutorLostError,
+  WorkerPoolExecutor,
+  type WorkerPoolOptions,
+  type WorkerPoolStats,
+} from './engine/worker-pool-executor.js';
 export type { ErrorCode } from './errors.js';
 export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
 export { Receiver } from './receiver/receiver.js';

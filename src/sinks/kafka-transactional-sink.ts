@@ -112,9 +112,19 @@ export class KafkaTransactionalSink implements OffsetStore {
     await Promise.all(partitions.map((p) => this.producerFor(topic, p)));
     const offsets = await this.committed(topic, partitions);
     for (const p of partitions) {
-      const offset = offsets.get(p);
-      if (offset === undefined) this.known.delete(`${topic}-${p}`);
-      else this.known.set(`${topic}-${p}`, offset);
+      const key = `${topic}-${p}`;
+      const read = offsets.get(p);
+      // A transaction this sink committed a moment ago may not be visible to OffsetFetch yet (its
+      // markers): a re-read right after it (a batch that failed after this partition committed,
+      // then re-planned from the stored offsets) must not step back behind it, or its range
+      // would be written again. Offsets only move forward; another owner moves them past ours.
+      const mine = this.known.get(key);
+      const offset = mine !== undefined && (read === undefined || read < mine) ? mine : read;
+      if (offset === undefined) this.known.delete(key);
+      else {
+        this.known.set(key, offset);
+        offsets.set(p, offset);
+      }
     }
     return offsets;
   }
