@@ -65,7 +65,10 @@ function addAgentOptions(command: Command): Command {
     .option('--on-batch-failure <policy>', "'stop' (default) or 'continue' after a failed batch")
     .option('--max-task-failures <n>', 'attempts per task before its output operation fails (default 4)')
     .option('--default-parallelism <n>', 'partitions for inputs and shuffles (default: CPU cores)')
-    .option('--executors <n>', "worker threads running tasks (default: the machine's cores; 0: all on the main thread)")
+    .option(
+      '--executors <n>',
+      "worker threads running tasks (default: the machine's cores; 0: all on the main thread)",
+    )
     .option(
       '--shutdown-timeout <duration>',
       'how long a graceful stop waits for in-flight batches (default 10s)',

@@ -15,6 +15,7 @@ import { SidestreamError } from '../errors.js';
 import { type AgentConfig, type ConfigField, resolveConfig } from './config.js';
 import demoJob from './demo-job.js';
 import { appNameFor, declareJob, type LoadedJob, loadJobModule } from './job-module.js';
+import { warn } from './report-error.js';
 
 /** The bundled demo job's own file: executor workers import it like any job module. */
 const DEMO_JOB_PATH = fileURLToPath(
@@ -90,6 +91,7 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
               appName: config.app,
               batchIntervalMs: config.batchIntervalMs,
               defaultParallelism,
+              onWarning: warn,
             })
           : undefined;
       const created = new StreamingContext({

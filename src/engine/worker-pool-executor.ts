@@ -26,6 +26,8 @@ export interface WorkerPoolOptions {
   readonly threads: number;
   /** The job module every worker imports to rebuild the graph. */
   readonly jobModule: string;
+  /** Told when the pool stops replacing dead workers (the agent logs it at warn). */
+  readonly onWarning?: (message: string) => void;
   /** Must match the driver's context: the graph's shape depends on them. */
   readonly appName: string;
   readonly batchIntervalMs: number;
@@ -44,6 +46,8 @@ export interface WorkerPoolStats {
   workersLost: number;
   /** Tasks a worker could not rebuild the RDD for, then run in-process. */
   lineageMismatches: number;
+  /** Dead workers not replaced (died importing the job, or too many deaths in a minute). */
+  retiredWorkers: number;
 }
 
 /** A worker's successful answer: the task's result and its input reads' side outputs. */
@@ -89,9 +93,17 @@ function revive(error: SerializedError): Error {
   return out;
 }
 
+/** Worker deaths within DEATH_WINDOW_MS after which a dead worker is no longer replaced. */
+const MAX_DEATHS = 10;
+const DEATH_WINDOW_MS = 60_000;
+
 class Slot {
   worker!: Worker;
   pending: Pending | undefined;
+  /** Its current worker has declared the job's graph. */
+  loaded = false;
+  /** Out of service: its worker died and was not replaced. */
+  dead = false;
 
   constructor(
     private readonly pool: WorkerPoolExecutor,
@@ -107,6 +119,7 @@ class Slot {
     const worker = new Worker(entry, { workerData: this.init, eval: isEval });
     worker.on('message', (reply: ExecutorReply | ExecutorReady) => {
       if ('ready' in reply) {
+        this.loaded = reply.ready;
         if (!this.pending) worker.unref();
         this.pool.workerReady(reply.ready ? undefined : revive(reply.error));
         return;
@@ -127,8 +140,29 @@ class Slot {
       this.pending = undefined;
       if (this.pool.closing) return;
       this.pool.stats.workersLost++;
-      this.spawn();
-      pending?.reject(new ExecutorLostError(`executor worker exited with code ${code} while running a task`));
+      const lost = new ExecutorLostError(`executor worker exited with code ${code} while running a task`);
+      if (!this.loaded && !this.pool.hasLoaded) {
+        // Dying while importing the job (a process.exit at its top level): the job cannot load
+        // in a worker. Replacing it would only loop; ready() reports it.
+        this.pool.retire(this);
+        this.pool.workerReady(
+          new SidestreamError(
+            'SS_JOB_LOAD_FAILED',
+            `an executor worker exited with code ${code} while importing ${this.init.jobModule}; ` +
+              'fix the job module (does it call process.exit?) or run with --executors 0',
+          ),
+        );
+      } else if (this.pool.mayReplace()) {
+        this.loaded = false;
+        this.spawn();
+      } else {
+        this.pool.retire(this);
+        this.pool.warn(
+          `executor workers died ${MAX_DEATHS} times within ${DEATH_WINDOW_MS / 1000}s; ` +
+            `not replacing this one (${this.pool.liveWorkers} left; with none, tasks run on the main thread)`,
+        );
+      }
+      pending?.reject(lost);
     });
     this.worker = worker;
   }
@@ -160,11 +194,12 @@ export class WorkerPoolExecutor implements Executor {
     inProcessTasks: 0,
     workersLost: 0,
     lineageMismatches: 0,
+    retiredWorkers: 0,
   };
   closing = false;
   private readonly slots: Slot[];
   private readonly idle: Slot[];
-  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private readonly waiting: ((slot: Slot | undefined) => void)[] = [];
   private nextMessageId = 0;
 
   constructor(options: WorkerPoolOptions) {
@@ -181,11 +216,44 @@ export class WorkerPoolExecutor implements Executor {
       defaultParallelism: options.defaultParallelism,
     };
     this.parallelism = options.threads;
+    this.onWarning = options.onWarning;
     this.slots = Array.from({ length: options.threads }, () => new Slot(this, init));
     this.idle = [...this.slots];
   }
 
   private userMetrics: { applyRemote(ops: readonly RemoteMetricOp[]): void } | undefined;
+  private deaths: number[] = [];
+  private readonly onWarning: ((message: string) => void) | undefined;
+
+  /** Whether another dead worker may be replaced (at most MAX_DEATHS within DEATH_WINDOW_MS). */
+  mayReplace(): boolean {
+    const now = Date.now();
+    this.deaths = this.deaths.filter((t) => now - t < DEATH_WINDOW_MS);
+    this.deaths.push(now);
+    return this.deaths.length <= MAX_DEATHS;
+  }
+
+  /** True once every worker had declared the graph at least once (ready() resolved). */
+  get hasLoaded(): boolean {
+    return this.readyCount >= this.slots.length;
+  }
+
+  get liveWorkers(): number {
+    return this.slots.filter((s) => !s.dead).length;
+  }
+
+  warn(message: string): void {
+    this.onWarning?.(message);
+  }
+
+  /** Takes a slot out of service; with none left, waiting tasks run in-process. */
+  retire(slot: Slot): void {
+    slot.dead = true;
+    const i = this.idle.indexOf(slot);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.stats.retiredWorkers++;
+    if (this.liveWorkers === 0) for (const next of this.waiting.splice(0)) next(undefined);
+  }
 
   attachUserMetrics(metrics: { applyRemote(ops: readonly RemoteMetricOp[]): void }): void {
     this.userMetrics = metrics;
@@ -243,6 +311,11 @@ export class WorkerPoolExecutor implements Executor {
       return body();
     }
     const slot = await this.acquire();
+    if (!slot) {
+      // Every worker is out of service: the task still runs, here.
+      this.stats.inProcessTasks++;
+      return body();
+    }
     let answer: RemoteResult | undefined;
     try {
       answer = await slot.run({
@@ -274,13 +347,15 @@ export class WorkerPoolExecutor implements Executor {
     return body();
   }
 
-  private acquire(): Promise<Slot> {
+  private acquire(): Promise<Slot | undefined> {
+    if (this.liveWorkers === 0) return Promise.resolve(undefined);
     const slot = this.idle.pop();
     if (slot) return Promise.resolve(slot);
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   private release(slot: Slot): void {
+    if (slot.dead) return;
     const next = this.waiting.shift();
     if (next) next(slot);
     else this.idle.push(slot);

@@ -112,6 +112,64 @@ describe('WorkerPoolExecutor', () => {
     await good.close();
   }, 30_000);
 
+  it('reports a job whose import ends the worker thread, without respawning it forever', async () => {
+    const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 1 };
+    const exiting = new URL('./fixtures/exiting-job.ts', import.meta.url).pathname;
+    const pool = new WorkerPoolExecutor({ threads: 2, jobModule: exiting, ...base });
+    try {
+      await expect(pool.ready()).rejects.toMatchObject({
+        code: 'SS_JOB_LOAD_FAILED',
+        message: expect.stringContaining('exited with code 5 while importing'),
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(pool.stats.workersLost).toBe(2);
+      expect(pool.stats.retiredWorkers).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
+  it('stops replacing workers that keep dying; the tasks then run on the main thread', async () => {
+    process.env.SS_TEST_KILL_ALWAYS = '1';
+    queue.length = 0;
+    results.length = 0;
+    queue.push(batches(3)[0]!);
+    const clock = new ManualClock(0);
+    const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 3 };
+    const warnings: string[] = [];
+    const pool = new WorkerPoolExecutor({
+      threads: 2,
+      jobModule: JOB,
+      ...base,
+      onWarning: (m) => warnings.push(m),
+    });
+    try {
+      const ssc = new StreamingContext({
+        ...base,
+        clock,
+        tracing: false,
+        maxTaskFailures: 30,
+        executor: pool,
+      });
+      job(ssc);
+      const run = await startManual(ssc, clock);
+      const [record] = await run.step(1);
+      await ssc.stop();
+      expect(record!.outcome).toBe('succeeded');
+      expect(results).toHaveLength(1);
+      // 10 deaths within a minute are replaced; the 11th and 12th retire both workers.
+      expect(pool.stats.workersLost).toBe(12);
+      expect(pool.stats.retiredWorkers).toBe(2);
+      expect(pool.stats.inProcessTasks).toBeGreaterThan(0);
+      expect(warnings.join('\n')).toMatch(
+        /not replacing this one \(0 left; with none, tasks run on the main thread\)/,
+      );
+    } finally {
+      delete process.env.SS_TEST_KILL_ALWAYS;
+      await pool.close();
+    }
+  }, 60_000);
+
   it('runs a task in-process when the worker rebuilds a different RDD under its lineage key', async () => {
     const mismatchJob = await import('./fixtures/mismatch-job.js');
     const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 2 };
