@@ -16,6 +16,8 @@
  * read_committed consumers exactly once; a cross-partition aggregate cannot be written this way
  * (use the PostgreSQL sink for those).
  */
+// Before kafkajs: its consumer must get the correct read_committed filter (see the module).
+import '../sources/kafka/kafkajs-read-committed.js';
 import { type Admin, Kafka, type KafkaConfig, logLevel, type Message, type Producer } from 'kafkajs';
 import type { OffsetRange } from '../dstream/rdd.js';
 import { SidestreamError } from '../errors.js';

@@ -13,6 +13,8 @@
  * each partition's consumer lag (posted as 'partition-lag' and kept in the batch record), and
  * records the decoder rejects can be dead-lettered to a topic. docs/kafka.md is the user's guide.
  */
+// Before kafkajs: its consumer must get the correct read_committed filter (see the module).
+import './kafkajs-read-committed.js';
 import { join } from 'node:path';
 import {
   type Admin,
@@ -952,6 +954,9 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         const r = ranges[p]!;
         const buffer = buffers[p];
         if (!buffer) throw revoked(r);
+        // Reading on demand nothing was fetched ahead: a partition revoked since planning is
+        // another agent's now (the buffer path fails the same way once its data is missing).
+        if (this.onDemand && !this.assigned.has(topicPartitionKey(r.topic, r.partition))) throw revoked(r);
         const raws = this.onDemand
           ? await this.readOnDemand(r, timeoutMs)
           : await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);

@@ -6,31 +6,25 @@
  *
  * kafkajs has no public assign(); its cluster (metadata, leader lookup, broker connections with
  * the client's TLS/SASL settings) is reached through the client's private createCluster, and
- * fetched partitions go through kafkajs' own Batch, which drops control records and aborted
- * transactions exactly as its consumer does (read_committed). Both are internals of kafkajs
- * 2.2.4; package.json pins that exact version and test/sources/kafka-range-reader.test.ts
- * exercises them against the real broker, so an upgrade that moves them fails loudly.
+ * fetched partitions are filtered to their read_committed view by committedRecords (not
+ * kafkajs' own filter, which lets interleaved aborted transactions through). The cluster is an
+ * internal of kafkajs 2.2.4; package.json pins that exact version and
+ * test/integration/kafka-range-reader.test.ts exercises it against the real broker, so an
+ * upgrade that moves it fails loudly.
  */
-import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import { SidestreamError } from '../../errors.js';
+import { type AbortedTransaction, committedRecords, type FetchedRecord } from './committed-records.js';
 import { decodeHeaders, type RawKafkaMessage } from './kafka-record.js';
 
-/** kafkajs' fetch message, as its protocol decoder returns it. */
-interface FetchedMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: string;
-  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-}
-
-interface KafkajsBatch {
-  readonly messages: FetchedMessage[];
-  readonly rawMessages: FetchedMessage[];
-  readonly highWatermark: string;
-  isEmptyIncludingFiltered(): boolean;
-  lastOffset(): string;
+/** One fetch of one partition: its read_committed records and how far the fetch reached. */
+interface Fetched {
+  /** Committed data records at or past the fetch offset, in offset order. */
+  readonly records: FetchedRecord[];
+  /** One past the last offset the fetch returned (data, control or aborted), if it returned any at or past the fetch offset. */
+  readonly nextOffset: number | undefined;
+  /** The fetch returned records, all below the fetch offset (compaction). */
+  readonly onlyBelow: boolean;
 }
 
 interface KafkajsBroker {
@@ -41,7 +35,16 @@ interface KafkajsBroker {
     minBytes: number;
     maxBytes: number;
     topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-  }): Promise<{ responses: { topicName: string; partitions: { partition: number }[] }[] }>;
+  }): Promise<{
+    responses: {
+      topicName: string;
+      partitions: {
+        partition: number;
+        messages: FetchedRecord[];
+        abortedTransactions?: AbortedTransaction[];
+      }[];
+    }[];
+  }>;
 }
 
 interface KafkajsCluster {
@@ -62,13 +65,6 @@ type CreateCluster = (options: {
   maxInFlightRequests: number | null;
   isolationLevel: number;
 }) => KafkajsCluster;
-
-const require = createRequire(import.meta.url);
-const Batch = require('kafkajs/src/consumer/batch') as new (
-  topic: string,
-  fetchedOffset: string,
-  partitionData: unknown,
-) => KafkajsBatch;
 
 /** read_committed: the isolation level of the direct stream's group consumer. */
 const READ_COMMITTED = 1;
@@ -107,7 +103,7 @@ export interface KafkaRangeReaderOptions {
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** kafkajs' fetched message as the direct stream's RawKafkaMessage (shared with the driver path). */
-export function toRawMessage(m: FetchedMessage): RawKafkaMessage {
+export function toRawMessage(m: FetchedRecord): RawKafkaMessage {
   // kafkajs gives every message a headers object, usually empty: decode only real ones.
   let hasHeaders = false;
   if (m.headers !== undefined) for (const k in m.headers) if (Object.hasOwn(m.headers, k)) hasHeaders = true;
@@ -178,9 +174,9 @@ export class KafkaRangeReader {
               : ` (last error: ${(lastError as Error).message ?? String(lastError)})`),
         );
       }
-      let batch: KafkajsBatch;
+      let fetched: Fetched;
       try {
-        batch = await this.fetchOnce(
+        fetched = await this.fetchOnce(
           cluster,
           topic,
           partition,
@@ -204,13 +200,12 @@ export class KafkaRangeReader {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      for (const m of batch.messages) {
-        const o = Number(m.offset);
-        if (o >= until) break;
-        if (o >= offset) messages.push(toRawMessage(m));
+      for (const m of fetched.records) {
+        if (Number(m.offset) >= until) break;
+        messages.push(toRawMessage(m));
       }
-      if (!batch.isEmptyIncludingFiltered()) offset = Math.max(offset, Number(batch.lastOffset()) + 1);
-      else if (batch.rawMessages.length > 0) {
+      if (fetched.nextOffset !== undefined) offset = Math.max(offset, fetched.nextOffset);
+      else if (fetched.onlyBelow) {
         // Every fetched record is below `offset`: compaction removed it; move on by one, as the
         // kafkajs consumer does.
         offset++;
@@ -229,7 +224,7 @@ export class KafkaRangeReader {
     partition: number,
     offset: number,
     maxWaitTime: number,
-  ): Promise<KafkajsBatch> {
+  ): Promise<Fetched> {
     const leaders = cluster.findLeaderForPartitions(topic, [partition]);
     const nodeId = Object.keys(leaders)[0];
     if (nodeId === undefined) {
@@ -259,7 +254,16 @@ export class KafkaRangeReader {
       throw Object.assign(new Error(`no fetch response for ${topic}-${partition}`), {
         type: 'LEADER_NOT_AVAILABLE',
       });
-    return new Batch(topic, fetchOffset, data);
+    // The broker may return records below the fetch offset (the start of a compressed batch).
+    const within = data.messages.filter((m) => Number(m.offset) >= offset);
+    const last = within.at(-1);
+    return {
+      records: committedRecords(data.messages, data.abortedTransactions).filter(
+        (m) => Number(m.offset) >= offset,
+      ),
+      nextOffset: last === undefined ? undefined : Number(last.offset) + 1,
+      onlyBelow: within.length === 0 && data.messages.length > 0,
+    };
   }
 
   private async earliest(cluster: KafkajsCluster, topic: string, partition: number): Promise<number> {

@@ -7,6 +7,8 @@
  * most the batches in flight per partition (one fetch each) are duplicated. The direct stream
  * (kafkaDirectStream) needs no receiver and no WAL and is the exactly-once path; see docs/kafka.md.
  */
+// Before kafkajs: its consumer must get the correct read_committed filter (see the module).
+import './kafkajs-read-committed.js';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import { describeError } from '../../errors.js';
 import { Receiver } from '../../receiver/receiver.js';
