@@ -91,6 +91,12 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
       checkpointDir,
       '--batch-log',
       join(dir, `batches-${i}.jsonl`),
+      // On the main thread: the replay-exactness count below needs kills that land between a
+      // batch's planning and its sink commit, and with executor workers starting up the kills
+      // landed there too rarely (0-3 of 20 in three runs; the totals were exact every time).
+      // Executors under kill -9 are covered by kafka-sink-crash and two-agents.
+      '--executors',
+      '0',
       '--http',
       http,
     ];
