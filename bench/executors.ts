@@ -1,10 +1,13 @@
 /**
  * Executor scaling (issue #7): the same CPU-heavy job (bench/fixtures/cpu-job.ts: JSON parse +
- * SHA-256 per record) run with executors 0 (in-process), 1 and 2 worker threads; prints the
- * wall time of the measured batches and the 1 -> 2 speed-up. Asserts only that results match.
+ * SHA-256 per record) run with executors 0 (in-process), 1 and 2 worker threads, beside the
+ * machine's own ceiling measured in the same run (the same hashing split over bare worker
+ * threads, no engine). Asserts only that every executor count gives the same results.
  *
- *   npx tsx bench/executors.ts [--batches 6] [--records 4000] [--partitions 4]
+ *   npm run bench -- --only executors
+ *   npx tsx bench/executors.ts [--batches 6] [--records 4000] [--partitions 8] [--executors 0,1,2]
  */
+import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Executor } from '../src/engine/executor.js';
@@ -12,33 +15,50 @@ import { WorkerPoolExecutor } from '../src/engine/worker-pool-executor.js';
 import { ManualClock, StreamingContext } from '../src/index.js';
 import job, { queue, results } from './fixtures/cpu-job.js';
 
-const { values: args } = parseArgs({
-  options: {
-    batches: { type: 'string', default: '6' },
-    records: { type: 'string', default: '4000' },
-    partitions: { type: 'string', default: '4' },
-    executors: { type: 'string', default: '0,1,2' },
-  },
-});
+export interface ExecutorsOptions {
+  readonly batches: number;
+  readonly records: number;
+  readonly partitions: number;
+  readonly executors: readonly number[];
+}
+
+export interface ExecutorsResult {
+  readonly batches: number;
+  readonly records: number;
+  readonly partitions: number;
+  /** Bare worker threads, 1 and 2, and their ratio: what the machine allows right now. */
+  readonly bare: { readonly oneMs: number; readonly twoMs: number; readonly ratio: number };
+  readonly runs: readonly {
+    readonly executors: number;
+    readonly ms: number;
+    readonly recordsPerSec: number;
+  }[];
+  /** Wall time with 1 executor / with 2, when both ran. */
+  readonly speedup1to2?: number;
+}
 
 const JOB = new URL('./fixtures/cpu-job.ts', import.meta.url).pathname;
-const batches = Number(args.batches);
-const records = Number(args.records);
-const partitions = Number(args.partitions);
 
-function input(): string[][] {
-  return Array.from({ length: batches + 1 }, (_, b) =>
-    Array.from({ length: records }, (_, i) => JSON.stringify({ id: b * records + i, payload: `p${i % 97}` })),
+function input(o: ExecutorsOptions): string[][] {
+  return Array.from({ length: o.batches + 1 }, (_, b) =>
+    Array.from({ length: o.records }, (_, i) =>
+      JSON.stringify({ id: b * o.records + i, payload: `p${i % 97}` }),
+    ),
   );
 }
 
-async function measure(executors: number): Promise<{ ms: number; out: [string, number][][] }> {
+async function measure(
+  o: ExecutorsOptions,
+  executors: number,
+): Promise<{ ms: number; out: [string, number][][] }> {
   queue.length = 0;
   results.length = 0;
-  queue.push(...input());
-  const base = { appName: 'bench-executors', batchIntervalMs: 1000, defaultParallelism: partitions };
-  const executor: Executor | undefined =
+  queue.push(...input(o));
+  const base = { appName: 'bench-executors', batchIntervalMs: 1000, defaultParallelism: o.partitions };
+  const pool =
     executors === 0 ? undefined : new WorkerPoolExecutor({ threads: executors, jobModule: JOB, ...base });
+  await pool?.ready();
+  const executor: Executor | undefined = pool;
   const clock = new ManualClock(0);
   const ssc = new StreamingContext({ ...base, clock, tracing: false, ...(executor ? { executor } : {}) });
   job(ssc);
@@ -48,11 +68,11 @@ async function measure(executors: number): Promise<{ ms: number; out: [string, n
   const waitFor = async (n: number) => {
     while (done < n) await new Promise((r) => setTimeout(r, 1));
   };
-  // Batch 1 warms up (worker start, job import, JIT); the rest are measured.
+  // Batch 1 warms up (JIT, the workers' first tasks); the rest are measured.
   clock.advance(1000);
   await waitFor(1);
   const start = performance.now();
-  for (let i = 0; i < batches; i++) {
+  for (let i = 0; i < o.batches; i++) {
     clock.advance(1000);
     await waitFor(2 + i);
   }
@@ -62,11 +82,7 @@ async function measure(executors: number): Promise<{ ms: number; out: [string, n
   return { ms, out };
 }
 
-/**
- * The machine's own ceiling: the same hashing split over `threads` bare worker threads (no
- * engine, no shipping), so an engine speed-up can be read against what the box gives right now.
- */
-async function raw(threads: number): Promise<number> {
+async function bare(o: ExecutorsOptions, threads: number): Promise<number> {
   const rounds = Number(process.env.SS_BENCH_HASH_ROUNDS ?? 200);
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -78,7 +94,7 @@ async function raw(threads: number): Promise<number> {
       n += d.length;
     }
     parentPort.postMessage(n);`;
-  const total = batches * records;
+  const total = o.batches * o.records;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: threads }, (_, t) => {
@@ -94,26 +110,60 @@ async function raw(threads: number): Promise<number> {
   return performance.now() - start;
 }
 
-const raw1 = await raw(1);
-const raw2 = await raw(2);
-console.log(
-  `bare worker threads: 1 thread ${raw1.toFixed(0)} ms, 2 threads ${raw2.toFixed(0)} ms: ` +
-    `${(raw1 / raw2).toFixed(2)}x is this machine's ceiling right now`,
-);
-
-const counts = args.executors.split(',').map(Number);
-const measured = new Map<number, number>();
-let reference: [string, number][][] | undefined;
-for (const n of counts) {
-  const { ms, out } = await measure(n);
-  if (reference && !isDeepStrictEqual(out, reference)) throw new Error(`executors ${n}: results differ`);
-  reference ??= out;
-  measured.set(n, ms);
-  const rate = (batches * records * 1000) / ms;
-  console.log(
-    `executors ${n}: ${ms.toFixed(0)} ms for ${batches} batches of ${records} records (${rate.toFixed(0)} records/s)`,
+export async function measureExecutors(
+  o: ExecutorsOptions,
+  log: (line: string) => void,
+): Promise<ExecutorsResult> {
+  const oneMs = await bare(o, 1);
+  const twoMs = await bare(o, 2);
+  log(
+    `  bare worker threads: 1 thread ${oneMs.toFixed(0)} ms, 2 threads ${twoMs.toFixed(0)} ms: ` +
+      `${(oneMs / twoMs).toFixed(2)}x is this machine's ceiling right now`,
   );
+  const runs: { executors: number; ms: number; recordsPerSec: number }[] = [];
+  let reference: [string, number][][] | undefined;
+  for (const n of o.executors) {
+    const { ms, out } = await measure(o, n);
+    if (reference && !isDeepStrictEqual(out, reference)) throw new Error(`executors ${n}: results differ`);
+    reference ??= out;
+    const recordsPerSec = (o.batches * o.records * 1000) / ms;
+    runs.push({ executors: n, ms, recordsPerSec });
+    log(
+      `  executors ${n}: ${ms.toFixed(0)} ms for ${o.batches} batches of ${o.records} records (${recordsPerSec.toFixed(0)} records/s)`,
+    );
+  }
+  const one = runs.find((r) => r.executors === 1)?.ms;
+  const two = runs.find((r) => r.executors === 2)?.ms;
+  return {
+    batches: o.batches,
+    records: o.records,
+    partitions: o.partitions,
+    bare: { oneMs, twoMs, ratio: oneMs / twoMs },
+    runs,
+    ...(one && two ? { speedup1to2: one / two } : {}),
+  };
 }
-const one = measured.get(1);
-const two = measured.get(2);
-if (one && two) console.log(`speed-up 1 -> 2 executors: ${(one / two).toFixed(2)}x (goal >= 1.7x)`);
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values: args } = parseArgs({
+    options: {
+      batches: { type: 'string', default: '6' },
+      records: { type: 'string', default: '4000' },
+      partitions: { type: 'string', default: '8' },
+      executors: { type: 'string', default: '0,1,2' },
+    },
+  });
+  const r = await measureExecutors(
+    {
+      batches: Number(args.batches),
+      records: Number(args.records),
+      partitions: Number(args.partitions),
+      executors: args.executors.split(',').map(Number),
+    },
+    console.log,
+  );
+  if (r.speedup1to2 !== undefined)
+    console.log(
+      `speed-up 1 -> 2 executors: ${r.speedup1to2.toFixed(2)}x (goal >= 1.7x; ceiling ${r.bare.ratio.toFixed(2)}x)`,
+    );
+}

@@ -99,9 +99,10 @@ const { brokers, topic, ratePerSec, durationMs, keys, valueBytes } = workerData;
 })().catch((error) => parentPort.postMessage({ error: String(error && error.stack || error) }));
 `;
 
-function runProducer(
+/** A steady producer in its own worker thread (shared with bench/rss.ts). */
+export function runProducer(
   topic: string,
-  options: KafkaLatencyOptions,
+  options: Pick<KafkaLatencyOptions, 'ratePerSec' | 'durationMs' | 'keys' | 'valueBytes'>,
 ): { started: number; done: Promise<number> } {
   const worker = new Worker(PRODUCER, {
     eval: true,

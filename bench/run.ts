@@ -9,6 +9,9 @@
  *   npm run bench -- --only wal        # WAL appends vs raw fs appends, then 1 GB recovery; ~2 min
  *   SS_BENCH_WAL_RECOVERY_MB=200 npm run bench -- --only wal    # a smaller recovery
  *   npm run bench -- --only telemetry  # all telemetry on vs off, interleaved; about 40 s
+ *   npm run bench -- --only executors  # CPU-heavy map, executors 0/1/2 vs bare threads; ~1 min
+ *   npm run bench -- --only rss        # agent RSS at 50k rec/s from Kafka, backpressure on; ~3 min
+ *   npm run bench -- --json out.json && npm run bench:chart -- out.json   # docs/benchmarks.svg
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
  * skipped otherwise.
@@ -16,11 +19,13 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { type ExecutorsResult, measureExecutors } from './executors.js';
 import { KAFKA_BROKERS, kafkaUnreachable } from './kafka-common.js';
 import { type KafkaLatencyResult, measureKafkaLatency } from './kafka-latency.js';
 import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-throughput.js';
 import { describeMachine } from './machine.js';
 import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
+import { measureRss, type RssResult } from './rss.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
 import { formatTable } from './table.js';
 import { measureTelemetryOverhead, type TelemetryOverheadResult } from './telemetry-overhead.js';
@@ -32,6 +37,8 @@ const SCHEDULING_P99_GOAL_MS = 5;
 const KAFKA_RATIO_GOAL = 0.9;
 const WAL_RATIO_GOAL = 0.8;
 const TELEMETRY_RATIO_GOAL = 0.97;
+const EXECUTORS_SPEEDUP_GOAL = 1.7;
+const RSS_GOAL_MB = 300;
 
 const { values: args } = parseArgs({
   options: {
@@ -46,7 +53,11 @@ const { values: args } = parseArgs({
     'kafka-records': { type: 'string', default: '1000000' },
     'kafka-rounds': { type: 'string', default: '3' },
     'kafka-latency-seconds': { type: 'string', default: '20' },
-    'kafka-latency-intervals': { type: 'string', default: '200,1000' },
+    'kafka-latency-intervals': { type: 'string', default: '100,1000' },
+    'executor-batches': { type: 'string', default: '6' },
+    'executor-records': { type: 'string', default: '4000' },
+    'rss-rate': { type: 'string', default: '50000' },
+    'rss-seconds': { type: 'string', default: '60' },
     'wal-rounds': { type: 'string', default: '5' },
     'wal-variant-ms': { type: 'string', default: '1000' },
     'telemetry-batches': { type: 'string', default: '20' },
@@ -68,20 +79,27 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-if (args.only !== undefined && !['throughput', 'delay', 'kafka', 'wal', 'telemetry'].includes(args.only)) {
-  usage(`--only must be 'throughput', 'delay', 'kafka', 'wal' or 'telemetry' (got '${args.only}')`);
+const ONLY = ['throughput', 'delay', 'kafka', 'wal', 'telemetry', 'executors', 'rss'];
+// --only takes one benchmark or several, comma-separated.
+const only = args.only?.split(',');
+if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
+  usage(
+    `--only must name some of ${ONLY.map((o) => `'${o}'`).join(', ')}, comma-separated (got '${args.only}')`,
+  );
 }
-const runThroughput = args.only === undefined || args.only === 'throughput';
-const runDelay = args.only === undefined || args.only === 'delay';
-const runKafka = args.only === undefined || args.only === 'kafka';
-const runWal = args.only === undefined || args.only === 'wal';
+const runExecutors = only === undefined || only.includes('executors');
+const runRss = only === undefined || only.includes('rss');
+const runThroughput = only === undefined || only.includes('throughput');
+const runDelay = only === undefined || only.includes('delay');
+const runKafka = only === undefined || only.includes('kafka');
+const runWal = only === undefined || only.includes('wal');
 const walRecoveryMb = Number(process.env.SS_BENCH_WAL_RECOVERY_MB ?? '1024');
 if (!Number.isInteger(walRecoveryMb) || walRecoveryMb < 0) {
   usage(
     `SS_BENCH_WAL_RECOVERY_MB must be a whole number of MB (got '${process.env.SS_BENCH_WAL_RECOVERY_MB}')`,
   );
 }
-const runTelemetry = args.only === undefined || args.only === 'telemetry';
+const runTelemetry = only === undefined || only.includes('telemetry');
 const kafkaIntervals = args['kafka-latency-intervals'].split(',').map(Number);
 if (!kafkaIntervals.every((i) => Number.isInteger(i) && i >= 1)) {
   usage(
@@ -132,6 +150,9 @@ let kafkaSkipped: string | undefined;
 let wal: WalBenchResult | undefined;
 let receiverRecovery: ReceiverRecoveryResult | undefined;
 let telemetry: TelemetryOverheadResult | undefined;
+let executors: ExecutorsResult | undefined;
+const rss: RssResult[] = [];
+let rssSkipped: string | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -237,6 +258,47 @@ if (runKafka) {
       console.log(
         `  of which produce -> batch time p50 / p99 ${r.untilBatchTimeMs.p50} / ${r.untilBatchTimeMs.p99} ms, ` +
           `batch time -> done p50 / p99 ${r.batchTimeToEndMs.p50} / ${r.batchTimeToEndMs.p99} ms`,
+      );
+    }
+  }
+}
+
+if (runExecutors) {
+  const batches = int('executor-batches');
+  const records = int('executor-records');
+  console.log(
+    `\n[executors] JSON parse + 200 x SHA-256 per record, ${batches} batches x ${records} records, ` +
+      `8 partitions; bare worker threads 1 and 2, then executors 0, 1, 2 ...`,
+  );
+  executors = await measureExecutors({ batches, records, partitions: 8, executors: [0, 1, 2] }, (line) =>
+    console.log(line),
+  );
+}
+
+if (runRss) {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable !== undefined) {
+    rssSkipped = `Kafka not reachable at ${KAFKA_BROKERS.join(',')} (scripts/services.sh up)`;
+    console.log(`\n[rss] skipped: ${rssSkipped}: ${unreachable}`);
+  } else {
+    const ratePerSec = int('rss-rate');
+    const seconds = int('rss-seconds');
+    for (const n of [undefined, 0]) {
+      console.log(
+        `\n[rss] the agent (executors ${n ?? 'default'}) on ${ratePerSec.toLocaleString('en-US')} rec/s ` +
+          `produced into 6 partitions, 1 s batches, backpressure on; 10 s warm-up, ${seconds} s sampled ...`,
+      );
+      rss.push(
+        await measureRss(
+          {
+            ratePerSec,
+            warmupMs: 10_000,
+            durationMs: seconds * 1000,
+            batchIntervalMs: 1000,
+            ...(n === undefined ? {} : { executors: n }),
+          },
+          (line) => console.log(line),
+        ),
       );
     }
   }
@@ -388,6 +450,44 @@ for (const l of kafkaLatency) {
   ]);
 }
 if (kafkaSkipped) rows.push(['Kafka', 'skipped', '', '', kafkaSkipped]);
+if (executors) {
+  const e = executors;
+  rows.push([
+    'bare worker threads, 1 -> 2 (the ceiling)',
+    `${e.bare.ratio.toFixed(2)}x`,
+    '',
+    '',
+    `${e.bare.oneMs.toFixed(0)} / ${e.bare.twoMs.toFixed(0)} ms, no engine`,
+  ]);
+  for (const r of e.runs) {
+    rows.push([
+      `CPU-heavy map, executors ${r.executors}`,
+      `${(r.recordsPerSec / 1000).toFixed(1)}k rec/s`,
+      '',
+      '',
+      `${r.ms.toFixed(0)} ms for ${e.batches} x ${e.records} records`,
+    ]);
+  }
+  if (e.speedup1to2 !== undefined) {
+    rows.push([
+      '  speed-up 1 -> 2 executors',
+      `${e.speedup1to2.toFixed(2)}x`,
+      `>= ${EXECUTORS_SPEEDUP_GOAL}x`,
+      verdict(e.speedup1to2 >= EXECUTORS_SPEEDUP_GOAL),
+      `${((e.speedup1to2 / e.bare.ratio) * 100).toFixed(0)}% of the ceiling measured in this run`,
+    ]);
+  }
+}
+for (const r of rss) {
+  rows.push([
+    `agent RSS at ${(r.ratePerSec / 1000).toFixed(0)}k rec/s, executors ${r.executors}`,
+    `p50 ${r.rssMB.p50.toFixed(0)} / max ${r.rssMB.max.toFixed(0)} MB`,
+    `< ${RSS_GOAL_MB} MB`,
+    verdict(r.rssMB.max < RSS_GOAL_MB),
+    `consumed ${(r.consumedPerSec / 1000).toFixed(1)}k rec/s of ${(r.producedPerSec / 1000).toFixed(1)}k produced; ${r.samples} samples`,
+  ]);
+}
+if (rssSkipped) rows.push(['agent RSS', 'skipped', '', '', rssSkipped]);
 for (const a of wal?.appends ?? []) {
   const size = a.recordBytes >= 1000 ? `${a.recordBytes / 1000} KB` : `${a.recordBytes} B`;
   rows.push([`WAL ${size}, ${a.policy}: raw fs append loop`, fmtRate(a.raw), '', '', '']);
@@ -453,6 +553,8 @@ if (args.json) {
           ? { skipped: kafkaSkipped }
           : { throughput: kafkaThroughput, latency: kafkaLatency },
         wal,
+        executors,
+        rss: rssSkipped ? { skipped: rssSkipped } : rss,
       },
       null,
       2,
