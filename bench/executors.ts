@@ -5,7 +5,7 @@
  * threads, no engine). Asserts only that every executor count gives the same results.
  *
  *   npm run bench -- --only executors
- *   npx tsx bench/executors.ts [--batches 6] [--records 4000] [--partitions 8] [--executors 0,1,2]
+ *   npx tsx bench/executors.ts [--batches 6] [--records 4000] [--partitions 8] [--executors 0,1,2] [--rounds 3]
  */
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
@@ -20,21 +20,25 @@ export interface ExecutorsOptions {
   readonly records: number;
   readonly partitions: number;
   readonly executors: readonly number[];
+  /** Interleaved rounds (bare 1, bare 2, then each executor count); medians are reported. */
+  readonly rounds: number;
 }
 
 export interface ExecutorsResult {
   readonly batches: number;
   readonly records: number;
   readonly partitions: number;
-  /** Bare worker threads, 1 and 2, and their ratio: what the machine allows right now. */
+  readonly rounds: number;
+  /** Bare worker threads, 1 and 2 (medians), and the median per-round ratio: the machine's ceiling. */
   readonly bare: { readonly oneMs: number; readonly twoMs: number; readonly ratio: number };
   readonly runs: readonly {
     readonly executors: number;
     readonly ms: number;
     readonly recordsPerSec: number;
   }[];
-  /** Wall time with 1 executor / with 2, when both ran. */
+  /** Median of the per-round (wall time with 1 executor / with 2), when both ran. */
   readonly speedup1to2?: number;
+  readonly speedups?: readonly number[];
 }
 
 const JOB = new URL('./fixtures/cpu-job.ts', import.meta.url).pathname;
@@ -114,34 +118,59 @@ export async function measureExecutors(
   o: ExecutorsOptions,
   log: (line: string) => void,
 ): Promise<ExecutorsResult> {
-  const oneMs = await bare(o, 1);
-  const twoMs = await bare(o, 2);
-  log(
-    `  bare worker threads: 1 thread ${oneMs.toFixed(0)} ms, 2 threads ${twoMs.toFixed(0)} ms: ` +
-      `${(oneMs / twoMs).toFixed(2)}x is this machine's ceiling right now`,
-  );
-  const runs: { executors: number; ms: number; recordsPerSec: number }[] = [];
+  // Rounds interleave the bare threads and the engine so that both see the same neighbours: on
+  // a shared machine the load moves within a minute, and a ceiling measured before the engine
+  // says little about the engine's run. Each figure is the median over the rounds.
+  const bareOne: number[] = [];
+  const bareTwo: number[] = [];
+  const byExecutors = new Map<number, number[]>(o.executors.map((n) => [n, []]));
+  const speedups: number[] = [];
+  const ceilings: number[] = [];
   let reference: [string, number][][] | undefined;
-  for (const n of o.executors) {
-    const { ms, out } = await measure(o, n);
-    if (reference && !isDeepStrictEqual(out, reference)) throw new Error(`executors ${n}: results differ`);
-    reference ??= out;
-    const recordsPerSec = (o.batches * o.records * 1000) / ms;
-    runs.push({ executors: n, ms, recordsPerSec });
+  for (let round = 1; round <= o.rounds; round++) {
+    const b1 = await bare(o, 1);
+    const b2 = await bare(o, 2);
+    bareOne.push(b1);
+    bareTwo.push(b2);
+    const times = new Map<number, number>();
+    for (const n of o.executors) {
+      const { ms, out } = await measure(o, n);
+      if (reference && !isDeepStrictEqual(out, reference)) throw new Error(`executors ${n}: results differ`);
+      reference ??= out;
+      byExecutors.get(n)!.push(ms);
+      times.set(n, ms);
+    }
+    ceilings.push(b1 / b2);
+    const one = times.get(1);
+    const two = times.get(2);
+    if (one && two) speedups.push(one / two);
     log(
-      `  executors ${n}: ${ms.toFixed(0)} ms for ${o.batches} batches of ${o.records} records (${recordsPerSec.toFixed(0)} records/s)`,
+      `  round ${round}: bare 1 -> 2 threads ${(b1 / b2).toFixed(2)}x; ` +
+        o.executors.map((n) => `executors ${n} ${times.get(n)!.toFixed(0)} ms`).join(', ') +
+        (one && two ? `; 1 -> 2 executors ${(one / two).toFixed(2)}x` : ''),
     );
   }
-  const one = runs.find((r) => r.executors === 1)?.ms;
-  const two = runs.find((r) => r.executors === 2)?.ms;
+  const runs = o.executors.map((n) => {
+    const ms = median(byExecutors.get(n)!);
+    return { executors: n, ms, recordsPerSec: (o.batches * o.records * 1000) / ms };
+  });
+  const oneMs = median(bareOne);
+  const twoMs = median(bareTwo);
   return {
     batches: o.batches,
     records: o.records,
     partitions: o.partitions,
-    bare: { oneMs, twoMs, ratio: oneMs / twoMs },
+    rounds: o.rounds,
+    bare: { oneMs, twoMs, ratio: median(ceilings) },
     runs,
-    ...(one && two ? { speedup1to2: one / two } : {}),
+    ...(speedups.length > 0 ? { speedup1to2: median(speedups), speedups } : {}),
   };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -151,6 +180,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       records: { type: 'string', default: '4000' },
       partitions: { type: 'string', default: '8' },
       executors: { type: 'string', default: '0,1,2' },
+      rounds: { type: 'string', default: '3' },
     },
   });
   const r = await measureExecutors(
@@ -159,6 +189,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       records: Number(args.records),
       partitions: Number(args.partitions),
       executors: args.executors.split(',').map(Number),
+      rounds: Number(args.rounds),
     },
     console.log,
   );
