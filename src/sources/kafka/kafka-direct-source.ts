@@ -39,6 +39,7 @@ import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type Decode, decodeRange, defaultDecode, type Rejected } from './decode-range.js';
 import { KafkaRangeReader, type OffsetsDeleted, toRawMessage } from './kafka-range-reader.js';
 import { type KafkaRecord, type RawKafkaMessage, topicPartitionKey } from './kafka-record.js';
+import { warnIfKafkajsLeaksAborts } from './kafkajs-read-committed.js';
 import { planOffsetRanges } from './offset-range-planner.js';
 import type { OffsetStore } from './offset-store.js';
 import { PartitionBuffer } from './partition-buffer.js';
@@ -248,6 +249,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 
   async start(ctx: InputContext): Promise<void> {
     this.ctx = ctx;
+    warnIfKafkajsLeaksAborts();
     if (this.hooks.checkpointDir) {
       this.offsetLog = new OffsetLog(join(this.hooks.checkpointDir, 'kafka', `stream-${ctx.streamId}`));
     }

@@ -4,8 +4,8 @@
  * when it is first loaded, so this module, imported before kafkajs by every module of ours that
  * uses it, installs committedRecords in Node's require cache under that path first. If kafkajs
  * was loaded earlier (a job that imports kafkajs before sidestream), the install is too late:
- * `kafkajsFiltersCorrectly()` says so and the direct stream warns (executor reads are
- * unaffected: KafkaRangeReader filters itself).
+ * `kafkajsFiltersCorrectly()` says so and a starting direct stream emits a process warning once
+ * (executor reads are unaffected: KafkaRangeReader filters itself).
  */
 import { createRequire, Module } from 'node:module';
 import { type AbortedTransaction, committedRecords, type FetchedRecord } from './committed-records.js';
@@ -62,4 +62,16 @@ export function kafkajsFiltersCorrectly(): boolean {
   });
   verdict = batch.messages.length === 0;
   return verdict;
+}
+
+let warned = false;
+
+/** Once per process: a Node warning (printed on stderr) when kafkajs' consumer kept its own filter. */
+export function warnIfKafkajsLeaksAborts(): void {
+  if (warned || kafkajsFiltersCorrectly()) return;
+  warned = true;
+  process.emitWarning(
+    "kafkajs was loaded before sidestream, so its consumer keeps its own read_committed filter, which lets records of interleaved aborted transactions through; import 'sidestream' before 'kafkajs' in the job module",
+    { code: 'SIDESTREAM_KAFKAJS_READ_COMMITTED' },
+  );
 }
