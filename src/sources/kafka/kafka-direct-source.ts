@@ -488,18 +488,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       // kafkajs resetting a position below the low watermark (OFFSET_OUT_OF_RANGE: retention
       // deleted the records before they were fetched). They are gone: say so, and go on from the
       // earliest retained offset, so tasks waiting for them finish with what exists.
-      this.stats.offsetResets++;
-      const ctx = this.ctx;
-      ctx?.report({
-        type: 'offsets-reset',
-        streamId: ctx.streamId,
-        stream: this.name,
-        topic: batch.topic,
-        partition: batch.partition,
-        storedOffset: position,
-        resetTo: fetchedFrom,
-        reason: `offsets [${position}, ${fetchedFrom}) were deleted (retention) before they were read; resuming from the earliest retained offset`,
-      });
+      this.reportDeleted(batch, { storedOffset: position, resetTo: fetchedFrom });
     }
     const messages: RawKafkaMessage[] = batch.messages.map(toRawMessage);
     this.stats.consumerFetched += messages.length;
@@ -539,7 +528,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   }
 
   /** Retention deleted `[storedOffset, resetTo)` of a range before it was read, as onFetched reports it. */
-  private reportDeleted(r: OffsetRange, deleted: OffsetsDeleted): void {
+  private reportDeleted(r: { topic: string; partition: number }, deleted: OffsetsDeleted): void {
     this.stats.offsetResets++;
     const ctx = this.ctx;
     ctx?.report({
