@@ -25,7 +25,9 @@ afterEach(() => {
 });
 
 async function produce(topic: string): Promise<void> {
-  const producer = newKafka('exec-producer').producer();
+  // Idempotent: a send kafkajs retries (a fresh topic's leader not elected yet) is written once,
+  // so the topic holds exactly N records.
+  const producer = newKafka('exec-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const base = Date.now() - 60_000;
   const messages = Array.from({ length: N }, (_, i) => ({

@@ -28,7 +28,7 @@ describe.runIf(hasKafka)('KafkaRangeReader', () => {
     timeout: 60_000,
   }, async () => {
     const topic = await createTopic(uniqueTopic('range-reader'), 2);
-    const producer = newKafka('range-reader-producer').producer();
+    const producer = newKafka('range-reader-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     for (let b = 0; b < 4; b++) {
       await producer.send({
@@ -127,7 +127,12 @@ describe.runIf(hasKafka)('KafkaRangeReader', () => {
     for (const p of [a, b, c]) await p.disconnect();
     const admin = newKafka('range-reader-admin').admin();
     await admin.connect();
-    const high = Number((await admin.fetchTopicOffsets(topic))[0]!.high);
+    // The transaction markers are written after commit()/abort() return: wait for all three.
+    let high = 0;
+    for (let waited = 0; high < 12 && waited < 10_000; waited += 100) {
+      high = Number((await admin.fetchTopicOffsets(topic))[0]!.high);
+      if (high < 12) await new Promise((r) => setTimeout(r, 100));
+    }
     await admin.disconnect();
     expect(high).toBe(12);
 
@@ -142,7 +147,7 @@ describe.runIf(hasKafka)('KafkaRangeReader', () => {
     timeout: 60_000,
   }, async () => {
     const topic = await createTopic(uniqueTopic('range-reader-deleted'), 1);
-    const producer = newKafka('range-reader-producer').producer();
+    const producer = newKafka('range-reader-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({ topic, messages: Array.from({ length: 100 }, (_, i) => ({ value: `d${i}` })) });
     await producer.disconnect();
