@@ -31,6 +31,18 @@ function tail(file: string, checkpointDir: string, seen: string[]) {
   return ssc;
 }
 
+/**
+ * Waits until `seen` holds at least `n` lines; on a timeout the error shows what arrived (a line
+ * read twice would otherwise look like a line never read). The exact list is asserted at the end.
+ */
+async function waitForLines(seen: string[], n: number, what: string): Promise<void> {
+  try {
+    await waitFor(() => seen.length >= n, 20_000, what);
+  } catch {
+    throw new Error(`timed out waiting for ${what}: ${seen.length} of ${n} lines: ${JSON.stringify(seen)}`);
+  }
+}
+
 const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 describe('fileTailStream', () => {
@@ -41,23 +53,23 @@ describe('fileTailStream', () => {
     const seen: string[] = [];
     const first = tail(file, checkpointDir, seen);
     await first.start();
-    await waitFor(() => seen.length === 5, 20_000, 'the existing lines');
+    await waitForLines(seen, 5, 'the existing lines');
     await appendFile(file, `${lines('b', 3).join('\n')}\npartial-`);
-    await waitFor(() => seen.length === 8, 20_000, 'appended lines');
+    await waitForLines(seen, 8, 'appended lines');
     await appendFile(file, 'line\n'); // the unfinished line completes
-    await waitFor(() => seen.length === 9, 20_000, 'the completed line');
+    await waitForLines(seen, 9, 'the completed line');
     await rename(file, `${file}.1`); // rotation: a new file under the same name
     await writeFile(file, `${lines('c', 2).join('\n')}\n`);
-    await waitFor(() => seen.length === 11, 20_000, 'the rotated file');
+    await waitForLines(seen, 11, 'the rotated file');
     await first.stop({ graceful: true });
 
     // Lines written while the agent is down are read by the next one, and none twice.
     await appendFile(file, `${lines('d', 4).join('\n')}\n`);
     const second = tail(file, checkpointDir, seen);
     await second.start();
-    await waitFor(() => seen.length === 15, 20_000, 'lines written while stopped');
+    await waitForLines(seen, 15, 'lines written while stopped');
     await writeFile(file, 'e0\n'); // truncation: shorter than the position
-    await waitFor(() => seen.length === 16, 20_000, 'the truncated file');
+    await waitForLines(seen, 16, 'the truncated file');
     await second.stop({ graceful: true });
     expect(seen).toEqual([
       ...lines('a', 5),
