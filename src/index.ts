@@ -16,7 +16,7 @@ export type {
 } from './dstream/input-source.js';
 export { collectTraceparents, MAX_TRACE_LINKS } from './dstream/input-source.js';
 export type { MapWithStateSpec, State } from './dstream/map-with-state.js';
-export type { OffsetRange, Partition, RddEnv } from './dstream/rdd.js';
+export type { Partition, RddEnv } from './dstream/rdd.js';
 export { RDD, standaloneRddEnv } from './dstream/rdd.js';
 export type {
   BatchOutcome,
@@ -92,4 +92,6 @@ export type {
   UserMetrics,
 } from './telemetry/user-metrics.js';
 export type { Clock } from './time.js';
+export type { OffsetRange, TopicPartition } from './topic-partition.js';
+export { parseTopicPartitionKey, topicPartitionKey } from './topic-partition.js';
 export { ManualClock, SystemClock } from './time.js';

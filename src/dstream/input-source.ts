@@ -6,7 +6,8 @@
 import type { WalKind } from '../engine/streaming-listener.js';
 import type { WriteAheadLog } from '../state/write-ahead-log.js';
 import type { Clock } from '../time.js';
-import type { OffsetRange, RDD, RddEnv } from './rdd.js';
+import type { OffsetRange } from '../topic-partition.js';
+import type { RDD, RddEnv } from './rdd.js';
 
 /**
  * Event times that are only known once the batch's tasks have read its records (a direct Kafka

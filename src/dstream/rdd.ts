@@ -9,6 +9,7 @@
  * runs as tasks over the parent's partitions, combining by key before anything is bucketed, and
  * their reduce side is read by the child's tasks.
  */
+import type { OffsetRange } from '../topic-partition.js';
 import { type KeyId, keyIdOf, partitionOf } from './keys.js';
 import {
   directTaskRunner,
@@ -91,14 +92,6 @@ export class Lineage {
 let standaloneIds = 0;
 /** An environment for RDDs built outside a streaming context (tests, tools): no retries. */
 export const standaloneRddEnv: RddEnv = { tasks: directTaskRunner, nextRddId: () => ++standaloneIds };
-
-/** A half-open Kafka offset range `[fromOffset, untilOffset)` read by one partition of a batch. */
-export interface OffsetRange {
-  readonly topic: string;
-  readonly partition: number;
-  readonly fromOffset: number;
-  readonly untilOffset: number;
-}
 
 export interface Partition {
   readonly index: number;

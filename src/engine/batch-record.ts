@@ -5,7 +5,7 @@
  * total = scheduling + processing. See CONTRACT.md for the JSON shape.
  */
 import type { PartitionLag } from '../dstream/input-source.js';
-import type { OffsetRange } from '../dstream/rdd.js';
+import type { OffsetRange } from '../topic-partition.js';
 
 export interface EventTimeLagSummary {
   readonly avg: number;

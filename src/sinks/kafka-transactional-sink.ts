@@ -19,7 +19,7 @@
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
 import '../sources/kafka/kafkajs-read-committed.js';
 import { type Admin, Kafka, type KafkaConfig, logLevel, type Message, type Producer } from 'kafkajs';
-import type { OffsetRange } from '../dstream/rdd.js';
+import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import { SidestreamError } from '../errors.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
 import type { CommitOutcome } from './postgres-transactional-sink.js';
@@ -84,7 +84,8 @@ export class KafkaTransactionalSink implements OffsetStore {
 
   /** The producer owning one input partition, initialised (and so fencing older owners). */
   private producerFor(topic: string, partition: number): Promise<Producer> {
-    const key = `${topic}-${partition}`;
+    // The key is also the transactional id's suffix: it must stay the same across versions.
+    const key = topicPartitionKey(topic, partition);
     let producer = this.producers.get(key);
     if (!producer) {
       producer = (async () => {
@@ -149,7 +150,7 @@ export class KafkaTransactionalSink implements OffsetStore {
    */
   async commitPartition(range: OffsetRange, outputs: readonly OutputMessages[]): Promise<CommitOutcome> {
     if (range.untilOffset <= range.fromOffset) return 'empty';
-    const key = `${range.topic}-${range.partition}`;
+    const key = topicPartitionKey(range.topic, range.partition);
     if (this.fenced.has(key)) throw this.fencedError(range);
     const producer = await this.producerFor(range.topic, range.partition);
     const stored = this.known.has(key)

@@ -11,7 +11,7 @@
  * range; anything the job writes elsewhere is at-least-once.
  */
 import pg from 'pg';
-import type { OffsetRange } from '../dstream/rdd.js';
+import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import { SidestreamError } from '../errors.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
 
@@ -109,18 +109,18 @@ export class PostgresTransactionalSink implements OffsetStore {
       );
       const stored = new Map(
         rows.map((r) => [
-          `${r.topic}:${r.partition}`,
+          topicPartitionKey(r.topic, r.partition),
           r.until_offset === null ? null : Number(r.until_offset),
         ]),
       );
       let applied = 0;
       const conflicts: string[] = [];
       for (const r of moving) {
-        const s = stored.get(`${r.topic}:${r.partition}`) ?? null;
+        const s = stored.get(topicPartitionKey(r.topic, r.partition)) ?? null;
         if (s === null || s === r.fromOffset) continue;
         if (s === r.untilOffset) applied++;
         else
-          conflicts.push(`${r.topic}-${r.partition}: stored ${s}, batch [${r.fromOffset}, ${r.untilOffset})`);
+          conflicts.push(`${topicPartitionKey(r.topic, r.partition)}: stored ${s}, batch [${r.fromOffset}, ${r.untilOffset})`);
       }
       if (conflicts.length === 0 && applied === moving.length) {
         await client.query('ROLLBACK');

@@ -7,7 +7,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OffsetRange } from '../dstream/rdd.js';
+import type { OffsetRange } from '../topic-partition.js';
 import { describeError, SidestreamError } from '../errors.js';
 import { writeFileDurably } from './durable-file.js';
 

@@ -33,12 +33,13 @@ import type {
   PartitionLag,
   RemoteReadRdd,
 } from '../../dstream/input-source.js';
-import { type OffsetRange, RDD, type RddEnv } from '../../dstream/rdd.js';
+import { RDD, type RddEnv } from '../../dstream/rdd.js';
+import { type OffsetRange, parseTopicPartitionKey, topicPartitionKey } from '../../topic-partition.js';
 import { describeError, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type Decode, decodeRange, defaultDecode, type Rejected } from './decode-range.js';
 import { KafkaRangeReader, type OffsetsDeleted, toRawMessage } from './kafka-range-reader.js';
-import { type KafkaRecord, type RawKafkaMessage, topicPartitionKey } from './kafka-record.js';
+import type { KafkaRecord, RawKafkaMessage } from './kafka-record.js';
 import { warnIfKafkajsLeaksAborts } from './kafkajs-read-committed.js';
 import { planOffsetRanges } from './offset-range-planner.js';
 import type { OffsetStore } from './offset-store.js';
@@ -634,10 +635,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       streamId: ctx.streamId,
       stream: this.name,
       assigned: added,
-      revoked: revoked.map((k) => {
-        const i = k.lastIndexOf(':');
-        return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
-      }),
+      revoked: revoked.map(parseTopicPartitionKey),
     });
     const starts = added.length === 0 ? new Map<string, number>() : await this.startingPositions(added);
     for (const { topic, partition } of added) {

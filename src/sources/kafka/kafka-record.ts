@@ -31,10 +31,6 @@ export function recordUid(topic: string, partition: number, offset: number): str
   return `${topic}-${partition}-${offset}`;
 }
 
-export function topicPartitionKey(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
-}
-
 /** Kafka headers as text (arrays joined with commas), for KafkaRecord.headers. */
 export function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};

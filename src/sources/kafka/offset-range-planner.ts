@@ -8,7 +8,7 @@
  * - a capped partition reads at least minRatePerPartition x batch seconds records (default 1),
  *   so a slow estimate can never stall a partition completely.
  */
-import type { OffsetRange } from '../../dstream/rdd.js';
+import type { OffsetRange } from '../../topic-partition.js';
 
 export interface PartitionPosition {
   readonly topic: string;
