@@ -92,6 +92,6 @@ export type {
   UserMetrics,
 } from './telemetry/user-metrics.js';
 export type { Clock } from './time.js';
+export { ManualClock, SystemClock } from './time.js';
 export type { OffsetRange, TopicPartition } from './topic-partition.js';
 export { parseTopicPartitionKey, topicPartitionKey } from './topic-partition.js';
-export { ManualClock, SystemClock } from './time.js';

@@ -34,7 +34,9 @@ export function parseTopicPartitionKey(key: string): TopicPartition {
   const at = key.lastIndexOf('-');
   const digits = key.slice(at + 1);
   if (at <= 0 || !/^\d+$/.test(digits)) {
-    throw new RangeError(`'${key}' is not a topic-partition key (expected topic-partition, for example events-3)`);
+    throw new RangeError(
+      `'${key}' is not a topic-partition key (expected topic-partition, for example events-3)`,
+    );
   }
   return { topic: key.slice(0, at), partition: Number(digits) };
 }

@@ -19,9 +19,9 @@
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
 import '../sources/kafka/kafkajs-read-committed.js';
 import { type Admin, Kafka, type KafkaConfig, logLevel, type Message, type Producer } from 'kafkajs';
-import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import { SidestreamError } from '../errors.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
+import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import type { CommitOutcome } from './postgres-transactional-sink.js';
 
 export interface KafkaSinkOptions {

@@ -11,9 +11,9 @@
  * range; anything the job writes elsewhere is at-least-once.
  */
 import pg from 'pg';
-import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import { SidestreamError } from '../errors.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
+import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 
 export interface PostgresSinkOptions {
   connectionString: string;
@@ -120,7 +120,9 @@ export class PostgresTransactionalSink implements OffsetStore {
         if (s === null || s === r.fromOffset) continue;
         if (s === r.untilOffset) applied++;
         else
-          conflicts.push(`${topicPartitionKey(r.topic, r.partition)}: stored ${s}, batch [${r.fromOffset}, ${r.untilOffset})`);
+          conflicts.push(
+            `${topicPartitionKey(r.topic, r.partition)}: stored ${s}, batch [${r.fromOffset}, ${r.untilOffset})`,
+          );
       }
       if (conflicts.length === 0 && applied === moving.length) {
         await client.query('ROLLBACK');

@@ -7,8 +7,8 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OffsetRange } from '../topic-partition.js';
 import { describeError, SidestreamError } from '../errors.js';
+import type { OffsetRange } from '../topic-partition.js';
 import { writeFileDurably } from './durable-file.js';
 
 export interface PlannedBatch {

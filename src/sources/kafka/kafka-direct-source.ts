@@ -34,9 +34,9 @@ import type {
   RemoteReadRdd,
 } from '../../dstream/input-source.js';
 import { RDD, type RddEnv } from '../../dstream/rdd.js';
-import { type OffsetRange, parseTopicPartitionKey, topicPartitionKey } from '../../topic-partition.js';
 import { describeError, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
+import { type OffsetRange, parseTopicPartitionKey, topicPartitionKey } from '../../topic-partition.js';
 import { type Decode, decodeRange, defaultDecode, type Rejected } from './decode-range.js';
 import { KafkaRangeReader, type OffsetsDeleted, toRawMessage } from './kafka-range-reader.js';
 import type { KafkaRecord, RawKafkaMessage } from './kafka-record.js';
