@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Executor } from '../src/engine/executor.js';
-import { WorkerPoolExecutor } from '../src/engine/worker-pool-executor.js';
+import { WorkerPoolExecutor } from '../src/executors/worker-pool-executor.js';
 import { ManualClock, StreamingContext } from '../src/index.js';
 import job, { queue, results } from './fixtures/cpu-job.js';
 

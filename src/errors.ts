@@ -150,3 +150,13 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`;
   return String(err);
 }
+
+/**
+ * The error's catalogue code. Read by shape rather than instanceof: a job may bring its own copy
+ * of the sidestream package (installed in its project), whose SidestreamError is another class.
+ */
+export function codeOf(error: unknown): ErrorCode | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : undefined;
+}

@@ -6,63 +6,62 @@ import './sources/kafka/kafkajs-read-committed.js';
 export type { ReduceByKeyAndWindowOptions } from './dstream/dstream.js';
 export { DStream } from './dstream/dstream.js';
 export type { Job, OutputOperation } from './dstream/dstream-graph.js';
-export type {
-  InputBatch,
-  InputContext,
-  InputSource,
-  PartitionLag,
-  ReceiverReporter,
-  SourceEvent,
-} from './dstream/input-source.js';
+export type { InputBatch, InputContext, InputSource } from './dstream/input-source.js';
 export { collectTraceparents, MAX_TRACE_LINKS } from './dstream/input-source.js';
 export type { MapWithStateSpec, State } from './dstream/map-with-state.js';
 export type { Partition, RddEnv } from './dstream/rdd.js';
 export { RDD, standaloneRddEnv } from './dstream/rdd.js';
-export type {
-  BatchOutcome,
-  BatchRecord,
-  CompletedBatchRecord,
-  EventTimeLagHistogram,
-  EventTimeLagSummary,
-  InputRecord,
-  OutputOperationRecord,
-  TaskTotals,
-} from './engine/batch-record.js';
-export { EVENT_TIME_LAG_BUCKETS_SECONDS, summarizeEventTimeLag } from './engine/batch-record.js';
+export type { EngineOptions } from './engine/engine-options.js';
 export type { Executor, TaskDescriptor } from './engine/executor.js';
 export { InProcessExecutor } from './engine/executor.js';
 export type { BackpressureOptions } from './engine/rate/rate-controller.js';
+export type { ErrorCode } from './errors.js';
+export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
+export { EVENT_TIME_LAG_BUCKETS_SECONDS, summarizeEventTimeLag } from './event-time-lag.js';
 export type {
-  BatchFailurePolicy,
-  ContextState,
-  GetOrCreateOptions,
-  RecoveryReport,
-  StopOptions,
-  StreamingContextOptions,
-} from './engine/streaming-context.js';
-export { StreamingContext } from './engine/streaming-context.js';
-export type {
+  BatchInfo,
+  BatchOutcome,
+  BatchRecord,
   BatchTraceContext,
   BlockStored,
   CheckpointFailure,
   CheckpointWritten,
+  CompletedBatchRecord,
+  EventPoster,
+  EventTimeLagHistogram,
+  EventTimeLagSummary,
+  InputError,
+  InputMetadata,
+  InputOperation,
+  InputRecord,
+  KafkaOffsetsReset,
+  KafkaPartitionLag,
+  KafkaRebalance,
+  ListenerHook,
+  OutputOperationRecord,
+  PartitionLag,
+  RateChanged,
   ReceiverEvent,
+  ReceiverReporter,
+  RecordError,
+  SourceEvent,
   StreamingListener,
   TaskAttempt,
   TaskAttemptEnd,
   TaskFailure,
+  TaskTotals,
+  TelemetryEvent,
+  TelemetryEventType,
   WalFailure,
   WalKind,
   WalWritten,
-} from './engine/streaming-listener.js';
+} from './events/index.js';
 export {
   ExecutorLostError,
   WorkerPoolExecutor,
   type WorkerPoolOptions,
   type WorkerPoolStats,
-} from './engine/worker-pool-executor.js';
-export type { ErrorCode } from './errors.js';
-export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
+} from './executors/worker-pool-executor.js';
 export { Receiver } from './receiver/receiver.js';
 export type { KafkaSinkOptions, OutputMessages } from './sinks/kafka-transactional-sink.js';
 export { KafkaTransactionalSink } from './sinks/kafka-transactional-sink.js';
@@ -80,7 +79,15 @@ export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
 export type { SocketReceiverOptions } from './sources/socket-receiver.js';
 export type { JobIdentity, SkippedCheckpoint } from './state/checkpoint-store.js';
-export type { TelemetryEvent, TelemetryEventType } from './telemetry/events.js';
+export type {
+  BatchFailurePolicy,
+  ContextState,
+  GetOrCreateOptions,
+  RecoveryReport,
+  StopOptions,
+  StreamingContextOptions,
+} from './streaming-context.js';
+export { StreamingContext } from './streaming-context.js';
 export { MetricsRegistry } from './telemetry/metrics-registry.js';
 export type { PartitionStatus } from './telemetry/partition-status.js';
 export { parseTraceparent, TRACER_NAME, TracingListener } from './telemetry/tracing.js';

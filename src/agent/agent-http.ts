@@ -5,7 +5,7 @@
  * NetworkPolicy) but warned about loudly, since the page and the API are then open to anyone who
  * can reach the port.
  */
-import type { StreamingContext } from '../engine/streaming-context.js';
+import type { StreamingContext } from '../streaming-context.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { AgentStatus } from './agent-status.js';
 import type { AgentConfig } from './config.js';

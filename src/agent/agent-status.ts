@@ -4,10 +4,14 @@
  * listens for what the context does not keep (receiver lifecycle, checkpoints). The config
  * summary is redacted (redact.ts): no password, token or URL credentials ever leave here.
  */
-import type { CompletedBatchRecord } from '../engine/batch-record.js';
-import type { ContextState } from '../engine/streaming-context.js';
-import type { CheckpointWritten, ReceiverEvent, StreamingListener } from '../engine/streaming-listener.js';
+import type {
+  CheckpointWritten,
+  CompletedBatchRecord,
+  ReceiverEvent,
+  StreamingListener,
+} from '../events/index.js';
 import { ReceiverSource } from '../sources/receiver-source.js';
+import type { ContextState } from '../streaming-context.js';
 import type { AgentConfig } from './config.js';
 import { redactSecrets, redactText } from './redact.js';
 
@@ -44,6 +48,11 @@ export interface InputStatus {
   readonly connected: boolean | null;
   /** Receiver-based inputs only. */
   readonly receiver: ReceiverStatus | null;
+  /** Failures the input reported (input-error events: cannot reach its upstream, a failed commit...). */
+  readonly errors: number;
+  /** The last such failure's message and when it came (epoch ms); null before the first. */
+  readonly lastError: string | null;
+  readonly lastErrorTime: number | null;
 }
 
 export interface PartitionStatus {
@@ -103,6 +112,10 @@ export interface AgentStatusOptions {
 
 export class AgentStatus {
   private readonly receivers = new Map<number, ReceiverStatus>();
+  private readonly inputErrors = new Map<
+    number,
+    { errors: number; lastError: string; lastErrorTime: number }
+  >();
   private lastCheckpoint: CheckpointWritten | null = null;
   private checkpointFailures = 0;
   private lastCheckpointFailure: string | null = null;
@@ -122,6 +135,15 @@ export class AgentStatus {
       onReceiverStarted: (e) => this.receiverEvent(e, 'started'),
       onReceiverError: (e) => this.receiverEvent(e, 'error'),
       onReceiverStopped: (e) => this.receiverEvent(e, 'stopped'),
+      onSourceEvent: (e) => {
+        if (e.type !== 'input-error') return;
+        const before = this.inputErrors.get(e.streamId);
+        this.inputErrors.set(e.streamId, {
+          errors: (before?.errors ?? 0) + 1,
+          lastError: redactText(e.message),
+          lastErrorTime: this.now(),
+        });
+      },
       onCheckpointWritten: (c) => {
         this.lastCheckpoint = { ...c };
       },
@@ -147,12 +169,18 @@ export class AgentStatus {
       batchIntervalMs: config.batchIntervalMs,
       ready: ssc.ready,
       batchesWaiting: ssc.batchesWaiting,
-      inputs: ssc.graph.inputs.map((input) => ({
-        streamId: input.streamId,
-        name: input.source.name,
-        connected: input.source.connected ?? null,
-        receiver: this.receivers.get(input.streamId) ?? null,
-      })),
+      inputs: ssc.graph.inputs.map((input) => {
+        const failures = this.inputErrors.get(input.streamId);
+        return {
+          streamId: input.streamId,
+          name: input.source.name,
+          connected: input.source.connected ?? null,
+          receiver: this.receivers.get(input.streamId) ?? null,
+          errors: failures?.errors ?? 0,
+          lastError: failures?.lastError ?? null,
+          lastErrorTime: failures?.lastErrorTime ?? null,
+        };
+      }),
       kafka: kafkaPartitions(recent),
       lastCompletedBatch: newest
         ? {

@@ -4,7 +4,7 @@
  * input average), Kafka consumer lag (records left after the batch, summed over its partitions),
  * outcome, failed task attempts. `-` where a batch has no such figure.
  */
-import type { CompletedBatchRecord } from '../engine/batch-record.js';
+import type { CompletedBatchRecord } from '../events/index.js';
 import { formatDurationMs } from '../time.js';
 
 const HEADER = [

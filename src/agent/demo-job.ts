@@ -4,8 +4,8 @@
  * one compact line per batch on the context's output, for example
  * `batch 04:40:01.000 records=2000 keys=10 top=key-3:212 window10s=20000 sched=1ms proc=4ms lag(avg)=610ms`.
  */
-import type { CompletedBatchRecord } from '../engine/batch-record.js';
-import type { StreamingContext } from '../engine/streaming-context.js';
+import type { CompletedBatchRecord } from '../events/index.js';
+import type { StreamingContext } from '../streaming-context.js';
 import { formatDurationMs } from '../time.js';
 
 const TARGET_WINDOW_MS = 10_000;

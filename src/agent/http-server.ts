@@ -6,8 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CompletedBatchRecord } from '../engine/batch-record.js';
 import { SidestreamError } from '../errors.js';
+import type { CompletedBatchRecord } from '../events/index.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { HttpAddress } from './config.js';
 import { AUTH_CHALLENGES, hasToken, isGuardedPath } from './http-auth.js';

@@ -9,12 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StreamingContext } from '../engine/streaming-context.js';
-import { WorkerPoolExecutor } from '../engine/worker-pool-executor.js';
 import { SidestreamError } from '../errors.js';
+import { WorkerPoolExecutor } from '../executors/worker-pool-executor.js';
+import { appNameFor, declareJob, type LoadedJob, loadJobModule } from '../job-module.js';
+import { StreamingContext } from '../streaming-context.js';
 import { type AgentConfig, type ConfigField, resolveConfig } from './config.js';
 import demoJob from './demo-job.js';
-import { appNameFor, declareJob, type LoadedJob, loadJobModule } from './job-module.js';
 import { warn } from './report-error.js';
 
 /** The bundled demo job's own file: executor workers import it like any job module. */

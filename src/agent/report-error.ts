@@ -3,18 +3,10 @@
  * `sidestream: error [SS_CODE]: message`, and a stack only when asked for with --verbose.
  * Both go through the agent's logger (logger.ts), which redacts and picks the format.
  */
-import { describeError, ERROR_CODES, type ErrorCode } from '../errors.js';
+import { codeOf, describeError } from '../errors.js';
 import { type LogFields, log } from './logger.js';
 
-/**
- * The error's catalogue code. Read by shape rather than instanceof: a job may bring its own copy
- * of the sidestream package (installed in its project), whose SidestreamError is another class.
- */
-export function codeOf(error: unknown): ErrorCode | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : undefined;
-}
+export { codeOf };
 
 export function formatError(error: unknown, verbose: boolean): string {
   const code = codeOf(error);

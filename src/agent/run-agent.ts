@@ -3,8 +3,10 @@
  * endpoint up first, then the context; on the first SIGTERM/SIGINT a graceful stop bounded by
  * the shutdown timeout, on a second one an immediate exit. Resolves to the process exit code.
  */
-import type { StreamingContext } from '../engine/streaming-context.js';
+
 import { SidestreamError } from '../errors.js';
+import type { StreamingContext } from '../streaming-context.js';
+import { eventLogListener } from '../telemetry/event-log-listener.js';
 import { GraphiteExporter } from '../telemetry/exporters/graphite-exporter.js';
 import { PushgatewayExporter } from '../telemetry/exporters/pushgateway-exporter.js';
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
@@ -14,7 +16,7 @@ import { batchProgressListener } from './batch-progress.js';
 import type { AgentConfig } from './config.js';
 import { AgentHttpServer } from './http-server.js';
 import { log } from './logger.js';
-import { note, reportError, warn } from './report-error.js';
+import { note, reportError } from './report-error.js';
 import { FORCED_EXIT, onStopSignal } from './stop-signals.js';
 import { RESTARTS_ENV } from './supervisor.js';
 
@@ -39,12 +41,9 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
     ? new GraphiteExporter({ ...config.graphite, app: config.app, registry: metrics.registry })
     : undefined;
   if (graphite) ssc.addStreamingListener(graphite);
-  // What an operator must see in the log even without dashboards: data at risk or repaired.
-  ssc.addStreamingListener({
-    onReceiverError: (e) => warn(`receiver ${e.name}: ${e.message ?? 'error'}`, { receiver: e.name }),
-    onWalError: (f) => warn(`write-ahead log (${f.log}) ${f.op}: ${f.message}`, { wal: f.log, op: f.op }),
-  });
-  // A line per batch on a terminal; a debug-level log line otherwise.
+  // The agent's log: every event's line at its level, from the event table (the batch line is
+  // the progress listener's, on a terminal or as the same table row).
+  ssc.addStreamingListener(eventLogListener(log(), { except: ['onBatchCompleted'] }));
   ssc.addStreamingListener(
     batchProgressListener({
       logger: log(),

@@ -3,8 +3,8 @@
  * a table. It is a plain client of GET /api/batches; nothing here touches a context.
  */
 import { get } from 'node:http';
-import type { CompletedBatchRecord } from '../engine/batch-record.js';
 import { describeError, SidestreamError } from '../errors.js';
+import type { CompletedBatchRecord } from '../events/index.js';
 import { formatBatchTable } from './batch-table.js';
 import type { HttpAddress } from './config.js';
 

@@ -3,10 +3,12 @@
  * for it (in batch-time order, before the graph generates that batch's RDDs), which is what
  * makes a batch's input fixed at generation time, as Spark allocates blocks to a batch.
  */
-import type { WalKind } from '../engine/streaming-listener.js';
+import type { InputMetadata } from '../events/batch-events.js';
+import type { WalKind } from '../events/durability-events.js';
+import type { SourceEvent } from '../events/input-events.js';
+import type { EventPoster } from '../events/streaming-listener.js';
 import type { WriteAheadLog } from '../state/write-ahead-log.js';
 import type { Clock } from '../time.js';
-import type { OffsetRange } from '../topic-partition.js';
 import type { RDD, RddEnv } from './rdd.js';
 
 /**
@@ -21,17 +23,18 @@ export interface InputBatch<T> {
   readonly numRecords: number;
   /** Event time (epoch ms) of each record, when the source knows it: feeds event-time lag. */
   readonly eventTimesMs?: ArrayLike<number> | EventTimesAfterRun;
-  /** Kafka direct streams: the ranges this batch reads. */
-  readonly offsetRanges?: readonly OffsetRange[];
-  /** Kafka direct streams: each planned partition's consumer lag, measured when the batch was planned. */
-  readonly consumerLag?: readonly PartitionLag[];
+  /**
+   * What else the batch record should say about this input (Spark's StreamInputInfo metadata):
+   * the positions it reads, its consumer lag. The engine copies it into the record unread.
+   */
+  readonly metadata?: InputMetadata;
   /**
    * W3C `traceparent` values of some of the batch's records (Kafka headers), at most
    * MAX_TRACE_LINKS: the batch span links to them. A function when the records are only read
    * by the batch's tasks (direct Kafka): called after the jobs ran.
    */
   readonly traceparents?: readonly string[] | (() => readonly string[] | undefined);
-  /** The Kafka consumer group the input reads as, for tracing's messaging attributes. */
+  /** The consumer group a messaging input reads as, for tracing's messaging attributes. */
   readonly consumerGroup?: string;
 }
 
@@ -55,47 +58,22 @@ export function collectTraceparents(records: ArrayLike<unknown>): string[] | und
   return out;
 }
 
-/**
- * Consumer lag of one Kafka partition, measured when a batch is planned: what remains to read
- * after that batch. Offsets are numbers.
- */
-export interface PartitionLag {
-  readonly topic: string;
-  readonly partition: number;
-  /** highWatermark - the batch's untilOffset: records left for later batches. */
-  readonly records: number;
-  /**
-   * Age in seconds (now - Kafka timestamp) of the record at the batch's untilOffset, the oldest
-   * one left; 0 when `records` is 0. Absent when that record has not been fetched yet.
-   */
-  readonly seconds?: number;
-  /** One past the partition's last readable offset when the batch was planned. */
-  readonly highWatermark: number;
-  /** The offset the stream last committed for the partition (where the group would resume). */
-  readonly committedOffset: number;
-}
-
-/** Receiver lifecycle notifications a source passes to the listener bus. */
-export interface ReceiverReporter {
-  started(): void;
-  error(message: string, error?: unknown): void;
-  stopped(reason: string): void;
-  /** One block stored (posted per block, never per record). */
-  blockStored(numRecords: number, bytes: number, durable: boolean): void;
-}
-
 export interface InputContext {
-  /** Posts a SourceEvent (rebalance, offsets reset, rate change, record error) to listeners. */
+  /**
+   * The listener bus: inputs post their events on it directly (receivers their lifecycle and
+   * blocks, every input its SourceEvents through `report`).
+   */
+  readonly events: EventPoster;
+  /** Posts one input event (a failure, a rejected record, a rebalance...): `events.post('onSourceEvent', event)`. */
   report(event: SourceEvent): void;
   readonly streamId: number;
   readonly batchIntervalMs: number;
   readonly defaultParallelism: number;
   readonly rddEnv: RddEnv;
   readonly clock: Clock;
-  readonly receiver: ReceiverReporter;
   /**
    * Opens (recovering) a write-ahead log under the context's checkpoint directory, at
-   * `<checkpointDir>/<relativeDir>`, whose writes and failures are posted to listeners as `kind`.
+   * `<checkpointDir>/<relativeDir>`; the log posts its writes and failures on the bus as `kind`.
    * Absent when the context has no checkpoint directory: nothing can be made durable then.
    */
   readonly openWriteAheadLog?: (relativeDir: string, kind: WalKind) => Promise<WriteAheadLog>;
@@ -125,7 +103,7 @@ export interface InputSource<T> {
   /** Shown in batch records, e.g. `queue`, `generator`, `socket:127.0.0.1:9999`. */
   readonly name: string;
   /**
-   * Executor workers (issue #7): an RDD of `numPartitions` partitions that this copy of the
+   * Executor workers (docs/executors.md): an RDD of `numPartitions` partitions that this copy of the
    * source (declared by the worker's graph, never started) reads itself, each partition as
    * `reads[p]` describes (the driver RDD's RemoteRead.describe). Sources whose data only the
    * driver holds do not implement it.
@@ -174,51 +152,3 @@ export interface InputSource<T> {
   /** False while the source is not connected to its upstream; readiness waits for true. */
   readonly connected?: boolean;
 }
-
-/**
- * Events from inputs that are not batches: the things a Kafka stream's operator needs to see.
- * Offsets are numbers; `stream` is the input's name (for example `kafka:events`).
- */
-export type SourceEvent =
-  | {
-      readonly type: 'rate-changed';
-      readonly streamId: number;
-      readonly stream: string;
-      readonly ratePerSec: number;
-    }
-  | {
-      readonly type: 'rebalance';
-      readonly streamId: number;
-      readonly stream: string;
-      readonly assigned: readonly { topic: string; partition: number }[];
-      readonly revoked: readonly { topic: string; partition: number }[];
-    }
-  | {
-      readonly type: 'offsets-reset';
-      readonly streamId: number;
-      readonly stream: string;
-      readonly topic: string;
-      readonly partition: number;
-      readonly storedOffset: number;
-      readonly resetTo: number;
-      readonly reason: string;
-    }
-  | {
-      readonly type: 'record-error';
-      readonly streamId: number;
-      readonly stream: string;
-      readonly topic: string;
-      readonly partition: number;
-      readonly offset: number;
-      readonly errorType: string;
-      readonly reason: string;
-      /** True when the record was produced to the stream's deadLetterTopic. */
-      readonly deadLettered: boolean;
-    }
-  | ({
-      readonly type: 'partition-lag';
-      readonly streamId: number;
-      readonly stream: string;
-      /** The batch whose plan this lag was measured for. */
-      readonly batchTime: number;
-    } & PartitionLag);

@@ -1,11 +1,28 @@
 /**
  * The Executor seam: the scheduler hands every task attempt to an Executor and never runs a task
- * body itself. In-process now; a worker-thread pool can implement the same interface later (it
- * would use the descriptor's ids to rebuild the work, the body is the in-process shortcut).
+ * body itself. InProcessExecutor runs it on the main thread; the worker-thread pool
+ * (executors/worker-pool-executor.ts) uses the descriptor's ids to rebuild the work in a worker,
+ * the body being the in-process shortcut.
  */
 
 import type { LineageId, RddShape, RemoteInput, RemoteOp, RemoteSideOutput } from '../dstream/task-runner.js';
-import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
+
+/**
+ * One user-metric update made by job code running in an executor worker, replayed on the
+ * driver's metric of the same name (docs/design/executors.md): labels are the caller's. Defined
+ * here, at the seam; the user metrics API (telemetry/user-metrics.ts) records and replays them.
+ */
+export interface RemoteMetricOp {
+  readonly name: string;
+  readonly op: 'inc' | 'set' | 'dec' | 'observe';
+  readonly labels: Readonly<Partial<Record<string, string | number>>>;
+  readonly value: number;
+}
+
+/** Where an executor replays the user-metric updates job code made in its workers. */
+export interface RemoteMetricsSink {
+  applyRemote(ops: readonly RemoteMetricOp[]): void;
+}
 
 /**
  * What a worker needs to compute a task without the driver's closures: the RDD's stable
@@ -53,7 +70,7 @@ export interface Executor {
    * Executors that run user code elsewhere (worker threads): where to replay the user-metric
    * updates that code made, so `ssc.metrics` counts the same as in-process.
    */
-  attachUserMetrics?(metrics: { applyRemote(ops: readonly RemoteMetricOp[]): void }): void;
+  attachUserMetrics?(metrics: RemoteMetricsSink): void;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

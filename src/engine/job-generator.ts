@@ -7,10 +7,10 @@
  * checkpoint's pending batches and the down time in order before the timer's first batch.
  */
 import type { DStreamGraph } from '../dstream/dstream-graph.js';
+import type { InputRecord } from '../events/index.js';
 import type { Clock } from '../time.js';
-import type { InputRecord } from './batch-record.js';
-import { BatchInfo } from './batch-record.js';
 import type { JobScheduler } from './job-scheduler.js';
+import { RunningBatch } from './running-batch.js';
 
 export type GeneratorCommand =
   | { readonly kind: 'generate-jobs'; readonly timeMs: number }
@@ -134,20 +134,21 @@ export class JobGenerator {
     this.generating = timeMs;
     this.lastGenerated = timeMs;
     const inputs: InputRecord[] = [];
-    const eventTimes: BatchInfo['pendingEventTimes'] = [];
-    const traceparents: BatchInfo['pendingTraceparents'] = [];
-    const consumerGroups: BatchInfo['consumerGroups'] = [];
+    const eventTimes: RunningBatch['pendingEventTimes'] = [];
+    const traceparents: RunningBatch['pendingTraceparents'] = [];
+    const consumerGroups: RunningBatch['consumerGroups'] = [];
     for (const stream of graph.inputs) {
       const batch = await stream.source.generate(timeMs);
       stream.putGenerated(timeMs, batch.rdd);
-      if (batch.offsetRanges) batch.rdd.offsetRanges = batch.offsetRanges;
+      // The input's metadata goes into the record as the input reported it (Spark's
+      // StreamInputInfo): the engine does not interpret positions or lag.
       inputs.push({
         streamId: stream.streamId,
         name: stream.source.name,
         numRecords: batch.numRecords,
-        offsetRanges: batch.offsetRanges ?? [],
         eventTimeLagMs: null,
-        ...(batch.consumerLag ? { consumerLag: batch.consumerLag } : {}),
+        ...batch.metadata,
+        offsetRanges: batch.metadata?.offsetRanges ?? [],
       });
       eventTimes.push(batch.eventTimesMs);
       traceparents.push(batch.traceparents);
@@ -156,7 +157,7 @@ export class JobGenerator {
     }
     const jobs = graph.generateJobs(timeMs);
     const state = graph.stateToMaterialize(timeMs);
-    const info = new BatchInfo(app, timeMs, clock.now());
+    const info = new RunningBatch(app, timeMs, clock.now());
     info.inputs = inputs;
     info.pendingEventTimes = eventTimes;
     info.pendingTraceparents = traceparents;

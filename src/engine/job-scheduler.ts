@@ -7,13 +7,15 @@ import type { Job } from '../dstream/dstream-graph.js';
 import { type InputSource, MAX_TRACE_LINKS } from '../dstream/input-source.js';
 import type { RDD } from '../dstream/rdd.js';
 import { describeError } from '../errors.js';
+import { measureEventTimeLag } from '../event-time-lag.js';
+import type { InputRecord } from '../events/index.js';
+import type { EventPoster } from '../events/streaming-listener.js';
 import type { Clock } from '../time.js';
-import { type BatchInfo, type InputRecord, measureEventTimeLag } from './batch-record.js';
-import type { ListenerBus } from './streaming-listener.js';
+import type { RunningBatch } from './running-batch.js';
 import type { TaskScheduler } from './task-scheduler.js';
 
 export interface JobSet {
-  readonly info: BatchInfo;
+  readonly info: RunningBatch;
   readonly jobs: readonly Job[];
   /** Stateful streams' RDDs to compute fully once the jobs are done (DStreamSpec.materialize). */
   readonly state: readonly RDD<unknown>[];
@@ -23,7 +25,7 @@ export interface JobSet {
 
 export interface JobSchedulerDeps {
   readonly clock: Clock;
-  readonly bus: ListenerBus;
+  readonly bus: EventPoster;
   readonly tasks: TaskScheduler;
   /**
    * Called after a batch's jobs are done; `failure` is the first failed job's error, `recovered`
@@ -31,7 +33,7 @@ export interface JobSchedulerDeps {
    * a returned promise settles: that is how a metadata checkpoint of this batch is durable
    * before any later batch commits anything.
    */
-  onBatchDone(info: BatchInfo, failure: unknown, recovered: boolean): void | Promise<void>;
+  onBatchDone(info: RunningBatch, failure: unknown, recovered: boolean): void | Promise<void>;
 }
 
 export class JobScheduler {
@@ -200,7 +202,7 @@ export class JobScheduler {
   }
 
   /** Gathers at most MAX_TRACE_LINKS distinct traceparents over the inputs; one post per batch. */
-  private postTraceContext(info: BatchInfo): void {
+  private postTraceContext(info: RunningBatch): void {
     const traceparents: string[] = [];
     for (const pending of info.pendingTraceparents) {
       const found = typeof pending === 'function' ? pending() : pending;
@@ -221,10 +223,10 @@ export class JobScheduler {
 
 /**
  * The input with its event-time lag summary; the same pass buckets the lags for the lag histogram,
- * kept on the BatchInfo (outside the record) until the batch is done.
+ * kept on the RunningBatch (outside the record) until the batch is done.
  */
 function withEventTimeLag(
-  info: BatchInfo,
+  info: RunningBatch,
   input: InputRecord,
   start: number,
   times: ArrayLike<number>,

@@ -5,19 +5,19 @@
  */
 import type { RemoteSideOutput, StageSpec, TaskRunner } from '../dstream/task-runner.js';
 import { describeError, SidestreamError } from '../errors.js';
+import type { EventPoster } from '../events/streaming-listener.js';
 import type { Clock } from '../time.js';
-import type { BatchInfo } from './batch-record.js';
 import type { Executor } from './executor.js';
-import type { ListenerBus } from './streaming-listener.js';
+import type { RunningBatch } from './running-batch.js';
 
 export class TaskScheduler implements TaskRunner {
   private nextTaskId = 0;
   /** The batch whose jobs are running; tasks outside a batch (tests, tools) count nowhere. */
-  currentBatch: BatchInfo | undefined;
+  currentBatch: RunningBatch | undefined;
 
   constructor(
     private readonly executor: Executor,
-    private readonly bus: ListenerBus,
+    private readonly bus: EventPoster,
     private readonly maxTaskFailures: number,
     /** Times the onTaskStarted/onTaskCompleted events; without one they carry 0. */
     private readonly clock?: Clock,

@@ -6,8 +6,9 @@
  * again after a backoff that doubles per consecutive restart (from `restartDelayMs`, at most
  * `maxRestartDelayMs`) and resets once the receiver stores a block again.
  */
-import type { ReceiverReporter } from '../dstream/input-source.js';
+
 import { describeError } from '../errors.js';
+import type { EventPoster } from '../events/streaming-listener.js';
 import type { Clock } from '../time.js';
 import { BlockGenerator, type SealedBlock } from './block-generator.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -15,8 +16,11 @@ import type { Receiver, ReceiverSupervisorHandle } from './receiver.js';
 
 export interface ReceiverSupervisorOptions<T> {
   readonly streamId: number;
+  /** The input's name, in every event the supervisor posts. */
+  readonly name: string;
   readonly clock: Clock;
-  readonly reporter: ReceiverReporter;
+  /** The bus: the supervisor posts the receiver's lifecycle events on it. */
+  readonly events: EventPoster;
   readonly rateLimiter: RateLimiter;
   readonly blockIntervalMs: number;
   readonly maxQueuedBlocks?: number;
@@ -66,7 +70,7 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
   private startReceiver(): void {
     try {
       this.receiver.onStart();
-      this.options.reporter.started();
+      this.post('onReceiverStarted');
     } catch (error) {
       this.restart('onStart threw', error);
     }
@@ -90,7 +94,7 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
 
   restart(reason: string, error?: unknown): void {
     if (this.isStopped || this.restartTimer) return;
-    this.options.reporter.error(error === undefined ? reason : `${reason}: ${describeError(error)}`, error);
+    this.post('onReceiverError', error === undefined ? reason : `${reason}: ${describeError(error)}`);
     this.safeStop();
     const delay = this.nextRestartDelayMs;
     this.consecutiveRestarts++;
@@ -103,7 +107,7 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
   }
 
   reportError(message: string, error?: unknown): void {
-    this.options.reporter.error(error === undefined ? message : `${message}: ${describeError(error)}`, error);
+    this.post('onReceiverError', error === undefined ? message : `${message}: ${describeError(error)}`);
   }
 
   /** Stops the receiver, then stores what it had already handed over (sealed or not). */
@@ -114,14 +118,19 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
     this.restartTimer = undefined;
     this.safeStop();
     await this.blocks.stop();
-    this.options.reporter.stopped(reason);
+    this.post('onReceiverStopped', reason);
   }
 
   private safeStop(): void {
     try {
       this.receiver.onStop();
     } catch (error) {
-      this.options.reporter.error(`onStop threw: ${describeError(error)}`, error);
+      this.post('onReceiverError', `onStop threw: ${describeError(error)}`);
     }
+  }
+
+  private post(hook: 'onReceiverStarted' | 'onReceiverError' | 'onReceiverStopped', message?: string): void {
+    const { streamId, name, events } = this.options;
+    events.post(hook, { streamId, name, ...(message === undefined ? {} : { message }) });
   }
 }

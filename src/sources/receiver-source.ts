@@ -93,8 +93,9 @@ export class ReceiverSource<T> implements InputSource<T> {
     this.limiter = new RateLimiter(ctx.clock, this.options.maxRatePerSec);
     this.supervisor = new ReceiverSupervisor(this.receiver, {
       streamId: ctx.streamId,
+      name: this.name,
       clock: ctx.clock,
-      reporter: ctx.receiver,
+      events: ctx.events,
       rateLimiter: this.limiter,
       blockIntervalMs: this.options.blockIntervalMs ?? 200,
       restartDelayMs: this.options.restartDelayMs ?? 2000,
@@ -131,7 +132,13 @@ export class ReceiverSource<T> implements InputSource<T> {
     } finally {
       this.inFlightSinceMs = undefined;
     }
-    ctx.receiver.blockStored(block.items.length, bytes, handler.durable);
+    ctx.events.post('onBlockStored', {
+      streamId: ctx.streamId,
+      name: this.name,
+      numRecords: block.items.length,
+      bytes,
+      durable: handler.durable,
+    });
   }
 
   recoveredBatchTimes(): readonly number[] {
@@ -153,10 +160,13 @@ export class ReceiverSource<T> implements InputSource<T> {
       } catch (error) {
         // Only damage after the fact (a flipped bit in a segment) gets here: a block is journalled
         // only once its data is durable. Report the loss and go on rather than stop every batch.
-        ctx.receiver.error(
-          `block ${block.id} (${block.numRecords} records) could not be read back and is skipped: ${describeError(error)}`,
-          error,
-        );
+        ctx.report({
+          type: 'input-error',
+          streamId: ctx.streamId,
+          stream: this.name,
+          operation: 'read',
+          message: `block ${block.id} (${block.numRecords} records) could not be read back and is skipped: ${describeError(error)}`,
+        });
         continue;
       } finally {
         handler.forget(block.id);

@@ -16,15 +16,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, SidestreamError } from '../errors.js';
+import type { WalKind } from '../events/durability-events.js';
+import type { EventPoster } from '../events/streaming-listener.js';
 import { crc32c } from './crc32c.js';
 import { syncDirectory } from './durable-file.js';
-import type {
-  FsyncPolicy,
-  WalEvents,
-  WalRecordRef,
-  WalTruncation,
-  WriteAheadLog,
-} from './write-ahead-log.js';
+import type { FsyncPolicy, WalRecordRef, WalTruncation, WriteAheadLog } from './write-ahead-log.js';
 
 export const WAL_MAGIC = Buffer.from('SSWAL\0', 'latin1');
 export const WAL_FORMAT_VERSION = 1;
@@ -56,7 +52,10 @@ export interface FileWriteAheadLogOptions {
   readonly rollIntervalMs?: number;
   /** Attempts after the first failed write (or fsync) of a group, with short backoff. Default 3. */
   readonly maxRetries?: number;
-  readonly events?: WalEvents;
+  /** Where the log posts its appends and failures (onWalWritten, onWalError), as `kind`. */
+  readonly events?: EventPoster;
+  /** Which log this is, in the events it posts; default 'receiver-data'. */
+  readonly kind?: WalKind;
 }
 
 interface Segment {
@@ -204,7 +203,7 @@ async function checkHeader(file: FileHandle, size: number, path: string): Promis
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class FileWriteAheadLog implements WriteAheadLog {
-  /** What recovery repaired or skipped at open (also reported through events.onTruncated). */
+  /** What recovery repaired or skipped at open (also posted on the bus as an onWalError with op 'recover'). */
   readonly truncations: WalTruncation[] = [];
   /** fdatasync calls so far: with 'always', fewer than writes when writes were grouped. */
   syncs = 0;
@@ -212,7 +211,8 @@ export class FileWriteAheadLog implements WriteAheadLog {
   private readonly fsync: FsyncPolicy;
   private readonly rollIntervalMs: number;
   private readonly maxRetries: number;
-  private readonly events: WalEvents;
+  private readonly events: EventPoster | undefined;
+  private readonly kind: WalKind;
   /** Every segment, oldest first; the active one (if any) is last. */
   private segments: Segment[] = [];
   private active: { segment: Segment; file: FileHandle } | undefined;
@@ -241,7 +241,8 @@ export class FileWriteAheadLog implements WriteAheadLog {
     this.fsync = options.fsync ?? { mode: 'always' };
     this.rollIntervalMs = options.rollIntervalMs ?? 60_000;
     this.maxRetries = options.maxRetries ?? 3;
-    this.events = options.events ?? {};
+    this.events = options.events;
+    this.kind = options.kind ?? 'receiver-data';
     if (!(this.rollIntervalMs > 0)) {
       throw new SidestreamError(
         'SS_CONFIG_INVALID',
@@ -266,7 +267,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
    * Creates `dir` if needed, recovers what is in it and returns the log, ready to append to a new
    * segment. Recovery never throws on damaged content: a torn or corrupt tail of the newest
    * segment is cut off at its last intact record (ftruncate), damage inside an older segment ends
-   * that segment's readable records, and both are reported (`truncations`, events.onTruncated).
+   * that segment's readable records, and both are reported (`truncations`, and an onWalError event).
    * Throws SS_WAL_FORMAT_UNKNOWN for a segment of another format version, before changing anything.
    */
   static async open(dir: string, options: FileWriteAheadLogOptions = {}): Promise<FileWriteAheadLog> {
@@ -721,16 +722,37 @@ export class FileWriteAheadLog implements WriteAheadLog {
     await active.file.close().catch(() => undefined);
   }
 
-  /** Listener failures never break the log (STYLE: telemetry never breaks the data path). */
-  private emit<K extends keyof WalEvents>(name: K, ...args: Parameters<NonNullable<WalEvents[K]>>): void {
-    const listener = this.events[name] as ((...a: unknown[]) => void) | undefined;
-    if (!listener) return;
-    try {
-      listener.apply(this.events, args);
-    } catch {
-      // Swallowed on purpose; see above.
+  /**
+   * Posts the log's own event on the bus (appends, failures, truncations at recovery). A bus never
+   * throws into its poster, so telemetry cannot break the log.
+   */
+  private emit<K extends keyof WalNotifications>(name: K, ...args: Parameters<WalNotifications[K]>): void {
+    const events = this.events;
+    if (!events) return;
+    const log = this.kind;
+    if (name === 'onWrite') {
+      const [records, bytes, durationMs] = args as Parameters<WalNotifications['onWrite']>;
+      events.post('onWalWritten', { log, records, bytes, durationMs });
+    } else if (name === 'onError') {
+      const [op, error] = args as Parameters<WalNotifications['onError']>;
+      events.post('onWalError', { log, op, message: describeError(error) });
+    } else {
+      const [t] = args as Parameters<WalNotifications['onTruncated']>;
+      events.post('onWalError', {
+        log,
+        op: 'recover',
+        message: `${t.segment}: truncated at byte ${t.offset} (${t.droppedBytes} bytes dropped): ${t.reason}`,
+        droppedBytes: t.droppedBytes,
+      });
     }
   }
+}
+
+/** The three things the log reports, each posted as one bus event by emit(). */
+interface WalNotifications {
+  onWrite(records: number, bytes: number, durationMs: number): void;
+  onError(op: 'write' | 'read' | 'clean' | 'recover', error: unknown): void;
+  onTruncated(truncation: WalTruncation): void;
 }
 
 function compareSegments(a: Segment, b: Segment): number {

@@ -43,13 +43,6 @@ export interface WalTruncation {
   readonly reason: string;
 }
 
-export interface WalEvents {
-  /** One durable append (records > 1 when concurrent writes were grouped). */
-  onWrite?(records: number, bytes: number, durationMs: number): void;
-  onError?(op: 'write' | 'read' | 'clean' | 'recover', error: unknown): void;
-  onTruncated?(truncation: WalTruncation): void;
-}
-
 export interface WriteAheadLog {
   /** Appends one record tagged with `timeMs` (a batch or block time, for clean()). */
   write(data: Uint8Array, timeMs: number): Promise<WalRecordRef>;

@@ -1,8 +1,8 @@
-import { EVENT_TIME_LAG_BUCKETS_SECONDS } from '../engine/batch-record.js';
+import { EVENT_TIME_LAG_BUCKETS_SECONDS } from '../event-time-lag.js';
 
 /**
  * The metric catalogue: the one place metric names, types, units, help texts and label names are
- * written down (CONTRACT.md's catalogue). Exporters create their metrics from these entries and
+ * written down (docs/reference.md lists them for users). Exporters create their metrics from these entries and
  * refer to them by name, so a misspelt name or label is a compile error, not a silent new series.
  *
  * Every metric also carries the label `app` (the agent's app name), first; `labelNames` lists the
@@ -267,6 +267,13 @@ export const METRICS = [
     type: 'counter',
     unit: 'failures',
     help: 'Errors receivers reported (each may be followed by a restart), by input stream.',
+    labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_input_errors_total',
+    type: 'counter',
+    unit: 'failures',
+    help: 'Failures inputs reported that did not stop them (cannot reach the upstream, a commit upstream failed, a stored block unreadable), by input stream.',
     labelNames: ['stream'],
   },
   {

@@ -22,13 +22,15 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import type { BatchRecord, CompletedBatchRecord, OutputOperationRecord } from '../engine/batch-record.js';
 import type {
+  BatchRecord,
   BatchTraceContext,
+  CompletedBatchRecord,
+  OutputOperationRecord,
   StreamingListener,
   TaskAttempt,
   TaskAttemptEnd,
-} from '../engine/streaming-listener.js';
+} from '../events/index.js';
 
 export const TRACER_NAME = 'sidestream';
 

@@ -5,6 +5,7 @@
  * reserved); names starting with `sidestream_` belong to the catalogue.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
+import type { RemoteMetricOp, RemoteMetricsSink } from '../engine/executor.js';
 import { SidestreamError } from '../errors.js';
 import { MetricsRegistry } from './metrics-registry.js';
 
@@ -31,18 +32,9 @@ export interface UserHistogram<L extends string = string> {
   observe(labels: LabelValues<L>, value: number): void;
 }
 
-/**
- * One user-metric update made in an executor worker, replayed on the driver's metric of the same
- * name (docs/design/executors.md): labels are the caller's, before `app` is added.
- */
-export interface RemoteMetricOp {
-  readonly name: string;
-  readonly op: 'inc' | 'set' | 'dec' | 'observe';
-  readonly labels: LabelValues<string>;
-  readonly value: number;
-}
+export type { RemoteMetricOp };
 
-export class UserMetrics {
+export class UserMetrics implements RemoteMetricsSink {
   private own: MetricsRegistry | undefined;
   /** Declared metrics by name, for replaying updates a worker made. */
   private readonly declared = new Map<

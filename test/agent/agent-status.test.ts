@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentStatus, type StatusContext, summarizeConfig } from '../../src/agent/agent-status.js';
 import type { AgentConfig } from '../../src/agent/config.js';
-import type { CompletedBatchRecord, InputRecord } from '../../src/engine/batch-record.js';
-import type { StreamingListener } from '../../src/engine/streaming-listener.js';
+import type { CompletedBatchRecord, InputRecord, StreamingListener } from '../../src/events/index.js';
 import { StreamingContext } from '../../src/index.js';
 
 const config: AgentConfig = {

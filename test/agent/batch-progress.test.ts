@@ -6,7 +6,7 @@ import {
   formatBatchProgress,
 } from '../../src/agent/batch-progress.js';
 import { createLogger } from '../../src/agent/logger.js';
-import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
+import type { CompletedBatchRecord } from '../../src/events/index.js';
 
 const batchTime = new Date(2026, 0, 1, 12, 0, 1).getTime();
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHttpServer } from '../../src/agent/http-server.js';
-import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
+import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { launchChromium, requireChromium } from '../support/chromium.js';
 import { eventually, freePort, httpGet, killAll, REPO_ROOT, spawnCli } from '../support/cli-process.js';

@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  EVENT_TIME_LAG_BUCKETS_SECONDS,
-  type EventTimeLagHistogram,
-  measureEventTimeLag,
-} from '../../src/engine/batch-record.js';
+import { EVENT_TIME_LAG_BUCKETS_SECONDS, measureEventTimeLag } from '../../src/event-time-lag.js';
+import type { EventTimeLagHistogram } from '../../src/events/index.js';
 import { ManualClock, StreamingContext } from '../../src/index.js';
 import { startManual } from '../support/manual-run.js';
 

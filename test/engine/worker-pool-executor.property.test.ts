@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WorkerPoolExecutor } from '../../src/engine/worker-pool-executor.js';
+import { WorkerPoolExecutor } from '../../src/executors/worker-pool-executor.js';
 import { type Executor, ManualClock, StreamingContext } from '../../src/index.js';
 import { startManual } from '../support/manual-run.js';
 import job, { type PipelineSpec, queue, results, type Step } from './fixtures/random-pipeline-job.js';

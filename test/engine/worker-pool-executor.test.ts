@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerPoolExecutor } from '../../src/engine/worker-pool-executor.js';
+import { WorkerPoolExecutor } from '../../src/executors/worker-pool-executor.js';
 import { type Executor, ManualClock, StreamingContext, type StreamingListener } from '../../src/index.js';
 import { startManual } from '../support/manual-run.js';
 import job, { queue, results } from './fixtures/executor-job.js';

@@ -5,7 +5,7 @@
  * dead letters are the same as in-process.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerPoolExecutor } from '../../src/engine/worker-pool-executor.js';
+import { WorkerPoolExecutor } from '../../src/executors/worker-pool-executor.js';
 import { type CompletedBatchRecord, type SourceEvent, StreamingContext } from '../../src/index.js';
 import { waitFor } from '../support/manual-run.js';
 import { createTopic, newKafka, requireKafka, uniqueTopic } from '../support/services.js';

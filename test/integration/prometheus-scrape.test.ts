@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
+import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
 import {
   type PrometheusProcess,

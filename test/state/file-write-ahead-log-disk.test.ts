@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { describeError, isSidestreamError, type SidestreamError } from '../../src/errors.js';
 import { FileWriteAheadLog } from '../../src/state/file-write-ahead-log.js';
+import { RecordingBus } from '../support/recording-bus.js';
 
 let mountPoint: string;
 let mountFailure: string | undefined;
@@ -60,11 +61,9 @@ async function readAllData(dir: string): Promise<Buffer[]> {
 describe('FileWriteAheadLog on a failing disk', () => {
   it('rejects with SS_WAL_WRITE_FAILED after its retries when the disk is full, and keeps what it acknowledged', async (ctx) => {
     await setUp(ctx);
-    const errors: { op: string; error: unknown }[] = [];
-    const log = await FileWriteAheadLog.open(dir, {
-      maxRetries: 2,
-      events: { onError: (op, error) => errors.push({ op, error }) },
-    });
+    const bus = new RecordingBus();
+    const log = await FileWriteAheadLog.open(dir, { maxRetries: 2, events: bus });
+    const errors = () => bus.payloads('onWalError').map(({ op, message }) => ({ op, message }));
     let acknowledged = 0;
     let failure: unknown;
     for (let i = 0; i < 1000 && failure === undefined; i++) {
@@ -83,7 +82,7 @@ describe('FileWriteAheadLog on a failing disk', () => {
     expect(error.retriable).toBe(true);
     expect(error.message).toContain(dir);
     expect(error.message).toMatch(/after 3 attempts.*ENOSPC.*Free space/);
-    expect(errors).toEqual([{ op: 'write', error }]);
+    expect(errors()).toEqual([{ op: 'write', message: describeError(error) }]);
     // Still failing, still not throwing synchronously, still reporting.
     await expect(log.write(record(0), 0)).rejects.toSatisfy((e) =>
       isSidestreamError(e, 'SS_WAL_WRITE_FAILED'),
@@ -105,15 +104,15 @@ describe('FileWriteAheadLog on a failing disk', () => {
     await first.close();
     sh('mount', '-o', 'remount,ro', mountPoint);
 
-    const errors: string[] = [];
+    const bus = new RecordingBus();
     const log = await FileWriteAheadLog.open(dir, {
       maxRetries: 1,
-      events: { onError: (op) => errors.push(op) },
+      events: bus,
     });
     const failure = await log.write(record(5), 5).catch((e: unknown) => e);
     expect(isSidestreamError(failure, 'SS_WAL_WRITE_FAILED')).toBe(true);
     expect((failure as Error).message).toMatch(/EROFS/);
-    expect(errors).toEqual(['write']);
+    expect(bus.payloads('onWalError').map((e) => e.op)).toEqual(['write']);
     const data: Buffer[] = [];
     for await (const r of log.readAll()) data.push(Buffer.from(r.data));
     expect(data).toHaveLength(5);

@@ -13,6 +13,7 @@ import {
   WAL_MAGIC,
 } from '../../src/state/file-write-ahead-log.js';
 import type { WalRecordRef, WalTruncation } from '../../src/state/write-ahead-log.js';
+import { RecordingBus } from '../support/recording-bus.js';
 
 let dir: string;
 const logs: FileWriteAheadLog[] = [];
@@ -25,21 +26,38 @@ afterEach(async () => {
 });
 
 interface Seen {
-  truncated: WalTruncation[];
-  errors: { op: string; error: unknown }[];
-  writes: number[];
+  /** What recovery repaired at open (the log's own record of it). */
+  readonly truncated: readonly WalTruncation[];
+  /** onWalError events other than recovery's, as posted on the bus. */
+  readonly errors: { op: string; message: string }[];
+  /** Records per onWalWritten event. */
+  readonly writes: number[];
 }
 
 async function openLog(options: FileWriteAheadLogOptions = {}) {
-  const seen: Seen = { truncated: [], errors: [], writes: [] };
-  const log = await FileWriteAheadLog.open(dir, {
-    ...options,
-    events: {
-      onTruncated: (t) => seen.truncated.push(t),
-      onError: (op, error) => seen.errors.push({ op, error }),
-      onWrite: (records) => seen.writes.push(records),
+  const bus = new RecordingBus();
+  const log = await FileWriteAheadLog.open(dir, { ...options, events: bus, kind: 'block-journal' });
+  // Every repair recovery made is posted once, as an onWalError of op 'recover' saying where and why.
+  expect(bus.payloads('onWalError').filter((e) => e.op === 'recover')).toEqual(
+    log.truncations.map((t) => ({
+      log: 'block-journal',
+      op: 'recover',
+      message: `${t.segment}: truncated at byte ${t.offset} (${t.droppedBytes} bytes dropped): ${t.reason}`,
+      droppedBytes: t.droppedBytes,
+    })),
+  );
+  const seen: Seen = {
+    truncated: log.truncations,
+    get errors() {
+      return bus
+        .payloads('onWalError')
+        .filter((e) => e.op !== 'recover')
+        .map((e) => ({ op: e.op, message: e.message }));
     },
-  });
+    get writes() {
+      return bus.payloads('onWalWritten').map((w) => w.records);
+    },
+  };
   logs.push(log);
   return { log, seen };
 }
@@ -231,7 +249,6 @@ describe('FileWriteAheadLog', () => {
         },
       ]);
       expect(seen.truncated[0]!.reason).toMatch(/torn record.*truncated/);
-      expect(log.truncations).toEqual(seen.truncated);
       expect((await stat(path)).size).toBe(goodEnd);
       expect((await readAllOf(log)).map((r) => r.data)).toEqual(['one', 'two']);
       await log.write(text('four'), 2);

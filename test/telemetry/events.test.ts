@@ -1,22 +1,23 @@
 /**
- * Every telemetry event type (src/telemetry/events.ts) is either mapped to metrics by the
- * Prometheus listener or listed, with a reason, in EVENTS_WITHOUT_METRICS; never both, never
- * neither. The samples table is keyed by TelemetryEventType, so a new hook or SourceEvent variant
- * does not compile here until it has a sample.
+ * The event table (src/telemetry/event-table.ts) against what the listeners it drives really do:
+ * every event type has a row; a row's metric effect changes exactly the catalogue metrics it names
+ * (and at least one), a row without one changes none and says why; a row's log effect writes one
+ * line at its level, a row without one writes nothing. The samples table is keyed by
+ * TelemetryEventType, so a new hook or input-event variant does not compile here until it has a
+ * sample; the source check below catches one even without the compiler.
  */
+
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
-import { EVENT_TIME_LAG_BUCKETS_SECONDS } from '../../src/engine/batch-record.js';
-import {
-  deliver,
-  EVENTS_WITHOUT_METRICS,
-  type TelemetryEvent,
-  type TelemetryEventType,
-} from '../../src/telemetry/events.js';
+import { EVENT_TIME_LAG_BUCKETS_SECONDS } from '../../src/event-time-lag.js';
+import type { CompletedBatchRecord, TelemetryEvent, TelemetryEventType } from '../../src/events/index.js';
+import { type EventLogSink, eventLogListener } from '../../src/telemetry/event-log-listener.js';
+import { EVENT_TABLE, hasEffect } from '../../src/telemetry/event-table.js';
 import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
 import { METRICS } from '../../src/telemetry/metrics.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
+import { deliver } from '../support/telemetry-events.js';
 
 const batch: CompletedBatchRecord = {
   app: 'ev',
@@ -120,6 +121,18 @@ const SAMPLES: { [T in TelemetryEventType]: Extract<TelemetryEvent, { type: T }>
       },
     ],
   },
+  'source:input-error': {
+    type: 'source:input-error',
+    args: [
+      {
+        type: 'input-error',
+        streamId: 0,
+        stream,
+        operation: 'connect',
+        message: 'cannot reach Kafka at 127.0.0.1:1: ECONNREFUSED; retrying in 500 ms',
+      },
+    ],
+  },
   'source:record-error': {
     type: 'source:record-error',
     args: [
@@ -181,10 +194,34 @@ const PRELUDE: Partial<Record<TelemetryEventType, TelemetryEventType>> = {
 /** Owned by the exporters (they count their own failures), not by any listener event. */
 const EXPORTER_OWNED = new Set(['sidestream_exporter_errors_total']);
 
-describe('telemetry events', () => {
+/** Set when the listener is built, by no event: they need no row to exist. */
+const SET_AT_START = new Set([
+  'sidestream_build_info',
+  'sidestream_restarts_total',
+  'sidestream_batch_interval_seconds',
+  'sidestream_batches_waiting',
+]);
+
+/** A log sink at debug that keeps every line with its level. */
+function recordingLog(): EventLogSink & { lines: { level: string; message: string; fields: unknown }[] } {
+  const lines: { level: string; message: string; fields: unknown }[] = [];
+  const at = (level: string) => (message: string, fields?: unknown) => {
+    lines.push({ level, message, fields });
+  };
+  return {
+    lines,
+    isEnabled: () => true,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
+}
+
+describe('the event table', () => {
   for (const [type, event] of Object.entries(SAMPLES) as [TelemetryEventType, TelemetryEvent][]) {
-    const reason = EVENTS_WITHOUT_METRICS[type];
-    it(`${type}: ${reason ? 'no metric, with a reason' : 'changes a catalogue metric'}`, async () => {
+    const row = EVENT_TABLE[type];
+    it(`${type}: metrics ${hasEffect(row.metric) ? 'as its row names them' : 'none, with a reason'}`, async () => {
       const { metrics, listener: l } = listener();
       const prelude = PRELUDE[type];
       if (prelude) deliver(l, SAMPLES[prelude]);
@@ -192,14 +229,54 @@ describe('telemetry events', () => {
       deliver(l, event);
       const after = await snapshot(metrics);
       const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k));
-      if (reason) {
-        expect(reason.length).toBeGreaterThan(20);
-        expect(changed).toEqual([]);
-      } else {
+      if (hasEffect(row.metric)) {
         expect(changed.length).toBeGreaterThan(0);
+        for (const name of changed) expect(row.metric.metrics, `${type} changed ${name}`).toContain(name);
+      } else {
+        expect(row.metric.none.length).toBeGreaterThan(20);
+        expect(changed).toEqual([]);
+      }
+    });
+
+    it(`${type}: log ${hasEffect(row.log) ? 'one line at its level' : 'none, with a reason'}`, () => {
+      const sink = recordingLog();
+      deliver(eventLogListener(sink), event);
+      if (hasEffect(row.log)) {
+        const level =
+          typeof row.log.level === 'function'
+            ? (row.log.level as (...a: unknown[]) => string)(...event.args)
+            : row.log.level;
+        expect(sink.lines).toHaveLength(1);
+        expect(sink.lines[0]).toMatchObject({ level });
+        expect(sink.lines[0]!.message.length).toBeGreaterThan(10);
+      } else {
+        expect(row.log.none.length).toBeGreaterThan(15);
+        expect(sink.lines).toEqual([]);
       }
     });
   }
+
+  it('has a row for every hook and input-event variant the event vocabulary declares (read from its source)', () => {
+    const read = (f: string) => readFileSync(new URL(`../../src/events/${f}`, import.meta.url), 'utf8');
+    const hooks = [...read('streaming-listener.ts').matchAll(/^\s+(on[A-Z]\w+)\?\(/gm)].map((m) => m[1]!);
+    expect(hooks.length).toBeGreaterThanOrEqual(19);
+    const variants = ['input-events.ts', 'kafka-events.ts'].flatMap((f) =>
+      [...read(f).matchAll(/readonly type: '([a-z-]+)'/g)].map((m) => `source:${m[1]!}`),
+    );
+    expect(variants.length).toBeGreaterThanOrEqual(6);
+    const declared = [...hooks.filter((h) => h !== 'onSourceEvent'), ...variants].sort();
+    expect(Object.keys(EVENT_TABLE).sort()).toEqual(declared);
+  });
+
+  it('every catalogue metric is named by some row, but the ones set at start and the exporters own', () => {
+    const named = new Set(
+      Object.values(EVENT_TABLE).flatMap((row) => (hasEffect(row.metric) ? [...row.metric.metrics] : [])),
+    );
+    for (const spec of METRICS) {
+      if (SET_AT_START.has(spec.name) || EXPORTER_OWNED.has(spec.name)) continue;
+      expect(named.has(spec.name), spec.name).toBe(true);
+    }
+  });
 
   it('after one event of every type, every catalogue metric has a series, in Prometheus and in Graphite', async () => {
     const { metrics, listener: l } = listener();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
+import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { StreamingContext } from '../../src/index.js';
 import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';

@@ -4,7 +4,7 @@
  * the points back and they must equal the batch records (and the registry) batch by batch.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
+import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { StreamingContext } from '../../src/index.js';
 import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';

@@ -5,7 +5,7 @@
  */
 import type { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CompletedBatchRecord } from '../../src/engine/batch-record.js';
+import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { StreamingContext } from '../../src/index.js';
 import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';

@@ -72,6 +72,7 @@ const CONTRACT_NAMES = new Set([
   'sidestream_kafka_assigned_partitions',
   'sidestream_receivers_active',
   'sidestream_receiver_errors_total',
+  'sidestream_input_errors_total',
   'sidestream_wal_writes_total',
   'sidestream_wal_bytes_total',
   'sidestream_wal_write_duration_seconds',

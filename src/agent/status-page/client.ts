@@ -7,7 +7,7 @@
  * beyond the agent's own API (the page's Content-Security-Policy enforces that too). Every
  * value from the agent reaches the DOM through textContent or an SVG attribute, never as HTML.
  */
-import type { CompletedBatchRecord } from '../../engine/batch-record.js';
+import type { CompletedBatchRecord } from '../../events/index.js';
 import type { AgentStatusSnapshot } from '../agent-status.js';
 
 export function statusPageClient(): void {

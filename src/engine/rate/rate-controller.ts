@@ -4,8 +4,7 @@
  * estimator, and holds the latest rate the source should plan with (initialRate until the
  * estimator has spoken).
  */
-import type { CompletedBatchRecord } from '../batch-record.js';
-import type { StreamingListener } from '../streaming-listener.js';
+import type { CompletedBatchRecord, StreamingListener } from '../../events/index.js';
 import { PidRateEstimator, type PidRateEstimatorOptions } from './pid-rate-estimator.js';
 
 export interface BackpressureOptions extends Partial<Omit<PidRateEstimatorOptions, 'batchIntervalMs'>> {

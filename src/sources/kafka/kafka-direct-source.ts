@@ -26,15 +26,11 @@ import {
   logLevel as KafkaLogLevel,
   type Producer,
 } from 'kafkajs';
-import type {
-  InputBatch,
-  InputContext,
-  InputSource,
-  PartitionLag,
-  RemoteReadRdd,
-} from '../../dstream/input-source.js';
+import type { InputBatch, InputContext, InputSource, RemoteReadRdd } from '../../dstream/input-source.js';
 import { RDD, type RddEnv } from '../../dstream/rdd.js';
 import { describeError, SidestreamError } from '../../errors.js';
+import type { PartitionLag } from '../../events/index.js';
+import type { InputOperation } from '../../events/input-events.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type OffsetRange, parseTopicPartitionKey, topicPartitionKey } from '../../topic-partition.js';
 import { type Decode, decodeRange, defaultDecode, type Rejected } from './decode-range.js';
@@ -229,6 +225,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     return this.isConnected;
   }
 
+  private failure(operation: InputOperation, message: string): void {
+    if (this.ctx) inputError(this.ctx, this.name, operation, message);
+  }
+
   /** Partitions this agent owns now (topic, partition, next offset to plan, committed offset). */
   assignment(): { topic: string; partition: number; current: number; committed: number }[] {
     return [...this.assigned.values()].map((a) => ({
@@ -335,7 +335,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
         await this.connectOnce();
         return;
       } catch (error) {
-        this.ctx?.receiver.error(
+        this.failure(
+          'connect',
           `cannot reach Kafka at ${this.options.brokers.join(',')}: ${describeError(error)}; retrying in ${delay} ms`,
         );
         await this.disconnectQuietly();
@@ -430,7 +431,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       this.assignmentChange = this.assignmentChange
         .then(() => this.onAssignment(assignment))
         .catch((error) => {
-          this.ctx?.receiver.error(`applying a new partition assignment failed: ${describeError(error)}`);
+          this.failure('assign', `applying a new partition assignment failed: ${describeError(error)}`);
         });
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
@@ -451,7 +452,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.isConnected = false;
-      this.ctx?.receiver.error(`Kafka consumer crashed: ${describeError(event.payload.error)}`);
+      this.failure('consume', `Kafka consumer crashed: ${describeError(event.payload.error)}`);
     });
     await consumer.connect();
     // Every assigned partition is positioned by an explicit seek (startingPositions), so
@@ -1003,8 +1004,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     return {
       rdd,
       numRecords,
-      offsetRanges: ranges,
-      consumerLag: lag,
+      metadata: { offsetRanges: ranges, consumerLag: lag },
       eventTimesMs: collectEventTimes,
       traceparents: collectTraceparents,
       consumerGroup: this.options.groupId,
@@ -1092,7 +1092,8 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
           if (a) a.committed = r.untilOffset;
         }
       } catch (error) {
-        this.ctx?.receiver.error(
+        this.failure(
+          'commit',
           `committing offsets to Kafka failed (the offset log has them): ${describeError(error)}`,
         );
       }
@@ -1129,6 +1130,11 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     await admin?.disconnect().catch(() => {});
     await reader?.close();
   }
+}
+
+/** The stream's failures are input events (never receiver errors: a direct stream has no receiver). */
+function inputError(ctx: InputContext, stream: string, operation: InputOperation, message: string): void {
+  ctx.report({ type: 'input-error', streamId: ctx.streamId, stream, operation, message });
 }
 
 function errorType(error: unknown): string {

@@ -31,8 +31,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Registry, RegistryContentType } from 'prom-client';
-import type { CompletedBatchRecord } from '../../engine/batch-record.js';
-import type { StreamingListener } from '../../engine/streaming-listener.js';
+import type { CompletedBatchRecord, StreamingListener } from '../../events/index.js';
 import { type GraphiteMetric, type GraphiteNameOptions, graphiteName } from '../graphite-naming.js';
 import { METRICS } from '../metrics.js';
 import { exporterErrorsCounter } from '../prometheus-listener.js';

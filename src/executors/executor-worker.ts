@@ -6,15 +6,14 @@
  * and posts the result back. Nothing is kept between tasks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { declareJob, loadJobModule } from '../agent/job-module.js';
 import { InputDStream } from '../dstream/input-dstream.js';
 import type { RemoteReadRdd } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
 import type { RddShape, RemoteInput, RemoteOp, RemoteSideOutput } from '../dstream/task-runner.js';
-import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
+import { LINEAGE_MISMATCH, type RemoteMetricOp } from '../engine/executor.js';
+import { declareJob, loadJobModule } from '../job-module.js';
+import { StreamingContext } from '../streaming-context.js';
 import { ManualClock } from '../time.js';
-import { LINEAGE_MISMATCH } from './executor.js';
-import { StreamingContext } from './streaming-context.js';
 
 export interface ExecutorWorkerInit {
   /** Path of the job module (absolute, or relative to the driver's working directory). */

@@ -10,9 +10,14 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RemoteSideOutput } from '../dstream/task-runner.js';
+import {
+  type Executor,
+  LINEAGE_MISMATCH,
+  type RemoteMetricOp,
+  type RemoteMetricsSink,
+  type TaskDescriptor,
+} from '../engine/executor.js';
 import { type ErrorCode, SidestreamError } from '../errors.js';
-import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
-import { type Executor, LINEAGE_MISMATCH, type TaskDescriptor } from './executor.js';
 import type {
   ExecutorReady,
   ExecutorReply,
@@ -221,7 +226,7 @@ export class WorkerPoolExecutor implements Executor {
     this.idle = [...this.slots];
   }
 
-  private userMetrics: { applyRemote(ops: readonly RemoteMetricOp[]): void } | undefined;
+  private userMetrics: RemoteMetricsSink | undefined;
   private deaths: number[] = [];
   private readonly onWarning: ((message: string) => void) | undefined;
 
@@ -255,7 +260,7 @@ export class WorkerPoolExecutor implements Executor {
     if (this.liveWorkers === 0) for (const next of this.waiting.splice(0)) next(undefined);
   }
 
-  attachUserMetrics(metrics: { applyRemote(ops: readonly RemoteMetricOp[]): void }): void {
+  attachUserMetrics(metrics: RemoteMetricsSink): void {
     this.userMetrics = metrics;
   }
 

@@ -6,9 +6,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { StreamingContext } from '../engine/streaming-context.js';
-import { describeError, SidestreamError } from '../errors.js';
-import { codeOf } from './report-error.js';
+import { codeOf, describeError, SidestreamError } from './errors.js';
+import type { StreamingContext } from './streaming-context.js';
 
 export type JobFunction = (ssc: StreamingContext) => void | Promise<void>;
 

@@ -1,0 +1,124 @@
+/**
+ * The batch record and what is posted around it: the immutable snapshot of a batch handed to
+ * listeners (onBatchSubmitted, onBatchStarted, onBatchCompleted), served by GET /api/batches and
+ * written to the JSON-lines batch log (its JSON shape is in docs/reference.md). Raw timestamps are
+ * stored; delays are derived from them exactly as Spark's BatchInfo derives them: scheduling =
+ * start - submission, processing = end - start, total = scheduling + processing.
+ *
+ * Types only: the engine builds these values (engine/running-batch.ts), listeners read them.
+ */
+import type { OffsetRange } from '../topic-partition.js';
+import type { PartitionLag } from './kafka-events.js';
+
+export interface EventTimeLagSummary {
+  readonly avg: number;
+  readonly max: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/**
+ * What an input says about one batch besides its records (Spark's StreamInputInfo metadata).
+ * The engine does not interpret it: it is merged into the input's entry of the batch record.
+ */
+export interface InputMetadata {
+  /**
+   * The positions the batch reads, as half-open `[from, until)` ranges, for inputs whose data
+   * has positions (a Kafka direct stream: one range per planned partition).
+   */
+  readonly offsetRanges?: readonly OffsetRange[];
+  /** Consumer lag per planned partition, measured when the batch was planned (Kafka direct streams). */
+  readonly consumerLag?: readonly PartitionLag[];
+}
+
+/** One input's part of a batch (Spark's StreamInputInfo). */
+export interface InputRecord extends InputMetadata {
+  readonly streamId: number;
+  readonly name: string;
+  readonly numRecords: number;
+  /** Always present in the record: empty for inputs without positions. */
+  readonly offsetRanges: readonly OffsetRange[];
+  /** processingStartTime - eventTime over the batch's records; null when the source has no event time. */
+  readonly eventTimeLagMs: EventTimeLagSummary | null;
+}
+
+export interface OutputOperationRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly startTime: number | null;
+  readonly endTime: number | null;
+  readonly failureReason: string | null;
+}
+
+export interface TaskTotals {
+  /** Distinct tasks (one per partition per stage) the batch ran. */
+  readonly total: number;
+  /** Attempts that threw. */
+  readonly failed: number;
+  /** Attempts launched again after a failure. */
+  readonly retried: number;
+}
+
+export type BatchOutcome = 'succeeded' | 'failed';
+
+/** A batch as listeners see it; times not reached yet are null. */
+export interface BatchRecord {
+  readonly app: string;
+  readonly batchTime: number;
+  readonly submissionTime: number;
+  readonly processingStartTime: number | null;
+  readonly processingEndTime: number | null;
+  readonly schedulingDelayMs: number | null;
+  readonly processingDelayMs: number | null;
+  readonly totalDelayMs: number | null;
+  readonly numRecords: number;
+  readonly outcome: BatchOutcome | null;
+  readonly inputs: readonly InputRecord[];
+  readonly outputOperations: readonly OutputOperationRecord[];
+  readonly tasks: TaskTotals;
+}
+
+/** A completed batch: every time and delay is known. */
+export interface CompletedBatchRecord extends BatchRecord {
+  readonly processingStartTime: number;
+  readonly processingEndTime: number;
+  readonly schedulingDelayMs: number;
+  readonly processingDelayMs: number;
+  readonly totalDelayMs: number;
+  readonly outcome: BatchOutcome;
+}
+
+/**
+ * Spark's name for the immutable batch record handed to listeners. The batch the engine is still
+ * working on is a different thing (engine/running-batch.ts, RunningBatch); listeners only ever
+ * see these snapshots of it.
+ */
+export type BatchInfo = BatchRecord;
+
+/**
+ * One input's event-time lag over one batch's records, bucketed by EVENT_TIME_LAG_BUCKETS_SECONDS
+ * (src/event-time-lag.ts) while the batch is assembled, so a metrics listener adds a whole batch
+ * at once. Posted with onBatchEventTimeLag; deliberately not part of the batch record.
+ */
+export interface EventTimeLagHistogram {
+  readonly streamId: number;
+  readonly name: string;
+  /**
+   * Records per bucket, NOT cumulative: index i counts lags in (bound[i-1], bound[i]]; the extra
+   * last entry counts lags above the largest bound (+Inf).
+   */
+  readonly bucketCounts: readonly number[];
+  /** Sum of the lags, in seconds. */
+  readonly sumSeconds: number;
+  readonly count: number;
+}
+
+/**
+ * Per-batch trace context, posted after the batch's jobs ran and before onBatchCompleted: at
+ * most MAX_TRACE_LINKS distinct W3C `traceparent` values read from the batch's input records
+ * (Kafka headers), and the consumer group of each input that has one.
+ */
+export interface BatchTraceContext {
+  readonly traceparents: readonly string[];
+  readonly consumerGroups: readonly { readonly streamId: number; readonly group: string }[];
+}

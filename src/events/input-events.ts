@@ -1,0 +1,61 @@
+/**
+ * Input events: what inputs report that is not a batch, posted on the listener bus by the inputs
+ * themselves and delivered to `onSourceEvent` as one discriminated union, SourceEvent. The
+ * generic ones are here; Kafka's are in kafka-events.ts. An input's failures are input events
+ * ('input-error'), whatever kind of input it is; receivers additionally have their lifecycle
+ * events (receiver-events.ts). Types only.
+ */
+import type { KafkaOffsetsReset, KafkaPartitionLag, KafkaRebalance } from './kafka-events.js';
+
+/** Backpressure set a new rate bound for the input. */
+export interface RateChanged {
+  readonly type: 'rate-changed';
+  readonly streamId: number;
+  readonly stream: string;
+  readonly ratePerSec: number;
+}
+
+/**
+ * The input could not turn one record into a value (a decoder threw): counted, optionally
+ * dead-lettered, never silently dropped. `topic`, `partition` and `offset` name the record's
+ * position for inputs that have positions (Kafka).
+ */
+export interface RecordError {
+  readonly type: 'record-error';
+  readonly streamId: number;
+  readonly stream: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly errorType: string;
+  readonly reason: string;
+  /** True when the record was produced to the stream's dead-letter destination. */
+  readonly deadLettered: boolean;
+}
+
+/** What an input was doing when it failed. */
+export type InputOperation = 'connect' | 'consume' | 'assign' | 'commit' | 'read' | 'clean';
+
+/**
+ * An input failed at something it will try again or report around (cannot reach its upstream,
+ * a commit upstream failed, a stored block could not be read back). Batches go on; the message
+ * says what happened and what the input does next.
+ */
+export interface InputError {
+  readonly type: 'input-error';
+  readonly streamId: number;
+  readonly stream: string;
+  readonly operation: InputOperation;
+  readonly message: string;
+}
+
+/** Every input event, by `type`. */
+export type SourceEvent =
+  | RateChanged
+  | RecordError
+  | InputError
+  | KafkaRebalance
+  | KafkaOffsetsReset
+  | KafkaPartitionLag;
+
+export type SourceEventType = SourceEvent['type'];
