@@ -11,15 +11,11 @@
  */
 import type { OffsetRange } from '../topic-partition.js';
 import { type KeyId, keyIdOf, partitionOf } from './keys.js';
-import {
-  directTaskRunner,
-  type LineageId,
-  type RemoteInput,
-  type RemoteOp,
-  type RemoteSideOutput,
-  type RemoteStage,
-  type TaskRunner,
-} from './task-runner.js';
+import type { RddEnv } from './rdd-env.js';
+import type { LineageId, RemoteInput, RemoteOp, RemoteSideOutput, RemoteStage } from './task-runner.js';
+
+export { Lineage } from './lineage.js';
+export { type RddEnv, standaloneRddEnv } from './rdd-env.js';
 
 /**
  * An input RDD whose partitions a worker's own copy of the source can read (a Kafka offset
@@ -45,53 +41,6 @@ async function acceptSideOutputs(leaves: ReadLeaves, outputs: readonly RemoteSid
 
 export type Sink<T> = (item: T) => void;
 type IterateFn<T> = (partition: number, sink: Sink<T>) => void | Promise<void>;
-
-/** Where an RDD runs its tasks and gets its id; one per StreamingContext. */
-export interface RddEnv {
-  readonly tasks: TaskRunner;
-  nextRddId(): number;
-  /** Names RDDs made while a stream computes a batch, so another thread can find them again. */
-  readonly lineage?: Lineage;
-}
-
-/**
- * Stable RDD identities (LineageId). A DStream computes its batch RDD inside `within`, and every
- * RDD constructed meanwhile takes the next ordinal under that stream and time. The compute
- * functions are deterministic in structure, so a worker that declares the same graph and
- * generates the same batch gets the same keys. With `track`, every keyed RDD is kept by key
- * (worker side, cleared after each task).
- */
-export class Lineage {
-  private readonly stack: { prefix: string; zeroTimeMs: number; n: number }[] = [];
-  readonly registry: Map<string, RDD<unknown>> | undefined;
-
-  constructor(track = false) {
-    this.registry = track ? new Map() : undefined;
-  }
-
-  within<R>(prefix: string, zeroTimeMs: number, f: () => R): R {
-    this.stack.push({ prefix, zeroTimeMs, n: 0 });
-    try {
-      return f();
-    } finally {
-      this.stack.pop();
-    }
-  }
-
-  next(): LineageId | undefined {
-    const top = this.stack[this.stack.length - 1];
-    if (!top) return undefined;
-    return { key: `${top.prefix}#${top.n++}`, zeroTimeMs: top.zeroTimeMs };
-  }
-
-  register(rdd: RDD<unknown>): void {
-    if (rdd.lineage) this.registry?.set(rdd.lineage.key, rdd);
-  }
-}
-
-let standaloneIds = 0;
-/** An environment for RDDs built outside a streaming context (tests, tools): no retries. */
-export const standaloneRddEnv: RddEnv = { tasks: directTaskRunner, nextRddId: () => ++standaloneIds };
 
 export interface Partition {
   readonly index: number;
