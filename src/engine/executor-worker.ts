@@ -10,6 +10,7 @@ import { declareJob, loadJobModule } from '../agent/job-module.js';
 import { InputDStream } from '../dstream/input-dstream.js';
 import type { RemoteReadRdd } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
+import { computeRemote, provideShuffle } from '../dstream/rdd-remoting.js';
 import type { RddShape, RemoteInput, RemoteOp, RemoteSideOutput } from '../dstream/task-runner.js';
 import type { RemoteMetricOp } from '../telemetry/user-metrics.js';
 import { ManualClock } from '../time.js';
@@ -156,9 +157,9 @@ async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promis
       const owner = registry.get(input.key);
       if (!owner)
         throw mismatch(`lineage key ${input.key} (a shuffle) was not generated in the executor worker`);
-      owner.provideShuffle(input.shuffleIndex, input.partition, input.outputs);
+      provideShuffle(owner, input.shuffleIndex, input.partition, input.outputs);
     }
-    const result = await rdd.computeRemote(task.op, task.partition, task.shuffleIndex);
+    const result = await computeRemote(rdd, task.op, task.partition, task.shuffleIndex);
     const sideOutputs = reads.flatMap(({ key, read }) =>
       read.sideOutputs().map(({ partition, data }) => ({ key, partition, data })),
     );
