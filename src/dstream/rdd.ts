@@ -8,142 +8,34 @@
  * step. Shuffles (reduceByKey, groupByKey, join, repartition) are stage boundaries: their map side
  * runs as tasks over the parent's partitions, combining by key before anything is bucketed, and
  * their reduce side is read by the child's tasks.
+ *
+ * Around this class: stable RDD identities (lineage.ts), the environment every RDD is built in
+ * (rdd-env.ts), the shuffle boundary (shuffle-dependency.ts) and what executor worker threads
+ * need (rdd-remoting.ts). Lineage, RddEnv, standaloneRddEnv and RemoteRead are re-exported, so
+ * importers keep taking them from here.
  */
 import type { OffsetRange } from '../topic-partition.js';
 import { type KeyId, keyIdOf, partitionOf } from './keys.js';
+import type { RddEnv } from './rdd-env.js';
 import {
-  directTaskRunner,
-  type LineageId,
-  type RemoteInput,
-  type RemoteOp,
-  type RemoteSideOutput,
-  type RemoteStage,
-  type TaskRunner,
-} from './task-runner.js';
+  batchTimeOf,
+  type InputShape,
+  mergeInputShapes,
+  type RemoteRead,
+  remoteStage,
+} from './rdd-remoting.js';
+import { ShuffleDependency } from './shuffle-dependency.js';
+import type { LineageId, RemoteOp } from './task-runner.js';
 
-/**
- * An input RDD whose partitions a worker's own copy of the source can read (a Kafka offset
- * range), instead of the driver reading them to ship the records (see docs/design/executors.md).
- */
-export interface RemoteRead {
-  /** Driver, per attempt: what reading partition `p` takes, structured-cloneable. Throws when it cannot be read now. */
-  describe(p: number): unknown;
-  /** Driver, after the worker succeeded: what an in-process read of `p` would have done besides yielding records. */
-  accept(p: number, sideOutput: unknown): Promise<void>;
-}
-
-/** Input RDDs with a RemoteRead, by lineage key: where a remote task's side outputs go. */
-type ReadLeaves = Map<string, RDD<unknown>>;
-
-async function acceptSideOutputs(leaves: ReadLeaves, outputs: readonly RemoteSideOutput[]): Promise<void> {
-  for (const out of outputs) {
-    const leaf = leaves.get(out.key);
-    if (!leaf?.remoteRead) throw new Error(`no input RDD ${out.key} for a remote read's side output`);
-    await leaf.remoteRead.accept(out.partition, out.data);
-  }
-}
+export { Lineage } from './lineage.js';
+export { type RddEnv, standaloneRddEnv } from './rdd-env.js';
+export type { RemoteRead } from './rdd-remoting.js';
 
 export type Sink<T> = (item: T) => void;
 type IterateFn<T> = (partition: number, sink: Sink<T>) => void | Promise<void>;
 
-/** Where an RDD runs its tasks and gets its id; one per StreamingContext. */
-export interface RddEnv {
-  readonly tasks: TaskRunner;
-  nextRddId(): number;
-  /** Names RDDs made while a stream computes a batch, so another thread can find them again. */
-  readonly lineage?: Lineage;
-}
-
-/**
- * Stable RDD identities (LineageId). A DStream computes its batch RDD inside `within`, and every
- * RDD constructed meanwhile takes the next ordinal under that stream and time. The compute
- * functions are deterministic in structure, so a worker that declares the same graph and
- * generates the same batch gets the same keys. With `track`, every keyed RDD is kept by key
- * (worker side, cleared after each task).
- */
-export class Lineage {
-  private readonly stack: { prefix: string; zeroTimeMs: number; n: number }[] = [];
-  readonly registry: Map<string, RDD<unknown>> | undefined;
-
-  constructor(track = false) {
-    this.registry = track ? new Map() : undefined;
-  }
-
-  within<R>(prefix: string, zeroTimeMs: number, f: () => R): R {
-    this.stack.push({ prefix, zeroTimeMs, n: 0 });
-    try {
-      return f();
-    } finally {
-      this.stack.pop();
-    }
-  }
-
-  next(): LineageId | undefined {
-    const top = this.stack[this.stack.length - 1];
-    if (!top) return undefined;
-    return { key: `${top.prefix}#${top.n++}`, zeroTimeMs: top.zeroTimeMs };
-  }
-
-  register(rdd: RDD<unknown>): void {
-    if (rdd.lineage) this.registry?.set(rdd.lineage.key, rdd);
-  }
-}
-
-let standaloneIds = 0;
-/** An environment for RDDs built outside a streaming context (tests, tools): no retries. */
-export const standaloneRddEnv: RddEnv = { tasks: directTaskRunner, nextRddId: () => ++standaloneIds };
-
 export interface Partition {
   readonly index: number;
-}
-
-/** A shuffle boundary. `run` computes the map side as tasks; afterwards the child reads buckets. */
-interface ShuffleDependency {
-  readonly parent: RDD<unknown>;
-  readonly done: boolean;
-  /** The reduce-side RDD, set once it is constructed (its lineage names the shuffle). */
-  owner?: RDD<unknown>;
-  run(): Promise<void>;
-  /** One map task: the parent's partition combined and bucketed. */
-  mapTask(partition: number): unknown;
-  /** Driver side: the map outputs reduce partition `j` reads. */
-  bucket(j: number): unknown[];
-  /** Worker side: installs the map outputs reduce partition `j` reads. */
-  provide(j: number, outputs: readonly unknown[]): void;
-}
-
-interface InputShape {
-  readonly key: string;
-  readonly numPartitions: number;
-  readonly timeMs: number;
-}
-
-function batchTimeOf(key: string): number {
-  return Number(key.slice(key.indexOf('@') + 1, key.indexOf('#')));
-}
-
-/** Union by key, keeping only the newest batch time (a state or window RDD reads older ones). */
-function mergeInputShapes(lists: readonly (readonly InputShape[])[]): readonly InputShape[] {
-  if (lists.length === 1) return lists[0]!;
-  let newest = Number.NEGATIVE_INFINITY;
-  for (const list of lists) for (const shape of list) if (shape.timeMs > newest) newest = shape.timeMs;
-  const out = new Map<string, InputShape>();
-  for (const list of lists) for (const shape of list) if (shape.timeMs === newest) out.set(shape.key, shape);
-  return [...out.values()];
-}
-
-function shuffleRemote(shuffle: ShuffleDependency, index: number): RemoteStage | undefined {
-  const owner = shuffle.owner;
-  if (!owner?.lineage) return undefined;
-  const leaves: ReadLeaves = new Map();
-  return {
-    op: 'shuffle-map',
-    rdd: owner.lineage,
-    shape: { name: owner.name, numPartitions: owner.numPartitions },
-    shuffleIndex: index,
-    inputs: (p) => shuffle.parent.remoteInputs(p, leaves),
-    acceptSideOutputs: (outputs) => acceptSideOutputs(leaves, outputs),
-  };
 }
 
 function range(n: number): number[] {
@@ -163,28 +55,35 @@ export class RDD<T> {
   offsetRanges: readonly OffsetRange[] = [];
   /** The stable identity of RDDs generated by a stream (undefined for RDDs made in output code). */
   lineage: LineageId | undefined;
-  /** Set on the RDD an input stream was handed for a batch: a leaf whose data is shipped. */
-  private isInput = false;
-  /**
-   * True for parallelize/fromPartitions: computing a partition only reads memory, so the driver
-   * may read an input partition to ship it. Any other input (a Kafka range read) is never
-   * computed just to find out: an async read has side effects (dead letters, event times).
-   */
-  private inMemory = false;
   /** Set by a source whose partitions a worker can read itself (see RemoteRead). */
   remoteRead: RemoteRead | undefined;
+
+  // The members marked @internal are public only so that rdd-remoting.ts can walk the lineage
+  // for executor workers: TypeScript has no module-private members, and that plumbing is kept
+  // out of this class so the class stays its API. They are not API; only this class writes them.
+
+  /** @internal Set on the RDD an input stream was handed for a batch: a leaf whose data is shipped. */
+  isInput = false;
   /**
-   * The input RDDs of the newest batch time this RDD descends from, with their partition counts.
-   * Computed at construction, so it survives lineage truncation by persist (a worker still needs
-   * every input to regenerate the batch).
+   * @internal True for parallelize/fromPartitions: computing a partition only reads memory, so
+   * the driver may read an input partition to ship it. Any other input (a Kafka range read) is
+   * never computed just to find out: an async read has side effects (dead letters, event times).
    */
-  private inputShapes: readonly InputShape[];
+  inMemory = false;
+  /**
+   * @internal The input RDDs of the newest batch time this RDD descends from, with their
+   * partition counts. Computed at construction, so it survives lineage truncation by persist
+   * (a worker still needs every input to regenerate the batch).
+   */
+  inputShapes: readonly InputShape[];
+  /** @internal The parents whose partitions this RDD's tasks compute inline (fused). */
+  narrowParents: readonly RDD<unknown>[];
+  /** @internal The shuffles whose reduce side this RDD reads. */
+  shuffles: readonly ShuffleDependency[];
+  /** @internal Which parent partitions partition `p` reads (narrow dependencies). */
+  parentPartitions: (p: number) => [RDD<unknown>, number][];
 
   private iterateFn: IterateFn<T>;
-  private narrowParents: RDD<unknown>[];
-  private shuffles: ShuffleDependency[];
-  /** Which parent partitions partition `p` reads (narrow dependencies). */
-  private parentPartitions: (p: number) => [RDD<unknown>, number][];
   private cache: (T[] | undefined)[] | undefined;
 
   constructor(
@@ -223,107 +122,6 @@ export class RDD<T> {
       { key: this.lineage.key, numPartitions: this.numPartitions, timeMs: batchTimeOf(this.lineage.key) },
     ];
     this.env.lineage?.register(this as RDD<unknown>);
-  }
-
-  /**
-   * Driver side: the data a worker needs to compute partition `p` of this RDD after rebuilding
-   * its lineage, or undefined when some part of the lineage cannot be rebuilt in a worker
-   * (an RDD made outside a stream's compute, a persisted RDD, an input read asynchronously).
-   */
-  remoteInputs(p: number, leaves?: ReadLeaves): RemoteInput[] | undefined {
-    const inputs = new Map<string, { numPartitions: number; partitions: Record<number, unknown[]> }>();
-    const reads = new Map<string, { numPartitions: number; reads: Record<number, unknown> }>();
-    const shuffles: RemoteInput[] = [];
-    const visit = (rdd: RDD<unknown>, q: number): boolean => {
-      if (!rdd.lineage) return false;
-      if (rdd.isInput && rdd.remoteRead && leaves) {
-        let entry = reads.get(rdd.lineage.key);
-        if (!entry) {
-          entry = { numPartitions: rdd.numPartitions, reads: {} };
-          reads.set(rdd.lineage.key, entry);
-        }
-        entry.reads[q] = rdd.remoteRead.describe(q);
-        leaves.set(rdd.lineage.key, rdd);
-        return true;
-      }
-      if (rdd.isInput) {
-        if (!rdd.inMemory) return false;
-        const items = rdd.partitionToArray(q);
-        if (items instanceof Promise) return false;
-        let entry = inputs.get(rdd.lineage.key);
-        if (!entry) {
-          entry = { numPartitions: rdd.numPartitions, partitions: {} };
-          inputs.set(rdd.lineage.key, entry);
-        }
-        entry.partitions[q] = items;
-        return true;
-      }
-      if (rdd.cache) return false;
-      if (rdd.shuffles.length > 0) {
-        rdd.shuffles.forEach((shuffle, i) => {
-          shuffles.push({
-            kind: 'shuffle',
-            key: rdd.lineage!.key,
-            shuffleIndex: i,
-            partition: q,
-            outputs: shuffle.bucket(q),
-          });
-        });
-        return rdd.narrowParents.length === 0;
-      }
-      for (const [parent, pq] of rdd.parentPartitions(q)) if (!visit(parent, pq)) return false;
-      return true;
-    };
-    if (!visit(this as RDD<unknown>, p)) return undefined;
-    // Every input of this batch the lineage reaches gets its shape, read or not: the worker must
-    // rebuild the same streams (a missing input makes a stream's RDD undefined) with the same
-    // partition numbering, whichever partitions this task reads.
-    for (const shape of this.inputShapes) {
-      if (!inputs.has(shape.key) && !reads.has(shape.key))
-        inputs.set(shape.key, { numPartitions: shape.numPartitions, partitions: {} });
-    }
-    const out: RemoteInput[] = [];
-    for (const [key, entry] of inputs) out.push({ kind: 'input', key, ...entry });
-    for (const [key, entry] of reads) out.push({ kind: 'read', key, ...entry });
-    return out.concat(shuffles);
-  }
-
-  /** Worker side: installs shipped map outputs for reduce partition `j` of shuffle `index`. */
-  provideShuffle(index: number, j: number, outputs: readonly unknown[]): void {
-    const shuffle = this.shuffles[index];
-    if (!shuffle) throw new RangeError(`${this.name} has no shuffle ${index}`);
-    shuffle.provide(j, outputs);
-  }
-
-  /** Worker side: computes one task of a remote stage of this RDD. */
-  async computeRemote(op: RemoteOp, p: number, shuffleIndex = 0): Promise<unknown> {
-    switch (op) {
-      case 'collect':
-        return await this.partitionToArray(p);
-      case 'count':
-        return (await this.partitionToArray(p)).length;
-      case 'shuffle-map': {
-        const shuffle = this.shuffles[shuffleIndex];
-        if (!shuffle) throw new RangeError(`${this.name} has no shuffle ${shuffleIndex}`);
-        return await shuffle.mapTask(p);
-      }
-      default: {
-        const unknown: never = op;
-        throw new Error(`unknown remote op ${String(unknown)}`);
-      }
-    }
-  }
-
-  private remoteStage(op: RemoteOp): RemoteStage | undefined {
-    if (!this.lineage) return undefined;
-    const leaves: ReadLeaves = new Map();
-    return {
-      op,
-      rdd: this.lineage,
-      shape: { name: this.name, numPartitions: this.numPartitions },
-      inputs: (p) => this.remoteInputs(p, leaves),
-      acceptSideOutputs: (outputs) => acceptSideOutputs(leaves, outputs),
-    };
   }
 
   /** An RDD over data already in memory, one array per partition. */
@@ -425,7 +223,8 @@ export class RDD<T> {
     }
   }
 
-  private partitionToArray(p: number): T[] | Promise<T[]> {
+  /** @internal Also a remote task's body (rdd-remoting.ts); users call actions. */
+  partitionToArray(p: number): T[] | Promise<T[]> {
     const out: T[] = [];
     const r = this.iterate(p, (x) => {
       out.push(x);
@@ -441,7 +240,7 @@ export class RDD<T> {
     remoteOp?: RemoteOp,
   ): Promise<R[]> {
     await this.prepare();
-    const remote = remoteOp ? this.remoteStage(remoteOp) : undefined;
+    const remote = remoteOp ? remoteStage(this, remoteOp) : undefined;
     const stage = { name, rddId: this.id, partitions, ...(remote ? { remote } : {}) };
     return this.env.tasks.runTasks(stage, (p) => {
       const items = this.partitionToArray(p);
@@ -600,11 +399,9 @@ export class RDD<T> {
     name = 'combineByKey',
   ): RDD<[K, C]> {
     const n = Math.max(1, numPartitions ?? this.numPartitions);
-    const parent = this;
-    let outputs: Map<KeyId, [K, C]>[][] = [];
     const mapTask = (p: number): Map<KeyId, [K, C]>[] | Promise<Map<KeyId, [K, C]>[]> => {
       const combined = new Map<KeyId, [K, C]>();
-      const r = parent.iterate(p, (kv) => {
+      const r = this.iterate(p, (kv) => {
         const id = keyIdOf(kv[0]);
         const entry = combined.get(id);
         if (entry) entry[1] = mergeValue(entry[1], kv[1]);
@@ -618,34 +415,12 @@ export class RDD<T> {
       };
       return r instanceof Promise ? r.then(split) : split();
     };
-    const shuffle: ShuffleDependency = {
-      parent: parent as RDD<unknown>,
-      done: false,
-      mapTask,
-      bucket: (j) => outputs[j] ?? [],
-      provide: (j, given) => {
-        outputs[j] = given as Map<KeyId, [K, C]>[];
-      },
-      async run() {
-        const remote = shuffleRemote(shuffle, 0);
-        const perMap = await parent.env.tasks.runTasks(
-          {
-            name: `map side of ${name}`,
-            rddId: parent.id,
-            partitions: range(parent.numPartitions),
-            ...(remote ? { remote } : {}),
-          },
-          mapTask,
-        );
-        outputs = range(n).map((j) => perMap.map((buckets) => buckets[j]!));
-        (shuffle as { done: boolean }).done = true;
-      },
-    };
+    const shuffle = new ShuffleDependency(this, n, name, mapTask);
     return new RDD<[K, C]>(
       this.env,
       n,
       (j, sink) => {
-        const mapOutputs = outputs[j] ?? [];
+        const mapOutputs = shuffle.bucket(j);
         if (mapOutputs.length === 1) {
           for (const entry of mapOutputs[0]!.values()) sink([entry[0], entry[1]]);
           return;
@@ -734,46 +509,22 @@ export class RDD<T> {
   /** Moves elements into `numPartitions` partitions round-robin (a full shuffle). */
   repartition(numPartitions: number): RDD<T> {
     const n = Math.max(1, numPartitions);
-    const parent = this;
-    let outputs: T[][][] = [];
     const mapTask = (p: number): T[][] | Promise<T[][]> => {
       const buckets = range(n).map((): T[] => []);
       // Start each map partition at a different bucket so small partitions spread evenly.
       let next = p % n;
-      const r = parent.iterate(p, (x) => {
+      const r = this.iterate(p, (x) => {
         buckets[next]!.push(x);
         next = next + 1 === n ? 0 : next + 1;
       });
       return r instanceof Promise ? r.then(() => buckets) : buckets;
     };
-    const shuffle: ShuffleDependency = {
-      parent: parent as RDD<unknown>,
-      done: false,
-      mapTask,
-      bucket: (j) => outputs[j] ?? [],
-      provide: (j, given) => {
-        outputs[j] = given as T[][];
-      },
-      async run() {
-        const remote = shuffleRemote(shuffle, 0);
-        const perMap = await parent.env.tasks.runTasks(
-          {
-            name: 'map side of repartition',
-            rddId: parent.id,
-            partitions: range(parent.numPartitions),
-            ...(remote ? { remote } : {}),
-          },
-          mapTask,
-        );
-        outputs = range(n).map((j) => perMap.map((buckets) => buckets[j]!));
-        (shuffle as { done: boolean }).done = true;
-      },
-    };
+    const shuffle = new ShuffleDependency(this, n, 'repartition', mapTask);
     return new RDD<T>(
       this.env,
       n,
       (j, sink) => {
-        for (const bucket of outputs[j] ?? []) for (const x of bucket) sink(x);
+        for (const bucket of shuffle.bucket(j)) for (const x of bucket) sink(x);
       },
       'repartition',
       { shuffles: [shuffle] },

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InputDStream } from '../dstream/input-dstream.js';
 import type { RemoteReadRdd } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
+import { computeRemote, provideShuffle } from '../dstream/rdd-remoting.js';
 import type { RddShape, RemoteInput, RemoteOp, RemoteSideOutput } from '../dstream/task-runner.js';
 import { LINEAGE_MISMATCH, type RemoteMetricOp } from '../engine/executor.js';
 import { declareJob, loadJobModule } from '../job-module.js';
@@ -155,9 +156,9 @@ async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promis
       const owner = registry.get(input.key);
       if (!owner)
         throw mismatch(`lineage key ${input.key} (a shuffle) was not generated in the executor worker`);
-      owner.provideShuffle(input.shuffleIndex, input.partition, input.outputs);
+      provideShuffle(owner, input.shuffleIndex, input.partition, input.outputs);
     }
-    const result = await rdd.computeRemote(task.op, task.partition, task.shuffleIndex);
+    const result = await computeRemote(rdd, task.op, task.partition, task.shuffleIndex);
     const sideOutputs = reads.flatMap(({ key, read }) =>
       read.sideOutputs().map(({ partition, data }) => ({ key, partition, data })),
     );

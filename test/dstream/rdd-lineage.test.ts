@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Lineage, RDD, type RddEnv } from '../../src/dstream/rdd.js';
+import { remoteInputs } from '../../src/dstream/rdd-remoting.js';
 import { directTaskRunner } from '../../src/dstream/task-runner.js';
 
 function env(): RddEnv {
@@ -28,7 +29,7 @@ describe('RDD lineage for executors', () => {
     const right = RDD.parallelize(e, [9], 1);
     right.markInput({ key: '1@1000#in', zeroTimeMs: 0 });
     const union = e.lineage!.within('2@1000', 0, () => left.map((x) => x * 2).union(right));
-    expect(union.remoteInputs(2)).toEqual([
+    expect(remoteInputs(union, 2)).toEqual([
       { kind: 'input', key: '1@1000#in', numPartitions: 1, partitions: { 0: [9] } },
       { kind: 'input', key: '0@1000#in', numPartitions: 2, partitions: {} },
     ]);
@@ -48,7 +49,7 @@ describe('RDD lineage for executors', () => {
     );
     kafka.markInput({ key: '0@1000#in', zeroTimeMs: 0 });
     const mapped = e.lineage!.within('1@1000', 0, () => kafka.map((x) => x));
-    expect(mapped.remoteInputs(0)).toBeUndefined();
+    expect(remoteInputs(mapped, 0)).toBeUndefined();
     expect(reads).toBe(0);
   });
 });
