@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 /**
- * The status page's script, the entry point scripts/build-status-page.ts bundles (with everything
- * it imports) into the one inline script page.ts serves. It runs in the browser, not in the
- * agent: it polls the agent's /api/status and /api/batches and draws the page's cards, charts and
- * tables by hand, with no library and no request anywhere else (the page's
+ * The status page's script: the entry point that scripts/status-page-bundle.ts bundles, with
+ * everything it imports, into the one inline script page.ts serves. It runs in the browser, not
+ * in the agent: it polls the agent's /api/status and /api/batches and draws the page's cards,
+ * charts and tables by hand, with no library and no request anywhere else (the page's
  * Content-Security-Policy enforces that too). Polling stops while the tab is hidden; the charts
  * are redrawn to fit after a resize.
  */
