@@ -13,6 +13,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The build bundles the status page's browser script with these (esbuild, a devDependency).
+COPY scripts/status-page-bundle.ts scripts/build-status-page.ts ./scripts/
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 # ---- runtime: node:20-slim, non-root, no compiler, no dev dependencies ---------------------------

@@ -64,6 +64,9 @@ describe('npm pack', () => {
     // The status page is served from the installed package alone (everything inlined in dist/).
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/<script nonce="[^"]+">\(function statusPageClient\(\)/);
+    // The client script, bundled by the build (scripts/build-status-page.ts), is inlined.
+    const script = /<script nonce="[^"]+">([\s\S]*?)<\/script>/.exec(await page.text())?.[1] ?? '';
+    expect(script.startsWith('/* sidestream status page: src/agent/status-page/client/ */')).toBe(true);
+    expect(script).toContain('/api/batches?limit=');
   });
 });

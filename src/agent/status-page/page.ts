@@ -1,20 +1,19 @@
 /**
  * GET /: the status page, Spark's Streaming tab for one agent. One self-contained HTML document:
- * the styles (styles.ts) and the script (client.ts) are inlined, so the page needs nothing but
- * the agent's own /api/status and /api/batches: no CDN, no font, no file outside dist/. Its
- * Content-Security-Policy allows only the inlined style and script (by nonce) and requests to the
- * agent itself, so neither a bug nor an injected value can make the browser fetch anything else.
+ * the styles (styles.ts) and the script (client/, bundled at build time: see client-bundle.d.ts)
+ * are inlined, so the page needs nothing but the agent's own /api/status and /api/batches: no
+ * CDN, no font, no file outside dist/. Its Content-Security-Policy allows only the inlined style
+ * and script (by nonce) and requests to the agent itself, so neither a bug nor an injected value
+ * can make the browser fetch anything else.
  */
 import { randomBytes } from 'node:crypto';
-import { statusPageClient } from './client.js';
+import { STATUS_PAGE_SCRIPT } from './client-bundle.js';
 import { STATUS_PAGE_CSS } from './styles.js';
 
 export interface StatusPageResponse {
   readonly headers: Record<string, string>;
   readonly body: string;
 }
-
-const SCRIPT = `(${statusPageClient.toString()})();`;
 
 /** The page with a fresh nonce, and the headers it must be served with. */
 export function statusPageResponse(): StatusPageResponse {
@@ -115,7 +114,7 @@ export function renderStatusPage(nonce: string): string {
   </section>
 </main>
 <footer>Served by the sidestream agent · JSON: <a href="/api/status">/api/status</a> · <a href="/api/batches?limit=10">/api/batches</a> · <a href="/metrics">/metrics</a></footer>
-<script nonce="${nonce}">${SCRIPT}</script>
+<script nonce="${nonce}">${STATUS_PAGE_SCRIPT}</script>
 </body>
 </html>
 `;
