@@ -67,7 +67,7 @@ export const SETTINGS = [
     placeholder: '<dir>',
     env: 'SIDESTREAM_CHECKPOINT_DIR',
     value: nonEmptyString('a directory path', '/var/lib/sidestream/clicks'),
-    default: { unset: true, shown: 'none (no checkpoints, no write-ahead log)' },
+    default: { unset: true, shown: 'none' },
     description:
       "checkpoint directory: Kafka offset logs, metadata checkpoints and the receivers' write-ahead log (docs/checkpoints.md)",
   }),
@@ -244,7 +244,7 @@ export const SETTINGS = [
       },
       toConfig: ({ url, ...rest }) => ({ ...rest, url: url.url, target: url.target }),
     }),
-    default: { unset: true, shown: 'none (no push)' },
+    default: { unset: true, shown: 'none' },
     description:
       'push metrics to carbon every batch (docs/telemetry.md); the flag and the variable set graphite.url',
   }),
@@ -275,7 +275,7 @@ export const SETTINGS = [
       },
       toConfig: ({ url, interval }) => ({ url, ...(interval === undefined ? {} : { intervalMs: interval }) }),
     }),
-    default: { unset: true, shown: 'none (no push)' },
+    default: { unset: true, shown: 'none' },
     description:
       'push metrics to a Prometheus Pushgateway on stop, job = the app (docs/telemetry.md); the flag and the variable set pushgateway.url',
   }),
@@ -286,10 +286,10 @@ export const SETTINGS = [
     placeholder: '<token>',
     env: 'SIDESTREAM_HTTP_TOKEN',
     value: httpToken,
-    default: { unset: true, shown: 'none (no token asked)' },
+    default: { unset: true, shown: 'none' },
     secret: true,
     description:
-      'bearer token that / and /api/* require (docs/deployment.md); prefer the variable, since other users see flags in ps',
+      'bearer token that / and /api/* then require (docs/deployment.md); prefer the variable: other users see flags in ps',
   }),
   setting({
     key: 'logLevel',
