@@ -33,7 +33,7 @@ export const DEFAULT_MAX_TASK_FAILURES = 4;
 export const DEFAULT_RESTART_BUDGET = 5;
 export const DEFAULT_RESTART_WINDOW_MS = 10 * 60_000;
 
-const MAPPING_ONLY = 'YAML only: a key of the mapping; the flag and the variable set only its url';
+const MAPPING_ONLY = 'inside the mapping, YAML only';
 
 export const SETTINGS = [
   setting({
@@ -219,8 +219,8 @@ export const SETTINGS = [
         url: {
           value: graphiteUrl,
           required: true,
-          default: { shown: 'none (required)' },
-          noFlag: 'the URL the flag and the variable of graphite give',
+          default: { shown: 'required' },
+          noFlag: 'given by --graphite and SIDESTREAM_GRAPHITE',
           description: "carbon's plaintext listener",
         },
         prefix: {
@@ -262,8 +262,8 @@ export const SETTINGS = [
         url: {
           value: pushgatewayUrl,
           required: true,
-          default: { shown: 'none (required)' },
-          noFlag: 'the URL the flag and the variable of pushgateway give',
+          default: { shown: 'required' },
+          noFlag: 'given by --pushgateway and SIDESTREAM_PUSHGATEWAY',
           description: 'the Pushgateway, a path prefix allowed',
         },
         interval: {
