@@ -109,7 +109,8 @@ describe('the commander options generated from the table', () => {
     const cmd = command();
     expect(cmd.options.map((o) => o.long)).toEqual(ROWS.flatMap((s) => (s.flag ? [s.flag] : [])));
     for (const option of cmd.options) {
-      const s = ROWS.find((r) => r.flag === option.long)!;
+      const s = ROWS.find((r) => r.flag === option.long);
+      if (s === undefined) throw new Error(`${option.long} is not a flag of the table`);
       expect(option.description).toBe(optionHelp(s));
       expect(option.description).toContain(`(YAML ${s.key}, env ${s.env})`);
     }

@@ -28,14 +28,11 @@ export function mapping<const F extends Fields, T>(options: {
   readonly toConfig: (parsed: ParsedMapping<F>) => T;
 }): ValueKind<T> {
   const { fields, shorthand } = options;
-  const names = Object.keys(fields);
-  const required = names.filter((k) => fields[k]?.required === true);
-  const optional = names.filter((k) => fields[k]?.required !== true);
+  const entries = Object.entries(fields);
+  const required = entries.filter(([, f]) => f.required === true).map(([k]) => k);
+  const optional = entries.filter(([, f]) => f.required !== true).map(([k]) => k);
   const shape = Object.fromEntries(
-    names.map((k) => {
-      const field = fields[k]!;
-      return [k, field.required === true ? field.value.schema : field.value.schema.optional()];
-    }),
+    entries.map(([k, f]) => [k, f.required === true ? f.value.schema : f.value.schema.optional()]),
   );
   const expected =
     `${options.shorthandForm} or a mapping with ${required.join(', ')}` +
