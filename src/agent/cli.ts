@@ -10,7 +10,9 @@ import './catch-early-signals.js';
 import '../sources/kafka/kafkajs-read-committed.js';
 import { Command, CommanderError } from 'commander';
 import { SidestreamError } from '../errors.js';
-import { CONFIG_FIELDS, type ConfigField, DEFAULT_HTTP, parseHttpAddress, resolveConfig } from './config.js';
+import { addConfigOptions, configFlagValues } from './config/cli-options.js';
+import { settingFor } from './config/settings.js';
+import { type ConfigField, DEFAULT_HTTP, parseHttpAddress, resolveConfig } from './config.js';
 import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { packageVersion } from './package-version.js';
 import { type JobRef, prepareJob } from './prepare-job.js';
@@ -21,72 +23,26 @@ import { SUPERVISED_ENV, supervise } from './supervisor.js';
 
 const USAGE_EXIT = 2;
 
-type AgentFlags = Partial<Record<Exclude<ConfigField, 'allowJobChange' | 'supervise'>, string>> & {
-  allowJobChange?: boolean;
-  supervise?: boolean;
-  config?: string;
-  verbose?: boolean;
-};
+/** commander's parsed options of `run`, `demo` and `validate`: --config, --verbose and the settings. */
+interface AgentOptions {
+  readonly config?: string;
+  readonly verbose?: boolean;
+  readonly [setting: string]: unknown;
+}
 
-/** The flags every command that builds a context shares; config.ts owns their defaults. */
+/** The settings given as flags, by YAML key (resolveConfig's flag layer). */
+type ConfigFlags = Partial<Record<ConfigField, string>>;
+
+/** The options every command that builds a context shares; the settings come from the table. */
 function addAgentOptions(command: Command): Command {
-  return command
-    .option('--config <file>', 'YAML config file; flags and SIDESTREAM_* variables override it')
-    .option('--app <name>', 'app name, the app label of every metric (default: the job file name)')
-    .option('--batch-interval <duration>', 'batch interval, e.g. 500ms or 2s (default 1s)')
-    .option(
-      '--checkpoint-dir <dir>',
-      'checkpoint directory: offset logs and metadata checkpoints (docs/checkpoints.md)',
-    )
-    .option(
-      '--checkpoint-interval <duration>',
-      'how often a metadata checkpoint is written, a multiple of the batch interval (default: every batch)',
-    )
-    .option(
-      '--allow-job-change',
-      'recover from a checkpoint written by a changed job module (what still matches is restored)',
-    )
-    .option(
-      '--wal-fsync <policy>',
-      "receivers' write-ahead log: 'always' (default), 'never', or a duration such as 100ms (docs/wal.md)",
-    )
-    .option(
-      '--http <host:port>',
-      `address of /metrics, /healthz, /readyz, /api/batches (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})`,
-    )
-    .option('--http-token <token>', 'bearer token for / and /api/* (prefer SIDESTREAM_HTTP_TOKEN)')
-    .option('--batch-log <file>', 'append each completed batch record to this JSON-lines file')
-    .option(
-      '--graphite <url>',
-      'push metrics to carbon every batch: tcp://HOST:PORT or udp://HOST:PORT (see docs/telemetry.md)',
-    )
-    .option(
-      '--pushgateway <url>',
-      'push metrics to a Prometheus Pushgateway on stop (job = the app): http://HOST:PORT',
-    )
-    .option('--on-batch-failure <policy>', "'stop' (default) or 'continue' after a failed batch")
-    .option('--max-task-failures <n>', 'attempts per task before its output operation fails (default 4)')
-    .option('--default-parallelism <n>', 'partitions for inputs and shuffles (default: CPU cores)')
-    .option(
-      '--executors <n>',
-      "worker threads running tasks (default: the machine's cores; 0: all on the main thread)",
-    )
-    .option(
-      '--shutdown-timeout <duration>',
-      'how long a graceful stop waits for in-flight batches (default 10s)',
-    )
-    .option(
-      '--supervise',
-      'run the engine in a child process and restart it after a crash, with backoff (docs/deployment.md)',
-    )
-    .option('--restart-budget <n>', 'with --supervise: most restarts within --restart-window (default 5)')
-    .option('--restart-window <duration>', 'with --supervise: the window of the restart budget (default 10m)')
-    .option('--log-level <level>', `least severe log level shown: ${LOG_LEVELS.join(', ')} (default info)`)
-    .option(
-      '--log-format <format>',
-      "'text' (default; lines for people) or 'json' (pino JSON lines for a log shipper)",
-    )
-    .option('--verbose', 'print stack traces with errors');
+  command.option('--config <file>', 'YAML config file; flags and SIDESTREAM_* variables override it');
+  return addConfigOptions(command).option('--verbose', 'print stack traces with errors');
+}
+
+/** A setting's variable in this process's environment. */
+function fromEnv(key: ConfigField): string | undefined {
+  const name = settingFor(key)?.env;
+  return name === undefined ? undefined : process.env[name];
 }
 
 /**
@@ -94,32 +50,24 @@ function addAgentOptions(command: Command): Command {
  * configuration problems are already logged in the asked-for format; an invalid value is ignored
  * here and reported with the other problems.
  */
-function earlyLogSettings(flags: AgentFlags): { level?: LogLevel; format?: LogFormat } {
-  const level = flags.logLevel ?? process.env.SIDESTREAM_LOG_LEVEL;
-  const format = flags.logFormat ?? process.env.SIDESTREAM_LOG_FORMAT;
+function earlyLogSettings(flags: ConfigFlags): { level?: LogLevel; format?: LogFormat } {
+  const level = flags.logLevel ?? fromEnv('logLevel');
+  const format = flags.logFormat ?? fromEnv('logFormat');
   return {
     ...((LOG_LEVELS as readonly string[]).includes(level ?? '') ? { level: level as LogLevel } : {}),
     ...((LOG_FORMATS as readonly string[]).includes(format ?? '') ? { format: format as LogFormat } : {}),
   };
 }
 
-function configFlags(flags: AgentFlags): Partial<Record<ConfigField, string>> {
-  const out: Partial<Record<ConfigField, string>> = {};
-  for (const field of CONFIG_FIELDS) {
-    const value = flags[field];
-    if (value !== undefined) out[field] = String(value);
-  }
-  return out;
-}
-
-async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
-  const verbose = flags.verbose === true;
+async function runJob(job: JobRef, options: AgentOptions): Promise<number> {
+  const verbose = options.verbose === true;
+  const flags = configFlagValues(options);
   configureLogger(earlyLogSettings(flags));
   if (process.env[SUPERVISED_ENV] !== '1') {
     const resolved = await resolveConfig({
-      ...(flags.config === undefined ? {} : { file: flags.config }),
+      ...(options.config === undefined ? {} : { file: options.config }),
       env: process.env,
-      flags: configFlags(flags),
+      flags,
     });
     if (resolved.ok && resolved.config.supervise) {
       // The same command line in a child; its own problems (config, job) are reported by it.
@@ -136,9 +84,9 @@ async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
   }
   const prepared = await prepareJob({
     job,
-    configFile: flags.config,
+    configFile: options.config,
     env: process.env,
-    flags: configFlags(flags),
+    flags,
     recover: true,
   });
   if (!prepared.ok) {
@@ -154,16 +102,17 @@ async function runJob(job: JobRef, flags: AgentFlags): Promise<number> {
   return runAgent({ config: prepared.config, ssc: prepared.ssc!, version: packageVersion(), verbose });
 }
 
-async function validate(jobModule: string | undefined, flags: AgentFlags): Promise<number> {
+async function validate(jobModule: string | undefined, options: AgentOptions): Promise<number> {
+  const flags = configFlagValues(options);
   configureLogger(earlyLogSettings(flags));
   const prepared = await prepareJob({
     job: jobModule === undefined ? undefined : { kind: 'module', specifier: jobModule },
-    configFile: flags.config,
+    configFile: options.config,
     env: process.env,
-    flags: configFlags(flags),
+    flags,
   });
   if (!prepared.ok) {
-    for (const problem of prepared.problems) reportError(problem, flags.verbose === true);
+    for (const problem of prepared.problems) reportError(problem, options.verbose === true);
     return 1;
   }
   process.stdout.write('ok\n');
@@ -171,7 +120,7 @@ async function validate(jobModule: string | undefined, flags: AgentFlags): Promi
 }
 
 async function status(flags: { http?: string; limit?: string; verbose?: boolean }): Promise<number> {
-  const raw = flags.http ?? process.env.SIDESTREAM_HTTP;
+  const raw = flags.http ?? fromEnv('http');
   const address = raw === undefined || raw === '' ? DEFAULT_HTTP : parseHttpAddress(raw);
   const limit = Number(flags.limit ?? 10);
   if (!address || !Number.isInteger(limit) || limit < 1) {
@@ -203,13 +152,13 @@ function buildProgram(setExit: (code: number) => void): Command {
       .command('run')
       .description('run a job module (.js, .mjs or .ts whose default export declares the streams)')
       .argument('<job-module>', 'path of the job module'),
-  ).action(async (jobModule: string, flags: AgentFlags) => {
-    setExit(await runJob({ kind: 'module', specifier: jobModule }, flags));
+  ).action(async (jobModule: string, options: AgentOptions) => {
+    setExit(await runJob({ kind: 'module', specifier: jobModule }, options));
   });
 
   addAgentOptions(program.command('demo').description('run the bundled demo job on synthetic events')).action(
-    async (flags: AgentFlags) => {
-      setExit(await runJob({ kind: 'demo' }, flags));
+    async (options: AgentOptions) => {
+      setExit(await runJob({ kind: 'demo' }, options));
     },
   );
 
@@ -218,8 +167,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       .command('validate')
       .description('check the configuration and that the job module declares a graph, without starting')
       .argument('[job-module]', 'path of the job module'),
-  ).action(async (jobModule: string | undefined, flags: AgentFlags) => {
-    setExit(await validate(jobModule, flags));
+  ).action(async (jobModule: string | undefined, options: AgentOptions) => {
+    setExit(await validate(jobModule, options));
   });
 
   program

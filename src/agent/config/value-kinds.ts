@@ -1,0 +1,236 @@
+/**
+ * The kinds of value a setting can hold, each one zod schema used unchanged by every layer (the
+ * YAML file gives numbers and booleans, flags and variables give strings) plus how
+ * docs/configuration.md names it and its bounds. Messages say what was wrong and what to write
+ * instead; the caller prefixes where the value came from (file key, variable or flag).
+ */
+import * as z from 'zod';
+import type { FsyncPolicy } from '../../state/write-ahead-log.js';
+import { type GraphiteTarget, parseGraphiteUrl } from '../../telemetry/exporters/graphite-exporter.js';
+import { parseDurationMs } from '../../time.js';
+import { type HttpAddress, parseHttpAddress } from './http-address.js';
+import type { ValueKind } from './setting.js';
+import { showValue as show } from './show-value.js';
+
+/** `250ms`, `1s`, `2m`, `1h`, or a bare number of milliseconds; a whole number of milliseconds. */
+export function duration(options: { example: string; allowZero: boolean }): ValueKind<number> {
+  const schema = z.unknown().transform((input, ctx): number => {
+    const notDuration = `${show(input)} is not a duration; write a number with a unit, for example ${options.example}`;
+    if (typeof input !== 'string' && typeof input !== 'number') {
+      ctx.addIssue({ code: 'custom', message: notDuration });
+      return z.NEVER;
+    }
+    let ms: number;
+    try {
+      ms = parseDurationMs(input, 'duration');
+    } catch {
+      ctx.addIssue({ code: 'custom', message: notDuration });
+      return z.NEVER;
+    }
+    if (ms < 0 || (ms === 0 && !options.allowZero)) {
+      const bound = options.allowZero ? '>= 0' : '> 0';
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be ${bound}; for example ${options.example}`,
+      });
+      return z.NEVER;
+    }
+    if (!Number.isInteger(ms)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be a whole number of milliseconds; for example ${options.example}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+  return { schema, form: 'duration', bounds: options.allowZero ? '>= 0' : '> 0' };
+}
+
+/** Numbers arrive as numbers from YAML and as strings from flags and variables. */
+export function wholeNumber(min: number, example: number): ValueKind<number> {
+  const schema = z.unknown().transform((input, ctx): number => {
+    const n =
+      typeof input === 'number'
+        ? input
+        : typeof input === 'string' && /^\s*\d+\s*$/.test(input)
+          ? Number(input)
+          : NaN;
+    if (!Number.isInteger(n) || n < min) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be a whole number >= ${min}; for example ${example}`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+  return { schema, form: 'whole number', bounds: `>= ${min}` };
+}
+
+/** true/false from YAML; 'true'/'false'/'1'/'0'/'yes'/'no' from flags and variables. */
+export const boolean: ValueKind<boolean> = {
+  schema: z.unknown().transform((input, ctx): boolean => {
+    if (typeof input === 'boolean') return input;
+    if (typeof input === 'string' && /^\s*(true|1|yes)\s*$/i.test(input)) return true;
+    if (typeof input === 'string' && /^\s*(false|0|no)\s*$/i.test(input)) return false;
+    ctx.addIssue({ code: 'custom', message: `${show(input)} must be true or false` });
+    return z.NEVER;
+  }),
+  form: '`true` or `false`',
+};
+
+/** A path or similar free text that must not be empty: `what` is `a directory path`, `a file path`. */
+export function nonEmptyString(what: string, example: string): ValueKind<string> {
+  return {
+    schema: z
+      .string({ error: (iss) => `${show(iss.input)} must be ${what}; for example ${example}` })
+      .min(1, {
+        error: `must be ${what}, not empty; for example ${example}; or remove it to use the default`,
+      }),
+    form: what.replace(/^an? /, ''),
+  };
+}
+
+// The app name becomes the `app` label of every metric and a Graphite path segment, where a dot
+// would split the path; hence the narrow alphabet.
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+export const appName: ValueKind<string> = {
+  schema: z
+    .string({ error: (iss) => `${show(iss.input)} must be a name; for example clicks` })
+    .regex(APP_NAME, {
+      error: (iss) =>
+        `${show(iss.input)} may contain only letters, digits, '-' and '_' (it becomes the app label of ` +
+        'every metric); for example clicks-prod',
+    }),
+  form: 'name',
+  bounds: 'letters, digits, `-`, `_`; starts with a letter or digit',
+};
+
+export const httpAddress: ValueKind<HttpAddress> = {
+  schema: z.unknown().transform((input, ctx): HttpAddress => {
+    const parsed = typeof input === 'string' ? parseHttpAddress(input) : undefined;
+    if (!parsed) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be HOST:PORT with a port up to 65535; for example 127.0.0.1:9464 (or [::1]:9464)`,
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
+  form: '`HOST:PORT` (`[::1]:PORT` for IPv6)',
+  bounds: 'port 0 to 65535 (0: any free port)',
+};
+
+/** `always`, `never`, or a duration (fsync at most that often): the receivers' WAL policy. */
+export const walFsync: ValueKind<FsyncPolicy> = {
+  schema: z.unknown().transform((input, ctx): FsyncPolicy => {
+    if (input === 'always' || input === 'never') return { mode: input };
+    let ms = Number.NaN;
+    if (typeof input === 'string' || typeof input === 'number') {
+      try {
+        ms = parseDurationMs(input, 'walFsync');
+      } catch {
+        ms = Number.NaN;
+      }
+    }
+    if (!Number.isInteger(ms) || ms <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be 'always', 'never' or a duration such as 100ms (fsync at most that often); see docs/wal.md`,
+      });
+      return z.NEVER;
+    }
+    return { mode: 'interval', intervalMs: ms };
+  }),
+  form: '`always`, `never` or a duration',
+  bounds: 'a duration > 0',
+};
+
+/** One of a fixed list of words; `message` follows the quoted value. */
+export function oneOf<const V extends readonly [string, ...string[]]>(
+  values: V,
+  message: string,
+): ValueKind<V[number]> {
+  return {
+    schema: z.enum(values, { error: (iss) => `${show(iss.input)} ${message}` }),
+    form: values.map((v) => `\`${v}\``).join(', '),
+  };
+}
+
+/** The HTTP token: messages about it never echo its value. */
+export const httpToken: ValueKind<string> = {
+  schema: z
+    .string({ error: 'must be a string (quote it in YAML); the value is not shown' })
+    .min(16, { error: 'must be at least 16 characters; for example the output of `openssl rand -hex 32`' }),
+  form: 'string',
+  bounds: 'at least 16 characters',
+};
+
+export const graphiteUrl: ValueKind<{ url: string; target: GraphiteTarget }> = {
+  schema: z.unknown().transform((input, ctx): { url: string; target: GraphiteTarget } => {
+    const target = typeof input === 'string' ? parseGraphiteUrl(input) : undefined;
+    if (!target) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be tcp://HOST:PORT or udp://HOST:PORT; for example tcp://127.0.0.1:2003`,
+      });
+      return z.NEVER;
+    }
+    return { url: (input as string).trim(), target };
+  }),
+  form: '`tcp://HOST:PORT` or `udp://HOST:PORT`',
+  bounds: 'port 1 to 65535',
+};
+
+// A prefix is one or more dotted path segments; an instance is one segment (like the app name).
+const GRAPHITE_PREFIX = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+export const graphitePrefix: ValueKind<string> = {
+  schema: z
+    .string({ error: (iss) => `${show(iss.input)} must be a dotted name; for example sidestream` })
+    .regex(GRAPHITE_PREFIX, {
+      error: (iss) =>
+        `${show(iss.input)} must be dot-separated names of letters, digits, '-' and '_'; for example prod.sidestream`,
+    }),
+  form: 'dotted name',
+  bounds: 'segments of letters, digits, `-`, `_`',
+};
+
+export const graphiteInstance: ValueKind<string> = {
+  schema: z
+    .string({ error: (iss) => `${show(iss.input)} must be a name; for example host-1` })
+    .regex(APP_NAME, {
+      error: (iss) =>
+        `${show(iss.input)} may contain only letters, digits, '-' and '_' (it is one Graphite path ` +
+        'segment); for example host-1',
+    }),
+  form: 'name',
+  bounds: 'letters, digits, `-`, `_`; starts with a letter or digit',
+};
+
+export const pushgatewayUrl: ValueKind<string> = {
+  schema: z.unknown().transform((input, ctx): string => {
+    let ok = false;
+    if (typeof input === 'string') {
+      try {
+        const u = new URL(input.trim());
+        ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !u.search;
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be an http:// or https:// URL of a Pushgateway; for example http://127.0.0.1:9091`,
+      });
+      return z.NEVER;
+    }
+    return (input as string).trim();
+  }),
+  form: '`http://` or `https://` URL',
+  bounds: 'no query string',
+};
