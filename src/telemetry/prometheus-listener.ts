@@ -16,7 +16,6 @@ export { exporterErrorsCounter } from './instruments.js';
 /** Tuning of the listener's derived metrics; the defaults suit most apps. */
 export type PrometheusListenerOptions = EventMetricsOptions;
 
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the hooks are installed from the event table in the constructor
 export interface PrometheusListener extends Required<StreamingListener> {}
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
