@@ -1,8 +1,5 @@
 /** sidestream's public API: an explicit list. */
 
-// First: kafkajs' consumer must get the correct read_committed filter before it loads.
-import './sources/kafka/kafkajs-read-committed.js';
-
 export type { ReduceByKeyAndWindowOptions } from './dstream/dstream.js';
 export { DStream } from './dstream/dstream.js';
 export type { Job, OutputOperation } from './dstream/dstream-graph.js';

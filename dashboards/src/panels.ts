@@ -427,6 +427,24 @@ const INGESTION: DashboardSpec = {
             },
           ],
         },
+        {
+          title: 'Input errors',
+          description:
+            'Failures any input reported per minute, by stream: cannot reach its upstream, a failed commit, an unreadable block (alert SidestreamInputErrors).',
+          unit: 'short',
+          width: 8,
+          prom: [
+            {
+              expr: `sum by (app, stream) (increase(${sel('sidestream_input_errors_total')}[1m]))`,
+              legend: '{{app}} {{stream}}',
+            },
+          ],
+          graphite: [
+            {
+              target: `aliasByNode(summarize(nonNegativeDerivative(${g('sidestream_input_errors_total')}), '1min', 'sum', false), 1, ${L1})`,
+            },
+          ],
+        },
       ],
     },
     {

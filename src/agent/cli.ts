@@ -6,8 +6,6 @@
  */
 // First: catches SIGTERM/SIGINT before the rest loads (see the module).
 import './catch-early-signals.js';
-// Before anything loads kafkajs: the correct read_committed filter (see the module).
-import '../sources/kafka/kafkajs-read-committed.js';
 import { Command, CommanderError } from 'commander';
 import { SidestreamError } from '../errors.js';
 import { addConfigOptions, configFlagValues } from './config/cli-options.js';

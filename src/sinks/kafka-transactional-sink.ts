@@ -17,9 +17,9 @@
  * (use the PostgreSQL sink for those).
  */
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
-import '../sources/kafka/kafkajs-read-committed.js';
-import { type Admin, Kafka, type KafkaConfig, logLevel, type Message, type Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaConfig, Message, Producer } from 'kafkajs';
 import { SidestreamError } from '../errors.js';
+import { kafkaClient } from '../sources/kafka/kafkajs-client.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
 import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import type { CommitOutcome } from './postgres-transactional-sink.js';
@@ -40,7 +40,7 @@ export interface OutputMessages {
 }
 
 export class KafkaTransactionalSink implements OffsetStore {
-  private readonly kafka: Kafka;
+  private kafka: Promise<Kafka> | undefined;
   private readonly producers = new Map<string, Promise<Producer>>();
   private admin: Promise<Admin> | undefined;
   private readonly prefix: string;
@@ -62,17 +62,21 @@ export class KafkaTransactionalSink implements OffsetStore {
     if (!options.groupId)
       throw new SidestreamError('SS_CONFIG_INVALID', 'KafkaTransactionalSink: groupId is required');
     this.prefix = options.transactionalIdPrefix ?? `sidestream-${options.groupId}`;
-    this.kafka = new Kafka({
-      ...options.kafka,
-      brokers: options.brokers,
+  }
+
+  /** The kafkajs client, created (and kafkajs loaded) on first use. */
+  private client(): Promise<Kafka> {
+    this.kafka ??= kafkaClient({
+      ...this.options.kafka,
+      brokers: this.options.brokers,
       clientId: `${this.prefix}-sink`,
-      logLevel: options.kafka?.logLevel ?? logLevel.NOTHING,
     });
+    return this.kafka;
   }
 
   private adminClient(): Promise<Admin> {
     this.admin ??= (async () => {
-      const admin = this.kafka.admin();
+      const admin = (await this.client()).admin();
       await admin.connect();
       return admin;
     })().catch((error: unknown) => {
@@ -89,7 +93,7 @@ export class KafkaTransactionalSink implements OffsetStore {
     let producer = this.producers.get(key);
     if (!producer) {
       producer = (async () => {
-        const p = this.kafka.producer({
+        const p = (await this.client()).producer({
           transactionalId: `${this.prefix}-${key}`,
           idempotent: true,
           maxInFlightRequests: 1,

@@ -188,9 +188,47 @@ describe('AgentStatus on a StreamingContext', () => {
         name: 'socket:127.0.0.1:9',
         connected: false,
         receiver: { state: 'starting', lastError: null, lastErrorTime: null, errors: 0 },
+        errors: 0,
+        lastError: null,
+        lastErrorTime: null,
       },
-      { streamId: 1, name: 'queue', connected: null, receiver: null },
+      {
+        streamId: 1,
+        name: 'queue',
+        connected: null,
+        receiver: null,
+        errors: 0,
+        lastError: null,
+        lastErrorTime: null,
+      },
     ]);
+  });
+
+  it("shows an input's own failures (input-error events) on that input, redacted, whatever kind of input it is", () => {
+    const ssc = new StreamingContext({ appName: 'clicks', batchIntervalMs: 1000 });
+    ssc.queueStream([[1]]).foreachRDD(async () => {});
+    ssc.queueStream([[2]]).foreachRDD(async () => {});
+    let now = 5_000;
+    const status = new AgentStatus({ config, ssc, version: '1', now: () => now });
+    const bus = ssc as unknown as { bus: { post: (hook: 'onSourceEvent', e: unknown) => void } };
+    for (const message of [
+      'cannot reach Kafka at k:9092: ECONNREFUSED',
+      'cannot reach http://u:secret@k:9092',
+    ]) {
+      now += 1000;
+      bus.bus.post('onSourceEvent', {
+        type: 'input-error',
+        streamId: 1,
+        stream: 'queue',
+        operation: 'connect',
+        message,
+      });
+    }
+    const [first, second] = status.snapshot().inputs;
+    expect(first).toMatchObject({ errors: 0, lastError: null, lastErrorTime: null });
+    expect(second).toMatchObject({ errors: 2, lastErrorTime: 7_000, receiver: null });
+    expect(second?.lastError).toContain('cannot reach');
+    expect(second?.lastError).not.toContain('secret');
   });
 });
 

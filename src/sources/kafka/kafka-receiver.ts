@@ -8,11 +8,11 @@
  * (kafkaDirectStream) needs no receiver and no WAL and is the exactly-once path; see docs/kafka.md.
  */
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
-import './kafkajs-read-committed.js';
-import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
+import type { Consumer, KafkaConfig } from 'kafkajs';
 import { describeError } from '../../errors.js';
 import { Receiver } from '../../receiver/receiver.js';
 import { decodeHeaders, type KafkaRecord, recordUid } from './kafka-record.js';
+import { kafkaClient } from './kafkajs-client.js';
 
 export interface KafkaReceiverStreamOptions<V = string | null> {
   brokers: string[];
@@ -41,6 +41,8 @@ const defaultDecode = (value: Buffer | null) => (value === null ? null : value.t
 export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
   private consumer: Consumer | undefined;
   private isConnected = false;
+  /** Bumped by every start and stop: a start still loading kafkajs when stopped gives up. */
+  private generation = 0;
   /** Records the decoder rejected (skipped and reported). */
   decodeErrors = 0;
 
@@ -53,14 +55,22 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
     return this.isConnected;
   }
 
+  /** Must not block (Receiver's contract): connecting, and loading kafkajs, happen after it returns. */
   onStart(): void {
+    const generation = ++this.generation;
+    void this.connect(generation).catch((error) => {
+      if (this.generation === generation) this.restart('the Kafka consumer failed to start', error);
+    });
+  }
+
+  private async connect(generation: number): Promise<void> {
     const o = this.options;
-    const kafka = new Kafka({
+    const kafka = await kafkaClient({
       ...o.kafka,
       brokers: o.brokers,
       clientId: o.clientId ?? `sidestream-receiver-${o.groupId}`,
-      logLevel: o.kafka?.logLevel ?? KafkaLogLevel.NOTHING,
     });
+    if (this.generation !== generation) return;
     const consumer = kafka.consumer({
       groupId: o.groupId,
       maxWaitTimeInMs: o.consumer?.maxWaitTimeMs ?? 500,
@@ -81,9 +91,11 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
       if (this.consumer === consumer && !event.payload.restart)
         this.restart('the Kafka consumer crashed', event.payload.error);
     });
-    void this.run(consumer).catch((error) => {
-      if (this.consumer === consumer) this.restart('the Kafka consumer failed to start', error);
-    });
+    try {
+      await this.run(consumer);
+    } catch (error) {
+      if (this.consumer === consumer) throw error;
+    }
   }
 
   private async run(consumer: Consumer): Promise<void> {
@@ -133,6 +145,7 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
   }
 
   onStop(): void {
+    this.generation++;
     const consumer = this.consumer;
     this.consumer = undefined;
     this.isConnected = false;
