@@ -5,7 +5,6 @@
  * attempt or source event, never per record, and it owns no timing of its own: every number
  * comes from an event (the partition status's clock is the batch records' times).
  */
-import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import type { SourceEvent } from '../dstream/input-source.js';
 import type { CompletedBatchRecord, EventTimeLagHistogram } from '../engine/batch-record.js';
 import type {
@@ -18,14 +17,15 @@ import type {
   WalFailure,
   WalWritten,
 } from '../engine/streaming-listener.js';
-import { BulkHistogram } from './bulk-histogram.js';
 import {
-  type LabelOf,
-  type MetricName,
-  type MetricNameOf,
-  metricSpec,
-  PARTITION_STATUSES,
-} from './metrics.js';
+  type AnyRegistry,
+  counter,
+  exporterErrorsCounter,
+  gauge,
+  histogram,
+  lagHistogram,
+} from './instruments.js';
+import { PARTITION_STATUSES } from './metrics.js';
 import { DEFAULT_STATUS_WINDOW, type PartitionStatus, PartitionStatusTracker } from './partition-status.js';
 
 /** What the listener reads from the context besides events. */
@@ -44,81 +44,6 @@ export interface PrometheusListenerOptions {
   readonly partitionStopAfterMs?: number;
   /** Restarts of this agent by its supervisor so far (0 unsupervised): sidestream_restarts_total. */
   readonly restarts?: number;
-}
-
-type AnyRegistry = Registry<RegistryContentType>;
-
-function labelNamesOf<N extends MetricName>(name: N): LabelOf<N>[] {
-  return ['app', ...metricSpec(name).labelNames] as LabelOf<N>[];
-}
-
-function counter<N extends MetricNameOf<'counter'>>(registry: AnyRegistry, name: N): Counter<LabelOf<N>> {
-  return new Counter({
-    name,
-    help: metricSpec(name).help,
-    labelNames: labelNamesOf(name),
-    registers: [registry],
-  });
-}
-
-function gauge<N extends MetricNameOf<'gauge'>>(
-  registry: AnyRegistry,
-  name: N,
-  collect?: (g: Gauge<LabelOf<N>>) => void,
-): Gauge<LabelOf<N>> {
-  return new Gauge({
-    name,
-    help: metricSpec(name).help,
-    labelNames: labelNamesOf(name),
-    registers: [registry],
-    ...(collect
-      ? {
-          collect(this: Gauge<LabelOf<N>>) {
-            collect(this);
-          },
-        }
-      : {}),
-  });
-}
-
-function histogram<N extends MetricNameOf<'histogram'>>(
-  registry: AnyRegistry,
-  name: N,
-): Histogram<LabelOf<N>> {
-  const spec = metricSpec(name);
-  return new Histogram({
-    name,
-    help: spec.help,
-    labelNames: labelNamesOf(name),
-    buckets: spec.buckets ? [...spec.buckets] : undefined,
-    registers: [registry],
-  });
-}
-
-/**
- * The exporters' error counter on `registry`, created on first use: the listener registers it so
- * it is scraped from the start, and a push exporter (which only reads the registry otherwise)
- * finds the same instance.
- */
-export function exporterErrorsCounter(
-  registry: AnyRegistry,
-): Counter<LabelOf<'sidestream_exporter_errors_total'>> {
-  const existing = registry.getSingleMetric('sidestream_exporter_errors_total');
-  if (existing) return existing as Counter<LabelOf<'sidestream_exporter_errors_total'>>;
-  return counter(registry, 'sidestream_exporter_errors_total');
-}
-
-/** The event-time lag histogram: a BulkHistogram, because the engine hands over whole batches. */
-function lagHistogram(registry: AnyRegistry): BulkHistogram<LabelOf<'sidestream_event_time_lag_seconds'>> {
-  const name = 'sidestream_event_time_lag_seconds';
-  const spec = metricSpec(name);
-  return new BulkHistogram({
-    name,
-    help: spec.help,
-    labelNames: labelNamesOf(name),
-    buckets: spec.buckets ?? [],
-    registers: [registry],
-  });
 }
 
 const seconds = (ms: number) => ms / 1000;

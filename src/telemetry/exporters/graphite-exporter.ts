@@ -34,8 +34,8 @@ import type { Registry, RegistryContentType } from 'prom-client';
 import type { CompletedBatchRecord } from '../../engine/batch-record.js';
 import type { StreamingListener } from '../../engine/streaming-listener.js';
 import { type GraphiteMetric, type GraphiteNameOptions, graphiteName } from '../graphite-naming.js';
+import { exporterErrorsCounter } from '../instruments.js';
 import { METRICS } from '../metrics.js';
-import { exporterErrorsCounter } from '../prometheus-listener.js';
 
 export interface GraphiteTarget {
   readonly protocol: 'tcp' | 'udp';

@@ -14,8 +14,8 @@
  *   every failed push adds one to `sidestream_exporter_errors_total{exporter="pushgateway"}`.
  */
 import { Pushgateway, type Registry, type RegistryContentType } from 'prom-client';
+import { exporterErrorsCounter } from '../instruments.js';
 import type { MetricsRegistry } from '../metrics-registry.js';
-import { exporterErrorsCounter } from '../prometheus-listener.js';
 
 export interface PushgatewayExporterOptions {
   /** `http://HOST:PORT`, optionally with a path prefix. */
