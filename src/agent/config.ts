@@ -11,7 +11,7 @@ import * as z from 'zod';
 import type { BatchFailurePolicy } from '../engine/streaming-context.js';
 import { type ErrorCode, SidestreamError } from '../errors.js';
 import type { FsyncPolicy } from '../state/write-ahead-log.js';
-import { type GraphiteTarget, parseGraphiteUrl } from '../telemetry/exporters/graphite-exporter.js';
+import { type GraphiteTarget, parseGraphiteUrl } from '../telemetry/exporters/graphite/graphite-target.js';
 import type { GraphiteNaming } from '../telemetry/graphite-naming.js';
 import { parseDurationMs } from '../time.js';
 import {

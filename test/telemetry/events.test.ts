@@ -13,8 +13,9 @@ import {
   type TelemetryEvent,
   type TelemetryEventType,
 } from '../../src/telemetry/events.js';
-import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
+import { renderGraphiteLines } from '../../src/telemetry/exporters/graphite/render-graphite-lines.js';
 import { METRICS } from '../../src/telemetry/metrics.js';
+import { MetricsReader } from '../../src/telemetry/metrics-reader.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
 
@@ -203,15 +204,10 @@ describe('telemetry events', () => {
 
   it('after one event of every type, every catalogue metric has a series, in Prometheus and in Graphite', async () => {
     const { metrics, listener: l } = listener();
-    const graphite = new GraphiteExporter({
-      app: 'ev',
-      registry: metrics.registry,
-      target: { protocol: 'udp', host: '127.0.0.1', port: 9 },
-    });
     for (const event of Object.values(SAMPLES)) deliver(l, event as TelemetryEvent);
     const json = await metrics.registry.getMetricsAsJSON();
     const withValues = new Set(json.filter((m) => m.values.length > 0).map((m) => m.name));
-    const lines = graphite.render(json, 10);
+    const lines = renderGraphiteLines(await new MetricsReader(metrics.registry).read(10_000), { app: 'ev' });
     for (const spec of METRICS) {
       if (EXPORTER_OWNED.has(spec.name)) continue;
       expect(withValues.has(spec.name), spec.name).toBe(true);
