@@ -10,7 +10,7 @@
  * Exporters never break the data path: a snapshot that cannot be read, or an exporter that
  * throws, adds one to `sidestream_exporter_errors_total{exporter}` (per exporter concerned) and
  * nothing reaches the engine. A throw from the applying listener still reaches the listener bus,
- * which counts it, after the batch's snapshot has been exported.
+ * which counts it, after the batch's snapshot has been taken.
  */
 import type { SourceEvent } from '../dstream/input-source.js';
 import type {
@@ -125,8 +125,9 @@ export class MetricsPipeline implements Required<StreamingListener> {
       try {
         snapshot = await read;
       } catch {
+        // Each exporter misses this snapshot's points.
         this.stats_.readErrors++;
-        for (const e of this.exporters) this.errorsMetric.inc({ app: this.options.app, exporter: e.name });
+        for (const e of this.exporters) this.countError(e);
         return;
       }
       this.stats_.snapshots++;
