@@ -3,8 +3,9 @@
  * reduceByKey, collect) with records that carry an event time, run with ALL telemetry on and
  * with all of it off, interleaved in every round (the order alternates between rounds), so a busy
  * neighbour slows both sides of a round alike. "On" is everything the agent runs:
- * the PrometheusListener on a MetricsRegistry (process metrics included), the GraphiteExporter
- * sending to a local UDP sink (a bound socket that reads and drops), the tracing listener on
+ * the MetricsPipeline (the PrometheusListener on a MetricsRegistry, process metrics included, and
+ * the GraphiteExporter sending each batch's snapshot to a local UDP sink: a bound socket that
+ * reads and drops), the tracing listener on
  * the OpenTelemetry API (no SDK registered, as in the agent by default) and the JSONL batch log.
  * "Off" is `tracing: false`, no listener, no batch log.
  * The figure is the per-round ratio on/off of records/s, reported as min and median, twice: by
@@ -18,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ManualClock, StreamingContext } from '../src/index.js';
-import { GraphiteExporter } from '../src/telemetry/exporters/graphite-exporter.js';
+import { GraphiteExporter } from '../src/telemetry/exporters/graphite/graphite-exporter.js';
+import { MetricsPipeline } from '../src/telemetry/metrics-pipeline.js';
 import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../src/telemetry/prometheus-listener.js';
 import { driveBatches } from './drive-batches.js';
@@ -99,15 +101,21 @@ async function round(
     ...(telemetry ? { batchLogPath: join(telemetry.dir, `batches-${performance.now()}.jsonl`) } : {}),
     ...(metrics ? { metricsRegistry: metrics } : {}),
   });
-  let graphite: GraphiteExporter | undefined;
+  let pipeline: MetricsPipeline | undefined;
   if (telemetry && metrics) {
-    ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, 'bench'));
-    graphite = new GraphiteExporter({
-      app: 'bench-telemetry',
+    pipeline = new MetricsPipeline({
       registry: metrics.registry,
-      target: { protocol: 'udp', host: '127.0.0.1', port: telemetry.sinkPort },
+      app: 'bench-telemetry',
+      applying: new PrometheusListener(metrics.registry, ssc, 'bench'),
+      exporters: [
+        new GraphiteExporter({
+          app: 'bench-telemetry',
+          registry: metrics.registry,
+          target: { protocol: 'udp', host: '127.0.0.1', port: telemetry.sinkPort },
+        }),
+      ],
     });
-    ssc.addStreamingListener(graphite);
+    ssc.addStreamingListener(pipeline);
   }
   let checksum = 0;
   ssc
@@ -126,7 +134,7 @@ async function round(
   const cpu = process.cpuUsage(cpuBefore);
   const bad = ssc.recentBatches().find((b) => b.outcome !== 'succeeded');
   await ssc.stop();
-  await graphite?.stop();
+  await pipeline?.stop();
   if (bad) throw new Error(`batch ${bad.batchTime} failed: ${JSON.stringify(bad)}`);
   const records = batches.length * batches[0]!.length;
   return {

@@ -3,12 +3,12 @@
  * endpoint up first, then the context; on the first SIGTERM/SIGINT a graceful stop bounded by
  * the shutdown timeout, on a second one an immediate exit. Resolves to the process exit code.
  */
-
 import { SidestreamError } from '../errors.js';
 import type { StreamingContext } from '../streaming-context.js';
 import { eventLogListener } from '../telemetry/event-log-listener.js';
-import { GraphiteExporter } from '../telemetry/exporters/graphite-exporter.js';
+import { GraphiteExporter } from '../telemetry/exporters/graphite/graphite-exporter.js';
 import { PushgatewayExporter } from '../telemetry/exporters/pushgateway-exporter.js';
+import { MetricsPipeline } from '../telemetry/metrics-pipeline.js';
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
 import { formatDurationMs } from '../time.js';
 import { agentHttpOptions } from './agent-http.js';
@@ -31,16 +31,19 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   // The context's registry: user metrics the job declared (ssc.metrics) are served alongside.
   const metrics = ssc.metrics.registry;
   const restarts = Number(process.env[RESTARTS_ENV] ?? 0);
-  ssc.addStreamingListener(
-    new PrometheusListener(metrics.registry, ssc, version, {
+  // One listener for metrics: it applies each event to the registry, then, after each batch,
+  // hands one snapshot of it to the push exporters (Graphite).
+  const pipeline = new MetricsPipeline({
+    registry: metrics.registry,
+    app: config.app,
+    applying: new PrometheusListener(metrics.registry, ssc, version, {
       restarts: Number.isInteger(restarts) && restarts > 0 ? restarts : 0,
     }),
-  );
-  // After the Prometheus listener, so each batch's flush reads the values that batch set.
-  const graphite = config.graphite
-    ? new GraphiteExporter({ ...config.graphite, app: config.app, registry: metrics.registry })
-    : undefined;
-  if (graphite) ssc.addStreamingListener(graphite);
+    exporters: config.graphite
+      ? [new GraphiteExporter({ ...config.graphite, app: config.app, registry: metrics.registry })]
+      : [],
+  });
+  ssc.addStreamingListener(pipeline);
   // The agent's log: every event's line at its level, from the event table (the batch line is
   // the progress listener's, on a terminal or as the same table row).
   ssc.addStreamingListener(eventLogListener(log(), { except: ['onBatchCompleted'] }));
@@ -59,9 +62,9 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
         ...(config.pushgateway.intervalMs === undefined ? {} : { intervalMs: config.pushgateway.intervalMs }),
       })
     : undefined;
-  /** Push exporters' last word, after the final batch: Graphite's final flush, the final push. */
+  /** Push exporters' last word, after the final batch: Graphite's final snapshot, the final push. */
   const stopExporters = async () => {
-    await Promise.all([graphite?.stop(), pushgateway?.stop()]);
+    await Promise.all([pipeline.stop(), pushgateway?.stop()]);
   };
   let http: AgentHttpServer;
   try {

@@ -10,11 +10,11 @@ import type { CompletedBatchRecord, KafkaPartitionLag, KafkaRebalance } from '..
 import { topicPartitionKey } from '../topic-partition.js';
 import {
   type AnyRegistry,
-  bulkHistogram,
   counter,
   exporterErrorsCounter,
   gauge,
   histogram,
+  lagHistogram,
 } from './instruments.js';
 import { PARTITION_STATUSES } from './metrics.js';
 import { DEFAULT_STATUS_WINDOW, type PartitionStatus, PartitionStatusTracker } from './partition-status.js';
@@ -134,7 +134,7 @@ export class EventMetrics {
     this.kafkaRebalances.inc({ app }, 0);
     this.kafkaAssigned = gauge(registry, 'sidestream_kafka_assigned_partitions');
     this.kafkaStatus = gauge(registry, 'sidestream_kafka_partition_status');
-    this.eventTimeLag = bulkHistogram(registry, 'sidestream_event_time_lag_seconds');
+    this.eventTimeLag = lagHistogram(registry);
     this.recordsReceived = counter(registry, 'sidestream_records_received_total');
     this.receiversActive = gauge(registry, 'sidestream_receivers_active');
     this.receiversActive.set({ app }, 0);

@@ -1,9 +1,12 @@
 /**
- * Instrument factories: the catalogue's metrics created by name on a registry, with the help
- * text, label names (`app` first) and buckets the catalogue gives them, so no call site spells a
- * name, a label or a bucket list of its own.
+ * The instrument factories: each creates one catalogue metric (src/telemetry/metrics.ts) by its
+ * catalogue name on a registry, with the catalogue's help, buckets and labels (`app` first). Who
+ * creates a metric this way cannot misspell its name, type or labels.
+ *
+ * Every histogram is a BulkHistogram, never a prom-client Histogram: MetricsReader reads its
+ * series as data instead of re-parsing rendered `_bucket` samples.
  */
-import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
 import { BulkHistogram } from './bulk-histogram.js';
 import { type LabelOf, type MetricName, type MetricNameOf, metricSpec } from './metrics.js';
 
@@ -25,7 +28,7 @@ export function counter<N extends MetricNameOf<'counter'>>(
   });
 }
 
-/** A gauge; `collect` runs at scrape time (for values read rather than set by events). */
+/** A gauge; `collect`, when given, sets its value each time the registry is read. */
 export function gauge<N extends MetricNameOf<'gauge'>>(
   registry: AnyRegistry,
   name: N,
@@ -49,21 +52,6 @@ export function gauge<N extends MetricNameOf<'gauge'>>(
 export function histogram<N extends MetricNameOf<'histogram'>>(
   registry: AnyRegistry,
   name: N,
-): Histogram<LabelOf<N>> {
-  const spec = metricSpec(name);
-  return new Histogram({
-    name,
-    help: spec.help,
-    labelNames: labelNamesOf(name),
-    ...(spec.buckets ? { buckets: [...spec.buckets] } : {}),
-    registers: [registry],
-  });
-}
-
-/** A histogram that adds a whole batch's bucket counts at once (the event-time lag). */
-export function bulkHistogram<N extends MetricNameOf<'histogram'>>(
-  registry: AnyRegistry,
-  name: N,
 ): BulkHistogram<LabelOf<N>> {
   const spec = metricSpec(name);
   return new BulkHistogram({
@@ -76,9 +64,19 @@ export function bulkHistogram<N extends MetricNameOf<'histogram'>>(
 }
 
 /**
- * The exporters' error counter on `registry`, created on first use: the metrics listener
- * registers it so it is scraped from the start, and a push exporter (which only reads the
- * registry otherwise) finds the same instance.
+ * The event-time lag histogram: the engine hands over a whole batch's bucket counts at once
+ * (BulkHistogram.add), never a value per record.
+ */
+export function lagHistogram(
+  registry: AnyRegistry,
+): BulkHistogram<LabelOf<'sidestream_event_time_lag_seconds'>> {
+  return histogram(registry, 'sidestream_event_time_lag_seconds');
+}
+
+/**
+ * The exporters' error counter on `registry`, created on first use: the Prometheus listener
+ * registers it so it is scraped from the start, and the exporters and the metrics pipeline
+ * (which only read the registry otherwise) find the same instance.
  */
 export function exporterErrorsCounter(
   registry: AnyRegistry,

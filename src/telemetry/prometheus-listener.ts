@@ -11,7 +11,6 @@ import { hasEffect, rowOf, TABLE_HOOKS } from './event-table.js';
 import type { AnyRegistry } from './instruments.js';
 
 export type { MetricsSource } from './event-metrics.js';
-export { exporterErrorsCounter } from './instruments.js';
 
 /** Tuning of the listener's derived metrics; the defaults suit most apps. */
 export type PrometheusListenerOptions = EventMetricsOptions;

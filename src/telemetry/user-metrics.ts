@@ -1,12 +1,14 @@
 /**
  * The user metrics API (`ssc.metrics`): counters, gauges and histograms a job declares next to
  * the catalogue's, on the same registry, so the agent serves them on /metrics and the Graphite
- * exporter reads them from there too. Every series carries the label `app` (added here, so it is
- * reserved); names starting with `sidestream_` belong to the catalogue.
+ * exporter gets them in the same snapshots (histograms are BulkHistograms, read as data). Every
+ * series carries the label `app` (added here, so it is reserved); names starting with
+ * `sidestream_` belong to the catalogue.
  */
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { RemoteMetricOp, RemoteMetricsSink } from '../engine/executor.js';
 import { SidestreamError } from '../errors.js';
+import { BulkHistogram } from './bulk-histogram.js';
 import { MetricsRegistry } from './metrics-registry.js';
 
 const METRIC_NAME = /^[a-z_][a-z0-9_]*$/;
@@ -14,6 +16,13 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED_PREFIX = 'sidestream_';
 /** prom-client's process metrics: served on /metrics but never sent to Graphite. */
 const PROCESS_PREFIXES = ['process_', 'nodejs_'];
+/**
+ * Buckets of a histogram declared without any: prom-client's Histogram default, so the docs'
+ * "default: prom-client's" holds (test/telemetry/bulk-histogram.test.ts compares the two).
+ */
+export const DEFAULT_HISTOGRAM_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 export type LabelValues<L extends string> = Partial<Record<L, string | number>>;
 
@@ -112,12 +121,12 @@ export class UserMetrics implements RemoteMetricsSink {
         );
       }
     }
-    const metric = new Histogram({
+    const metric = new BulkHistogram({
       name,
       help,
       labelNames: labels,
+      buckets: buckets ?? DEFAULT_HISTOGRAM_BUCKETS,
       registers: [this.registry.registry],
-      ...(buckets ? { buckets: [...buckets] } : {}),
     });
     const observe = (values: LabelValues<L>, value: number) => {
       this.record(name, 'observe', values, value);

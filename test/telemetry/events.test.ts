@@ -13,8 +13,9 @@ import { EVENT_TIME_LAG_BUCKETS_SECONDS } from '../../src/event-time-lag.js';
 import type { CompletedBatchRecord, TelemetryEvent, TelemetryEventType } from '../../src/events/index.js';
 import { type EventLogSink, eventLogListener } from '../../src/telemetry/event-log-listener.js';
 import { EVENT_TABLE, hasEffect } from '../../src/telemetry/event-table.js';
-import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
+import { renderGraphiteLines } from '../../src/telemetry/exporters/graphite/render-graphite-lines.js';
 import { METRICS } from '../../src/telemetry/metrics.js';
+import { MetricsReader } from '../../src/telemetry/metrics-reader.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
 import { deliver } from '../support/telemetry-events.js';
@@ -280,15 +281,10 @@ describe('the event table', () => {
 
   it('after one event of every type, every catalogue metric has a series, in Prometheus and in Graphite', async () => {
     const { metrics, listener: l } = listener();
-    const graphite = new GraphiteExporter({
-      app: 'ev',
-      registry: metrics.registry,
-      target: { protocol: 'udp', host: '127.0.0.1', port: 9 },
-    });
     for (const event of Object.values(SAMPLES)) deliver(l, event as TelemetryEvent);
     const json = await metrics.registry.getMetricsAsJSON();
     const withValues = new Set(json.filter((m) => m.values.length > 0).map((m) => m.name));
-    const lines = graphite.render(json, 10);
+    const lines = renderGraphiteLines(await new MetricsReader(metrics.registry).read(10_000), { app: 'ev' });
     for (const spec of METRICS) {
       if (EXPORTER_OWNED.has(spec.name)) continue;
       expect(withValues.has(spec.name), spec.name).toBe(true);

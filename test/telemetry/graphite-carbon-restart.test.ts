@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { StreamingContext } from '../../src/index.js';
-import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
+import { GraphiteExporter } from '../../src/telemetry/exporters/graphite/graphite-exporter.js';
+import { MetricsPipeline } from '../../src/telemetry/metrics-pipeline.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
 import { freePort, until } from '../support/line-server.js';
@@ -138,7 +139,6 @@ describe.runIf(hasCarbon)('Graphite exporter against a carbon-cache that crashes
     carbon = await PrivateCarbon.create();
     ssc = new StreamingContext({ appName: 'restart', batchIntervalMs: INTERVAL_MS, defaultParallelism: 2 });
     const metrics = new MetricsRegistry('restart');
-    ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, 'test'));
     const exporter = new GraphiteExporter({
       app: 'restart',
       registry: metrics.registry,
@@ -147,7 +147,13 @@ describe.runIf(hasCarbon)('Graphite exporter against a carbon-cache that crashes
       reconnectMinMs: 100,
       reconnectMaxMs: 400,
     });
-    ssc.addStreamingListener(exporter);
+    const pipeline = new MetricsPipeline({
+      registry: metrics.registry,
+      app: 'restart',
+      applying: new PrometheusListener(metrics.registry, ssc, 'test'),
+      exporters: [exporter],
+    });
+    ssc.addStreamingListener(pipeline);
     const batches: CompletedBatchRecord[] = [];
     ssc.addStreamingListener({ onBatchCompleted: (b) => void batches.push(b) });
     ssc.queueStream(Array.from({ length: 100 }, (_, i) => [i])).foreachRDD(async (rdd) => {
@@ -169,7 +175,7 @@ describe.runIf(hasCarbon)('Graphite exporter against a carbon-cache that crashes
     await waitBatches(batches.length + 3);
     await ssc.stop({ graceful: true, timeoutMs: 5000 });
     ssc = undefined;
-    await exporter.stop();
+    await pipeline.stop();
 
     const delays = batches.map((b) => b.schedulingDelayMs);
     expect(Math.max(...delays), `scheduling delays ${delays.join(',')}`).toBeLessThan(INTERVAL_MS / 2);

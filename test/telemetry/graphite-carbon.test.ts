@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { StreamingContext } from '../../src/index.js';
-import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
+import { GraphiteExporter } from '../../src/telemetry/exporters/graphite/graphite-exporter.js';
+import { MetricsPipeline } from '../../src/telemetry/metrics-pipeline.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
 import { GRAPHITE_HOST, GRAPHITE_PORT, requireGraphite } from '../support/services.js';
@@ -26,13 +27,18 @@ describe.runIf(hasGraphite)('Graphite exporter against carbon-cache', () => {
       const app = `it-${protocol}-${Date.now().toString(36)}-${process.pid}`;
       ssc = new StreamingContext({ appName: app, batchIntervalMs: 1000, defaultParallelism: 2 });
       const metrics = new MetricsRegistry(app);
-      ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, 'test'));
       const exporter = new GraphiteExporter({
         app,
         registry: metrics.registry,
         target: { protocol, host: GRAPHITE_HOST, port: GRAPHITE_PORT },
       });
-      ssc.addStreamingListener(exporter);
+      const pipeline = new MetricsPipeline({
+        registry: metrics.registry,
+        app,
+        applying: new PrometheusListener(metrics.registry, ssc, 'test'),
+        exporters: [exporter],
+      });
+      ssc.addStreamingListener(pipeline);
       const batches: { batch: CompletedBatchRecord; succeeded: number }[] = [];
       ssc.addStreamingListener({
         onBatchCompleted: (batch) => {
@@ -52,7 +58,7 @@ describe.runIf(hasGraphite)('Graphite exporter against carbon-cache', () => {
         await new Promise((r) => setTimeout(r, 50));
       await ssc.stop({ graceful: true, timeoutMs: 5000 });
       ssc = undefined;
-      await exporter.stop();
+      await pipeline.stop();
       expect(batches.length).toBeGreaterThanOrEqual(sizes.length);
       expect(exporter.stats).toMatchObject({ errors: 0, droppedLines: 0, bufferedLines: 0 });
 

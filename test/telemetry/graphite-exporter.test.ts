@@ -5,13 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   GraphiteExporter,
   type GraphiteExporterOptions,
-  groupHistogram,
-  histogramMax,
-  histogramQuantile,
-  MAX_DATAGRAM_BYTES,
-  parseGraphiteUrl,
-  reconnectDelayMs,
-} from '../../src/telemetry/exporters/graphite-exporter.js';
+} from '../../src/telemetry/exporters/graphite/graphite-exporter.js';
+import { parseGraphiteUrl } from '../../src/telemetry/exporters/graphite/graphite-target.js';
+import { reconnectDelayMs } from '../../src/telemetry/exporters/graphite/tcp-connection.js';
+import { MAX_DATAGRAM_BYTES } from '../../src/telemetry/exporters/graphite/udp-connection.js';
+import { MetricsPipeline } from '../../src/telemetry/metrics-pipeline.js';
+import { MetricsReader } from '../../src/telemetry/metrics-reader.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { freePort, LineServer, until } from '../support/line-server.js';
 
@@ -25,7 +24,13 @@ function exporter(options: Partial<GraphiteExporterOptions> & Pick<GraphiteExpor
   const e = new GraphiteExporter({ app: 'clicks', registry: metrics.registry, random: () => 1, ...options });
   cleanup.push(() => e.stop(200));
   const counter = (name: string) => metrics.registry.getSingleMetric(name) as Counter;
-  return { e, metrics, counter };
+  const reader = new MetricsReader(metrics.registry);
+  /** What the metrics pipeline does after a batch: one snapshot of the registry, exported. */
+  const flush = async (timeMs: number) => e.export(await reader.read(timeMs));
+  /** The pipeline the agent runs, around a listener that applies nothing. */
+  const pipeline = () =>
+    new MetricsPipeline({ registry: metrics.registry, app: 'clicks', applying: {}, exporters: [e] });
+  return { e, metrics, counter, flush, pipeline };
 }
 
 describe('parseGraphiteUrl', () => {
@@ -52,45 +57,12 @@ describe('reconnectDelayMs', () => {
   });
 });
 
-describe('histogram statistics', () => {
-  const h = groupHistogram('x', [
-    { metricName: 'x_bucket', labels: { app: 'a', le: 0.1 }, value: 0 },
-    { metricName: 'x_bucket', labels: { app: 'a', le: 1 }, value: 10 },
-    { metricName: 'x_bucket', labels: { app: 'a', le: 10 }, value: 20 },
-    { metricName: 'x_bucket', labels: { app: 'a', le: '+Inf' }, value: 20 },
-    { metricName: 'x_sum', labels: { app: 'a' }, value: 60 },
-    { metricName: 'x_count', labels: { app: 'a' }, value: 20 },
-  ])[0]!;
-
-  it('interpolates p50/p99 inside the bucket holding the rank, max = highest non-empty bucket bound', () => {
-    expect(h.count).toBe(20);
-    expect(histogramQuantile(0.5, h)).toBeCloseTo(1); // rank 10: the top of bucket (0.1, 1]
-    expect(histogramQuantile(0.25, h)).toBeCloseTo(0.55);
-    expect(histogramQuantile(0.99, h)).toBeCloseTo(1 + (9 * (19.8 - 10)) / 10);
-    expect(histogramMax(h)).toBe(10);
-  });
-
-  it('answers the highest finite bound for observations in +Inf', () => {
-    const inf = {
-      labels: {},
-      sum: 500,
-      count: 2,
-      buckets: [
-        { le: 1, count: 1 },
-        { le: Infinity, count: 2 },
-      ],
-    };
-    expect(histogramMax(inf)).toBe(1);
-    expect(histogramQuantile(0.99, inf)).toBe(1);
-  });
-});
-
 describe('GraphiteExporter over TCP', () => {
   it('sends counters, gauges and histogram statistics stamped with the batch time', async () => {
     const server = new LineServer();
     const port = await server.listen();
     cleanup.push(() => server.kill());
-    const { e, metrics } = exporter({ target: { protocol: 'tcp', host: '127.0.0.1', port } });
+    const { e, metrics, flush } = exporter({ target: { protocol: 'tcp', host: '127.0.0.1', port } });
     const { PrometheusListener } = await import('../../src/telemetry/prometheus-listener.js');
     new PrometheusListener(
       metrics.registry,
@@ -111,7 +83,7 @@ describe('GraphiteExporter over TCP', () => {
       labelNames: ['app', 'country'],
       registers: [metrics.registry],
     }).inc({ app: 'clicks', country: 'FR' }, 2);
-    await e.flush(1_763_800_000_999);
+    await flush(1_763_800_000_999);
     await until(() => server.lines.some((l) => l.includes('p99')));
     const byName = new Map(server.lines.map((l) => [l.split(' ')[0], l.split(' ').slice(1)]));
     expect(byName.get('sidestream.clicks.batches_total.succeeded')).toEqual(['3', '1763800000']);
@@ -131,7 +103,7 @@ describe('GraphiteExporter over TCP', () => {
 
   it('buffers while carbon is absent, drops the OLDEST lines beyond the bound, counts them, then delivers', async () => {
     const port = await freePort();
-    const { e, counter } = exporter({
+    const { e, counter, flush } = exporter({
       target: { protocol: 'tcp', host: '127.0.0.1', port },
       maxBufferedLines: 5,
       reconnectMinMs: 20,
@@ -139,7 +111,7 @@ describe('GraphiteExporter over TCP', () => {
     });
     const errors = () => counter('sidestream_exporter_errors_total').get();
     // Without the listener only the exporter's own counter is in the catalogue: one line a flush.
-    for (let t = 1; t <= 8; t++) await e.flush(t * 1000);
+    for (let t = 1; t <= 8; t++) await flush(t * 1000);
     await until(() => e.stats.errors >= 1);
     expect(e.stats.bufferedLines).toBe(5);
     expect(e.stats.droppedLines).toBe(3);
@@ -158,17 +130,17 @@ describe('GraphiteExporter over TCP', () => {
   it('reconnects with backoff after the server drops the connection and keeps the buffer bounded', async () => {
     const server = new LineServer();
     const port = await server.listen();
-    const { e } = exporter({
+    const { e, flush } = exporter({
       target: { protocol: 'tcp', host: '127.0.0.1', port },
       maxBufferedLines: 10,
       reconnectMinMs: 20,
       reconnectMaxMs: 50,
     });
-    await e.flush(1000);
+    await flush(1000);
     await until(() => server.lines.length === 1);
     await server.kill();
     await until(() => !e.isConnected);
-    for (let t = 2; t <= 30; t++) await e.flush(t * 1000);
+    for (let t = 2; t <= 30; t++) await flush(t * 1000);
     expect(e.stats.bufferedLines).toBeLessThanOrEqual(10);
     await new Promise((r) => setTimeout(r, 150)); // a few failed reconnects
     expect(e.stats.errors).toBeGreaterThanOrEqual(2);
@@ -191,10 +163,11 @@ describe('GraphiteExporter over TCP', () => {
       await new Promise<void>((resolve) => stalled.close(() => resolve()));
     });
     const port = (stalled.address() as net.AddressInfo).port;
-    const { e, metrics } = exporter({
+    const { e, metrics, flush, pipeline } = exporter({
       target: { protocol: 'tcp', host: '127.0.0.1', port },
       maxBufferedLines: 10_000,
     });
+    const agent = pipeline();
     const wide = new Counter({
       name: 'wide_total',
       help: 'h',
@@ -202,14 +175,14 @@ describe('GraphiteExporter over TCP', () => {
       registers: [metrics.registry],
     });
     for (let i = 0; i < 5000; i++) wide.inc({ app: 'clicks', k: `key-${'x'.repeat(100)}-${i}` });
-    await e.flush(0); // connects lazily, at the first flush
+    await flush(0); // connects lazily, at the first flush
     await until(() => e.isConnected);
     let slowest = 0;
     for (let t = 1; t <= 20; t++) {
       const started = performance.now();
-      e.onBatchCompleted({ batchTime: t * 1000 } as never);
+      agent.onBatchCompleted({ batchTime: t * 1000 } as never);
       slowest = Math.max(slowest, performance.now() - started);
-      await e.flush(t * 1000 + 500);
+      await flush(t * 1000 + 500);
     }
     expect(slowest).toBeLessThan(50);
     expect(e.stats.bufferedLines).toBeLessThanOrEqual(10_000);
@@ -217,9 +190,10 @@ describe('GraphiteExporter over TCP', () => {
   });
 
   it('a registry read that fails is counted, not thrown', async () => {
-    const { e, metrics } = exporter({
+    const { e, metrics, counter, pipeline } = exporter({
       target: { protocol: 'tcp', host: '127.0.0.1', port: await freePort() },
     });
+    const agent = pipeline();
     new Gauge({
       name: 'broken_gauge',
       help: 'h',
@@ -228,21 +202,24 @@ describe('GraphiteExporter over TCP', () => {
         throw new Error('collect failed');
       },
     });
-    e.onBatchCompleted({ batchTime: 1000 } as never);
-    await e.flush(2000);
-    expect(e.stats.errors).toBeGreaterThanOrEqual(2);
+    expect(() => agent.onBatchCompleted({ batchTime: 1000 } as never)).not.toThrow();
+    await agent.stop(200); // the final snapshot fails too
+    expect(agent.stats).toMatchObject({ snapshots: 0, readErrors: 2 });
+    const errors = (await counter('sidestream_exporter_errors_total').get()).values;
+    expect(errors.find((v) => v.labels.exporter === 'graphite')?.value).toBe(2);
     expect(e.stats.flushes).toBe(0);
   });
 
-  it('never throws from onBatchCompleted or flush when the host does not resolve; stop() is bounded', async () => {
-    const { e } = exporter({
+  it('never throws from onBatchCompleted or export when the host does not resolve; stop() is bounded', async () => {
+    const { e, flush, pipeline } = exporter({
       target: { protocol: 'tcp', host: 'no-such-host.invalid', port: 2003 },
       reconnectMinMs: 10,
     });
-    expect(() => e.onBatchCompleted({ batchTime: 1000 } as never)).not.toThrow();
-    await e.flush(2000);
+    const agent = pipeline();
+    expect(() => agent.onBatchCompleted({ batchTime: 1000 } as never)).not.toThrow();
+    await flush(2000);
     const started = Date.now();
-    await e.stop(100);
+    await agent.stop(100);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(e.stats.bufferedLines).toBe(0);
   });
@@ -258,7 +235,7 @@ describe('GraphiteExporter over UDP', () => {
       server.close();
     });
     const port = server.address().port;
-    const { e, metrics } = exporter({ target: { protocol: 'udp', host: '127.0.0.1', port } });
+    const { metrics, flush } = exporter({ target: { protocol: 'udp', host: '127.0.0.1', port } });
     const { PrometheusListener } = await import('../../src/telemetry/prometheus-listener.js');
     new PrometheusListener(
       metrics.registry,
@@ -267,7 +244,7 @@ describe('GraphiteExporter over UDP', () => {
     );
     const processed = metrics.registry.getSingleMetric('sidestream_records_processed_total') as Counter;
     for (let i = 0; i < 100; i++) processed.inc({ app: 'clicks', stream: `stream-${i}` }, i);
-    await e.flush(5000);
+    await flush(5000);
     await until(() => datagrams.join('').split('\n').filter(Boolean).length >= 100);
     expect(datagrams.length).toBeGreaterThan(1);
     for (const d of datagrams) {

@@ -7,7 +7,8 @@ import type { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { StreamingContext } from '../../src/index.js';
-import { GraphiteExporter } from '../../src/telemetry/exporters/graphite-exporter.js';
+import { GraphiteExporter } from '../../src/telemetry/exporters/graphite/graphite-exporter.js';
+import { MetricsPipeline } from '../../src/telemetry/metrics-pipeline.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
 import { freePort, LineServer, until } from '../support/line-server.js';
@@ -32,7 +33,6 @@ describe('Graphite exporter resilience', () => {
       defaultParallelism: 2,
     });
     const metrics = new MetricsRegistry('resilience');
-    ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, 'test'));
     const exporter = new GraphiteExporter({
       app: 'resilience',
       registry: metrics.registry,
@@ -42,7 +42,13 @@ describe('Graphite exporter resilience', () => {
       reconnectMaxMs: 200,
       connectTimeoutMs: 500,
     });
-    ssc.addStreamingListener(exporter);
+    const pipeline = new MetricsPipeline({
+      registry: metrics.registry,
+      app: 'resilience',
+      applying: new PrometheusListener(metrics.registry, ssc, 'test'),
+      exporters: [exporter],
+    });
+    ssc.addStreamingListener(pipeline);
     const batches: CompletedBatchRecord[] = [];
     let maxBuffered = 0;
     ssc.addStreamingListener({
@@ -91,7 +97,7 @@ describe('Graphite exporter resilience', () => {
 
     await ssc.stop({ graceful: true, timeoutMs: 5000 });
     ssc = undefined;
-    await exporter.stop(1000);
+    await pipeline.stop(1000);
 
     // Batches kept their schedule the whole time: consecutive batch times, no delay growth.
     const times = batches.map((b) => b.batchTime);

@@ -5,7 +5,7 @@
  */
 import type { BatchFailurePolicy } from '../../engine/engine-options.js';
 import type { FsyncPolicy } from '../../state/write-ahead-log.js';
-import type { GraphiteTarget } from '../../telemetry/exporters/graphite-exporter.js';
+import type { GraphiteTarget } from '../../telemetry/exporters/graphite/graphite-target.js';
 import type { GraphiteNaming } from '../../telemetry/graphite-naming.js';
 import type { LogFormat, LogLevel } from '../logger.js';
 import type { HttpAddress } from './http-address.js';

@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import type { FsyncPolicy } from '../../state/write-ahead-log.js';
-import { type GraphiteTarget, parseGraphiteUrl } from '../../telemetry/exporters/graphite-exporter.js';
+import { type GraphiteTarget, parseGraphiteUrl } from '../../telemetry/exporters/graphite/graphite-target.js';
 import { parseDurationMs } from '../../time.js';
 import { type HttpAddress, parseHttpAddress } from './http-address.js';
 import type { ValueKind } from './setting.js';

@@ -3,8 +3,12 @@
  * jobs that may end before any scrape: once on stop (after the last batch) and, when an interval
  * is set, every interval while running. It only READS the registry.
  *
+ * - It reads the registry at push time, not the metrics pipeline's per-batch snapshot
+ *   (src/telemetry/metrics-pipeline.ts): a push stands in for a scrape, so it must show the
+ *   state now (a stuck batch shows as a growing sidestream_batches_waiting, which the last
+ *   batch's snapshot would freeze) and it carries the process metrics the snapshots leave out.
  * - prom-client's Pushgateway class does the HTTP: PUT /metrics/job/<app> (`push`), which
- *   replaces the group's metrics with this snapshot, so a series the agent dropped (a revoked
+ *   replaces the group's metrics with this push's, so a series the agent dropped (a revoked
  *   partition) does not linger in the gateway.
  * - The body is rendered through MetricsRegistry.render() (Prometheus text), not straight from
  *   the prom-client Registry: render() serialises renders, so a concurrent OpenMetrics scrape
@@ -14,8 +18,8 @@
  *   every failed push adds one to `sidestream_exporter_errors_total{exporter="pushgateway"}`.
  */
 import { Pushgateway, type Registry, type RegistryContentType } from 'prom-client';
+import { exporterErrorsCounter } from '../instruments.js';
 import type { MetricsRegistry } from '../metrics-registry.js';
-import { exporterErrorsCounter } from '../prometheus-listener.js';
 
 export interface PushgatewayExporterOptions {
   /** `http://HOST:PORT`, optionally with a path prefix. */

@@ -1,0 +1,56 @@
+/**
+ * renderGraphiteLines: one MetricsSnapshot as Graphite plaintext lines,
+ * `<name> <value> <epoch seconds>`, every name built by graphiteName() (the one mapping).
+ *
+ * - What: the catalogue's metrics (labels in catalogue order) and the job's own (ssc.metrics:
+ *   the name unchanged, labels in declaration order after `app`). A `sidestream_` name outside
+ *   the catalogue and prom-client's process metrics (process_*, nodejs_*) are not sent.
+ * - Time: the snapshot's time floored to whole seconds (carbon's resolution).
+ * - Counters and gauges: one line per series, the running value.
+ * - Histograms: per series `count`, `sum` and, when count > 0, `avg` (= sum / count), `max`
+ *   (histogramMax: the upper bound of the highest non-empty bucket), `p50` and `p99`
+ *   (histogramQuantile: linear interpolation inside the bucket holding the rank).
+ * - A value that is not finite (NaN, ±Inf) has no Graphite representation: its line is skipped.
+ */
+import { type GraphiteMetric, type GraphiteNameOptions, graphiteName } from '../../graphite-naming.js';
+import { METRICS } from '../../metrics.js';
+import { isProcessMetric } from '../../metrics-reader.js';
+import type { MetricSnapshot, MetricsSnapshot, SeriesLabels } from '../../metrics-snapshot.js';
+import { histogramMax, histogramQuantile } from './histogram-statistics.js';
+
+const CATALOGUE = new Map<string, GraphiteMetric>(METRICS.map((m) => [m.name, m]));
+
+export function renderGraphiteLines(snapshot: MetricsSnapshot, naming: GraphiteNameOptions): string[] {
+  const epochSeconds = Math.floor(snapshot.timeMs / 1000);
+  const lines: string[] = [];
+  const line = (metric: GraphiteMetric, labels: SeriesLabels, value: number, suffix?: string) => {
+    if (!Number.isFinite(value)) return;
+    lines.push(`${graphiteName(metric, labels, naming, suffix)} ${value} ${epochSeconds}`);
+  };
+  for (const m of snapshot.metrics) {
+    const spec = graphiteMetric(m);
+    if (!spec) continue;
+    if (m.type !== 'histogram') {
+      for (const s of m.series) line(spec, s.labels, s.value);
+      continue;
+    }
+    for (const h of m.series) {
+      line(spec, h.labels, h.count, 'count');
+      line(spec, h.labels, h.sum, 'sum');
+      if (h.count <= 0) continue;
+      line(spec, h.labels, h.sum / h.count, 'avg');
+      line(spec, h.labels, histogramMax(h), 'max');
+      line(spec, h.labels, histogramQuantile(0.5, h), 'p50');
+      line(spec, h.labels, histogramQuantile(0.99, h), 'p99');
+    }
+  }
+  return lines;
+}
+
+/** What graphiteName() needs of a metric; undefined for a metric that is not sent. */
+function graphiteMetric(m: MetricSnapshot): GraphiteMetric | undefined {
+  const spec = CATALOGUE.get(m.name);
+  if (spec) return spec;
+  if (m.name.startsWith('sidestream_') || isProcessMetric(m.name)) return undefined;
+  return { name: m.name, labelNames: m.labelNames.filter((l) => l !== 'app') };
+}

@@ -1,0 +1,158 @@
+/**
+ * Rendering a snapshot as Graphite lines: names through graphiteName(), histogram statistics
+ * estimated from the buckets by the documented rules, what is left out.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  histogramMax,
+  histogramQuantile,
+} from '../../src/telemetry/exporters/graphite/histogram-statistics.js';
+import { renderGraphiteLines } from '../../src/telemetry/exporters/graphite/render-graphite-lines.js';
+import type { HistogramSeries, MetricsSnapshot } from '../../src/telemetry/metrics-snapshot.js';
+
+describe('histogram statistics', () => {
+  const h: HistogramSeries = {
+    labels: { app: 'a' },
+    buckets: [
+      { le: 0.1, count: 0 },
+      { le: 1, count: 10 },
+      { le: 10, count: 20 },
+      { le: Number.POSITIVE_INFINITY, count: 20 },
+    ],
+    sum: 60,
+    count: 20,
+  };
+
+  it('interpolates p50/p99 inside the bucket holding the rank, max = highest non-empty bucket bound', () => {
+    expect(histogramQuantile(0.5, h)).toBeCloseTo(1); // rank 10: the top of bucket (0.1, 1]
+    expect(histogramQuantile(0.25, h)).toBeCloseTo(0.55);
+    expect(histogramQuantile(0.99, h)).toBeCloseTo(1 + (9 * (19.8 - 10)) / 10);
+    expect(histogramMax(h)).toBe(10);
+  });
+
+  it('answers the highest finite bound for observations in +Inf', () => {
+    const inf = {
+      labels: {},
+      sum: 500,
+      count: 2,
+      buckets: [
+        { le: 1, count: 1 },
+        { le: Infinity, count: 2 },
+      ],
+    };
+    expect(histogramMax(inf)).toBe(1);
+    expect(histogramQuantile(0.99, inf)).toBe(1);
+  });
+
+  it('has no quantile for an empty histogram', () => {
+    expect(
+      histogramQuantile(0.5, { ...h, sum: 0, count: 0, buckets: h.buckets.map((b) => ({ ...b, count: 0 })) }),
+    ).toBeNaN();
+  });
+});
+
+describe('renderGraphiteLines', () => {
+  const snapshot: MetricsSnapshot = {
+    timeMs: 1_763_800_000_999,
+    metrics: [
+      {
+        type: 'counter',
+        name: 'sidestream_record_errors_total',
+        help: 'h',
+        labelNames: ['app', 'stream', 'error_type'],
+        // Label order in the series does not matter: the catalogue's order does.
+        series: [{ labels: { error_type: 'SyntaxError', app: 'clicks', stream: 'kafka:events' }, value: 4 }],
+      },
+      {
+        type: 'gauge',
+        name: 'shop_basket_items',
+        help: 'h',
+        labelNames: ['app', 'shop', 'country'],
+        series: [
+          { labels: { app: 'clicks', country: 'fr', shop: 'main' }, value: 2.5 },
+          { labels: { app: 'clicks', country: 'de', shop: 'main' }, value: Number.NaN },
+        ],
+      },
+      {
+        type: 'histogram',
+        name: 'sidestream_batch_total_delay_seconds',
+        help: 'h',
+        labelNames: ['app'],
+        series: [
+          {
+            labels: { app: 'clicks' },
+            buckets: [
+              { le: 0.01, count: 0 },
+              { le: 0.025, count: 1 },
+              { le: Number.POSITIVE_INFINITY, count: 1 },
+            ],
+            sum: 0.02,
+            count: 1,
+          },
+        ],
+      },
+      {
+        type: 'histogram',
+        name: 'shop_wait_seconds',
+        help: 'h',
+        labelNames: ['app'],
+        series: [
+          {
+            labels: { app: 'clicks' },
+            buckets: [{ le: Number.POSITIVE_INFINITY, count: 0 }],
+            sum: 0,
+            count: 0,
+          },
+        ],
+      },
+      {
+        type: 'gauge',
+        name: 'sidestream_not_in_catalogue',
+        help: 'h',
+        labelNames: ['app'],
+        series: [{ labels: { app: 'clicks' }, value: 1 }],
+      },
+      {
+        type: 'gauge',
+        name: 'nodejs_heap_size_total_bytes',
+        help: 'h',
+        labelNames: [],
+        series: [{ labels: {}, value: 1 }],
+      },
+    ],
+  };
+
+  it('renders counters, gauges and histogram statistics stamped with the time in whole seconds', () => {
+    const lines = renderGraphiteLines(snapshot, { app: 'clicks' });
+    const estimated = (name: string) => {
+      const line = lines.find((l) => l.startsWith(`${name} `));
+      expect(line?.endsWith(' 1763800000'), name).toBe(true);
+      return Number(line?.split(' ')[1]);
+    };
+    // Interpolated inside (0.01, 0.025], the bucket holding the one observation.
+    expect(estimated('sidestream.clicks.batch_total_delay_seconds.p50')).toBeCloseTo(0.0175, 12);
+    expect(estimated('sidestream.clicks.batch_total_delay_seconds.p99')).toBeCloseTo(0.01 + 0.015 * 0.99, 12);
+    expect(lines.filter((l) => !/\.p(50|99) /.test(l))).toEqual([
+      'sidestream.clicks.record_errors_total.kafka_events.SyntaxError 4 1763800000',
+      'sidestream.clicks.shop_basket_items.main.fr 2.5 1763800000',
+      'sidestream.clicks.batch_total_delay_seconds.count 1 1763800000',
+      'sidestream.clicks.batch_total_delay_seconds.sum 0.02 1763800000',
+      'sidestream.clicks.batch_total_delay_seconds.avg 0.02 1763800000',
+      'sidestream.clicks.batch_total_delay_seconds.max 0.025 1763800000',
+      // An empty histogram: count and sum only.
+      'sidestream.clicks.shop_wait_seconds.count 0 1763800000',
+      'sidestream.clicks.shop_wait_seconds.sum 0 1763800000',
+    ]);
+    expect(lines).toHaveLength(10);
+  });
+
+  it('uses the naming options (tagged, prefix, instance) through graphiteName()', () => {
+    const lines = renderGraphiteLines(snapshot, { app: 'clicks', naming: 'tagged', instance: 'h1' });
+    expect(lines[0]).toBe(
+      'sidestream_record_errors_total;app=clicks;instance=h1;stream=kafka:events;error_type=SyntaxError 4 1763800000',
+    );
+    expect(renderGraphiteLines(snapshot, { app: 'clicks', prefix: 'prod.sidestream' })[1]).toBe(
+      'prod.sidestream.clicks.shop_basket_items.main.fr 2.5 1763800000',
+    );
+  });
+});
