@@ -21,7 +21,8 @@ import {
   GeneratorSource,
   type GeneratorStreamOptions,
 } from '../sources/generator-source.js';
-import { KafkaDirectSource, type KafkaDirectStreamOptions } from '../sources/kafka/kafka-direct-source.js';
+import { KafkaDirectSource } from '../sources/kafka/kafka-direct-source.js';
+import type { KafkaDirectStreamOptions } from '../sources/kafka/kafka-direct-stream-options.js';
 import { KafkaReceiver, type KafkaReceiverStreamOptions } from '../sources/kafka/kafka-receiver.js';
 import type { KafkaRecord } from '../sources/kafka/kafka-record.js';
 import { QueueSource, type QueueStreamOptions } from '../sources/queue-source.js';
