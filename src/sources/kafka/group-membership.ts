@@ -300,8 +300,8 @@ export class GroupMembership {
       // startingPositions places every partition it is given.
       const start = starts.get(topicPartitionKey(tp.topic, tp.partition))!;
       table.add(tp, start);
-      // Set by connectOnce before the consumer joined; gone only if a failed connect disconnected
-      // it meanwhile, and then this assignment fails (reported) and the next join repeats it.
+      // Set by connectOnce before the consumer could join; should a failed connect have dropped
+      // it meanwhile, the throw fails this assignment, which is reported.
       this.consumer!.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
     }
     // Positioned: let kafkajs fetch them (held since GROUP_JOIN; resuming is idempotent). Not
