@@ -65,6 +65,11 @@ export function replaysCheckpoint(
   return policy === 'rerun' && recoveringFromCheckpointMs !== undefined;
 }
 
+/**
+ * What a restart replays and where partitions resume, from the offset log as found at start:
+ * 'rerun' replays the uncommitted batches (on checkpoint recovery, every batch after the
+ * checkpoint); 'skip' counts them as done. Without an offset log there is nothing to resume.
+ */
 export function planRestart(input: RestartInput): RestartPlan {
   const { stream, policy, log } = input;
   const replays: PlannedBatch[] = [];
