@@ -68,7 +68,10 @@ export type { UidDeduplicatorOptions } from './sinks/uid-deduplicator.js';
 export { UidDeduplicator } from './sinks/uid-deduplicator.js';
 export type { FileTailOptions } from './sources/file-tail-receiver.js';
 export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';
-export type { FirstBatchPolicy, KafkaDirectStreamOptions } from './sources/kafka/kafka-direct-source.js';
+export type {
+  FirstBatchPolicy,
+  KafkaDirectStreamOptions,
+} from './sources/kafka/kafka-direct-stream-options.js';
 export type { KafkaReceiverStreamOptions } from './sources/kafka/kafka-receiver.js';
 export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.js';
 export type { OffsetStore } from './sources/kafka/offset-store.js';

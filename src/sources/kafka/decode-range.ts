@@ -24,6 +24,11 @@ export interface DecodedRange {
   readonly rejected: Rejected[];
 }
 
+/** The name a rejected record's error is reported and dead-lettered under, e.g. `SyntaxError`. */
+export function errorType(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
 export const defaultDecode = (value: Buffer | null): string | null =>
   value === null ? null : value.toString('utf8');
 

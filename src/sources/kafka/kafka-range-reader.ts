@@ -137,8 +137,9 @@ export class KafkaRangeReader {
   private connecting: Promise<KafkajsCluster> | undefined;
   private readonly topics = new Set<string>();
 
+  /** `kafka` may still be loading (kafkajs is loaded on first use): the first read waits for it. */
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: Kafka | Promise<Kafka>,
     private readonly options: KafkaRangeReaderOptions = {},
   ) {}
 
@@ -276,7 +277,7 @@ export class KafkaRangeReader {
   private connect(): Promise<KafkajsCluster> {
     if (this.cluster) return Promise.resolve(this.cluster);
     this.connecting ??= (async () => {
-      const cluster = createCluster(this.kafka)({
+      const cluster = createCluster(await this.kafka)({
         metadataMaxAge: this.options.metadataMaxAgeMs ?? 30_000,
         allowAutoTopicCreation: false,
         maxInFlightRequests: null,
