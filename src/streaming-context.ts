@@ -23,6 +23,7 @@ import {
   type GeneratorStreamOptions,
 } from './sources/generator-source.js';
 import { KafkaDirectSource, type KafkaDirectStreamOptions } from './sources/kafka/kafka-direct-source.js';
+import type { KafkaDStream } from './sources/kafka/kafka-rdd.js';
 import { KafkaReceiver, type KafkaReceiverStreamOptions } from './sources/kafka/kafka-receiver.js';
 import type { KafkaRecord } from './sources/kafka/kafka-record.js';
 import { QueueSource, type QueueStreamOptions } from './sources/queue-source.js';
@@ -143,7 +144,7 @@ export class StreamingContext extends StreamingEngine {
    */
   kafkaDirectStream<V = string | null>(
     options: KafkaDirectStreamOptions<V> & { backpressure?: BackpressureOptions | boolean },
-  ): DStream<KafkaRecord<V>> {
+  ): KafkaDStream<V> {
     let rate: () => number | undefined = () => undefined;
     const source = new KafkaDirectSource<V>(options, {
       ...(this.checkpointDir === undefined ? {} : { checkpointDir: this.checkpointDir }),
@@ -151,7 +152,8 @@ export class StreamingContext extends StreamingEngine {
     });
     const added = this.addInput(source, options.backpressure);
     rate = added.rate;
-    return added.stream;
+    // Every RDD the direct source generates is a KafkaRDD (kafka-rdd-reads.ts).
+    return added.stream as unknown as KafkaDStream<V>;
   }
 
   /**

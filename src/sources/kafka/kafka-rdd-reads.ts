@@ -8,7 +8,7 @@
  * across task retries. docs/design/executors.md describes the worker side.
  */
 import type { InputBatch, RemoteReadRdd } from '../../dstream/input-source.js';
-import { RDD, type RddEnv } from '../../dstream/rdd.js';
+import type { RddEnv } from '../../dstream/rdd.js';
 import { SidestreamError } from '../../errors.js';
 import type { PartitionLag } from '../../events/index.js';
 import type { OffsetRange } from '../../topic-partition.js';
@@ -17,6 +17,7 @@ import { type Decode, decodeRange, defaultDecode } from './decode-range.js';
 import type { DirectStreamEvents } from './direct-stream-events.js';
 import type { KafkaDirectStreamOptions } from './kafka-direct-stream-options.js';
 import type { KafkaRangeReader, OffsetsDeleted } from './kafka-range-reader.js';
+import { KafkaRDD } from './kafka-rdd.js';
 import type { KafkaRecord, RawKafkaMessage } from './kafka-record.js';
 import type { PartitionTable } from './partition-table.js';
 
@@ -93,9 +94,9 @@ export class KafkaRddReads<V> {
         'SS_PARTITION_REVOKED',
         `${this.name} partition ${r.topic}-${r.partition} was revoked before its range was read; the batch is planned again without it`,
       );
-    const rdd = new RDD<KafkaRecord<V>>(
+    const rdd = new KafkaRDD<V>(
       env,
-      ranges.length,
+      ranges,
       async (p, sink) => {
         const r = ranges[p]!;
         const buffer = buffers[p];
@@ -144,7 +145,6 @@ export class KafkaRddReads<V> {
         }
       },
     };
-    rdd.offsetRanges = ranges;
     const numRecords = ranges.reduce((n, r) => n + (r.untilOffset - r.fromOffset), 0);
     const collectEventTimes = () => {
       const parts = eventTimes.filter((t): t is Float64Array => t !== undefined);
@@ -199,9 +199,14 @@ export class KafkaRddReads<V> {
     const timeoutMs = this.timeoutMs;
     const reader = this.peers.reader();
     const outputs = new Map<number, RangeReadOutput>();
-    const rdd = new RDD<KafkaRecord<V>>(
+    // This worker reads only the partitions in `reads`; their ranges, in partition order.
+    const ranges = Object.values(reads).map((r) => {
+      const { topic, partition, fromOffset, untilOffset } = r as RangeReadRequest;
+      return { topic, partition, fromOffset, untilOffset };
+    });
+    const rdd = new KafkaRDD<V>(
       env,
-      numPartitions,
+      ranges,
       async (p, sink) => {
         const r = reads[p] as RangeReadRequest | undefined;
         if (!r) return;
@@ -235,11 +240,8 @@ export class KafkaRddReads<V> {
         });
       },
       this.name,
+      numPartitions,
     );
-    rdd.offsetRanges = Object.values(reads).map((r) => {
-      const { topic, partition, fromOffset, untilOffset } = r as RangeReadRequest;
-      return { topic, partition, fromOffset, untilOffset };
-    });
     return { rdd, sideOutputs: () => [...outputs].map(([partition, data]) => ({ partition, data })) };
   }
 }
