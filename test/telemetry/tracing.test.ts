@@ -4,27 +4,14 @@
  * headers, messaging attributes; and that nothing is recorded (or allocated per task) without one.
  */
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { collectTraceparents, MAX_TRACE_LINKS, parseTraceparent, TracingListener } from '../../src/index.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
 import { manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-beforeAll(() => {
-  trace.setGlobalTracerProvider(provider);
-});
-afterAll(async () => {
-  trace.disable();
-  await provider.shutdown();
-});
+const { exporter, provider } = inMemoryTracing();
 
 beforeEach(() => exporter.reset());
 const manualContext = manualContexts();
