@@ -1,12 +1,16 @@
 /**
  * What the Kafka benchmarks share: the local broker started by `scripts/services.sh up`
- * (127.0.0.1:9092), a reachability probe, and throwaway topics that are deleted afterwards.
- * Self-contained on purpose: the benchmarks do not import the test helpers.
+ * (127.0.0.1:9092), a reachability probe, and throwaway topics that are deleted afterwards. The
+ * broker's address, the probe and the topic creation are the integration tests' own
+ * (test/support/), so tests and benchmarks cannot disagree about the broker they use.
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaTopic } from '../test/support/create-kafka-topic.js';
+import { probeKafka } from '../test/support/probe-kafka.js';
+import { KAFKA_BROKERS } from '../test/support/services.js';
 
-export const KAFKA_BROKERS: readonly string[] = ['127.0.0.1:9092'];
+export { KAFKA_BROKERS };
 
 export function benchKafka(clientId: string): Kafka {
   return new Kafka({
@@ -19,22 +23,20 @@ export function benchKafka(clientId: string): Kafka {
 
 /** undefined when the broker answers with a live broker; otherwise why not. */
 export async function kafkaUnreachable(): Promise<string | undefined> {
-  const admin = new Kafka({
-    clientId: 'sidestream-bench-probe',
-    brokers: [...KAFKA_BROKERS],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 2000,
-    requestTimeout: 5000,
-    retry: { retries: 1, initialRetryTime: 200 },
-  }).admin();
   try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length === 0 ? 'the cluster reports no live broker' : undefined;
+    await probeKafka(
+      new Kafka({
+        clientId: 'sidestream-bench-probe',
+        brokers: [...KAFKA_BROKERS],
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 2000,
+        requestTimeout: 5000,
+        retry: { retries: 1, initialRetryTime: 200 },
+      }),
+    );
+    return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
-  } finally {
-    await admin.disconnect().catch(() => {});
   }
 }
 
@@ -43,19 +45,8 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now()}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function createTopic(name: string, partitions: number): Promise<void> {
-  const admin = benchKafka('sidestream-bench-admin').admin();
-  await admin.connect();
-  try {
-    const created = await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-      timeout: 10_000,
-    });
-    if (!created) throw new Error(`topic ${name} already exists`);
-  } finally {
-    await admin.disconnect();
-  }
+export function createTopic(name: string, partitions: number): Promise<void> {
+  return createKafkaTopic(benchKafka('sidestream-bench-admin'), name, partitions);
 }
 
 /** Best effort: a benchmark topic left behind only costs disk on a throwaway broker. */

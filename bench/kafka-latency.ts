@@ -19,11 +19,9 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Partitioners } from 'kafkajs';
-import { StreamingContext } from '../src/index.js';
-import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
-import { PrometheusListener } from '../src/telemetry/prometheus-listener.js';
 import { benchKafka, createTopic, deleteTopic, KAFKA_BROKERS, uniqueName, within } from './kafka-common.js';
-import { max, percentile } from './stats.js';
+import { kafkaKeyCount } from './kafka-key-count.js';
+import { type Spread, spread } from './stats.js';
 
 export interface KafkaLatencyOptions {
   readonly batchIntervalMs: number;
@@ -35,12 +33,6 @@ export interface KafkaLatencyOptions {
   readonly valueBytes: number;
 }
 
-export interface LatencySpread {
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
 export interface KafkaLatencyResult {
   readonly batchIntervalMs: number;
   /** Records measured (produced after the warm-up) and records the producer sent in all. */
@@ -48,22 +40,16 @@ export interface KafkaLatencyResult {
   readonly produced: number;
   readonly producedRate: number;
   /** Produce → completion of the batch's last output, ms. */
-  readonly endToEndMs: LatencySpread;
+  readonly endToEndMs: Spread;
   /** Produce → the batch time of the batch that read the record (waiting for the next batch). */
-  readonly untilBatchTimeMs: LatencySpread;
+  readonly untilBatchTimeMs: Spread;
   /** Batch time → completion of the batch's last output (planning, fetch wait, processing). */
-  readonly batchTimeToEndMs: LatencySpread;
+  readonly batchTimeToEndMs: Spread;
   readonly batches: number;
   readonly failedBatches: number;
   /** Records produced (primer included) that no batch had processed when the engine stopped. */
   readonly missing: number;
 }
-
-function spread(values: readonly number[]): LatencySpread {
-  return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: max(values) };
-}
-
-const add = (a: number, b: number): number => a + b;
 
 /**
  * The producer thread, plain JavaScript: `workerData` names kafkajs' entry point, the topic, the
@@ -130,23 +116,15 @@ export function runProducer(
 export async function measureKafkaLatency(options: KafkaLatencyOptions): Promise<KafkaLatencyResult> {
   const topic = uniqueName('sidestream-bench-latency');
   await createTopic(topic, options.partitions);
-  const appName = 'bench-kafka-latency';
-  const ssc = new StreamingContext({
-    appName,
+  const { ssc, stream, counted } = kafkaKeyCount({
+    appName: 'bench-kafka-latency',
     batchIntervalMs: options.batchIntervalMs,
     defaultParallelism: 2,
     onBatchFailure: 'continue',
-  });
-  const metrics = new MetricsRegistry(appName);
-  ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, 'bench'));
-  const stream = ssc.kafkaDirectStream({
-    brokers: [...KAFKA_BROKERS],
-    topics: [topic],
-    groupId: uniqueName('sidestream-bench-latency'),
-    startingOffsets: 'earliest',
+    topic,
+    groupPrefix: 'sidestream-bench-latency',
   });
   let measureFrom = Number.POSITIVE_INFINITY;
-  let counted = 0;
   let seen = 0;
   const endToEnd: number[] = [];
   const untilBatch: number[] = [];
@@ -155,12 +133,6 @@ export async function measureKafkaLatency(options: KafkaLatencyOptions): Promise
   const primerDone = new Promise<void>((resolve) => {
     primed = resolve;
   });
-  stream
-    .map((r): [string | null, number] => [r.key, 1])
-    .reduceByKey(add)
-    .foreachRDD(async (rdd) => {
-      for (const [, n] of await rdd.collect()) counted += n;
-    });
   stream
     .map((r) => r.timestamp)
     .foreachRDD(async (rdd, batchTime) => {
@@ -213,7 +185,9 @@ export async function measureKafkaLatency(options: KafkaLatencyOptions): Promise
     // Let the last records through: two batch intervals after the producer stopped, plus slack.
     await sleep(2 * options.batchIntervalMs + 500);
     missing = produced + primerRecords - seen;
-    if (counted !== seen) throw new Error(`the two outputs disagree: ${counted} counted, ${seen} timestamps`);
+    if (counted() !== seen) {
+      throw new Error(`the two outputs disagree: ${counted()} counted, ${seen} timestamps`);
+    }
   } finally {
     await ssc.stop();
     await deleteTopic(topic);

@@ -21,11 +21,10 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EachBatchPayload, Partitioners } from 'kafkajs';
-import { type CompletedBatchRecord, StreamingContext } from '../src/index.js';
-import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
-import { PrometheusListener } from '../src/telemetry/prometheus-listener.js';
+import type { CompletedBatchRecord } from '../src/index.js';
 import { GcMeter } from './gc-meter.js';
-import { benchKafka, createTopic, deleteTopic, KAFKA_BROKERS, uniqueName, within } from './kafka-common.js';
+import { benchKafka, createTopic, deleteTopic, uniqueName, within } from './kafka-common.js';
+import { kafkaKeyCount } from './kafka-key-count.js';
 import { median } from './stats.js';
 
 export interface KafkaThroughputOptions {
@@ -80,8 +79,6 @@ export interface KafkaThroughputResult {
   readonly medianRatio: number;
   readonly ratios: readonly number[];
 }
-
-const add = (a: number, b: number): number => a + b;
 
 /** A stopwatch over one measured interval: wall time, CPU time of this process, GC time. */
 class Interval {
@@ -208,29 +205,18 @@ export async function engineRun(
   options: KafkaThroughputOptions,
   gc: GcMeter,
 ): Promise<EngineRun> {
-  const appName = 'bench-kafka-throughput';
-  const ssc = new StreamingContext({
-    appName,
+  const {
+    ssc,
+    stream,
+    metrics,
+    counted: reduced,
+  } = kafkaKeyCount({
+    appName: 'bench-kafka-throughput',
     batchIntervalMs: options.batchIntervalMs,
     defaultParallelism: options.defaultParallelism,
+    topic,
+    groupPrefix: 'sidestream-bench-engine',
   });
-  // Telemetry on, as the agent runs it (src/agent/run-agent.ts): the default process metrics and
-  // the PrometheusListener on the context.
-  const metrics = new MetricsRegistry(appName);
-  ssc.addStreamingListener(new PrometheusListener(metrics.registry, ssc, 'bench'));
-  const stream = ssc.kafkaDirectStream({
-    brokers: [...KAFKA_BROKERS],
-    topics: [topic],
-    groupId: uniqueName('sidestream-bench-engine'),
-    startingOffsets: 'earliest',
-  });
-  let reduced = 0;
-  stream
-    .map((r): [string | null, number] => [r.key, 1])
-    .reduceByKey(add)
-    .foreachRDD(async (rdd) => {
-      for (const [, n] of await rdd.collect()) reduced += n;
-    });
 
   // The first fetched records: the source's eachBatch handler, wrapped. It is private to the
   // source, so if it is ever renamed the clock falls back to the group join (and says so).
@@ -286,8 +272,8 @@ export async function engineRun(
   const failed = batches.find((b) => b.outcome !== 'succeeded');
   if (failed)
     throw new Error(`engine batch ${failed.batchTime} failed: ${JSON.stringify(failed.outputOperations)}`);
-  if (processed !== options.records || reduced !== options.records) {
-    throw new Error(`engine read ${processed} and reduced ${reduced} records, expected ${options.records}`);
+  if (processed !== options.records || reduced() !== options.records) {
+    throw new Error(`engine read ${processed} and reduced ${reduced()} records, expected ${options.records}`);
   }
   const metric = (await metrics.registry.getSingleMetric('sidestream_records_processed_total')?.get())
     ?.values;

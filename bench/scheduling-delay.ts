@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CompletedBatchRecord, StreamingContext } from '../src/index.js';
-import { max, percentile } from './stats.js';
+import { type Spread, spread } from './stats.js';
 
 export interface SchedulingDelayOptions {
   readonly batchIntervalMs: number;
@@ -16,22 +16,12 @@ export interface SchedulingDelayOptions {
   readonly ratePerSec: number;
 }
 
-export interface Spread {
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
 export interface SchedulingDelayResult {
   readonly batches: number;
   readonly failed: number;
   readonly schedulingDelayMs: Spread;
   readonly generationLateMs: Spread;
   readonly processingDelayMs: Spread;
-}
-
-function spread(values: readonly number[]): Spread {
-  return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: max(values) };
 }
 
 export async function measureSchedulingDelay(

@@ -1,4 +1,4 @@
-/** Small statistics for benchmark figures: medians of rounds and nearest-rank percentiles. */
+/** Small statistics for benchmark figures: medians of rounds, nearest-rank percentiles, latency spreads. */
 
 /** Nearest-rank percentile (q in [0, 1]) of `values`; NaN for an empty list. */
 export function percentile(values: readonly number[], q: number): number {
@@ -14,4 +14,15 @@ export function median(values: readonly number[]): number {
 
 export function max(values: readonly number[]): number {
   return values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+}
+
+/** How a latency is reported: median, 99th percentile and maximum. */
+export interface Spread {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: max(values) };
 }

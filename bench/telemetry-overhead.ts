@@ -18,12 +18,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ManualClock, StreamingContext } from '../src/index.js';
 import { GraphiteExporter } from '../src/telemetry/exporters/graphite/graphite-exporter.js';
 import { MetricsPipeline } from '../src/telemetry/metrics-pipeline.js';
 import { MetricsRegistry } from '../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../src/telemetry/prometheus-listener.js';
-import { driveBatches } from './drive-batches.js';
+import { type KeyedRecord, keyedSum } from './keyed-sum.js';
+import { manualRound } from './manual-round.js';
 import { median } from './stats.js';
 
 export interface TelemetryOverheadOptions {
@@ -62,15 +62,9 @@ export interface TelemetryOverheadResult {
   readonly graphiteDatagrams: number;
 }
 
-interface Rec {
-  readonly key: string;
-  readonly value: number;
+interface Rec extends KeyedRecord {
   readonly eventTime: number;
 }
-
-const toPair = (r: Rec): [string, number] => [r.key, r.value];
-const keep = (kv: [string, number]): boolean => kv[1] % 3 !== 0;
-const add = (a: number, b: number): number => a + b;
 
 function makeBatches(batches: number, batchSize: number, keys: number): Rec[][] {
   const names = Array.from({ length: keys }, (_, k) => `k${k}`);
@@ -89,57 +83,47 @@ async function round(
   partitions: number,
   telemetry: { sinkPort: number; dir: string } | undefined,
 ): Promise<{ rate: number; cpuRate: number; checksum: number }> {
-  const clock = new ManualClock(0);
   const metrics = telemetry ? new MetricsRegistry('bench-telemetry') : undefined;
-  const ssc = new StreamingContext({
-    appName: 'bench-telemetry',
-    batchIntervalMs: 1000,
-    clock,
-    defaultParallelism: partitions,
-    retainedBatches: batches.length,
-    tracing: telemetry !== undefined,
-    ...(telemetry ? { batchLogPath: join(telemetry.dir, `batches-${performance.now()}.jsonl`) } : {}),
-    ...(metrics ? { metricsRegistry: metrics } : {}),
-  });
   let pipeline: MetricsPipeline | undefined;
-  if (telemetry && metrics) {
-    pipeline = new MetricsPipeline({
-      registry: metrics.registry,
-      app: 'bench-telemetry',
-      applying: new PrometheusListener(metrics.registry, ssc, 'bench'),
-      exporters: [
-        new GraphiteExporter({
-          app: 'bench-telemetry',
-          registry: metrics.registry,
-          target: { protocol: 'udp', host: '127.0.0.1', port: telemetry.sinkPort },
-        }),
-      ],
-    });
-    ssc.addStreamingListener(pipeline);
-  }
   let checksum = 0;
-  ssc
-    .queueStream(batches.slice(), { eventTime: (r) => r.eventTime })
-    .map(toPair)
-    .filter(keep)
-    .reduceByKey(add)
-    .foreachRDD(async (rdd) => {
-      for (const [, v] of await rdd.collect()) checksum += v;
-    });
-  await ssc.start();
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await driveBatches(ssc, clock, batches.length);
-  const ended = performance.now();
-  const cpu = process.cpuUsage(cpuBefore);
-  const bad = ssc.recentBatches().find((b) => b.outcome !== 'succeeded');
-  await ssc.stop();
+  const { startMs, endMs, cpu, records } = await manualRound(
+    {
+      appName: 'bench-telemetry',
+      defaultParallelism: partitions,
+      retainedBatches: batches.length,
+      tracing: telemetry !== undefined,
+      ...(telemetry ? { batchLogPath: join(telemetry.dir, `batches-${performance.now()}.jsonl`) } : {}),
+      ...(metrics ? { metricsRegistry: metrics } : {}),
+    },
+    batches.length,
+    (ssc) => {
+      if (telemetry && metrics) {
+        pipeline = new MetricsPipeline({
+          registry: metrics.registry,
+          app: 'bench-telemetry',
+          applying: new PrometheusListener(metrics.registry, ssc, 'bench'),
+          exporters: [
+            new GraphiteExporter({
+              app: 'bench-telemetry',
+              registry: metrics.registry,
+              target: { protocol: 'udp', host: '127.0.0.1', port: telemetry.sinkPort },
+            }),
+          ],
+        });
+        ssc.addStreamingListener(pipeline);
+      }
+      keyedSum(ssc.queueStream(batches.slice(), { eventTime: (r) => r.eventTime }), (v) => {
+        checksum += v;
+      });
+    },
+  );
   await pipeline?.stop();
+  const bad = records.find((b) => b.outcome !== 'succeeded');
   if (bad) throw new Error(`batch ${bad.batchTime} failed: ${JSON.stringify(bad)}`);
-  const records = batches.length * batches[0]!.length;
+  const count = batches.length * batches[0]!.length;
   return {
-    rate: records / ((ended - started) / 1000),
-    cpuRate: records / ((cpu.user + cpu.system) / 1e6),
+    rate: count / ((endMs - startMs) / 1000),
+    cpuRate: count / ((cpu.user + cpu.system) / 1e6),
     checksum,
   };
 }

@@ -6,15 +6,10 @@
  * collect in foreachRDD. The plain side calls the same three functions in one loop with a Map.
  */
 import { performance } from 'node:perf_hooks';
-import { ManualClock, StreamingContext } from '../src/index.js';
-import { driveBatches } from './drive-batches.js';
 import { GcMeter } from './gc-meter.js';
+import { add, type KeyedRecord, keep, keyedSum, toPair } from './keyed-sum.js';
+import { manualRound } from './manual-round.js';
 import { median } from './stats.js';
-
-export interface Rec {
-  readonly key: string;
-  readonly value: number;
-}
 
 export interface ThroughputOptions {
   readonly batches: number;
@@ -50,12 +45,7 @@ export interface ThroughputResult {
   })[];
 }
 
-// The work, shared by both sides so they do exactly the same per-record calls.
-const toPair = (r: Rec): [string, number] => [r.key, r.value];
-const keep = (kv: [string, number]): boolean => kv[1] % 3 !== 0;
-const add = (a: number, b: number): number => a + b;
-
-export function makeBatches(batches: number, batchSize: number, keys: number): Rec[][] {
+export function makeBatches(batches: number, batchSize: number, keys: number): KeyedRecord[][] {
   const names = Array.from({ length: keys }, (_, k) => `k${k}`);
   return Array.from({ length: batches }, (_, b) =>
     Array.from({ length: batchSize }, (_, i) => ({ key: names[i % keys]!, value: b * batchSize + i })),
@@ -70,7 +60,7 @@ interface Round {
   readonly checksum: number;
 }
 
-function plainRound(batches: readonly Rec[][]): Round {
+function plainRound(batches: readonly KeyedRecord[][]): Round {
   const started = performance.now();
   let checksum = 0;
   for (const batch of batches) {
@@ -86,33 +76,19 @@ function plainRound(batches: readonly Rec[][]): Round {
   return { startMs: started, endMs: performance.now(), checksum };
 }
 
-async function engineRound(batches: readonly Rec[][], partitions: number): Promise<Round> {
-  const clock = new ManualClock(0);
-  const ssc = new StreamingContext({
-    appName: 'bench-throughput',
-    batchIntervalMs: 1000,
-    clock,
-    defaultParallelism: partitions,
-    retainedBatches: batches.length,
-  });
+async function engineRound(batches: readonly KeyedRecord[][], partitions: number): Promise<Round> {
   let checksum = 0;
-  ssc
-    .queueStream(batches.slice())
-    .map(toPair)
-    .filter(keep)
-    .reduceByKey(add)
-    .foreachRDD(async (rdd) => {
-      for (const [, v] of await rdd.collect()) checksum += v;
-    });
-  await ssc.start();
-  const started = performance.now();
-  await driveBatches(ssc, clock, batches.length);
-  const ended = performance.now();
-  const records = ssc.recentBatches();
-  await ssc.stop();
+  const { startMs, endMs, records } = await manualRound(
+    { appName: 'bench-throughput', defaultParallelism: partitions, retainedBatches: batches.length },
+    batches.length,
+    (ssc) =>
+      keyedSum(ssc.queueStream(batches.slice()), (v) => {
+        checksum += v;
+      }),
+  );
   const bad = records.find((b) => b.outcome !== 'succeeded' || b.numRecords !== batches[0]!.length);
   if (bad) throw new Error(`engine batch ${bad.batchTime} did not process its input: ${JSON.stringify(bad)}`);
-  return { startMs: started, endMs: ended, checksum };
+  return { startMs, endMs, checksum };
 }
 
 export async function measureThroughput(

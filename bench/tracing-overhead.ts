@@ -12,7 +12,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { ManualClock, StreamingContext } from '../src/index.js';
+import { manualRound } from './manual-round.js';
 
 const BATCHES = Number(process.argv[2] ?? 400);
 const ROUNDS = Number(process.argv[3] ?? 7);
@@ -27,35 +27,20 @@ const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProces
 async function round(mode: Mode): Promise<number> {
   trace.disable();
   if (mode === 'sdk') trace.setGlobalTracerProvider(provider);
-  const clock = new ManualClock(0);
-  const ssc = new StreamingContext({
-    appName: 'bench',
-    batchIntervalMs: 1000,
-    clock,
-    defaultParallelism: TASKS,
-    tracing: mode !== 'off',
-  });
   const data = Array.from({ length: BATCHES }, () => Array.from({ length: RECORDS }, (_, i) => i));
-  let done = 0;
-  ssc.addStreamingListener({
-    onBatchCompleted: () => {
-      done++;
+  const { startMs, endMs } = await manualRound(
+    { appName: 'bench', defaultParallelism: TASKS, tracing: mode !== 'off' },
+    BATCHES,
+    (ssc) =>
+      ssc.queueStream(data).foreachRDD(async (rdd) => {
+        await rdd.count();
+      }),
+    (b) => {
+      if (mode === 'sdk' && b % 50 === 0) exporter.reset();
     },
-  });
-  ssc.queueStream(data).foreachRDD(async (rdd) => {
-    await rdd.count();
-  });
-  await ssc.start();
-  const started = performance.now();
-  for (let b = 0; b < BATCHES; b++) {
-    clock.advance(1000);
-    while (done <= b) await new Promise((resolve) => setImmediate(resolve));
-    if (mode === 'sdk' && b % 50 === 0) exporter.reset();
-  }
-  const perBatchMs = (performance.now() - started) / BATCHES;
-  await ssc.stop();
+  );
   exporter.reset();
-  return perBatchMs;
+  return (endMs - startMs) / BATCHES;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

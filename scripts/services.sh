@@ -82,6 +82,43 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 
+# The pid in pid file $1, when it names a live process whose command line matches the grep
+# pattern $2 (so a pid reused by another process is not taken for the service).
+pid_from_file() {
+  local pid
+  pid="$(cat "$1" 2>/dev/null || true)"
+  if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"; then
+    echo "$pid"
+  fi
+}
+
+# Stops service $1 running as pid $2 (empty: not running) with pid file $3: SIGTERM, then up to
+# $4 seconds for it to exit, then SIGKILL. The pid file is removed either way.
+stop_pid() {
+  local name="$1" pid="$2" pid_file="$3" timeout="$4"
+  if [[ -z "$pid" ]]; then
+    rm -f "$pid_file"
+    log "$name is not running"
+    return 0
+  fi
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + timeout))
+  while pid_alive "$pid"; do
+    if ((SECONDS >= deadline)); then
+      log "$name did not stop within ${timeout}s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      # A killed process is gone within moments; do not report it stopped before it is.
+      local gone=$((SECONDS + 5))
+      while pid_alive "$pid" && ((SECONDS < gone)); do sleep 0.2; done
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$pid_file"
+  log "$name stopped"
+}
+
 as_root() {
   if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi
 }
@@ -123,13 +160,7 @@ $(grep -E 'ERROR' "$mvn_log" | head -n 5)"
 }
 
 # The broker's pid, when the pid file names a live kafka.Kafka process (not a reused pid).
-kafka_pid() {
-  local pid
-  pid="$(cat "$KAFKA_PID" 2>/dev/null || true)"
-  if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; then
-    echo "$pid"
-  fi
-}
+kafka_pid() { pid_from_file "$KAFKA_PID" 'kafka\.Kafka'; }
 
 # Waits until the broker answers a metadata request (kafkajs admin describeCluster when the
 # project's node_modules are installed; otherwise a TCP connect plus the broker's own
@@ -218,29 +249,7 @@ $(tail -n 30 "$KAFKA_LOG" 2>/dev/null)"
   log "kafka is up: $KAFKA_HOST:$KAFKA_PORT (pid $pid, version $KAFKA_VERSION, data $KAFKA_DATA)"
 }
 
-kafka_down() {
-  local pid
-  pid="$(kafka_pid)"
-  if [[ -z "$pid" ]]; then
-    rm -f "$KAFKA_PID"
-    log "kafka is not running"
-    return 0
-  fi
-  log "stopping kafka (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 60))
-  while pid_alive "$pid"; do
-    if ((SECONDS >= deadline)); then
-      log "kafka did not stop within 60s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 1
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$KAFKA_PID"
-  log "kafka stopped"
-}
+kafka_down() { stop_pid kafka "$(kafka_pid)" "$KAFKA_PID" 60; }
 
 kafka_status() {
   local pid
@@ -395,13 +404,7 @@ ensure_carbon() {
 }
 
 # carbon-cache's pid, when its pid file names a live carbon-cache process (not a reused pid).
-graphite_pid() {
-  local pid
-  pid="$(cat "$GRAPHITE_PID" 2>/dev/null || true)"
-  if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'carbon-cache'; then
-    echo "$pid"
-  fi
-}
+graphite_pid() { pid_from_file "$GRAPHITE_PID" 'carbon-cache'; }
 
 graphite_write_conf() {
   mkdir -p "$GRAPHITE_STORAGE/whisper" "$GRAPHITE_LOG_DIR"
@@ -467,28 +470,7 @@ graphite_up() {
   log "graphite is up: carbon 127.0.0.1:$GRAPHITE_PORT tcp+udp (pid $(graphite_pid)), whisper $GRAPHITE_STORAGE/whisper"
 }
 
-graphite_down() {
-  local pid
-  pid="$(graphite_pid)"
-  if [[ -z "$pid" ]]; then
-    rm -f "$GRAPHITE_PID"
-    log "carbon-cache is not running"
-    return 0
-  fi
-  log "stopping carbon-cache (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while pid_alive "$pid"; do
-    if ((SECONDS >= deadline)); then
-      log "carbon-cache did not stop within 30s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$GRAPHITE_PID"
-  log "carbon-cache stopped"
-}
+graphite_down() { stop_pid carbon-cache "$(graphite_pid)" "$GRAPHITE_PID" 30; }
 
 graphite_status() {
   local pid
@@ -523,13 +505,7 @@ ensure_graphite_web() {
   command -v graphite-manage >/dev/null 2>&1 || die "graphite-web was installed but graphite-manage is not on PATH"
 }
 
-graphite_web_pid() {
-  local pid
-  pid="$(cat "$GRAPHITE_WEB_PID" 2>/dev/null || true)"
-  if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'graphite-manage runserver'; then
-    echo "$pid"
-  fi
-}
+graphite_web_pid() { pid_from_file "$GRAPHITE_WEB_PID" 'graphite-manage runserver'; }
 
 graphite_web_manage() {
   GRAPHITE_SETTINGS_MODULE="$GRAPHITE_WEB_SETTINGS" PYTHONPATH="$GRAPHITE_WEB_RUN" \
@@ -607,27 +583,7 @@ $(tail -n 30 "$GRAPHITE_WEB_LOG" 2>/dev/null)"
   log "graphite-web is up: http://127.0.0.1:$GRAPHITE_WEB_PORT/render (pid $pid, whisper $GRAPHITE_STORAGE/whisper)"
 }
 
-graphite_web_down() {
-  local pid
-  pid="$(graphite_web_pid)"
-  if [[ -z "$pid" ]]; then
-    rm -f "$GRAPHITE_WEB_PID"
-    log "graphite-web is not running"
-    return 0
-  fi
-  log "stopping graphite-web (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 20))
-  while pid_alive "$pid"; do
-    if ((SECONDS >= deadline)); then
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$GRAPHITE_WEB_PID"
-  log "graphite-web stopped"
-}
+graphite_web_down() { stop_pid graphite-web "$(graphite_web_pid)" "$GRAPHITE_WEB_PID" 20; }
 
 graphite_web_status() {
   local pid

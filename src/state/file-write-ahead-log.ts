@@ -399,19 +399,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
     if (this.timer) clearInterval(this.timer);
     // Writes queued before close() are still written; the loop drains them.
     while (this.running) await this.running;
-    const active = this.active;
-    this.active = undefined;
-    await this.intervalSync;
-    if (!active) return;
-    try {
-      if (this.dirty) {
-        await active.file.datasync();
-        this.syncs++;
-        this.dirty = false;
-      }
-    } finally {
-      await active.file.close();
-    }
+    await this.releaseActive('close');
   }
 
   // ---- recovery ----
@@ -648,7 +636,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
         // After a failed write or fsync the file's tail is unknown (a failed fsync may even have
         // dropped the dirty pages), so the segment is cut back to its acknowledged end and closed;
         // the next attempt writes to a new segment rather than trusting this one.
-        await this.abandonActive();
+        await this.releaseActive('abandon');
       }
     }
     const error = new SidestreamError(
@@ -663,7 +651,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
   }
 
   private async roll(startMs: number): Promise<void> {
-    await this.closeActive();
+    await this.releaseActive('roll');
     const segment: Segment = {
       name: segmentName(startMs, this.nextSeq++),
       startMs,
@@ -693,15 +681,27 @@ export class FileWriteAheadLog implements WriteAheadLog {
     this.dirty = false;
   }
 
-  /** Rolling: the finished segment is synced (unless 'never') so the policy's bound holds across files. */
-  private async closeActive(): Promise<void> {
+  /**
+   * Takes the active segment out of use and closes its descriptor, the one way every path does it:
+   * - 'roll': the finished segment is synced (unless 'never') so the policy's bound holds across files;
+   * - 'close': close() syncs whatever is unsynced, in every mode (docs/wal.md);
+   * - 'abandon': after a failed write or fsync the tail is unknown, so the file is cut back to its
+   *   acknowledged end and closed without a sync, errors ignored (the caller already has one).
+   */
+  private async releaseActive(why: 'roll' | 'close' | 'abandon'): Promise<void> {
     const active = this.active;
-    if (!active) return;
     // Unset first, so the timer cannot start another sync on a descriptor about to close.
     this.active = undefined;
     await this.intervalSync;
+    if (!active) return;
+    if (why === 'abandon') {
+      this.dirty = false;
+      await active.file.truncate(active.segment.size).catch(() => undefined);
+      await active.file.close().catch(() => undefined);
+      return;
+    }
     try {
-      if (this.dirty && this.fsync.mode !== 'never') {
+      if (this.dirty && (why === 'close' || this.fsync.mode !== 'never')) {
         await active.file.datasync();
         this.syncs++;
       }
@@ -709,17 +709,6 @@ export class FileWriteAheadLog implements WriteAheadLog {
     } finally {
       await active.file.close();
     }
-  }
-
-  private async abandonActive(): Promise<void> {
-    const active = this.active;
-    if (!active) return;
-    // Unset first, so the timer cannot start another sync on a descriptor about to close.
-    this.active = undefined;
-    await this.intervalSync;
-    this.dirty = false;
-    await active.file.truncate(active.segment.size).catch(() => undefined);
-    await active.file.close().catch(() => undefined);
   }
 
   /**

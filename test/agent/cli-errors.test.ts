@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, killAll, REPO_ROOT, runCli, spawnCli } from '../support/cli-process.js';
+import { runArgs } from '../support/run-args.js';
 
 afterEach(killAll);
 
@@ -112,16 +113,14 @@ describe('sidestream run: bad input', () => {
 `,
     );
     const port = await freePort();
-    const r = await runCli([
-      'run',
-      path,
-      '--http',
-      `127.0.0.1:${port}`,
-      '--batch-interval',
-      '100ms',
-      '--max-task-failures',
-      '2',
-    ]);
+    const r = await runCli(
+      runArgs({
+        job: path,
+        batchInterval: '100ms',
+        flags: ['--max-task-failures', '2'],
+        http: `127.0.0.1:${port}`,
+      }),
+    );
     expect(r.code).toBe(1);
     expectCleanError(r.stderr, 'SS_BATCH_FAILED', 'RangeError: bad record');
   });
@@ -139,29 +138,22 @@ describe('sidestream run: bad input', () => {
 };
 `,
     );
-    const timedOut = spawnCli([
-      'run',
-      path,
-      '--http',
-      `127.0.0.1:${await freePort()}`,
-      '--batch-interval',
-      '100ms',
-      '--shutdown-timeout',
-      '300ms',
-    ]);
+    const timedOut = spawnCli(
+      runArgs({
+        job: path,
+        batchInterval: '100ms',
+        flags: ['--shutdown-timeout', '300ms'],
+        http: `127.0.0.1:${await freePort()}`,
+      }),
+    );
     await timedOut.waitForStdout(/slow batch started/);
     timedOut.child.kill('SIGTERM');
     expect((await timedOut.exited).code).toBe(1);
     expectCleanError(timedOut.stderr(), 'SS_STOP_TIMEOUT', 'raise --shutdown-timeout');
 
-    const forced = spawnCli([
-      'run',
-      path,
-      '--http',
-      `127.0.0.1:${await freePort()}`,
-      '--batch-interval',
-      '100ms',
-    ]);
+    const forced = spawnCli(
+      runArgs({ job: path, batchInterval: '100ms', http: `127.0.0.1:${await freePort()}` }),
+    );
     await forced.waitForStdout(/slow batch started/);
     forced.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freePort, killAll, runCli, spawnCli } from '../support/cli-process.js';
+import { runArgs } from '../support/run-args.js';
 
 afterEach(killAll);
 
@@ -37,16 +38,8 @@ describe('sidestream run with a checkpoint directory', () => {
     const job = join(dir, 'counts.mjs');
     const checkpointDir = join(dir, 'ckpt');
     await writeFile(job, JOB);
-    const args = async () => [
-      'run',
-      job,
-      '--checkpoint-dir',
-      checkpointDir,
-      '--batch-interval',
-      '100ms',
-      '--http',
-      `127.0.0.1:${await freePort()}`,
-    ];
+    const args = async () =>
+      runArgs({ job, batchInterval: '100ms', checkpointDir, http: `127.0.0.1:${await freePort()}` });
 
     const first = spawnCli(await args());
     await eventually(

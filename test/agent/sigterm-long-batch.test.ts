@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAgent } from '../support/agent-process.js';
 import { waitForAsync } from '../support/crash-loop.js';
+import { runArgs } from '../support/run-args.js';
 
 const JOB = fileURLToPath(new URL('./fixtures/slow-tail.ts', import.meta.url));
 const LINES = Array.from({ length: 100 }, (_, i) => `line-${i}`);
@@ -38,20 +39,15 @@ describe('SIGTERM during a long batch', () => {
     const input = join(dir, 'in.log');
     const out = join(dir, 'out-cut.txt');
     await writeFile(input, `${LINES.join('\n')}\n`);
-    const args = async (timeout: string) => [
-      'run',
-      JOB,
-      '--app',
-      'slow',
-      '--batch-interval',
-      '200ms',
-      '--checkpoint-dir',
-      join(dir, 'checkpoint-cut'),
-      '--shutdown-timeout',
-      timeout,
-      '--http',
-      `127.0.0.1:${await freePort()}`,
-    ];
+    const args = async (timeout: string) =>
+      runArgs({
+        job: JOB,
+        app: 'slow',
+        batchInterval: '200ms',
+        checkpointDir: join(dir, 'checkpoint-cut'),
+        flags: ['--shutdown-timeout', timeout],
+        http: `127.0.0.1:${await freePort()}`,
+      });
     const first = startAgent(await args('1s'), { IN_FILE: input, OUT_FILE: out, SLOW_MS: '20000' });
     await waitForOutput(first, /slow batch started/);
     const signalled = Date.now();
@@ -78,20 +74,14 @@ describe('SIGTERM during a long batch', () => {
     const out = join(dir, 'out-drained.txt');
     await writeFile(input, `${LINES.join('\n')}\n`);
     const agent = startAgent(
-      [
-        'run',
-        JOB,
-        '--app',
-        'drain',
-        '--batch-interval',
-        '200ms',
-        '--checkpoint-dir',
-        join(dir, 'checkpoint-drained'),
-        '--shutdown-timeout',
-        '10s',
-        '--http',
-        `127.0.0.1:${await freePort()}`,
-      ],
+      runArgs({
+        job: JOB,
+        app: 'drain',
+        batchInterval: '200ms',
+        checkpointDir: join(dir, 'checkpoint-drained'),
+        flags: ['--shutdown-timeout', '10s'],
+        http: `127.0.0.1:${await freePort()}`,
+      }),
       { IN_FILE: input, OUT_FILE: out, SLOW_MS: '1500' },
     );
     await waitForOutput(agent, /slow batch started/);

@@ -7,22 +7,19 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort, startAgent } from '../support/agent-process.js';
 import { waitForAsync } from '../support/crash-loop.js';
+import { runArgs } from '../support/run-args.js';
 
 const JOB = fileURLToPath(new URL('./fixtures/slow-load.ts', import.meta.url));
 
 async function loading(extra: string[] = []) {
   const agent = startAgent(
-    [
-      'run',
-      JOB,
-      '--app',
-      'slow-load',
-      '--batch-interval',
-      '200ms',
-      '--http',
-      `127.0.0.1:${await freePort()}`,
-      ...extra,
-    ],
+    runArgs({
+      job: JOB,
+      app: 'slow-load',
+      batchInterval: '200ms',
+      flags: extra,
+      http: `127.0.0.1:${await freePort()}`,
+    }),
     { LOAD_MS: '3000' },
   );
   await waitForAsync(

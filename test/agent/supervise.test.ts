@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAgent } from '../support/agent-process.js';
+import { runArgs } from '../support/run-args.js';
 
 const JOB = fileURLToPath(new URL('./fixtures/crash-every-few-batches.ts', import.meta.url));
 
@@ -28,23 +29,14 @@ describe('sidestream run --supervise', () => {
     const port = await freePort();
     const out = join(dir, 'totals.txt');
     const agent = startAgent(
-      [
-        'run',
-        JOB,
-        '--supervise',
-        '--restart-budget',
-        '3',
-        '--restart-window',
-        '1m',
-        '--app',
-        'crashy',
-        '--batch-interval',
-        '200ms',
-        '--checkpoint-dir',
-        join(dir, 'checkpoint'),
-        '--http',
-        `127.0.0.1:${port}`,
-      ],
+      runArgs({
+        job: JOB,
+        app: 'crashy',
+        batchInterval: '200ms',
+        checkpointDir: join(dir, 'checkpoint'),
+        flags: ['--supervise', '--restart-budget', '3', '--restart-window', '1m'],
+        http: `127.0.0.1:${port}`,
+      }),
       { OUT_FILE: out, CRASH_AFTER: '30' },
     );
     // Scrape the agent while it lives: the restarts counter of each process.

@@ -2,26 +2,15 @@
  * Operator semantics on queueStream against hand-computed expectations. Batch interval 1s on a
  * ManualClock starting at 0: the first batch time is 1000, the zero time 0 (Spark's rule).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, StreamingContext } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { asObject, collect } from '../support/collect.js';
+import { type ManualContext, manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
-function context(partitions = 2): { ssc: StreamingContext; clock: ManualClock } {
-  const clock = new ManualClock(0);
-  ssc = new StreamingContext({
-    appName: 'ops',
-    batchIntervalMs: 1000,
-    clock,
-    defaultParallelism: partitions,
-  });
-  return { ssc, clock };
+function context(partitions = 2): ManualContext {
+  return manualContext({ appName: 'ops', batchIntervalMs: 1000, defaultParallelism: partitions });
 }
 
 describe('element-wise operators', () => {

@@ -1,19 +1,14 @@
 /** Stateful operators over many batches, against hand-computed running totals. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, type State, StreamingContext } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { State } from '../../src/index.js';
 import { asObject, collect } from '../support/collect.js';
+import { type ManualContext, manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
-function context(): { ssc: StreamingContext; clock: ManualClock } {
-  const clock = new ManualClock(0);
-  ssc = new StreamingContext({ appName: 'state', batchIntervalMs: 1000, clock, defaultParallelism: 3 });
-  return { ssc, clock };
+function context(): ManualContext {
+  return manualContext({ appName: 'state', batchIntervalMs: 1000, defaultParallelism: 3 });
 }
 
 describe('updateStateByKey', () => {

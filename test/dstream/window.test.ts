@@ -3,21 +3,15 @@
  * 1000; a window at time t covers the parent's batches in (t - window, t]; a window stream only
  * produces output at times that are multiples of its slide counted from the zero time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, StreamingContext } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { asObject, collect } from '../support/collect.js';
+import { type ManualContext, manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
-function context(): { ssc: StreamingContext; clock: ManualClock } {
-  const clock = new ManualClock(0);
-  ssc = new StreamingContext({ appName: 'win', batchIntervalMs: 1000, clock, defaultParallelism: 2 });
-  return { ssc, clock };
+function context(): ManualContext {
+  return manualContext({ appName: 'win', batchIntervalMs: 1000, defaultParallelism: 2 });
 }
 
 // Keyed batches 1..8: b1 = a,a,b  b2 = a  b3 = b  b4 = (none)  b5 = a  b6.. = (none)

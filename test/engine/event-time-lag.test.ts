@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EVENT_TIME_LAG_BUCKETS_SECONDS, measureEventTimeLag } from '../../src/event-time-lag.js';
 import type { EventTimeLagHistogram } from '../../src/events/index.js';
-import { ManualClock, StreamingContext } from '../../src/index.js';
+import { manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
 describe('event-time lag buckets', () => {
   it('counts each lag once, in the bucket whose bound is the first >= it, +Inf last', () => {
@@ -33,8 +29,7 @@ describe('event-time lag buckets', () => {
   });
 
   it('posts one histogram per input with event times before onBatchCompleted, outside the batch record', async () => {
-    const clock = new ManualClock(10_000);
-    ssc = new StreamingContext({ appName: 'lag', batchIntervalMs: 1000, clock });
+    const { ssc, clock } = manualContext({ appName: 'lag', batchIntervalMs: 1000 }, 10_000);
     ssc.generatorStream({ ratePerSec: 50, eventTimeLagMs: 2000 }).foreachRDD(async (rdd) => {
       await rdd.count();
     });

@@ -1,18 +1,14 @@
 /** Batch timing on a ManualClock: batch times, delays, queueing, event-time lag. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { type BatchRecord, ManualClock, StreamingContext } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type BatchRecord, StreamingContext } from '../../src/index.js';
+import { manualContexts } from '../support/manual-contexts.js';
 import { startManual, waitFor } from '../support/manual-run.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
 describe('JobGenerator and JobScheduler on a manual clock', () => {
   it('batch times are exact multiples of the interval, starting at the next one after start', async () => {
-    const clock = new ManualClock(1234);
-    ssc = new StreamingContext({ appName: 't', batchIntervalMs: 500, clock });
+    const { ssc, clock } = manualContext({ appName: 't', batchIntervalMs: 500 }, 1234);
     ssc.queueStream<number>([]).foreachRDD(() => {});
     const run = await startManual(ssc, clock);
     const batches = await run.step(6);
@@ -20,8 +16,7 @@ describe('JobGenerator and JobScheduler on a manual clock', () => {
   });
 
   it('a batch that outlasts the interval delays the next one: scheduling delay, no overlap', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({ appName: 't', batchIntervalMs: 1000, clock });
+    const { ssc, clock } = manualContext({ appName: 't', batchIntervalMs: 1000 });
     const submitted: BatchRecord[] = [];
     ssc.addStreamingListener({ onBatchSubmitted: (b) => submitted.push(b) });
     const waitingSeen: number[] = [];
@@ -61,8 +56,7 @@ describe('JobGenerator and JobScheduler on a manual clock', () => {
   });
 
   it('records inputs, output operations and event-time lag in the batch record', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({ appName: 'lag', batchIntervalMs: 1000, clock, defaultParallelism: 2 });
+    const { ssc, clock } = manualContext({ appName: 'lag', batchIntervalMs: 1000, defaultParallelism: 2 });
     const events = ssc.queueStream([[{ t: 400 }, { t: 900 }, { t: 1000 }]], { eventTime: (e) => e.t });
     events.count().foreachRDD(() => {});
     events.print(1);
@@ -91,8 +85,7 @@ describe('JobGenerator and JobScheduler on a manual clock', () => {
   });
 
   it('a listener that throws is counted and does not break the batch', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({ appName: 't', batchIntervalMs: 1000, clock });
+    const { ssc, clock } = manualContext({ appName: 't', batchIntervalMs: 1000 });
     ssc.addStreamingListener({
       onBatchStarted: () => {
         throw new Error('listener bug');
@@ -106,8 +99,7 @@ describe('JobGenerator and JobScheduler on a manual clock', () => {
   });
 
   it('refuses to start without an output operation and to declare streams after start', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({ appName: 't', batchIntervalMs: 1000, clock });
+    const { ssc, clock } = manualContext({ appName: 't', batchIntervalMs: 1000 });
     const s = ssc.queueStream<number>([]);
     await expect(ssc.start()).rejects.toMatchObject({ code: 'SS_NO_OUTPUT_OPERATIONS' });
     const again = new StreamingContext({ appName: 't', batchIntervalMs: 1000, clock });

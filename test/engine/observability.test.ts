@@ -2,21 +2,17 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Executor, ManualClock, StreamingContext, type TaskDescriptor } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Executor, TaskDescriptor } from '../../src/index.js';
 import { BATCH_RECORD_KEYS } from '../support/batch-record-keys.js';
+import { manualContexts } from '../support/manual-contexts.js';
 import { startManual, waitFor } from '../support/manual-run.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
 describe('batch records', () => {
   it('keeps a bounded number of records, newest first', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({ appName: 'r', batchIntervalMs: 1000, clock, retainedBatches: 3 });
+    const { ssc, clock } = manualContext({ appName: 'r', batchIntervalMs: 1000, retainedBatches: 3 });
     ssc.queueStream<number>([]).foreachRDD(() => {});
     const run = await startManual(ssc, clock);
     for (let i = 0; i < 5; i++) await run.step();
@@ -27,9 +23,8 @@ describe('batch records', () => {
   it('appends every completed batch to the JSONL batch log', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ss-log-'));
     try {
-      const clock = new ManualClock(0);
       const batchLogPath = join(dir, 'batches.jsonl');
-      ssc = new StreamingContext({ appName: 'log', batchIntervalMs: 1000, clock, batchLogPath });
+      const { ssc, clock } = manualContext({ appName: 'log', batchIntervalMs: 1000, batchLogPath });
       ssc.queueStream([[1, 2], [3]]).foreachRDD(() => {});
       const run = await startManual(ssc, clock);
       await run.step(2);
@@ -60,11 +55,9 @@ describe('Executor seam', () => {
       },
       async close() {},
     };
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({
+    const { ssc, clock } = manualContext({
       appName: 'x',
       batchIntervalMs: 1000,
-      clock,
       executor,
       defaultParallelism: 3,
     });

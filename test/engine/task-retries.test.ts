@@ -1,26 +1,15 @@
 /** Task retries and the batch-failure policy. */
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Executor,
-  ManualClock,
-  type SidestreamError,
-  StreamingContext,
-  type TaskFailure,
-} from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Executor, SidestreamError, TaskFailure } from '../../src/index.js';
+import { manualContexts } from '../support/manual-contexts.js';
 import { startManual, waitFor } from '../support/manual-run.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
 function context(onBatchFailure: 'stop' | 'continue' = 'stop') {
-  const clock = new ManualClock(0);
-  ssc = new StreamingContext({
+  const { ssc, clock } = manualContext({
     appName: 'retry',
     batchIntervalMs: 1000,
-    clock,
     defaultParallelism: 1,
     onBatchFailure,
   });
@@ -112,11 +101,9 @@ describe('task retries', () => {
   });
 
   it('honours a custom maxTaskFailures', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({
+    const { ssc, clock } = manualContext({
       appName: 'r',
       batchIntervalMs: 1000,
-      clock,
       maxTaskFailures: 1,
       onBatchFailure: 'continue',
     });
@@ -134,7 +121,6 @@ describe('task retries', () => {
 
 describe('parallel executors', () => {
   it('a stage that loses a task stops handing out partitions and settles before the batch ends', async () => {
-    const clock = new ManualClock(0);
     const executor: Executor = {
       parallelism: 2,
       async run(_task, body) {
@@ -143,10 +129,9 @@ describe('parallel executors', () => {
       },
       async close() {},
     };
-    ssc = new StreamingContext({
+    const { ssc, clock } = manualContext({
       appName: 'lanes',
       batchIntervalMs: 1000,
-      clock,
       executor,
       defaultParallelism: 8,
     });
@@ -173,8 +158,7 @@ describe('parallel executors', () => {
 
 describe('stop', () => {
   it('a graceful stop drains the batches already generated', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({ appName: 's', batchIntervalMs: 1000, clock });
+    const { ssc, clock } = manualContext({ appName: 's', batchIntervalMs: 1000 });
     const seen: number[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => {
@@ -186,7 +170,7 @@ describe('stop', () => {
     });
     const run = await startManual(ssc, clock);
     clock.advance(3000); // batches 1000, 2000, 3000 generated; 1000 blocks on the gate
-    await waitFor(() => ssc!.batchesWaiting === 2, 5000, 'two queued batches');
+    await waitFor(() => ssc.batchesWaiting === 2, 5000, 'two queued batches');
     const stopping = ssc.stop({ graceful: true, timeoutMs: 5000 });
     release();
     expect(await stopping).toBe(true);
@@ -195,8 +179,7 @@ describe('stop', () => {
   });
 
   it('a non-graceful stop drops queued batches, and the timeout bounds a stuck batch', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({ appName: 's', batchIntervalMs: 1000, clock });
+    const { ssc, clock } = manualContext({ appName: 's', batchIntervalMs: 1000 });
     const seen: number[] = [];
     ssc.queueStream([[1], [2], [3]]).foreachRDD(async (_rdd, t) => {
       seen.push(t);
@@ -204,7 +187,7 @@ describe('stop', () => {
     });
     await startManual(ssc, clock);
     clock.advance(3000);
-    await waitFor(() => ssc!.batchesWaiting === 2, 5000, 'two queued batches');
+    await waitFor(() => ssc.batchesWaiting === 2, 5000, 'two queued batches');
     const started = Date.now();
     expect(await ssc.stop({ graceful: false, timeoutMs: 200 })).toBe(false);
     expect(Date.now() - started).toBeLessThan(2000);

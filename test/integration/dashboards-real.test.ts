@@ -32,7 +32,7 @@
  * wall-clock age, not shortened by the drill copy) and SidestreamRestartLoop (needs a supervised
  * agent crashing four times; test/agent/supervise.test.ts covers the counter).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,12 @@ import {
   promqlSelectors,
 } from '../support/dashboard-queries.js';
 import { drillRules } from '../support/drill-rules.js';
-import { PROMETHEUS, requirePrometheus, waitFor } from '../support/prometheus.js';
+import {
+  type PrometheusProcess,
+  requirePrometheus,
+  startPrometheus,
+  waitFor,
+} from '../support/prometheus.js';
 import {
   createTopic,
   GRAPHITE_HOST,
@@ -138,9 +143,7 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
   let portA = 0;
   let portB = 0;
   let portC = 0;
-  let prometheus: ChildProcess | undefined;
-  let prometheusOutput = '';
-  let promUrl = '';
+  let prometheus: PrometheusProcess | undefined;
   let relay: ReturnType<typeof carbonRelay> | undefined;
   let topic = '';
   /** Agent B's topic: a backlog its failing, slow output never commits. */
@@ -157,17 +160,17 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
   const diagnostics = () =>
     `\n--- agent A ---\n${agentA?.output().slice(-3000) ?? ''}\n--- agent B ---\n${agentB?.output().slice(-2000) ?? ''}` +
     `\n--- agent C ---\n${agentC?.output().slice(-2000) ?? ''}` +
-    `\n--- prometheus ---\n${prometheusOutput.slice(-2000)}`;
+    `\n--- prometheus ---\n${prometheus?.output().slice(-2000) ?? ''}`;
 
-  async function promQuery(query: string): Promise<unknown[]> {
-    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
-    const body = (await res.json()) as { status: string; error?: string; data: { result: unknown[] } };
-    if (body.status !== 'success') throw new Error(`${query}: ${body.error}`);
-    return body.data.result;
+  function runningPrometheus(): PrometheusProcess {
+    if (!prometheus) throw new Error('Prometheus is not started yet');
+    return prometheus;
   }
 
+  const promQuery = (query: string) => runningPrometheus().query(query);
+
   async function alerts(): Promise<PromAlert[]> {
-    const res = await fetch(`${promUrl}/api/v1/alerts`);
+    const res = await fetch(`${runningPrometheus().url}/api/v1/alerts`);
     const body = (await res.json()) as { data: { alerts: PromAlert[] } };
     return body.data.alerts;
   }
@@ -276,46 +279,9 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
     ];
     // Prometheus first: it scrapes every agent from its first response, so counters that move
     // right after the start (agent B's exporter errors) are increases it sees.
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    await writeFile(join(dir, 'drill.rules.yml'), drillRules());
-    await writeFile(
-      join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  scrape_timeout: 1s',
-        '  evaluation_interval: 1s',
-        'rule_files:',
-        `  - ${join(dir, 'drill.rules.yml')}`,
-        'scrape_configs:',
-        '  - job_name: sidestream',
-        '    static_configs:',
-        `      - targets: ['127.0.0.1:${portA}', '127.0.0.1:${portB}', '127.0.0.1:${portC}']`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stdout?.on('data', (d) => {
-      prometheusOutput += d;
+    prometheus = await startPrometheus([`127.0.0.1:${portA}`, `127.0.0.1:${portB}`, `127.0.0.1:${portC}`], {
+      rules: drillRules(),
     });
-    prometheus.stderr?.on('data', (d) => {
-      prometheusOutput += d;
-    });
-    await waitFor(
-      'Prometheus /-/ready',
-      async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
-      30_000,
-    );
 
     agentA = startAgent(
       [
@@ -387,13 +353,7 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
         await agent.exited;
       }
     }
-    if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
-      const exited = new Promise((r) => prometheus!.once('exit', r));
-      prometheus.kill('SIGTERM');
-      const timer = setTimeout(() => prometheus!.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await prometheus?.stop();
     await relay?.close();
     if (walMounted) execFileSync('umount', [walMounted]);
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -7,24 +7,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type CompletedBatchRecord,
-  type ReceiverEvent,
-  type SourceEvent,
-  StreamingContext,
-} from '../../src/index.js';
+import type { CompletedBatchRecord, ReceiverEvent, SourceEvent } from '../../src/index.js';
 import { OffsetLog } from '../../src/state/offset-log.js';
+import { directStreamHarness } from '../support/direct-stream-harness.js';
 import { waitFor } from '../support/manual-run.js';
 import { createTopic, kafkaBrokers, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
 
 const hasKafka = await requireKafka();
 
-let contexts: StreamingContext[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const c of contexts) await c.stop({ timeoutMs: 5000 });
-  contexts = [];
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+// Registered after the directories' hook, so its contexts stop before their directories go.
+const {
+  context,
+  produce: send,
+  earliest,
+} = directStreamHarness({
+  appName: 'kafka-it',
+  defaultParallelism: 2,
+  sendSize: 500,
 });
 
 interface Produced {
@@ -40,29 +43,14 @@ async function produce(
   baseTime = Date.now() - 60_000,
   values?: (i: number) => string,
 ) {
-  const producer = newKafka('producer').producer();
-  await producer.connect();
   const perKey = new Map<string, number>();
   const messages = Array.from({ length: n }, (_, i) => {
     const key = `key-${i % keys}`;
     perKey.set(key, (perKey.get(key) ?? 0) + (i + 1));
     return { key, value: values ? values(i) : String(i + 1), timestamp: String(baseTime + i) };
   });
-  for (let i = 0; i < messages.length; i += 500)
-    await producer.send({ topic, messages: messages.slice(i, i + 500) });
-  await producer.disconnect();
+  await send(topic, messages);
   return { perKey, count: n } satisfies Produced;
-}
-
-function context(batchIntervalMs: number, checkpointDir?: string, appName = 'kafka-it'): StreamingContext {
-  const ssc = new StreamingContext({
-    appName,
-    batchIntervalMs,
-    defaultParallelism: 2,
-    ...(checkpointDir ? { checkpointDir } : {}),
-  });
-  contexts.push(ssc);
-  return ssc;
 }
 
 async function tempDir(): Promise<string> {
@@ -81,12 +69,7 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     const uids = new Set<string>();
     const batches: CompletedBatchRecord[] = [];
     ssc.addStreamingListener({ onBatchCompleted: (b) => batches.push(b) });
-    const stream = ssc.kafkaDirectStream({
-      brokers: kafkaBrokers(),
-      topics: [topic],
-      groupId,
-      startingOffsets: 'earliest',
-    });
+    const stream = ssc.kafkaDirectStream(earliest(topic));
     stream.foreachRDD(async (rdd) => {
       for (const r of await rdd.collect()) uids.add(r.uid);
     });
@@ -151,10 +134,7 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     ssc.addStreamingListener({ onBatchCompleted: (b) => batches.push(b) });
     ssc
       .kafkaDirectStream({
-        brokers: kafkaBrokers(),
-        topics: [topic],
-        groupId: `g-${topic}`,
-        startingOffsets: 'earliest',
+        ...earliest(topic),
         maxRatePerPartition: 40,
       })
       .foreachRDD(async (rdd) => {
@@ -173,17 +153,13 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
   it('after a failed batch, a restarted context first re-runs exactly the uncommitted ranges', async () => {
     const topic = await createTopic(uniqueTopic('direct-replay'), 3);
     await produce(topic, 90, 3);
-    const groupId = `g-${topic}`;
     const checkpointDir = await tempDir();
     const options = {
-      brokers: kafkaBrokers(),
-      topics: [topic],
-      groupId,
-      startingOffsets: 'earliest' as const,
+      ...earliest(topic),
       maxRatePerPartition: 20,
     };
 
-    const first = context(500, checkpointDir);
+    const first = context(500, { checkpointDir });
     const seen: CompletedBatchRecord[] = [];
     first.addStreamingListener({ onBatchCompleted: (b) => seen.push(b) });
     let failing = false;
@@ -197,7 +173,7 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     const failed = seen.find((b) => b.outcome === 'failed')!;
     expect(failed.numRecords).toBeGreaterThan(0);
 
-    const second = context(500, checkpointDir);
+    const second = context(500, { checkpointDir });
     const replayed: CompletedBatchRecord[] = [];
     second.addStreamingListener({ onBatchCompleted: (b) => replayed.push(b) });
     second.kafkaDirectStream(options).foreachRDD(async (rdd) => {
@@ -214,13 +190,10 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     await produce(topic, 80, 2);
     const checkpointDir = await tempDir();
     const options = {
-      brokers: kafkaBrokers(),
-      topics: [topic],
-      groupId: `g-${topic}`,
-      startingOffsets: 'earliest' as const,
+      ...earliest(topic),
       maxRatePerPartition: 20,
     };
-    const first = context(500, checkpointDir);
+    const first = context(500, { checkpointDir });
     const seen: CompletedBatchRecord[] = [];
     first.addStreamingListener({ onBatchCompleted: (b) => seen.push(b) });
     first.kafkaDirectStream(options).foreachRDD(async (rdd) => {
@@ -237,7 +210,7 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     for (const batch of pending)
       for (const r of Object.values(batch.ranges).flat()) untilOf.set(r.partition, r.untilOffset);
 
-    const second = context(500, checkpointDir);
+    const second = context(500, { checkpointDir });
     const next: CompletedBatchRecord[] = [];
     second.addStreamingListener({ onBatchCompleted: (b) => next.push(b) });
     second.kafkaDirectStream({ ...options, firstBatchAfterRestart: 'skip' }).foreachRDD(async (rdd) => {
@@ -258,10 +231,7 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     const values: number[] = [];
     ssc
       .kafkaDirectStream<{ n: number }>({
-        brokers: kafkaBrokers(),
-        topics: [topic],
-        groupId: `g-${topic}`,
-        startingOffsets: 'earliest',
+        ...earliest(topic),
         decode: (v) => JSON.parse(v?.toString('utf8') ?? 'null'),
       })
       .foreachRDD(async (rdd) => {

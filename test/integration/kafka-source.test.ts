@@ -3,25 +3,26 @@
  * up): consumer lag per partition, dead-lettering, the out-of-range fallback, backpressure,
  * partitions added to a running stream, and rebalances between two members of one group.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type CompletedBatchRecord,
-  type KafkaRecord,
-  type PartitionLag,
-  type SourceEvent,
+import { describe, expect, it } from 'vitest';
+import type {
+  CompletedBatchRecord,
+  KafkaRecord,
+  PartitionLag,
+  SourceEvent,
   StreamingContext,
-  type TaskFailure,
+  TaskFailure,
 } from '../../src/index.js';
 import type { KafkaDirectSource } from '../../src/sources/kafka/kafka-direct-source.js';
+import { directStreamHarness } from '../support/direct-stream-harness.js';
 import { waitFor } from '../support/manual-run.js';
 import { createTopic, kafkaBrokers, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
 
 const hasKafka = await requireKafka();
 
-let contexts: StreamingContext[] = [];
-afterEach(async () => {
-  for (const c of contexts) await c.stop({ timeoutMs: 5000 });
-  contexts = [];
+const { context, produce, earliest } = directStreamHarness({
+  appName: 'kafka-src',
+  defaultParallelism: 3,
+  sendSize: 1000,
 });
 
 type Message = {
@@ -32,14 +33,6 @@ type Message = {
   headers?: Record<string, string>;
 };
 
-async function produce(topic: string, messages: Message[]): Promise<void> {
-  const producer = newKafka('producer').producer();
-  await producer.connect();
-  for (let i = 0; i < messages.length; i += 1000)
-    await producer.send({ topic, messages: messages.slice(i, i + 1000) });
-  await producer.disconnect();
-}
-
 /** `n` records spread round-robin over `partitions`, value = i. */
 function records(
   n: number,
@@ -47,17 +40,6 @@ function records(
   extra: (i: number) => Partial<Message> = () => ({}),
 ): Message[] {
   return Array.from({ length: n }, (_, i) => ({ partition: i % partitions, value: String(i), ...extra(i) }));
-}
-
-function context(batchIntervalMs: number, options: { maxTaskFailures?: number } = {}): StreamingContext {
-  const ssc = new StreamingContext({
-    appName: 'kafka-src',
-    batchIntervalMs,
-    defaultParallelism: 3,
-    ...options,
-  });
-  contexts.push(ssc);
-  return ssc;
 }
 
 function sourceOf(ssc: StreamingContext): KafkaDirectSource {
@@ -93,10 +75,7 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
     });
     ssc
       .kafkaDirectStream({
-        brokers: kafkaBrokers(),
-        topics: [topic],
-        groupId: `g-${topic}`,
-        startingOffsets: 'earliest',
+        ...earliest(topic),
         maxRatePerPartition: 200, // 100 records per partition per batch: 5 batches of backlog
       })
       .foreachRDD(async (rdd) => {
@@ -183,10 +162,7 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
     const values: number[] = [];
     ssc
       .kafkaDirectStream<{ n: number }>({
-        brokers: kafkaBrokers(),
-        topics: [topic],
-        groupId: `g-${topic}`,
-        startingOffsets: 'earliest',
+        ...earliest(topic),
         deadLetterTopic: dlq,
         decode: (v) => JSON.parse(v?.toString('utf8') ?? 'null'),
         kafka: { retry: { initialRetryTime: 100, maxRetryTime: 300, retries: 2 } },
@@ -258,12 +234,7 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
   it('stored offsets deleted by retention: resumes from the earliest retained offset and says so', async () => {
     const topic = await createTopic(uniqueTopic('out-of-range'), 1);
     const groupId = `g-${topic}`;
-    const options = {
-      brokers: kafkaBrokers(),
-      topics: [topic],
-      groupId,
-      startingOffsets: 'earliest' as const,
-    };
+    const options = earliest(topic);
     await produce(topic, records(100, 1));
     const first = context(200);
     const firstBatches: CompletedBatchRecord[] = [];
@@ -326,10 +297,7 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
     });
     ssc
       .kafkaDirectStream({
-        brokers: kafkaBrokers(),
-        topics: [topic],
-        groupId: `g-${topic}`,
-        startingOffsets: 'earliest',
+        ...earliest(topic),
         backpressure: { initialRate: 1000 },
       })
       .foreachRDD(async (rdd) => {
@@ -363,10 +331,7 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
     ssc.addStreamingListener({ onBatchCompleted: (b) => batches.push(b) });
     ssc
       .kafkaDirectStream({
-        brokers: kafkaBrokers(),
-        topics: [topic],
-        groupId: `g-${topic}`,
-        startingOffsets: 'earliest',
+        ...earliest(topic),
         maxRatePerPartition: 1000, // 500 per partition per 0.5 s batch
         backpressure: { initialRate: 1_000_000 },
       })
@@ -440,12 +405,8 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
     timeout: 60_000,
   }, async () => {
     const topic = await createTopic(uniqueTopic('rebalance'), 4);
-    const groupId = `g-${topic}`;
     const options = {
-      brokers: kafkaBrokers(),
-      topics: [topic],
-      groupId,
-      startingOffsets: 'earliest' as const,
+      ...earliest(topic),
       consumer: { heartbeatIntervalMs: 500, sessionTimeoutMs: 10_000 },
     };
     const member = () => {

@@ -3,29 +3,17 @@
  * span links to the traceparent headers of the records it read (at most MAX_TRACE_LINKS) and
  * carries the messaging attributes, consumer group included.
  */
-import { SpanKind, trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
 import { MAX_TRACE_LINKS, StreamingContext } from '../../src/index.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
 import { waitFor } from '../support/manual-run.js';
 import { createTopic, kafkaBrokers, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
 
 const hasKafka = await requireKafka();
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-beforeAll(() => {
-  trace.setGlobalTracerProvider(provider);
-});
-afterAll(async () => {
-  trace.disable();
-  await provider.shutdown();
-});
+const { exporter } = inMemoryTracing();
 
 const traceId = (i: number) => (i + 1).toString(16).padStart(32, '0');
 

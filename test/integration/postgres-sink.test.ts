@@ -1,35 +1,29 @@
 /** PostgresTransactionalSink against the real database, and end to end from the real broker. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresTransactionalSink, StreamingContext, UidDeduplicator } from '../../src/index.js';
+import { connectedPgClient } from '../support/connected-pg-client.js';
 import { waitFor } from '../support/manual-run.js';
 import {
   createTopic,
   kafkaBrokers,
   newKafka,
-  newPgClient,
   POSTGRES_URL,
   requireKafka,
   requirePostgres,
   uniqueTopic,
 } from '../support/services.js';
+import { stopAfterEach } from '../support/stop-after-each.js';
 
 const hasServices = (await requirePostgres()) && (await requireKafka());
 
 describe.runIf(hasServices)('PostgresTransactionalSink', () => {
-  const client = newPgClient();
+  const client = connectedPgClient();
   const sinks: PostgresTransactionalSink[] = [];
-  let contexts: StreamingContext[] = [];
-  beforeAll(async () => {
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client.end();
-  });
   afterEach(async () => {
-    for (const c of contexts) await c.stop({ timeoutMs: 5000 });
-    contexts = [];
     for (const s of sinks.splice(0)) await s.close();
   });
+  // Registered after the sinks' hook, so the contexts stop before their sinks close.
+  const stopLater = stopAfterEach({ timeoutMs: 5000 });
 
   function sink(app: string): PostgresTransactionalSink {
     const s = new PostgresTransactionalSink({
@@ -104,8 +98,9 @@ describe.runIf(hasServices)('PostgresTransactionalSink', () => {
     await producer.disconnect();
 
     const s = sink(`sum-${topic}`);
-    const ssc = new StreamingContext({ appName: 'pg-sum', batchIntervalMs: 300, defaultParallelism: 2 });
-    contexts.push(ssc);
+    const ssc = stopLater(
+      new StreamingContext({ appName: 'pg-sum', batchIntervalMs: 300, defaultParallelism: 2 }),
+    );
     let consumed = 0;
     const stream = ssc.kafkaDirectStream({
       brokers: kafkaBrokers(),

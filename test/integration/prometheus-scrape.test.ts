@@ -9,15 +9,9 @@
  * the agent's GET /api/batches says.
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompletedBatchRecord } from '../../src/events/index.js';
-import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
-import {
-  type PrometheusProcess,
-  requirePrometheus,
-  startPrometheus,
-  waitFor,
-} from '../support/prometheus.js';
+import { describe, expect, it } from 'vitest';
+import { requirePrometheus } from '../support/prometheus.js';
+import { scrapedAgent } from '../support/scraped-agent.js';
 import { SIZES } from './fixtures/lagged-queue.js';
 
 const JOB = fileURLToPath(new URL('./fixtures/lagged-queue.ts', import.meta.url));
@@ -30,10 +24,8 @@ const hasPrometheus = await requirePrometheus();
 
 describe.runIf(hasPrometheus)('Prometheus scraping the agent', () => {
   const app = `prom-it-${Date.now().toString(36)}-${process.pid}`;
-  let agent: AgentProcess | undefined;
-  let prometheus: PrometheusProcess | undefined;
-  let agentUrl = '';
-  const promQuery = (query: string) => prometheus!.query(query);
+  const scraped = scrapedAgent({ job: JOB, app, batchInterval: `${BATCH_INTERVAL_MS}ms` });
+  const promQuery = (query: string) => scraped.prometheus().query(query);
 
   /** The one series `query` selects, as a number. */
   async function promValue(query: string): Promise<number> {
@@ -42,78 +34,23 @@ describe.runIf(hasPrometheus)('Prometheus scraping the agent', () => {
     return Number(result[0]!.value![1]);
   }
 
-  async function batches(): Promise<CompletedBatchRecord[]> {
-    const res = await fetch(`${agentUrl}/api/batches?limit=1000`);
-    expect(res.status).toBe(200);
-    return (await res.json()) as CompletedBatchRecord[];
-  }
-
-  const diagnostics = () =>
-    `\n--- agent ---\n${agent?.output() ?? ''}\n--- prometheus ---\n${prometheus?.output().slice(-4000) ?? ''}`;
-
-  beforeAll(async () => {
-    const agentPort = await freePort();
-    agentUrl = `http://127.0.0.1:${agentPort}`;
-    agent = startAgent([
-      'run',
-      JOB,
-      '--app',
-      app,
-      '--batch-interval',
-      `${BATCH_INTERVAL_MS}ms`,
-      '--default-parallelism',
-      '2',
-      '--http',
-      `127.0.0.1:${agentPort}`,
-    ]);
-    prometheus = await startPrometheus([`127.0.0.1:${agentPort}`]);
-  });
-
-  afterAll(async () => {
-    if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
-      // The fixture holds its last batch forever, so a graceful stop would only wait it out.
-      agent.child.kill('SIGKILL');
-      await agent.exited;
-    }
-    await prometheus?.stop();
-  });
-
   it('the query API returns the values the batch records give, and a 60 s event-time lag', async () => {
     const selector = `app="${app}"`;
     const totalRecords = SIZES.reduce((a, b) => a + b, 0);
 
     // 1. The input's batches have all completed (the fixture then holds the next, empty one).
-    const records = await waitFor(
-      'the fixture batches in /api/batches',
-      async () => {
-        const list = await batches();
-        return list.length >= SIZES.length ? list : undefined;
-      },
-      30_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}${diagnostics()}`);
-    });
+    const records = await scraped.waitForBatches(SIZES.length, 30_000);
     const byTime = [...records].sort((a, b) => a.batchTime - b.batchTime);
     expect(byTime.map((b) => b.numRecords)).toEqual(SIZES);
     const last = byTime.at(-1)!;
     const lastEndS = last.processingEndTime! / 1000;
 
     // 2. Prometheus has scraped the agent successfully at least twice after the last batch ended.
-    const scrapesAfter = await waitFor(
-      'two scrapes after the last batch',
-      async () => {
-        const [up] = await promQuery(`up{job="sidestream"}[30s]`);
-        const after = (up?.values ?? []).filter(([t, v]) => t > lastEndS && v === '1');
-        return after.length >= 2 ? after.length : undefined;
-      },
-      20_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}${diagnostics()}`);
-    });
+    const scrapesAfter = await scraped.waitForScrapesAfter(lastEndS, 20_000);
     expect(scrapesAfter).toBeGreaterThanOrEqual(2);
 
     // Nothing completed meanwhile: the records read now are the ones the scrapes saw.
-    const final = await batches();
+    const final = await scraped.batches();
     expect(final).toHaveLength(records.length);
 
     // 3. The same numbers through Prometheus and through the batch records.

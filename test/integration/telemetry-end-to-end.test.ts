@@ -9,17 +9,12 @@
  * listed with the reason, so the list covers the catalogue.
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/events/index.js';
 import { graphiteName } from '../../src/telemetry/graphite-naming.js';
 import { METRICS, type MetricName, metricSpec } from '../../src/telemetry/metrics.js';
-import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
-import {
-  type PrometheusProcess,
-  requirePrometheus,
-  startPrometheus,
-  waitFor,
-} from '../support/prometheus.js';
+import { requirePrometheus } from '../support/prometheus.js';
+import { scrapedAgent } from '../support/scraped-agent.js';
 import { GRAPHITE_HOST, GRAPHITE_PORT, requireGraphite } from '../support/services.js';
 import { eventually, whisperPoints } from '../support/whisper.js';
 import { BATCHES } from './fixtures/lagged-generator.js';
@@ -135,46 +130,12 @@ const NOT_PRODUCED: Partial<Record<MetricName, string>> = {
 
 describe.runIf(hasServices)('telemetry end to end: Prometheus, Graphite and /api/batches agree', () => {
   const app = `e2e-${Date.now().toString(36)}-${process.pid}`;
-  let agent: AgentProcess | undefined;
-  let prometheus: PrometheusProcess | undefined;
-  let agentUrl = '';
-
-  const diagnostics = () =>
-    `\n--- agent ---\n${agent?.output() ?? ''}\n--- prometheus ---\n${prometheus?.output().slice(-4000) ?? ''}`;
-
-  async function batches(): Promise<CompletedBatchRecord[]> {
-    const res = await fetch(`${agentUrl}/api/batches?limit=1000`);
-    expect(res.status).toBe(200);
-    return (await res.json()) as CompletedBatchRecord[];
-  }
-
-  beforeAll(async () => {
-    const port = await freePort();
-    agentUrl = `http://127.0.0.1:${port}`;
-    agent = startAgent([
-      'run',
-      JOB,
-      '--app',
-      app,
-      '--batch-interval',
-      `${BATCH_INTERVAL_S}s`,
-      '--default-parallelism',
-      '2',
-      '--http',
-      `127.0.0.1:${port}`,
-      '--graphite',
-      `tcp://${GRAPHITE_HOST}:${GRAPHITE_PORT}`,
-    ]);
-    prometheus = await startPrometheus([`127.0.0.1:${port}`]);
-  }, 40_000);
-
-  afterAll(async () => {
-    if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
-      // The fixture holds its last batch forever, so a graceful stop would only wait it out.
-      agent.child.kill('SIGKILL');
-      await agent.exited;
-    }
-    await prometheus?.stop();
+  const scraped = scrapedAgent({
+    job: JOB,
+    app,
+    batchInterval: `${BATCH_INTERVAL_S}s`,
+    flags: ['--graphite', `tcp://${GRAPHITE_HOST}:${GRAPHITE_PORT}`],
+    startTimeoutMs: 40_000,
   });
 
   it('the case list covers the catalogue', () => {
@@ -183,31 +144,12 @@ describe.runIf(hasServices)('telemetry end to end: Prometheus, Graphite and /api
   });
 
   it('every counter and last-batch gauge has one value in all three, and the lag is 60 s + at most one interval', async () => {
-    const records = await waitFor(
-      'the fixture batches in /api/batches',
-      async () => {
-        const list = await batches();
-        return list.length >= BATCHES ? list : undefined;
-      },
-      40_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}${diagnostics()}`);
-    });
+    const records = await scraped.waitForBatches(BATCHES, 40_000);
     const final = [...records].sort((a, b) => a.batchTime - b.batchTime);
     expect(final).toHaveLength(BATCHES);
     const lastEndS = last(final).processingEndTime / 1000;
-    await waitFor(
-      'two scrapes after the last batch',
-      async () => {
-        const [up] = await prometheus!.query('up{job="sidestream"}[30s]');
-        const after = (up?.values ?? []).filter(([t, v]) => t > lastEndS && v === '1');
-        return after.length >= 2 ? true : undefined;
-      },
-      20_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}${diagnostics()}`);
-    });
-    expect(await batches()).toHaveLength(BATCHES);
+    await scraped.waitForScrapesAfter(lastEndS, 20_000);
+    expect(await scraped.batches()).toHaveLength(BATCHES);
 
     const from = Math.floor(final[0]!.batchTime / 1000) - 2;
     const at = Math.floor(last(final).batchTime / 1000);
@@ -227,7 +169,7 @@ describe.runIf(hasServices)('telemetry end to end: Prometheus, Graphite and /api
     for (const c of CASES) {
       const labels = c.labels ?? {};
       const promName = c.stat ? `${c.metric}_${c.stat}` : c.metric;
-      const p = await prometheus!.value(`${promName}{${selector(labels)}}`);
+      const p = await scraped.prometheus().value(`${promName}{${selector(labels)}}`);
       const g = await graphite(graphiteName(metricSpec(c.metric), labels, { app }, c.stat));
       const b = c.fromBatches?.(final);
       const what = `${promName}{${JSON.stringify(labels)}}`;
@@ -243,8 +185,8 @@ describe.runIf(hasServices)('telemetry end to end: Prometheus, Graphite and /api
       final.reduce((s, b) => s + b.inputs[0]!.eventTimeLagMs!.avg * b.inputs[0]!.numRecords, 0) / n / 1000;
     const lagSel = selector({ stream: STREAM });
     const fromPrometheus =
-      (await prometheus!.value(`sidestream_event_time_lag_seconds_sum{${lagSel}}`)) /
-      (await prometheus!.value(`sidestream_event_time_lag_seconds_count{${lagSel}}`));
+      (await scraped.prometheus().value(`sidestream_event_time_lag_seconds_sum{${lagSel}}`)) /
+      (await scraped.prometheus().value(`sidestream_event_time_lag_seconds_count{${lagSel}}`));
     const fromGraphite = await graphite(
       graphiteName(metricSpec('sidestream_event_time_lag_seconds'), { stream: STREAM }, { app }, 'avg'),
     );

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAgent } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
 import { startKeyedProducer, type Totals } from '../support/keyed-producer.js';
+import { runArgs } from '../support/run-args.js';
 import { createTopic, kafkaBrokers, requireKafka, uniqueTopic } from '../support/services.js';
 
 const hasKafka = await requireKafka();
@@ -49,20 +50,15 @@ describe.runIf(hasKafka)('kill -9 with state recovered from metadata checkpoints
       TOTALS_FILE: totalsFile,
     };
     const producer = await startKeyedProducer(topic, { keys: 11 });
-    const agentArgs = (i: number, http: string) => [
-      'run',
-      JOB,
-      '--app',
-      'ckpt-crash',
-      '--batch-interval',
-      '200ms',
-      '--checkpoint-dir',
-      checkpointDir,
-      '--batch-log',
-      join(dir, `batches-${i}.jsonl`),
-      '--http',
-      http,
-    ];
+    const agentArgs = (i: number, http: string) =>
+      runArgs({
+        job: JOB,
+        app: 'ckpt-crash',
+        batchInterval: '200ms',
+        checkpointDir,
+        batchLog: join(dir, `batches-${i}.jsonl`),
+        http,
+      });
     const outputs: string[] = [];
     const selfKills = await crashLoop({
       kills: KILLS,

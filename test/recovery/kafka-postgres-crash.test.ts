@@ -14,32 +14,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OffsetRange } from '../../src/index.js';
 import { OffsetLog } from '../../src/state/offset-log.js';
 import { freePort, startAgent } from '../support/agent-process.js';
+import { connectedPgClient } from '../support/connected-pg-client.js';
 import { crashLoop } from '../support/crash-loop.js';
 import { startKeyedProducer } from '../support/keyed-producer.js';
 import { createSumsTable, readSums, waitForSinkAtEnd } from '../support/pg-sums.js';
-import {
-  createTopic,
-  kafkaBrokers,
-  newPgClient,
-  POSTGRES_URL,
-  requireKafka,
-  requirePostgres,
-  uniqueTopic,
-} from '../support/services.js';
+import { runArgs } from '../support/run-args.js';
+import { createTopic, requireKafka, requirePostgres, uniqueTopic } from '../support/services.js';
+import { sumToPostgresEnv } from '../support/sum-to-postgres-env.js';
 
 const hasServices = (await requirePostgres()) && (await requireKafka());
 const JOB = fileURLToPath(new URL('./fixtures/sum-to-postgres.ts', import.meta.url));
 const KILLS = 20;
 
 describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', () => {
-  const pgClient = newPgClient();
+  const pgClient = connectedPgClient();
   let dir: string;
   beforeAll(async () => {
-    await pgClient.connect();
     dir = await mkdtemp(join(tmpdir(), 'ss-crash-'));
   });
   afterAll(async () => {
-    await pgClient.end();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -47,16 +40,13 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
     const topic = await createTopic(uniqueTopic('crash-pg'), 3);
     const table = await createSumsTable(pgClient, 'crash_sums');
     const checkpointDir = join(dir, 'checkpoint');
-    const env = {
-      PG_URL: POSTGRES_URL,
-      SINK_APP: `crash-${topic}`,
-      OFFSETS_TABLE: 'crash_offsets',
-      SUMS_TABLE: table,
-      TOPIC: topic,
-      GROUP: `g-${topic}`,
-      KAFKA_BROKER: kafkaBrokers()[0]!,
-      MAX_RATE: '400',
-    };
+    const env = sumToPostgresEnv({
+      topic,
+      table,
+      app: `crash-${topic}`,
+      offsetsTable: 'crash_offsets',
+      maxRate: 400,
+    });
 
     // A producer that keeps producing through every kill.
     const producer = await startKeyedProducer(topic, { keys: 11 });
@@ -80,26 +70,20 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
       const pending = replayed.flatMap((b) => b.ranges[`kafka:${topic}`] ?? []);
       pendingBefore.push(pending.length > 0 ? pending : undefined);
     };
-    const agentArgs = (i: number, http: string) => [
-      'run',
-      JOB,
-      '--app',
-      'crash',
-      '--batch-interval',
-      '200ms',
-      '--checkpoint-dir',
-      checkpointDir,
-      '--batch-log',
-      join(dir, `batches-${i}.jsonl`),
-      // On the main thread: the replay-exactness count below needs kills that land between a
-      // batch's planning and its sink commit, and with executor workers starting up the kills
-      // landed there too rarely (0-3 of 20 in three runs; the totals were exact every time).
-      // Executors under kill -9 are covered by kafka-sink-crash and two-agents.
-      '--executors',
-      '0',
-      '--http',
-      http,
-    ];
+    const agentArgs = (i: number, http: string) =>
+      runArgs({
+        job: JOB,
+        app: 'crash',
+        batchInterval: '200ms',
+        checkpointDir,
+        batchLog: join(dir, `batches-${i}.jsonl`),
+        // On the main thread: the replay-exactness count below needs kills that land between a
+        // batch's planning and its sink commit, and with executor workers starting up the kills
+        // landed there too rarely (0-3 of 20 in three runs; the totals were exact every time).
+        // Executors under kill -9 are covered by kafka-sink-crash and two-agents.
+        flags: ['--executors', '0'],
+        http,
+      });
     const selfKills = await crashLoop({
       kills: KILLS,
       args: agentArgs,

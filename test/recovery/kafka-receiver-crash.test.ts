@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAgent } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
-import { createTopic, kafkaBrokers, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
+import { startKeyedProducer } from '../support/keyed-producer.js';
+import { runArgs } from '../support/run-args.js';
+import { createTopic, kafkaBrokers, requireKafka, uniqueTopic } from '../support/services.js';
 
 const hasKafka = await requireKafka();
 const JOB = fileURLToPath(new URL('./fixtures/kafka-receiver-to-file.ts', import.meta.url));
@@ -46,36 +48,24 @@ describe.runIf(hasKafka)('kafkaReceiverStream under kill -9', () => {
     const topic = await createTopic(uniqueTopic('receiver-crash'), 3);
     const out = join(dir, 'out.txt');
     const env = { TOPIC: topic, GROUP: `g-${topic}`, KAFKA_BROKER: kafkaBrokers()[0]!, OUT_FILE: out };
-    const producer = newKafka('receiver-crash-producer').producer();
-    await producer.connect();
-    let producing = true;
-    let sent = 0;
-    const producerLoop = (async () => {
-      while (producing) {
-        const messages = Array.from({ length: PER_TICK }, () => {
-          const seq = sent++;
-          return { key: `k${seq % 7}`, value: String(seq) };
-        });
-        await producer.send({ topic, messages });
-        await new Promise((r) => setTimeout(r, 60));
-      }
-    })();
-    const args = (_i: number, http: string) => [
-      'run',
-      JOB,
-      '--app',
-      'kafka-receiver',
-      '--batch-interval',
-      '200ms',
-      '--checkpoint-dir',
-      join(dir, 'checkpoint'),
-      '--http',
-      http,
-    ];
+    // Record `seq` has the value `seq`: the output names exactly which records arrived.
+    const producer = await startKeyedProducer(topic, {
+      keys: 7,
+      perSend: PER_TICK,
+      pauseMs: 60,
+      value: (seq) => seq,
+    });
+    const args = (_i: number, http: string) =>
+      runArgs({
+        job: JOB,
+        app: 'kafka-receiver',
+        batchInterval: '200ms',
+        checkpointDir: join(dir, 'checkpoint'),
+        http,
+      });
     await crashLoop({ kills: KILLS, args, env: () => env, minLifetimeMs: 1500, maxLifetimeMs: 4000 });
-    producing = false;
-    await producerLoop;
-    await producer.disconnect();
+    await producer.stop();
+    const sent = producer.sent();
 
     const final = startAgent(args(KILLS, `127.0.0.1:${await freePort()}`), env);
     await waitForAsync(

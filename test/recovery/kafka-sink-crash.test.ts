@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaRangeReader } from '../../src/sources/kafka/kafka-range-reader.js';
 import { freePort, startAgent } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
+import { startKeyedProducer } from '../support/keyed-producer.js';
+import { runArgs } from '../support/run-args.js';
 import { createTopic, kafkaBrokers, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
 
 const hasKafka = await requireKafka();
@@ -41,41 +43,23 @@ describe.runIf(hasKafka)('kill -9 with the Kafka transactional sink', () => {
       MAX_RATE: '300',
     };
 
-    const producer = newKafka('crash-producer').producer();
-    await producer.connect();
-    let producing = true;
-    let sent = 0;
-    const producerLoop = (async () => {
-      while (producing) {
-        const messages = Array.from({ length: 30 }, () => {
-          const seq = sent++;
-          return { key: `k${seq % 13}`, value: String(seq) };
-        });
-        await producer.send({ topic, messages });
-        await new Promise((r) => setTimeout(r, 60));
-      }
-    })();
+    // Record `seq` has the value `seq`: the output names exactly which records arrived.
+    const producer = await startKeyedProducer(topic, {
+      keys: 13,
+      perSend: 30,
+      pauseMs: 60,
+      value: (seq) => seq,
+    });
 
-    const args = (_run: number, http: string) => [
-      'run',
-      JOB,
-      '--app',
-      'copy',
-      '--batch-interval',
-      '200ms',
-      '--checkpoint-dir',
-      checkpointDir,
-      '--http',
-      http,
-    ];
+    const args = (_run: number, http: string) =>
+      runArgs({ job: JOB, app: 'copy', batchInterval: '200ms', checkpointDir, http });
     const selfKills = await crashLoop({
       kills: KILLS,
       args,
       env: (i) => ({ ...env, CRASH_AFTER_COMMIT: i % 3 === 0 ? '0.3' : '0' }),
     });
-    producing = false;
-    await producerLoop;
-    await producer.disconnect();
+    await producer.stop();
+    const sent = producer.sent();
 
     const final = startAgent(args(KILLS, `127.0.0.1:${await freePort()}`), {
       ...env,

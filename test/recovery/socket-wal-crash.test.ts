@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckingLineSender } from '../support/acking-line-sender.js';
 import { freePort, startAgent } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
+import { runArgs } from '../support/run-args.js';
 
 const JOB = fileURLToPath(new URL('./fixtures/socket-to-file.ts', import.meta.url));
 
@@ -31,18 +32,14 @@ async function run(dir: string, wal: 'on' | 'off', kills: number) {
   const port = await sender.listen();
   const out = join(dir, `out-${wal}.txt`);
   const env = { SOCKET_PORT: String(port), OUT_FILE: out, WAL: wal };
-  const args = (_i: number, http: string) => [
-    'run',
-    JOB,
-    '--app',
-    `socket-${wal}`,
-    '--batch-interval',
-    '200ms',
-    '--checkpoint-dir',
-    join(dir, `checkpoint-${wal}`),
-    '--http',
-    http,
-  ];
+  const args = (_i: number, http: string) =>
+    runArgs({
+      job: JOB,
+      app: `socket-${wal}`,
+      batchInterval: '200ms',
+      checkpointDir: join(dir, `checkpoint-${wal}`),
+      http,
+    });
   await crashLoop({ kills, args, env: () => env, minLifetimeMs: 1000, maxLifetimeMs: 3000 });
   sender.stopProducing();
   const final = startAgent(args(kills, `127.0.0.1:${await freePort()}`), env);

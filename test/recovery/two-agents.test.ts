@@ -10,18 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletedBatchRecord } from '../../src/index.js';
 import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
+import { connectedPgClient } from '../support/connected-pg-client.js';
 import { waitForAsync } from '../support/crash-loop.js';
 import { startKeyedProducer } from '../support/keyed-producer.js';
 import { createSumsTable, readSums, waitForSinkAtEnd } from '../support/pg-sums.js';
-import {
-  createTopic,
-  kafkaBrokers,
-  newPgClient,
-  POSTGRES_URL,
-  requireKafka,
-  requirePostgres,
-  uniqueTopic,
-} from '../support/services.js';
+import { runArgs } from '../support/run-args.js';
+import { createTopic, requireKafka, requirePostgres, uniqueTopic } from '../support/services.js';
+import { sumToPostgresEnv } from '../support/sum-to-postgres-env.js';
 
 const hasServices = (await requirePostgres()) && (await requireKafka());
 const JOB = fileURLToPath(new URL('./fixtures/sum-to-postgres.ts', import.meta.url));
@@ -41,17 +36,15 @@ async function lastPartitions(file: string): Promise<number[]> {
 }
 
 describe.runIf(hasServices)('two agents in one consumer group', () => {
-  const pgClient = newPgClient();
+  const pgClient = connectedPgClient();
   let dir: string;
   const agents: AgentProcess[] = [];
   beforeAll(async () => {
-    await pgClient.connect();
     dir = await mkdtemp(join(tmpdir(), 'ss-two-'));
   });
   afterAll(async () => {
     for (const a of agents) a.child.kill('SIGKILL');
     if (process.env.KEEP_TWO_AGENTS_DIR) return;
-    await pgClient.end();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -60,16 +53,13 @@ describe.runIf(hasServices)('two agents in one consumer group', () => {
   }, async () => {
     const topic = await createTopic(uniqueTopic('two-agents'), 4);
     const table = await createSumsTable(pgClient, 'two_sums');
-    const env = {
-      PG_URL: POSTGRES_URL,
-      SINK_APP: `two-${topic}`,
-      OFFSETS_TABLE: 'two_offsets',
-      SUMS_TABLE: table,
-      TOPIC: topic,
-      GROUP: `g-${topic}`,
-      KAFKA_BROKER: kafkaBrokers()[0]!,
-      MAX_RATE: '300',
-    };
+    const env = sumToPostgresEnv({
+      topic,
+      table,
+      app: `two-${topic}`,
+      offsetsTable: 'two_offsets',
+      maxRate: 300,
+    });
     const producer = await startKeyedProducer(topic, {
       keys: 9,
       pauseMs: 50,
@@ -79,20 +69,14 @@ describe.runIf(hasServices)('two agents in one consumer group', () => {
     const start = async (name: string) => {
       const log = join(dir, `${name}.jsonl`);
       const agent = startAgent(
-        [
-          'run',
-          JOB,
-          '--app',
-          name,
-          '--batch-interval',
-          '250ms',
-          '--checkpoint-dir',
-          join(dir, `checkpoint-${name}`),
-          '--batch-log',
-          log,
-          '--http',
-          `127.0.0.1:${await freePort()}`,
-        ],
+        runArgs({
+          job: JOB,
+          app: name,
+          batchInterval: '250ms',
+          checkpointDir: join(dir, `checkpoint-${name}`),
+          batchLog: log,
+          http: `127.0.0.1:${await freePort()}`,
+        }),
         env,
       );
       agents.push(agent);

@@ -1,7 +1,8 @@
 /**
  * A private, REAL Prometheus for a test (Debian's 2.42, installed by `scripts/services.sh up
  * prometheus`): started on a free port with a temporary tsdb, scraping the given targets every
- * second, plus the query-API helpers the tests compare against.
+ * second (and evaluating the given alert rules as often), plus the query-API helpers the tests
+ * compare against.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
@@ -55,12 +56,22 @@ export interface PrometheusProcess {
   stop(): Promise<void>;
 }
 
+export interface PrometheusOptions {
+  /** A rules file's YAML (alerting or recording rules), evaluated every second. */
+  readonly rules?: string;
+}
+
 /** Starts Prometheus scraping `targets` (HOST:PORT) as job `sidestream` every second; waits until ready. */
-export async function startPrometheus(targets: readonly string[]): Promise<PrometheusProcess> {
+export async function startPrometheus(
+  targets: readonly string[],
+  options: PrometheusOptions = {},
+): Promise<PrometheusProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'sidestream-prom-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = join(dir, 'prometheus.yml');
+  const rules = join(dir, 'rules.yml');
+  if (options.rules !== undefined) await writeFile(rules, options.rules);
   await writeFile(
     config,
     [
@@ -68,6 +79,7 @@ export async function startPrometheus(targets: readonly string[]): Promise<Prome
       '  scrape_interval: 1s',
       '  scrape_timeout: 1s',
       '  evaluation_interval: 1s',
+      ...(options.rules === undefined ? [] : ['rule_files:', `  - ${rules}`]),
       'scrape_configs:',
       '  - job_name: sidestream',
       '    static_configs:',

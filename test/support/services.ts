@@ -22,6 +22,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { createKafkaTopic } from './create-kafka-topic.js';
+import { probeKafka } from './probe-kafka.js';
 
 export const KAFKA_BROKERS: readonly string[] = ['127.0.0.1:9092'];
 export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5433/sidestream';
@@ -94,21 +96,16 @@ let graphiteWebProbe: Promise<boolean> | undefined;
  * unreachable broker throws instead. The probe runs once per test file (module instance).
  */
 export function requireKafka(): Promise<boolean> {
-  kafkaProbe ??= requireService('Kafka', kafkaBrokers().join(','), async () => {
-    const admin = newKafka('sidestream-test-probe', {
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 2000,
-      requestTimeout: 5000,
-      retry: { retries: 2, initialRetryTime: 200 },
-    }).admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      if (cluster.brokers.length === 0) throw new Error('the cluster reports no live broker');
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
-  });
+  kafkaProbe ??= requireService('Kafka', kafkaBrokers().join(','), () =>
+    probeKafka(
+      newKafka('sidestream-test-probe', {
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 2000,
+        requestTimeout: 5000,
+        retry: { retries: 2, initialRetryTime: 200 },
+      }),
+    ),
+  );
   return kafkaProbe;
 }
 
@@ -153,18 +150,7 @@ export function uniqueTopic(prefix: string): string {
 
 /** Creates `name` with `partitions` partitions (replication factor 1) and waits for its leaders. */
 export async function createTopic(name: string, partitions = 1): Promise<string> {
-  const admin = newKafka('sidestream-test-admin').admin();
-  await admin.connect();
-  try {
-    const created = await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-      timeout: 10_000,
-    });
-    if (!created) throw new Error(`topic ${name} already exists`);
-  } finally {
-    await admin.disconnect();
-  }
+  await createKafkaTopic(newKafka('sidestream-test-admin'), name, partitions);
   return name;
 }
 

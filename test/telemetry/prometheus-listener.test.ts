@@ -1,26 +1,24 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, type SourceEvent, StreamingContext } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { SourceEvent } from '../../src/index.js';
 import { METRICS } from '../../src/telemetry/metrics.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
+import { manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
 function setup(options: { maxTaskFailures?: number } = {}) {
-  const clock = new ManualClock(10_000);
-  ssc = new StreamingContext({
-    appName: 'clicks',
-    batchIntervalMs: 1000,
-    clock,
-    defaultParallelism: 2,
-    onBatchFailure: 'continue',
-    maxTaskFailures: options.maxTaskFailures ?? 4,
-  });
+  const { ssc, clock } = manualContext(
+    {
+      appName: 'clicks',
+      batchIntervalMs: 1000,
+      defaultParallelism: 2,
+      onBatchFailure: 'continue',
+      maxTaskFailures: options.maxTaskFailures ?? 4,
+    },
+    10_000,
+  );
   const metrics = new MetricsRegistry('clicks');
   const listener = new PrometheusListener(metrics.registry, ssc, '1.2.3');
   ssc.addStreamingListener(listener);

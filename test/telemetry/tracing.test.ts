@@ -4,40 +4,17 @@
  * headers, messaging attributes; and that nothing is recorded (or allocated per task) without one.
  */
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  collectTraceparents,
-  MAX_TRACE_LINKS,
-  ManualClock,
-  parseTraceparent,
-  StreamingContext,
-  TracingListener,
-} from '../../src/index.js';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { collectTraceparents, MAX_TRACE_LINKS, parseTraceparent, TracingListener } from '../../src/index.js';
+import { inMemoryTracing } from '../support/in-memory-tracing.js';
+import { manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const { exporter, provider } = inMemoryTracing();
 
-beforeAll(() => {
-  trace.setGlobalTracerProvider(provider);
-});
-afterAll(async () => {
-  trace.disable();
-  await provider.shutdown();
-});
-
-let ssc: StreamingContext | undefined;
 beforeEach(() => exporter.reset());
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
 
 const tp = (n: number) => `00-${n.toString(16).padStart(32, '0')}-${'b'.repeat(16)}-01`;
 
@@ -45,15 +22,16 @@ const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
 
 describe('TracingListener', () => {
   it('gives a batch span with output operation and task attempt children, errors and links', async () => {
-    const clock = new ManualClock(1_000_000);
-    ssc = new StreamingContext({
-      appName: 'traced',
-      batchIntervalMs: 1000,
-      clock,
-      defaultParallelism: 2,
-      maxTaskFailures: 2,
-      onBatchFailure: 'continue',
-    });
+    const { ssc, clock } = manualContext(
+      {
+        appName: 'traced',
+        batchIntervalMs: 1000,
+        defaultParallelism: 2,
+        maxTaskFailures: 2,
+        onBatchFailure: 'continue',
+      },
+      1_000_000,
+    );
     const records = [
       { id: 1, headers: { traceparent: tp(1) } },
       { id: 2, headers: { traceparent: tp(2) } },

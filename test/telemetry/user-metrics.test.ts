@@ -1,19 +1,17 @@
 /** ssc.metrics: user counters, gauges and histograms on the context's registry, with `app`. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, MetricsRegistry, StreamingContext } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { MetricsRegistry, StreamingContext } from '../../src/index.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
+import { manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
+import { stopAfterEach } from '../support/stop-after-each.js';
 
-let ssc: StreamingContext | undefined;
-afterEach(async () => {
-  await ssc?.stop();
-  ssc = undefined;
-});
+const manualContext = manualContexts();
+const stopLater = stopAfterEach();
 
 describe('ssc.metrics', () => {
   it('registers each kind; a job updates them and the registry text shows them with app', async () => {
-    const clock = new ManualClock(0);
-    ssc = new StreamingContext({ appName: 'shop', batchIntervalMs: 1000, clock, defaultParallelism: 1 });
+    const { ssc, clock } = manualContext({ appName: 'shop', batchIntervalMs: 1000, defaultParallelism: 1 });
     const orders = ssc.metrics.counter('shop_orders_total', 'Orders seen, by country.', ['country']);
     const basket = ssc.metrics.gauge('shop_last_basket_items', 'Items in the last basket.');
     const amounts = ssc.metrics.histogram(
@@ -50,7 +48,9 @@ describe('ssc.metrics', () => {
 
   it('uses a registry passed in the options, next to the catalogue metrics', async () => {
     const registry = new MetricsRegistry('given');
-    ssc = new StreamingContext({ appName: 'given', batchIntervalMs: 1000, metricsRegistry: registry });
+    const ssc = stopLater(
+      new StreamingContext({ appName: 'given', batchIntervalMs: 1000, metricsRegistry: registry }),
+    );
     expect(ssc.metrics.registry).toBe(registry);
     ssc.addStreamingListener(new PrometheusListener(registry.registry, ssc, '0.0.0'));
     ssc.metrics.counter('given_things_total', 'Things.').inc();
@@ -60,7 +60,7 @@ describe('ssc.metrics', () => {
   });
 
   it('rejects invalid, reserved and clashing names and labels with SS_METRIC_INVALID', () => {
-    ssc = new StreamingContext({ appName: 'bad', batchIntervalMs: 1000 });
+    const ssc = stopLater(new StreamingContext({ appName: 'bad', batchIntervalMs: 1000 }));
     const m = ssc.metrics;
     m.counter('bad_taken_total', 'Taken.');
     const cases: [() => unknown, string][] = [
