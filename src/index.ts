@@ -12,8 +12,8 @@ export type { EngineOptions } from './engine/engine-options.js';
 export type { Executor, TaskDescriptor } from './engine/executor.js';
 export { InProcessExecutor } from './engine/executor.js';
 export type { BackpressureOptions } from './engine/rate/rate-controller.js';
-export type { ErrorCode } from './errors.js';
-export { ERROR_CODES, isSidestreamError, SidestreamError } from './errors.js';
+export type { ErrorCode, ErrorRemedy } from './errors.js';
+export { ERROR_CODES, isSidestreamError, remedyOf, SidestreamError } from './errors.js';
 export { EVENT_TIME_LAG_BUCKETS_SECONDS, summarizeEventTimeLag } from './event-time-lag.js';
 export type {
   BatchInfo,

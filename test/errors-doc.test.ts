@@ -1,6 +1,7 @@
 /**
  * docs/errors.md documents every code of the error catalogue, and only those: one `## CODE`
- * section per code, whose **Retriable** line agrees with ERROR_CODES (fastify's pattern).
+ * section per code, whose **Remedy** and **Retriable** lines agree with ERROR_CODES (fastify's
+ * pattern), and `retriable` means one thing: the remedy is a retry.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -34,11 +35,15 @@ describe('docs/errors.md', () => {
     expect(unknown, 'sections of docs/errors.md that name no existing code').toEqual([]);
   });
 
-  it("states each code's retriable flag as the catalogue does, and what it means and what to do", () => {
+  it("states each code's remedy and retriable flag as the catalogue does, and what it means and what to do", () => {
     const wrong: string[] = [];
-    for (const [code, { retriable }] of Object.entries(ERROR_CODES)) {
+    for (const [code, { retriable, remedy }] of Object.entries(ERROR_CODES)) {
+      if (retriable !== (remedy === 'retry'))
+        wrong.push(`${code}: retriable ${retriable} but remedy ${remedy}`);
       const text = documented.get(code);
       if (text === undefined) continue;
+      const statedRemedy = /\*\*Remedy:\*\*\s*(retry|replan|stop)\b/.exec(text)?.[1];
+      if (statedRemedy !== remedy) wrong.push(`${code}: remedy is ${remedy}, doc says ${statedRemedy}`);
       const stated = /\*\*Retriable:\*\*\s*(yes|no)\b/i.exec(text)?.[1]?.toLowerCase();
       if (stated !== (retriable ? 'yes' : 'no'))
         wrong.push(`${code}: retriable is ${retriable}, doc says ${stated}`);

@@ -4,7 +4,7 @@
  * Every failed attempt is counted on the running batch and posted as onTaskFailed.
  */
 import type { RemoteSideOutput, StageSpec, TaskRunner } from '../dstream/task-runner.js';
-import { describeError, SidestreamError } from '../errors.js';
+import { describeError, remedyOf, SidestreamError } from '../errors.js';
 import type { EventPoster } from '../events/streaming-listener.js';
 import type { Clock } from '../time.js';
 import type { Executor } from './executor.js';
@@ -86,9 +86,11 @@ export class TaskScheduler implements TaskRunner {
         this.bus.post('onTaskCompleted', { ...task, time: this.clock?.now() ?? 0, succeeded: true });
         return result;
       } catch (error) {
-        // A coded error that says trying again cannot help (a sink's offsets moved, a partition
-        // was revoked) fails the task at once; anything else the task threw is retried.
-        const hopeless = error instanceof SidestreamError && !error.retriable;
+        // A coded error whose remedy is not a retry (a sink's offsets moved or a partition was
+        // revoked: re-plan; a bad configuration: stop) fails the task at once; anything else the
+        // task threw is retried.
+        const remedy = remedyOf(error);
+        const hopeless = remedy !== undefined && remedy !== 'retry';
         const willRetry = !hopeless && attempt < this.maxTaskFailures;
         const errorType = error instanceof Error ? error.name : typeof error;
         this.bus.post('onTaskCompleted', {

@@ -80,7 +80,7 @@ export class PostgresTransactionalSink implements OffsetStore {
    * Runs `write` and stores the batch's until-offsets in one transaction, if and only if the
    * stored offsets equal the batch's from-offsets (or the partitions are new to the table).
    * Returns 'already-applied' without writing when the stored offsets already equal the
-   * until-offsets; throws SS_SINK_OFFSET_CONFLICT (a retriable batch failure) otherwise.
+   * until-offsets; throws SS_SINK_OFFSET_CONFLICT (remedy: re-plan the batch) otherwise.
    */
   async commitBatch(
     ranges: readonly OffsetRange[],

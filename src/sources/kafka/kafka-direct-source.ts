@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import type { InputBatch, InputContext, InputSource, RemoteReadRdd } from '../../dstream/input-source.js';
 import type { RddEnv } from '../../dstream/rdd.js';
-import { SidestreamError } from '../../errors.js';
+import { remedyOf, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type OffsetRange, topicPartitionKey } from '../../topic-partition.js';
 import { measureConsumerLag } from './consumer-lag.js';
@@ -199,7 +199,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
    * goes back to the sink's offset (or, without a sink, to its last committed offset).
    */
   recover(_batchTimeMs: number, error: unknown): boolean {
-    if (!hasCode(error, ['SS_PARTITION_REVOKED', 'SS_SINK_OFFSET_CONFLICT'])) return false;
+    if (remedyOf(error) !== 'replan') return false;
     this.rewindPending = true;
     return true;
   }
@@ -308,9 +308,3 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 }
 
 /** Whether `error`, or an error in its cause chain, is a SidestreamError with one of `codes`. */
-function hasCode(error: unknown, codes: readonly string[]): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (codes.includes((e as { code?: unknown }).code as string)) return true;
-  }
-  return false;
-}
