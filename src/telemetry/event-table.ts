@@ -38,7 +38,11 @@ export interface MetricEffect<T extends TelemetryEventType> {
 }
 
 export interface LogEffect<T extends TelemetryEventType> {
+  /** The level; a function when it depends on the event (then `levels` says how, for the docs). */
   readonly level: EventLogLevel | ((...args: EventArgs<T>) => EventLogLevel);
+  readonly levels?: string;
+  /** The line's shape, for docs/telemetry.md (`receiver <name>: <message>`). */
+  readonly shape: string;
   message(...args: EventArgs<T>): string;
   /** Structured fields for JSON logs; the message alone when absent. */
   fields?(...args: EventArgs<T>): Record<string, unknown>;
@@ -97,6 +101,9 @@ export const EVENT_TABLE: EventTable = {
       // A healthy batch is routine (debug; a terminal shows it as the progress line); a failed
       // one is worth a line at warn wherever the log goes.
       level: (batch) => (batch.outcome === 'failed' ? 'warn' : 'debug'),
+      levels: 'debug; warn for a failed batch',
+      shape:
+        'the progress line, batch <time>  <n> records  sched <d>  proc <d>  lag <d>  [FAILED (<n> failed task attempts)]',
       message: (batch) => formatBatchProgress(batch),
       fields: (batch) => batchProgressFields(batch),
     },
@@ -132,6 +139,8 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'warn',
+      shape:
+        "task for partition <p> of stage '<stage>' (batch <t>) failed on attempt <n>, retrying | no attempts left: <reason>",
       message: (f) =>
         `task for partition ${f.partition} of stage '${f.stage}'${f.batchTime === null ? '' : ` (batch ${f.batchTime})`} ` +
         `failed on attempt ${f.attempt}${f.willRetry ? ', retrying' : ', no attempts left'}: ${f.reason}`,
@@ -163,6 +172,7 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'debug',
+      shape: 'receiver <name> started',
       message: (e) => `receiver ${e.name} started`,
       fields: (e) => ({ receiver: e.name }),
     },
@@ -174,6 +184,7 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'warn',
+      shape: 'receiver <name>: <message>',
       message: (e) => `receiver ${e.name}: ${e.message ?? 'error'}`,
       fields: (e) => ({ receiver: e.name }),
     },
@@ -182,6 +193,7 @@ export const EVENT_TABLE: EventTable = {
     metric: { metrics: ['sidestream_receivers_active'], apply: (m, e) => m.receiverStopped(e.streamId) },
     log: {
       level: 'debug',
+      shape: 'receiver <name> stopped: <reason>',
       message: (e) => `receiver ${e.name} stopped${e.message === undefined ? '' : `: ${e.message}`}`,
       fields: (e) => ({ receiver: e.name }),
     },
@@ -218,6 +230,7 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'warn',
+      shape: 'write-ahead log (<log>) <op>: <message>',
       message: (f) => `write-ahead log (${f.log}) ${f.op}: ${f.message}`,
       fields: (f) => ({ wal: f.log, op: f.op }),
     },
@@ -233,6 +246,7 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'debug',
+      shape: 'checkpoint of batch <t> written (<bytes> bytes in <ms> ms)',
       message: (c) => `checkpoint of batch ${c.batchTime} written (${c.bytes} bytes in ${c.durationMs} ms)`,
       fields: (c) => ({ batchTime: c.batchTime, bytes: c.bytes, durationMs: c.durationMs }),
     },
@@ -256,6 +270,7 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'debug',
+      shape: '<stream>: backpressure rate <n> records/s',
       message: (e) => `${e.stream}: backpressure rate ${Math.round(e.ratePerSec)} records/s`,
       fields: (e) => ({ stream: e.stream, ratePerSec: e.ratePerSec }),
     },
@@ -270,6 +285,7 @@ export const EVENT_TABLE: EventTable = {
       // One per rejected record: a poisoned topic would flood a log at warn. The counter and the
       // dead-letter topic are where they are seen.
       level: 'debug',
+      shape: '<stream>: record <topic>-<partition>@<offset> rejected (<type>: <reason>)[, dead-lettered]',
       message: (e) =>
         `${e.stream}: record ${topicPartitionKey(e.topic, e.partition)}@${e.offset} rejected ` +
         `(${e.errorType}: ${e.reason})${e.deadLettered ? ', dead-lettered' : ''}`,
@@ -289,6 +305,7 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'warn',
+      shape: 'input <stream>: <message>',
       message: (e) => `input ${e.stream}: ${e.message}`,
       fields: (e) => ({ input: e.stream, operation: e.operation }),
     },
@@ -308,6 +325,7 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'info',
+      shape: '<stream>: rebalanced: assigned <partitions>; revoked <partitions>',
       message: (e) => {
         const names = (ps: readonly { topic: string; partition: number }[]) =>
           ps.length === 0 ? 'none' : ps.map((p) => topicPartitionKey(p.topic, p.partition)).join(', ');
@@ -322,6 +340,7 @@ export const EVENT_TABLE: EventTable = {
     },
     log: {
       level: 'warn',
+      shape: '<stream>: <topic>-<partition> moved from offset <stored> to <resetTo>: <reason>',
       message: (e) =>
         `${e.stream}: ${topicPartitionKey(e.topic, e.partition)} moved from offset ${e.storedOffset} to ${e.resetTo}: ${e.reason}`,
       fields: (e) => ({
