@@ -1,5 +1,5 @@
 /**
- * Executor scaling (issue #7): the same CPU-heavy job (bench/fixtures/cpu-job.ts: JSON parse +
+ * Executor scaling (docs/executors.md): the same CPU-heavy job (bench/fixtures/cpu-job.ts: JSON parse +
  * SHA-256 per record) run with executors 0 (in-process), 1 and 2 worker threads, beside the
  * machine's own ceiling measured in the same run (the same hashing split over bare worker
  * threads, no engine). Asserts only that every executor count gives the same results.

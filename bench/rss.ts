@@ -1,5 +1,5 @@
 /**
- * Memory under sustained load (issue #7's goal: RSS < 300 MB at 50k records/s with backpressure
+ * Memory under sustained load (the goal: RSS < 300 MB at 50k records/s with backpressure
  * on): the real agent (`dist/agent/cli.js run bench/fixtures/rss-job.ts`, executors at their
  * default, one per core) reads a 6-partition topic that a producer thread of this process fills
  * at a steady rate; the agent's resident set (VmRSS of its process, worker threads included) is

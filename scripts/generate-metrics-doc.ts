@@ -11,7 +11,7 @@ import { METRICS, type MetricSpec } from '../src/telemetry/metrics.js';
 
 export const METRICS_DOC_PATH = fileURLToPath(new URL('../docs/metrics.md', import.meta.url));
 
-/** The histogram statistics the Graphite exporter sends (CONTRACT.md). */
+/** The histogram statistics the Graphite exporter sends (docs/reference.md). */
 const HISTOGRAM_STATS = ['count', 'sum', 'avg', 'max', 'p50', 'p99'];
 
 /** A dotted Graphite path with `<app>` and `<label>` placeholders (the default prefix). */

@@ -1,6 +1,6 @@
 /**
- * The agent's supervisor (`sidestream run --supervise`): seed 003's portal restarted jobs that
- * were marked running but were not; this does it next to the job. The engine runs in a child
+ * The agent's supervisor (`sidestream run --supervise`): a job that should be running but is not
+ * is started again, next to the job, without an outside portal (docs/deployment.md). The engine runs in a child
  * process (the same command line, marked SIDESTREAM_SUPERVISED=1 so it does not supervise
  * itself); when it dies for any reason but a clean exit or our own stop signal, it is started
  * again after an exponential backoff, and recovers from its checkpoint like any restart. A

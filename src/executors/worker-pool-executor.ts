@@ -1,5 +1,5 @@
 /**
- * WorkerPoolExecutor: runs tasks in node:worker_threads (issue #7; docs/design/executors.md).
+ * WorkerPoolExecutor: runs tasks in node:worker_threads (docs/design/executors.md).
  * A task whose descriptor carries a RemoteTask, and whose lineage the driver can ship, goes to
  * an idle worker as (lineage key, op, partition, shipped inputs); every other task runs its body
  * in-process, as InProcessExecutor would. A worker that dies mid-task rejects that attempt with

@@ -1,6 +1,6 @@
 /**
- * Exactly-once by record UID (seed 003's third option: re-run the first batch after a restart and
- * let the store tell what it already has). `claim` inserts the UIDs (`topic-partition-offset`) of
+ * Exactly-once by record UID (the third choice after a restart, beside skipping the interrupted
+ * batch or re-running it blindly: re-run it and let the store tell what it already has). `claim` inserts the UIDs (`topic-partition-offset`) of
  * the records about to be written into a table with the UID as primary key, inside the caller's
  * transaction, and returns the ones that were new: write only those, in the same transaction.
  * Replays, retries and overlapping ranges after a rebalance then write every record at most once,

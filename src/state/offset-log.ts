@@ -1,5 +1,5 @@
 /**
- * The offset log of direct Kafka streams (seed 003's fix): every batch's planned ranges, BOTH
+ * The offset log of direct Kafka streams (docs/kafka.md): every batch's planned ranges, BOTH
  * from and until per partition, are written durably under `offsets/<batchTime>` BEFORE the batch
  * runs, and `commits/<batchTime>` is written after every output operation succeeded. After any
  * restart the newest planned batch without a commit is run again with exactly the same ranges,

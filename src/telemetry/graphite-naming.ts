@@ -1,6 +1,6 @@
 /**
  * The ONE mapping from a catalogue metric (plus its label values) to a Graphite series name
- * (CONTRACT.md, Graphite). Nothing else in the project builds Graphite names.
+ * (docs/reference.md, Graphite). Nothing else in the project builds Graphite names.
  *
  * Dotted (default):
  *   `<prefix>.<app>[.<instance>].<name without sidestream_>[.<label values in catalogue order>][.<suffix>]`

@@ -101,7 +101,7 @@ describe('alert rule metadata', () => {
     }
   });
 
-  it('the Grafana-managed Graphite rules: the seed three and consumer lag, with the same metadata', () => {
+  it('the Grafana-managed Graphite rules: task failures, no records, event-time lag and consumer lag, with the same metadata', () => {
     const doc = parse(readFileSync(GRAFANA_RULES_FILE, 'utf8')) as {
       apiVersion: number;
       groups: {

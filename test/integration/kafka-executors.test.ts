@@ -1,5 +1,5 @@
 /**
- * Kafka direct tasks in executor worker threads (issue #7), on the real broker: each worker reads
+ * Kafka direct tasks in executor worker threads (docs/executors.md), on the real broker: each worker reads
  * its task's offset range itself (KafkaRangeReader), so records are decoded in the worker and
  * never pass through the driver; the results, the event-time lag, the record errors and the
  * dead letters are the same as in-process.

@@ -3,7 +3,7 @@
  * PostgreSQL through the transactional sink, and is killed with SIGKILL at random moments 20
  * times (planning, fetching, mid-batch, and on purpose right after a sink commit) while a
  * producer keeps producing. After a final clean run, the sums and counts in PostgreSQL must
- * equal what was produced: zero lost, zero duplicated. Also checks seed 003's rule: after a
+ * equal what was produced: zero lost, zero duplicated. Also checks the replay rule (docs/kafka.md): after a
  * crash, the batches planned but not committed run again first, with exactly their ranges.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -106,7 +106,7 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
     expect(got).toEqual(Object.fromEntries(producer.produced));
     expect(Object.values(got).reduce((n, v) => n + v.count, 0)).toBe(producer.sent());
 
-    // Seed 003: after a crash the batches to replay run again with exactly their logged ranges,
+    // The replay rule: after a crash the batches to replay run again with exactly their logged ranges,
     // except where the sink had already applied a range (then the partition starts after it).
     let checked = 0;
     for (let i = 0; i <= KILLS; i++) {

@@ -1,9 +1,9 @@
 /**
- * Receivers and the write-ahead log under real crashes (seed 000/002): an agent reads numbered
+ * Receivers and the write-ahead log under real crashes (docs/receivers.md): an agent reads numbered
  * lines from a socket, acknowledging each block once it is stored, and is killed with SIGKILL
  * at random moments. With the WAL on, every line the receiver acknowledged reaches the output
  * (lost = 0; duplicates from re-sent unacknowledged lines are reported). With the WAL off the
- * same test shows the loss the seed describes: acknowledged lines die with the process memory.
+ * same test shows the loss a memory-only receiver has: acknowledged lines die with the process memory.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -87,7 +87,7 @@ describe('socket receiver under kill -9', () => {
     expect(result.lost).toBe(0);
   });
 
-  it('without it: acknowledged lines are lost (the seed loss, shown, not a feature)', {
+  it('without it: acknowledged lines are lost (the loss of a memory-only receiver, shown, not a feature)', {
     timeout: 120_000,
   }, async () => {
     const result = await run(dir, 'off', 5);

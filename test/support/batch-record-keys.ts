@@ -1,4 +1,4 @@
-/** The top-level fields of a batch record, as CONTRACT.md lists them (checked by several tests). */
+/** The top-level fields of a batch record, as docs/reference.md lists them (checked by several tests). */
 export const BATCH_RECORD_KEYS: readonly string[] = [
   'app',
   'batchTime',

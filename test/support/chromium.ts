@@ -1,7 +1,7 @@
 /**
  * Headless Chromium for the status page tests: Debian's `chromium` (installed by
  * scripts/chromium.sh, which .ci/run calls) driven by playwright-core, never a browser downloaded
- * by `npx playwright install`. Flags per shared/design/SERVICES.md; the fresh profile directory is
+ * by `npx playwright install`. Flags as docs/services.md lists them; the fresh profile directory is
  * playwright's own (launch() makes a new temporary --user-data-dir each time and deletes it; it
  * refuses the flag itself).
  *

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SourceEvent } from '../../src/index.js';
 import { METRICS } from '../../src/telemetry/metrics.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { PrometheusListener } from '../../src/telemetry/prometheus-listener.js';
+import { section } from '../support/doc-section.js';
 import { manualContexts } from '../support/manual-contexts.js';
 import { startManual } from '../support/manual-run.js';
 
@@ -37,48 +39,15 @@ function setup(options: { maxTaskFailures?: number } = {}) {
   return { ssc, clock, metrics, value, listener };
 }
 
-/** Metric names CONTRACT.md's catalogue defines; the implemented ones must be among them. */
-const CONTRACT_NAMES = new Set([
-  'sidestream_batches_total',
-  'sidestream_batch_interval_seconds',
-  'sidestream_batch_scheduling_delay_seconds',
-  'sidestream_batch_processing_delay_seconds',
-  'sidestream_batch_total_delay_seconds',
-  'sidestream_last_batch_scheduling_delay_seconds',
-  'sidestream_last_batch_processing_delay_seconds',
-  'sidestream_last_batch_total_delay_seconds',
-  'sidestream_last_batch_records',
-  'sidestream_last_completed_batch_timestamp_seconds',
-  'sidestream_batches_waiting',
-  'sidestream_records_received_total',
-  'sidestream_records_processed_total',
-  'sidestream_record_errors_total',
-  'sidestream_tasks_total',
-  'sidestream_task_failures_total',
-  'sidestream_event_time_lag_seconds',
-  'sidestream_last_batch_event_time_lag_avg_seconds',
-  'sidestream_last_batch_event_time_lag_max_seconds',
-  'sidestream_build_info',
-  'sidestream_restarts_total',
-  'sidestream_exporter_errors_total',
-  'sidestream_kafka_consumer_lag_records',
-  'sidestream_kafka_consumer_lag_seconds',
-  'sidestream_kafka_committed_offset',
-  'sidestream_kafka_high_watermark',
-  'sidestream_kafka_partition_status',
-  'sidestream_kafka_rebalances_total',
-  'sidestream_kafka_assigned_partitions',
-  'sidestream_receivers_active',
-  'sidestream_receiver_errors_total',
-  'sidestream_input_errors_total',
-  'sidestream_wal_writes_total',
-  'sidestream_wal_bytes_total',
-  'sidestream_wal_write_duration_seconds',
-  'sidestream_wal_errors_total',
-  'sidestream_checkpoints_total',
-  'sidestream_last_checkpoint_timestamp_seconds',
-  'sidestream_rate_limit_records_per_second',
-]);
+/** Metric names the public contract (docs/reference.md) lists; every catalogue entry must be one. */
+const CONTRACT_NAMES = new Set(
+  [
+    ...section(
+      readFileSync(new URL('../../docs/reference.md', import.meta.url), 'utf8'),
+      'metric-names',
+    ).matchAll(/`(sidestream_[a-z0-9_]+)/g),
+  ].map((m) => m[1]),
+);
 
 describe('metric catalogue', () => {
   it('uses contract names, one entry per name, with units in the names', () => {

@@ -2,7 +2,7 @@
  * KafkaRangeReader: reads exactly the records of `[from, until)` of one partition, the way a
  * Spark executor's KafkaRDD does (assign + seek + poll): fetch requests sent straight to the
  * partition's leader, no consumer group. Executor worker threads use it so a Kafka task reads
- * its own range instead of receiving the records from the driver (issue #7).
+ * its own range instead of receiving the records from the driver (docs/design/executors.md).
  *
  * kafkajs has no public assign(); its cluster (metadata, leader lookup, broker connections with
  * the client's TLS/SASL settings) is reached through the client's private createCluster, and

@@ -1,7 +1,7 @@
 /**
  * What a direct or receiver Kafka stream yields per record. `uid` is `topic-partition-offset`:
  * the same record always has the same uid, so a sink can tell whether it has already written it
- * (seed 003's exactly-once by dedupe).
+ * (exactly-once by deduplication, docs/sinks.md).
  */
 
 export interface KafkaRecord<V = string | null> {
