@@ -32,7 +32,7 @@ export {
 
 export interface ConfigSources {
   /** Path of the YAML file (--config). */
-  file?: string;
+  file?: string | undefined;
   /** Usually process.env; only the table's `SIDESTREAM_*` variables are read, empty ones are ignored. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Command-line values by YAML key (commander's camel-cased option keys). */

@@ -26,8 +26,8 @@ export type JobRef = { readonly kind: 'module'; readonly specifier: string } | {
 
 export interface PrepareOptions {
   /** The job to declare; none for `validate` without a job module (config only). */
-  readonly job?: JobRef;
-  readonly configFile?: string;
+  readonly job?: JobRef | undefined;
+  readonly configFile?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly flags: Readonly<Partial<Record<ConfigField, string | undefined>>>;
   /**

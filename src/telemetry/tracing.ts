@@ -50,7 +50,7 @@ export function parseTraceparent(header: string): Link['context'] | undefined {
 interface OpenBatch {
   readonly span: Span;
   readonly ctx: Context;
-  op?: { readonly id: number; readonly span: Span; readonly ctx: Context };
+  op?: { readonly id: number; readonly span: Span; readonly ctx: Context } | undefined;
   readonly tasks: Map<string, Span>;
 }
 

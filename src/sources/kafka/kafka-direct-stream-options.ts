@@ -20,9 +20,9 @@ export interface KafkaDirectStreamOptions<V = string | null> {
   /** Where a partition with no committed offset starts; default 'latest' (Spark's default). */
   startingOffsets?: 'earliest' | 'latest';
   /** Records/s per partition; default: no cap. */
-  maxRatePerPartition?: number;
+  maxRatePerPartition?: number | undefined;
   /** Records/s per partition a cap never goes below; default 1. */
-  minRatePerPartition?: number;
+  minRatePerPartition?: number | undefined;
   /** Event time of a record, epoch ms; default: its Kafka timestamp. */
   eventTime?: (record: KafkaRecord<V>) => number;
   /** Turns the raw value into V; default: UTF-8 text (null stays null). A throw counts as a record error. */

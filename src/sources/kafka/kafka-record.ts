@@ -24,7 +24,9 @@ export interface RawKafkaMessage {
   readonly timestamp: number;
   readonly headers: Readonly<Record<string, string>>;
   /** The headers exactly as fetched (binary values intact): what dead-lettering sends on. */
-  readonly rawHeaders?: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+  readonly rawHeaders?:
+    | Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>
+    | undefined;
 }
 
 export function recordUid(topic: string, partition: number, offset: number): string {

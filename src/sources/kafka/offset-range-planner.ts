@@ -22,11 +22,11 @@ export interface PartitionPosition {
 export interface RangePlanOptions {
   readonly batchIntervalMs: number;
   /** Records/s per partition; 0 or undefined for no cap. */
-  readonly maxRatePerPartition?: number;
+  readonly maxRatePerPartition?: number | undefined;
   /** Records/s per partition that a cap never goes below; default 1 (Spark's). */
-  readonly minRatePerPartition?: number;
+  readonly minRatePerPartition?: number | undefined;
   /** The backpressure rate for the whole stream (records/s), when backpressure is on and known. */
-  readonly rate?: number;
+  readonly rate?: number | undefined;
 }
 
 export function planOffsetRanges(
