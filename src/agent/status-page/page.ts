@@ -86,7 +86,7 @@ export function renderStatusPage(nonce: string): string {
   <section class="panel">
     <h2>Inputs</h2>
     <div class="table-scroll"><table class="grid-table">
-      <thead><tr><th>Input</th><th>Connection</th><th>Receiver</th><th class="num">Records (last batch)</th><th class="num">Event-time lag avg</th><th class="num">max</th></tr></thead>
+      <thead><tr><th>Input</th><th>Connection</th><th>Receiver</th><th>Input errors</th><th class="num">Records (last batch)</th><th class="num">Event-time lag avg</th><th class="num">max</th></tr></thead>
       <tbody id="inputs-body"></tbody>
     </table></div>
   </section>

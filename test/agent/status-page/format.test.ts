@@ -9,6 +9,7 @@ import { average } from '../../../src/agent/status-page/client/average.js';
 import {
   formatAge,
   formatClock,
+  formatInputErrors,
   formatMs,
   formatNumber,
   formatUnit,
@@ -133,5 +134,24 @@ describe('average', () => {
     expect(average([5])).toBe(5);
     expect(average([1, 2, 3, 4])).toBe(2.5);
     expect(average([0, 0])).toBe(0);
+  });
+});
+
+describe('formatInputErrors', () => {
+  it('is null when the input reported no failure', () => {
+    expect(formatInputErrors(0, null, null, 10_000)).toBeNull();
+  });
+
+  it('says how many, how long ago the last came, and its message', () => {
+    expect(formatInputErrors(1, 'cannot reach Kafka at k:9092', 4_000, 10_000)).toBe(
+      '1 error, last 6s ago: cannot reach Kafka at k:9092',
+    );
+    expect(formatInputErrors(12, 'committing offsets failed', 10_000 - 125_000, 10_000)).toBe(
+      '12 errors, last 2m 5s ago: committing offsets failed',
+    );
+  });
+
+  it('leaves the age out when the time is unknown', () => {
+    expect(formatInputErrors(2, 'lost', null, 10_000)).toBe('2 errors: lost');
   });
 });

@@ -59,3 +59,18 @@ export function formatAge(ms: number): string {
   if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
+
+/**
+ * The inputs table's errors cell: null when the input reported none; else how many, how long ago
+ * the last came (against the agent's clock `now`) and its message, shown without hovering.
+ */
+export function formatInputErrors(
+  errors: number,
+  lastError: string | null,
+  lastErrorTime: number | null,
+  now: number,
+): string | null {
+  if (errors === 0 || lastError === null) return null;
+  const age = lastErrorTime === null ? '' : `, last ${formatAge(now - lastErrorTime)} ago`;
+  return `${errors} ${errors === 1 ? 'error' : 'errors'}${age}: ${lastError}`;
+}

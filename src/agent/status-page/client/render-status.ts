@@ -7,7 +7,7 @@
 import type { CompletedBatchRecord } from '../../../events/index.js';
 import type { AgentStatusSnapshot } from '../../agent-status.js';
 import { byId, dot, el, setText, td, tdNode } from './dom.js';
-import { formatAge, formatClock, formatMs, formatNumber } from './format.js';
+import { formatAge, formatClock, formatInputErrors, formatMs, formatNumber } from './format.js';
 
 /** The state badge's text and colour class. */
 function stateBadge(s: AgentStatusSnapshot): readonly [label: string, kind: string] {
@@ -66,10 +66,12 @@ function renderInputs(s: AgentStatusSnapshot, newest: CompletedBatchRecord | und
         )
       : el('span', 'muted', 'none (direct)');
     if (input.receiver?.lastError) recv.title = input.receiver.lastError;
+    const failures = formatInputErrors(input.errors, input.lastError, input.lastErrorTime, s.now);
     tr.append(
       td(input.name, 'mono'),
       tdNode(conn),
       tdNode(recv),
+      failures === null ? tdNode(el('span', 'muted', 'none')) : td(failures, 'bad-text'),
       td(inRecord ? formatNumber(inRecord.numRecords) : '–', 'num'),
       td(formatMs(inRecord?.eventTimeLagMs?.avg), 'num'),
       td(formatMs(inRecord?.eventTimeLagMs?.max), 'num'),
