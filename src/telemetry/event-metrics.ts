@@ -169,6 +169,9 @@ export class EventMetrics {
     for (const input of batch.inputs) {
       const labels = { app, stream: input.name };
       this.recordsProcessed.inc(labels, input.numRecords);
+      // Every input's failure counter exists, at a real 0, from its first batch: increase() and
+      // the SidestreamInputErrors alert see the first failure.
+      this.inputErrors.inc(labels, 0);
       if (input.eventTimeLagMs) {
         this.lagAvg.set(labels, seconds(input.eventTimeLagMs.avg));
         this.lagMax.set(labels, seconds(input.eventTimeLagMs.max));

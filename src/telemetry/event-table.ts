@@ -90,6 +90,7 @@ export const EVENT_TABLE: EventTable = {
         'sidestream_last_batch_records',
         'sidestream_last_completed_batch_timestamp_seconds',
         'sidestream_records_processed_total',
+        'sidestream_input_errors_total',
         'sidestream_last_batch_event_time_lag_avg_seconds',
         'sidestream_last_batch_event_time_lag_max_seconds',
         'sidestream_tasks_total',
