@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CompletedBatchRecord, ReceiverEvent, SourceEvent } from '../../src/index.js';
+import type { CompletedBatchRecord, InputError, ReceiverEvent, SourceEvent } from '../../src/index.js';
 import { OffsetLog } from '../../src/state/offset-log.js';
 import { directStreamHarness } from '../support/direct-stream-harness.js';
 import { waitFor } from '../support/manual-run.js';
@@ -247,8 +247,14 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
 
   it('keeps running with an unreachable broker, reports it, and is not ready', async () => {
     const ssc = context(100);
-    const errors: ReceiverEvent[] = [];
-    ssc.addStreamingListener({ onReceiverError: (e) => errors.push(e) });
+    const errors: InputError[] = [];
+    const receiverErrors: ReceiverEvent[] = [];
+    ssc.addStreamingListener({
+      onSourceEvent: (e) => {
+        if (e.type === 'input-error') errors.push(e);
+      },
+      onReceiverError: (e) => receiverErrors.push(e),
+    });
     ssc
       .kafkaDirectStream({
         brokers: ['127.0.0.1:1'],
@@ -261,6 +267,9 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
     await waitFor(() => errors.length > 0, 10_000, 'an error report');
     await waitFor(() => ssc.recentBatches().length >= 3, 10_000, 'empty batches');
     expect(errors[0]!.message).toMatch(/cannot reach Kafka at 127\.0\.0\.1:1.*retrying/);
+    expect(errors[0]).toMatchObject({ stream: 'kafka:t', operation: 'connect' });
+    // A direct stream has no receiver: its failures are input events, never receiver errors.
+    expect(receiverErrors).toEqual([]);
     expect(ssc.ready).toBe(false);
     expect(ssc.recentBatches().every((b) => b.numRecords === 0)).toBe(true);
     // Stopping does not wait out the reconnect backoff.
@@ -271,8 +280,12 @@ describe.runIf(hasKafka)('kafkaDirectStream', () => {
 
   it('names a topic that does not exist', async () => {
     const ssc = context(100);
-    const errors: ReceiverEvent[] = [];
-    ssc.addStreamingListener({ onReceiverError: (e) => errors.push(e) });
+    const errors: InputError[] = [];
+    ssc.addStreamingListener({
+      onSourceEvent: (e) => {
+        if (e.type === 'input-error') errors.push(e);
+      },
+    });
     const missing = uniqueTopic('missing');
     ssc.kafkaDirectStream({ brokers: kafkaBrokers(), topics: [missing], groupId: 'g' }).foreachRDD(() => {});
     await ssc.start();
