@@ -142,13 +142,14 @@ export class JobGenerator {
       stream.putGenerated(timeMs, batch.rdd);
       // The input's metadata goes into the record as the input reported it (Spark's
       // StreamInputInfo): the engine does not interpret positions or lag.
+      // (Keys keep the record's documented order: a key the metadata repeats stays in place.)
       inputs.push({
         streamId: stream.streamId,
         name: stream.source.name,
         numRecords: batch.numRecords,
+        offsetRanges: [],
         eventTimeLagMs: null,
         ...batch.metadata,
-        offsetRanges: batch.metadata?.offsetRanges ?? [],
       });
       eventTimes.push(batch.eventTimesMs);
       traceparents.push(batch.traceparents);
