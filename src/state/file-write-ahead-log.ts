@@ -585,7 +585,10 @@ export class FileWriteAheadLog implements WriteAheadLog {
     return Math.max(previous, Math.max(0, Math.floor(timeMs)));
   }
 
-  /** `firstTimeMs`: the group's first record's time, where a segment started after a failed attempt begins. */
+  /**
+   * Writes one group to one segment. `firstTimeMs` is the time of the group's first record:
+   * where a segment started after a failed attempt begins.
+   */
   private async writeGroup(
     group: Pending[],
     firstTimeMs: number,
