@@ -109,8 +109,10 @@ export function parseDurationMs(input: string | number, field: string): number {
     return input;
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(input);
-  if (!m) throw badDuration(input, field);
-  const value = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
+  // The pattern only lets known units through; the unit check just tells the type so.
+  const unitMs = m ? UNIT_MS[m[2] ?? 'ms'] : undefined;
+  if (!m || unitMs === undefined) throw badDuration(input, field);
+  const value = Number(m[1]) * unitMs;
   return Math.round(value);
 }
 

@@ -44,10 +44,13 @@ export function formatBatchTable(batches: readonly CompletedBatchRecord[]): stri
     b.outcome,
     String(b.tasks.failed),
   ]);
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (RIGHT.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => {
+        const width = widths[i] ?? 0;
+        return RIGHT.has(i) ? c.padStart(width) : c.padEnd(width);
+      })
       .join('  ')
       .trimEnd();
   return `${[line(HEADER), ...rows.map(line)].join('\n')}\n`;

@@ -97,7 +97,7 @@ async function runJob(job: JobRef, options: AgentOptions): Promise<number> {
     ...(logLevel ? { level: logLevel } : {}),
     ...(logFormat ? { format: logFormat } : {}),
   });
-  return runAgent({ config: prepared.config, ssc: prepared.ssc!, version: packageVersion(), verbose });
+  return runAgent({ config: prepared.config, ssc: prepared.ssc, version: packageVersion(), verbose });
 }
 
 async function validate(jobModule: string | undefined, options: AgentOptions): Promise<number> {

@@ -149,15 +149,14 @@ function parseLayer(raw: unknown, where: (key: string) => string, problems: Side
   for (const issue of result.error.issues) {
     if (issue.code === 'unrecognized_keys' && issue.path.length > 0) {
       // Inside a nested mapping (graphite:): name the full path.
-      const at = issue.path.map(String);
-      const fields = settingFor(at[0] ?? '')?.value.fields;
+      const [setting = '', ...nested] = issue.path.map(String);
+      const fields = settingFor(setting)?.value.fields;
       const known = fields ? Object.keys(fields).join(', ') : 'see docs/configuration.md';
       for (const key of issue.keys) {
         problems.push(
           new SidestreamError(
             'SS_CONFIG_INVALID',
-            `${where(at[0]!)}${at
-              .slice(1)
+            `${where(setting)}${nested
               .map((p) => `.${p}`)
               .join('')}.${key}: unknown key; known keys: ${known}`,
           ),

@@ -43,15 +43,15 @@ export class AgentHttpServer {
 
   /** Listens on the address; rejects with SS_HTTP_BIND_FAILED naming the address and the fix. */
   static async start(options: AgentHttpServerOptions): Promise<AgentHttpServer> {
-    let agent: AgentHttpServer | undefined;
-    const server = createServer((req, res) => {
-      agent!.handle(req, res).catch((error: unknown) => {
+    const server = createServer();
+    const agent = new AgentHttpServer(server, options);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      agent.handle(req, res).catch((error: unknown) => {
         // A failing scrape must not take the agent down; report it to the client only.
         if (!res.headersSent) sendJson(res, 500, { error: String(error) });
         else res.destroy();
       });
     });
-    agent = new AgentHttpServer(server, options);
     const { host, port } = options.address;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
@@ -145,7 +145,9 @@ export class AgentHttpServer {
         return;
       }
       case '/api/status':
-        sendJson(res, 200, status!());
+        // Without a status source this path answered 404 above.
+        if (!status) throw new Error('/api/status reached without a status source');
+        sendJson(res, 200, status());
         return;
       case '/': {
         const page = statusPageResponse();

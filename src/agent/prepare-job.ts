@@ -37,10 +37,16 @@ export interface PrepareOptions {
   readonly recover?: boolean;
 }
 
-export type PreparedJob =
-  | { readonly ok: true; readonly config: AgentConfig; readonly ssc: StreamingContext | undefined }
+/** `ssc` is undefined only when no job was asked for (`validate` with a config alone). */
+export type PreparedJob<Ssc extends StreamingContext | undefined = StreamingContext | undefined> =
+  | { readonly ok: true; readonly config: AgentConfig; readonly ssc: Ssc }
   | { readonly ok: false; readonly problems: readonly unknown[] };
 
+/** With a job: a job that cannot be loaded is a problem, so success always carries its context. */
+export async function prepareJob(
+  options: PrepareOptions & { readonly job: JobRef },
+): Promise<PreparedJob<StreamingContext>>;
+export async function prepareJob(options: PrepareOptions): Promise<PreparedJob>;
 export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> {
   const problems: unknown[] = [];
   const ref = options.job;

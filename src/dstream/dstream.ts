@@ -126,12 +126,13 @@ export class DStream<T> {
   getOrCompute(timeMs: number): RDD<T> | undefined {
     const known = this.generated.get(timeMs);
     if (known) return known;
-    if (!this.isTimeValid(timeMs)) return undefined;
+    const zero = this.zeroTime;
+    if (zero === undefined || !this.isTimeValid(timeMs)) return undefined;
     // Every RDD made while computing takes a stable name under this stream and time, so a
     // worker thread that generates the same batch finds the same RDD (docs/design/executors.md).
     const lineage = this.scope.rddEnv.lineage;
     const rdd = lineage
-      ? lineage.within(`${this.id}@${timeMs}`, this.zeroTime!, () => this.computeFn(timeMs, this))
+      ? lineage.within(`${this.id}@${timeMs}`, zero, () => this.computeFn(timeMs, this))
       : this.computeFn(timeMs, this);
     if (!rdd) return undefined;
     if (this.persistGenerated) rdd.persist();
@@ -273,9 +274,10 @@ export class DStream<T> {
       parents: all as DStream<unknown>[],
       slideMs: this.slideMs,
       compute: (t) => {
-        const rdds = all.map((s) => s.getOrCompute(t)).filter((r): r is RDD<T> => r !== undefined);
-        if (rdds.length === 0) return undefined;
-        return rdds[0]!.union(...rdds.slice(1));
+        const [first, ...rest] = all
+          .map((s) => s.getOrCompute(t))
+          .filter((r): r is RDD<T> => r !== undefined);
+        return first?.union(...rest);
       },
     });
   }

@@ -120,10 +120,10 @@ export function mapWithStateCompute<K, V, S, M>(
   return (t, self) => {
     const previous = self.getOrCompute(t - self.slideMs);
     const batch = parent.getOrCompute(t);
-    if (!previous && !batch) return undefined;
-    const records: RDD<[K, V]> = batch
-      ? batch.partitionByKey(numPartitions)
-      : (previous!.mapPartitions(() => []) as unknown as RDD<[K, V]>);
+    let records: RDD<[K, V]>;
+    if (batch) records = batch.partitionByKey(numPartitions);
+    else if (previous) records = previous.mapPartitions(() => []) as unknown as RDD<[K, V]>;
+    else return undefined;
     const prior: RDD<StatePartition<K, S, M>> =
       previous ?? records.mapPartitions(() => [new StatePartition<K, S, M>(new Map(), [])]);
     return prior.zipPartitions(records, (priors, kvs) => {

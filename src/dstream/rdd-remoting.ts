@@ -40,7 +40,8 @@ export function batchTimeOf(key: string): number {
 
 /** Union by key, keeping only the newest batch time (a state or window RDD reads older ones). */
 export function mergeInputShapes(lists: readonly (readonly InputShape[])[]): readonly InputShape[] {
-  if (lists.length === 1) return lists[0]!;
+  const only = lists.length === 1 ? lists[0] : undefined;
+  if (only) return only;
   let newest = Number.NEGATIVE_INFINITY;
   for (const list of lists) for (const shape of list) if (shape.timeMs > newest) newest = shape.timeMs;
   const out = new Map<string, InputShape>();

@@ -41,6 +41,16 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
+/**
+ * Entry `p` of a per-partition array. Tasks only ask for partitions the RDD has, so a miss is a
+ * bug in the caller: it fails with the RDD's name rather than a TypeError deeper down.
+ */
+function partitionEntry<X>(entries: readonly (X | undefined)[], p: number, rdd: string): X {
+  const entry = entries[p];
+  if (entry === undefined) throw new RangeError(`${rdd} has no partition ${p} (it has ${entries.length})`);
+  return entry;
+}
+
 function then(result: void | Promise<void>, next: () => void): void | Promise<void> {
   if (result instanceof Promise) return result.then(next);
   next();
@@ -127,7 +137,7 @@ export class RDD<T> {
       env,
       parts.length,
       (p, sink) => {
-        for (const x of parts[p]!) sink(x);
+        for (const x of partitionEntry(parts, p, name)) sink(x);
       },
       name,
     );
@@ -146,8 +156,12 @@ export class RDD<T> {
       env,
       n,
       (p, sink) => {
-        const until = bounds[p + 1]!;
-        for (let i = bounds[p]!; i < until; i++) sink(items[i]!);
+        const from = partitionEntry(bounds, p, 'parallelize');
+        const until = partitionEntry(bounds, p + 1, 'parallelize');
+        for (let i = from; i < until; i++) {
+          // biome-ignore lint/style/noNonNullAssertion: bounds run from 0 to items.length, so from <= i < until <= items.length.
+          sink(items[i]!);
+        }
       },
       'parallelize',
     );
@@ -194,16 +208,15 @@ export class RDD<T> {
       }),
       () => {
         cache[partition] = buffer;
-        this.truncateLineageIfKept();
+        this.truncateLineageIfKept(cache);
       },
     );
   }
 
-  private truncateLineageIfKept(): void {
-    const cache = this.cache!;
+  private truncateLineageIfKept(cache: readonly (T[] | undefined)[]): void {
     for (let p = 0; p < cache.length; p++) if (!cache[p]) return;
     this.iterateFn = (p, sink) => {
-      for (const x of cache[p]!) sink(x);
+      for (const x of partitionEntry(cache, p, this.name)) sink(x);
     };
     this.narrowParents = [];
     this.shuffles = [];
@@ -247,9 +260,8 @@ export class RDD<T> {
 
   /** Computes (and, when persisted, keeps) every partition not kept yet. */
   async materialize(name = 'materialize'): Promise<void> {
-    const missing = this.cache
-      ? range(this.numPartitions).filter((p) => !this.cache![p])
-      : range(this.numPartitions);
+    const cache = this.cache;
+    const missing = cache ? range(this.numPartitions).filter((p) => !cache[p]) : range(this.numPartitions);
     if (missing.length === 0) return;
     await this.runJob(name, () => undefined, missing);
   }
@@ -275,10 +287,12 @@ export class RDD<T> {
   async take(n: number): Promise<T[]> {
     const out: T[] = [];
     for (let p = 0; p < this.numPartitions && out.length < n; p++) {
-      const [items] = await this.runJob('take', (xs) => xs, [p], 'collect');
-      for (const x of items!) {
-        if (out.length >= n) break;
-        out.push(x);
+      // One result: the one partition asked for.
+      for (const items of await this.runJob('take', (xs) => xs, [p], 'collect')) {
+        for (const x of items) {
+          if (out.length >= n) break;
+          out.push(x);
+        }
       }
     }
     return out;
@@ -331,7 +345,7 @@ export class RDD<T> {
       this.env,
       owners.length,
       (p, sink) => {
-        const [rdd, local] = owners[p]!;
+        const [rdd, local] = partitionEntry(owners, p, 'union');
         return rdd.iterate(local, sink);
       },
       'union',
@@ -407,7 +421,10 @@ export class RDD<T> {
       const split = (): Map<KeyId, [K, C]>[] => {
         if (n === 1) return [combined];
         const buckets = range(n).map(() => new Map<KeyId, [K, C]>());
-        for (const [id, entry] of combined) buckets[partitionOf(id, n)]!.set(id, entry);
+        for (const [id, entry] of combined) {
+          // biome-ignore lint/style/noNonNullAssertion: partitionOf returns a bucket index in 0..n-1.
+          buckets[partitionOf(id, n)]!.set(id, entry);
+        }
         return buckets;
       };
       return r instanceof Promise ? r.then(split) : split();
@@ -418,8 +435,9 @@ export class RDD<T> {
       n,
       (j, sink) => {
         const mapOutputs = shuffle.bucket(j);
-        if (mapOutputs.length === 1) {
-          for (const entry of mapOutputs[0]!.values()) sink([entry[0], entry[1]]);
+        const only = mapOutputs.length === 1 ? mapOutputs[0] : undefined;
+        if (only) {
+          for (const entry of only.values()) sink([entry[0], entry[1]]);
           return;
         }
         const merged = new Map<KeyId, [K, C]>();
@@ -462,18 +480,21 @@ export class RDD<T> {
     const inputs = [this, ...others];
     const n = numPartitions ?? Math.max(...inputs.map((r) => r.numPartitions));
     const width = inputs.length;
-    const tagged = inputs.map((rdd, idx) => rdd.map(([k, v]): [K, [number, V]] => [k, [idx, v]]));
-    const unioned = tagged[0]!.union(...tagged.slice(1));
+    const tag = (rdd: RDD<[K, V]>, idx: number) => rdd.map(([k, v]): [K, [number, V]] => [k, [idx, v]]);
+    const unioned = tag(this, 0).union(...others.map((rdd, i) => tag(rdd, i + 1)));
     return unioned.combineByKey<K, [number, V], V[][]>(
       ([idx, v]) => {
         const groups = Array.from({ length: width }, (): V[] => []);
+        // biome-ignore lint/style/noNonNullAssertion: idx is an input index and groups has one array per input.
         groups[idx]!.push(v);
         return groups;
       },
       (groups, [idx, v]) => {
+        // biome-ignore lint/style/noNonNullAssertion: idx is an input index and groups has one array per input.
         groups[idx]!.push(v);
         return groups;
       },
+      // biome-ignore lint/style/noNonNullAssertion: both combiners hold one array per input.
       (a, b) => a.map((xs, i) => xs.concat(b[i]!)),
       n,
       'cogroup',
@@ -481,11 +502,14 @@ export class RDD<T> {
   }
 
   join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W]]> {
-    return (this as RDD<[K, unknown]>)
-      .cogroup([other as RDD<[K, unknown]>], numPartitions)
-      .flatMap(function* ([k, [vs, ws]]) {
-        for (const v of vs!) for (const w of ws!) yield [k, [v as V, w as W]] as [K, [V, W]];
-      });
+    return (
+      (this as RDD<[K, unknown]>)
+        .cogroup([other as RDD<[K, unknown]>], numPartitions)
+        // Two inputs, so two groups per key; an input without the key has an empty group.
+        .flatMap(function* ([k, [vs = [], ws = []]]) {
+          for (const v of vs) for (const w of ws) yield [k, [v as V, w as W]] as [K, [V, W]];
+        })
+    );
   }
 
   leftOuterJoin<K, V, W>(
@@ -493,14 +517,17 @@ export class RDD<T> {
     other: RDD<[K, W]>,
     numPartitions?: number,
   ): RDD<[K, [V, W | undefined]]> {
-    return (this as RDD<[K, unknown]>)
-      .cogroup([other as RDD<[K, unknown]>], numPartitions)
-      .flatMap(function* ([k, [vs, ws]]) {
-        for (const v of vs!) {
-          if (ws!.length === 0) yield [k, [v as V, undefined]] as [K, [V, W | undefined]];
-          else for (const w of ws!) yield [k, [v as V, w as W]] as [K, [V, W | undefined]];
-        }
-      });
+    return (
+      (this as RDD<[K, unknown]>)
+        .cogroup([other as RDD<[K, unknown]>], numPartitions)
+        // Two inputs, so two groups per key; an input without the key has an empty group.
+        .flatMap(function* ([k, [vs = [], ws = []]]) {
+          for (const v of vs) {
+            if (ws.length === 0) yield [k, [v as V, undefined]] as [K, [V, W | undefined]];
+            else for (const w of ws) yield [k, [v as V, w as W]] as [K, [V, W | undefined]];
+          }
+        })
+    );
   }
 
   /** Moves elements into `numPartitions` partitions round-robin (a full shuffle). */
@@ -511,6 +538,7 @@ export class RDD<T> {
       // Start each map partition at a different bucket so small partitions spread evenly.
       let next = p % n;
       const r = this.iterate(p, (x) => {
+        // biome-ignore lint/style/noNonNullAssertion: next cycles through 0..n-1 and there are n buckets.
         buckets[next]!.push(x);
         next = next + 1 === n ? 0 : next + 1;
       });

@@ -26,9 +26,9 @@ export function reducedWindowCompute<K, V>(
     const oldRdds = reduced.slice(previousBegin, currentBegin - parentSlide);
     const newRdds = reduced.slice(previousEnd + parentSlide, t);
     const previous = self.getOrCompute(previousEnd) ?? RDD.empty<[K, V]>(reduced.scope.rddEnv);
-    const inputs = [previous, ...oldRdds, ...newRdds];
     const numOld = oldRdds.length;
-    const merged = inputs[0]!.cogroup(inputs.slice(1), numPartitions).map(([k, groups]): [K, V] => {
+    const merged = previous.cogroup([...oldRdds, ...newRdds], numPartitions).map(([k, groups]): [K, V] => {
+      // biome-ignore lint/style/noNonNullAssertion: cogroup gives every key one group per input, and `previous` is input 0.
       const prior = groups[0]!;
       const olds = groups
         .slice(1, 1 + numOld)

@@ -50,7 +50,10 @@ export class ShuffleDependency<B = unknown> {
       },
       this.mapTask,
     );
-    this.outputs = Array.from({ length: this.numPartitions }, (_, j) => perMap.map((buckets) => buckets[j]!));
+    this.outputs = Array.from({ length: this.numPartitions }, (_, j) =>
+      // biome-ignore lint/style/noNonNullAssertion: every map task returns one bucket per reduce partition (numPartitions of them).
+      perMap.map((buckets) => buckets[j]!),
+    );
     this.ran = true;
   }
 

@@ -16,10 +16,10 @@ export function updateStateCompute<K, V, S>(
   return (t, self) => {
     const previous: RDD<[K, S]> | undefined = self.getOrCompute(t - self.slideMs);
     const batch = parent.getOrCompute(t);
-    if (!previous && !batch) return undefined;
-    const grouped = batch
-      ? batch.groupByKey(numPartitions)
-      : (previous!.mapPartitions(() => []) as unknown as RDD<[K, V[]]>);
+    let grouped: RDD<[K, V[]]>;
+    if (batch) grouped = batch.groupByKey(numPartitions);
+    else if (previous) grouped = previous.mapPartitions(() => []) as unknown as RDD<[K, V[]]>;
+    else return undefined;
     const prior = previous ?? grouped.mapPartitions(() => [] as [K, S][]);
     return prior.zipPartitions(grouped, (states, news) => {
       const byKey = new Map<KeyId, [K, V[]]>();

@@ -8,8 +8,7 @@ import { RDD } from './rdd.js';
 
 export function windowCompute<T>(parent: DStream<T>, windowMs: number): ComputeFn<T> {
   return (t) => {
-    const rdds = parent.slice(t - windowMs + parent.slideMs, t);
-    if (rdds.length === 0) return RDD.empty<T>(parent.scope.rddEnv);
-    return rdds[0]!.union(...rdds.slice(1));
+    const [first, ...rest] = parent.slice(t - windowMs + parent.slideMs, t);
+    return first ? first.union(...rest) : RDD.empty<T>(parent.scope.rddEnv);
   };
 }

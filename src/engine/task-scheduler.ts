@@ -32,10 +32,12 @@ export class TaskScheduler implements TaskRunner {
       // After one task has exhausted its retries the stage is lost: no lane takes another
       // partition, and the stage only rejects once the tasks in flight have settled, so nothing
       // of a failed batch runs on while the next batch starts.
-      while (!failed && next < stage.partitions.length) {
+      while (!failed) {
         const slot = next++;
+        const partition = stage.partitions[slot];
+        if (partition === undefined) break; // every partition is taken
         try {
-          results[slot] = await this.runOne(stage, stage.partitions[slot]!, body);
+          results[slot] = await this.runOne(stage, partition, body);
         } catch (error) {
           if (!failed) firstError = error;
           failed = true;

@@ -88,7 +88,13 @@ function serializeError(error: unknown): SerializedError {
   return { name: 'Error', message: String(error) };
 }
 
-async function prepare(init: ExecutorWorkerInit): Promise<StreamingContext> {
+/** The worker's context and the registry its lineage keeps every keyed RDD in. */
+interface WorkerContext {
+  readonly ssc: StreamingContext;
+  readonly registry: Map<string, RDD<unknown>>;
+}
+
+async function prepare(init: ExecutorWorkerInit): Promise<WorkerContext> {
   const loaded = await loadJobModule(init.jobModule);
   const ssc = new StreamingContext({
     appName: init.appName,
@@ -99,8 +105,11 @@ async function prepare(init: ExecutorWorkerInit): Promise<StreamingContext> {
     lineageRegistry: true,
     output: () => {},
   });
+  const registry = ssc.rddEnv.lineage?.registry;
+  if (!registry)
+    throw new Error('the executor worker context has no lineage registry (lineageRegistry was not honoured)');
   await declareJob(loaded, ssc);
-  return ssc;
+  return { ssc, registry };
 }
 
 let zeroTimeMs: number | undefined;
@@ -110,9 +119,8 @@ interface Computed {
   readonly sideOutputs: RemoteSideOutput[];
 }
 
-async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promise<Computed> {
+async function compute({ ssc, registry }: WorkerContext, task: ExecutorTaskMessage): Promise<Computed> {
   const graph = ssc.graph;
-  const registry = ssc.rddEnv.lineage!.registry!;
   if (zeroTimeMs !== task.zeroTimeMs) {
     graph.start(task.zeroTimeMs);
     zeroTimeMs = task.zeroTimeMs;
@@ -124,14 +132,13 @@ async function compute(ssc: StreamingContext, task: ExecutorTaskMessage): Promis
       // An input this worker reads itself (a Kafka range): its own copy of the source does it.
       const { streamId, timeMs } = parseKey(input.key);
       const stream = graph.streamById(streamId);
-      const source = stream instanceof InputDStream ? stream.source : undefined;
-      if (!source?.remoteRead)
+      if (!(stream instanceof InputDStream) || !stream.source.remoteRead)
         throw mismatch(
           `stream ${streamId} of the worker's graph cannot read its input itself (is it the same job?)`,
         );
-      const read = source.remoteRead(ssc.rddEnv, input.numPartitions, input.reads);
+      const read = stream.source.remoteRead(ssc.rddEnv, input.numPartitions, input.reads);
       reads.push({ key: input.key, read });
-      stream!.putGenerated(timeMs, read.rdd);
+      stream.putGenerated(timeMs, read.rdd);
     }
     for (const input of task.inputs) {
       if (input.kind !== 'input') continue;
@@ -184,7 +191,7 @@ if (port) {
       let reply: ExecutorReply;
       // User-metric updates go back with the result, failed attempts included (in-process they
       // would have happened too).
-      const metrics = () => ready.then((ssc) => ssc.metrics.drainRecorded()).catch(() => []);
+      const metrics = () => ready.then(({ ssc }) => ssc.metrics.drainRecorded()).catch(() => []);
       try {
         const { result, sideOutputs } = await compute(await ready, task);
         reply = { id: task.id, ok: true, result, sideOutputs, metrics: await metrics() };

@@ -7,6 +7,7 @@
 import type { InputBatch, InputContext, InputSource } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
 import { SidestreamError } from '../errors.js';
+import { startedContext } from './started-context.js';
 
 export interface GeneratedEvent {
   readonly key: string;
@@ -73,7 +74,7 @@ export class GeneratorSource implements InputSource<GeneratedEvent> {
   }
 
   generate(batchTimeMs: number): InputBatch<GeneratedEvent> {
-    const ctx = this.ctx!;
+    const ctx = startedContext(this.ctx, this.name);
     const from = this.lastTime ?? batchTimeMs - ctx.batchIntervalMs;
     this.lastTime = batchTimeMs;
     const span = Math.max(0, batchTimeMs - from);

@@ -9,6 +9,7 @@ import {
   type InputSource,
 } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
+import { startedContext } from './started-context.js';
 
 export interface QueueStreamOptions<T> {
   /** Partitions per batch; default: the context's defaultParallelism. */
@@ -31,7 +32,7 @@ export class QueueSource<T> implements InputSource<T> {
   }
 
   generate(): InputBatch<T> {
-    const ctx = this.ctx!;
+    const ctx = startedContext(this.ctx, this.name);
     const items = this.queue.shift() ?? [];
     const rdd = RDD.parallelize(ctx.rddEnv, items, this.options.numPartitions ?? ctx.defaultParallelism);
     const extract = this.options.eventTime;

@@ -110,9 +110,15 @@ export class ReceiverSource<T> implements InputSource<T> {
     this.supervisor.start();
   }
 
+  /** What start() set up; blocks are only stored and batches only generated after it. */
+  private started(): { ctx: InputContext; handler: BlockHandler<T>; tracker: ReceivedBlockTracker } {
+    const { ctx, handler, tracker } = this;
+    if (!ctx || !handler || !tracker) throw new Error(`${this.name}: the source was used before start()`);
+    return { ctx, handler, tracker };
+  }
+
   private async storeBlock(block: SealedBlock<T>): Promise<void> {
-    const ctx = this.ctx!;
-    const handler = this.handler!;
+    const { ctx, handler, tracker } = this.started();
     // Tagged with the write time, not the seal time: a block written after a checkpoint must
     // never look older than it when old log segments are cleaned.
     const now = ctx.clock.now();
@@ -120,7 +126,7 @@ export class ReceiverSource<T> implements InputSource<T> {
     let bytes = 0;
     try {
       const stored = await handler.store(block.id, block.items, now);
-      await this.tracker!.addBlock({
+      await tracker.addBlock({
         id: block.id,
         streamId: ctx.streamId,
         numRecords: block.items.length,
@@ -146,12 +152,11 @@ export class ReceiverSource<T> implements InputSource<T> {
   }
 
   async generate(batchTimeMs: number): Promise<InputBatch<T>> {
-    const ctx = this.ctx!;
-    const handler = this.handler!;
+    const { ctx, handler, tracker } = this.started();
     const rate = this.rate();
     const max = this.options.maxRatePerSec;
     this.limiter?.setRate(rate === undefined ? max : max === undefined ? rate : Math.min(rate, max));
-    const blocks = await this.tracker!.allocate(batchTimeMs);
+    const blocks = await tracker.allocate(batchTimeMs);
     const items: T[] = [];
     for (const block of blocks) {
       let data: readonly T[];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { InputBatch, InputContext, InputSource } from '../dstream/input-source.js';
 import { RDD } from '../dstream/rdd.js';
 import { SidestreamError } from '../errors.js';
+import { startedContext } from './started-context.js';
 
 export class TextFileSource implements InputSource<string> {
   readonly name: string;
@@ -36,6 +37,7 @@ export class TextFileSource implements InputSource<string> {
   }
 
   async generate(): Promise<InputBatch<string>> {
+    const ctx = startedContext(this.ctx, this.name);
     const names = (await readdir(this.dir)).filter((n) => !n.startsWith('.') && !n.startsWith('_')).sort();
     const files: string[][] = [];
     for (const name of names) {
@@ -49,7 +51,7 @@ export class TextFileSource implements InputSource<string> {
       if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
       files.push(lines);
     }
-    const rdd = RDD.fromPartitions(this.ctx!.rddEnv, files, 'textFiles');
+    const rdd = RDD.fromPartitions(ctx.rddEnv, files, 'textFiles');
     return { rdd, numRecords: files.reduce((n, f) => n + f.length, 0) };
   }
 

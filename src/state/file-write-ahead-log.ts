@@ -68,6 +68,12 @@ interface Segment {
   maxTimeMs: number;
 }
 
+/** The segment appends go to, with its open descriptor. */
+interface ActiveSegment {
+  readonly segment: Segment;
+  readonly file: FileHandle;
+}
+
 interface Pending {
   readonly data: Uint8Array;
   readonly timeMs: number;
@@ -215,7 +221,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
   private readonly kind: WalKind;
   /** Every segment, oldest first; the active one (if any) is last. */
   private segments: Segment[] = [];
-  private active: { segment: Segment; file: FileHandle } | undefined;
+  private active: ActiveSegment | undefined;
   private nextSeq = 0;
   private queue: Pending[] = [];
   /** The writer loop, while it runs: the only code that touches `active`. */
@@ -445,11 +451,9 @@ export class FileWriteAheadLog implements WriteAheadLog {
     // Phase 2: repair. Only the newest segment with content is truncated: its tail is where a
     // crash tears a write. Damage in an older one is not a torn write (bit rot, a bad copy), so
     // its bytes stay for inspection and reading stops at the bad frame.
-    let last = scanned.length - 1;
-    while (last >= 0 && scanned[last]!.fileSize === 0) last--;
+    const last = scanned.findLastIndex((s) => s.fileSize !== 0);
     const kept: Segment[] = [];
-    for (let i = 0; i < scanned.length; i++) {
-      const { segment, fileSize, problem, headerOk } = scanned[i]!;
+    for (const [i, { segment, fileSize, problem, headerOk }] of scanned.entries()) {
       const path = join(this.dir, segment.name);
       if (fileSize === 0) {
         // Created, then the process died before the header was written: nothing to lose.
@@ -562,13 +566,15 @@ export class FileWriteAheadLog implements WriteAheadLog {
     let i = 0;
     while (i < batch.length) {
       // A group ends where the segment rolls: each group is one write to one file.
+      // biome-ignore lint/style/noNonNullAssertion: i < batch.length is the loop's condition.
       const first = batch[i]!;
       const startMs = this.active?.segment.startMs;
       const rolls = startMs === undefined || first.timeMs >= startMs + this.rollIntervalMs;
       const groupStart = rolls ? this.nextStartMs(first.timeMs) : startMs;
       let j = i + 1;
+      // biome-ignore lint/style/noNonNullAssertion: j < batch.length is checked just before.
       while (j < batch.length && batch[j]!.timeMs < groupStart + this.rollIntervalMs) j++;
-      await this.writeGroup(batch.slice(i, j), rolls ? groupStart : undefined);
+      await this.writeGroup(batch.slice(i, j), first.timeMs, rolls ? groupStart : undefined);
       i = j;
     }
   }
@@ -579,7 +585,15 @@ export class FileWriteAheadLog implements WriteAheadLog {
     return Math.max(previous, Math.max(0, Math.floor(timeMs)));
   }
 
-  private async writeGroup(group: Pending[], rollToStartMs: number | undefined): Promise<void> {
+  /**
+   * Writes one group to one segment. `firstTimeMs` is the time of the group's first record:
+   * where a segment started after a failed attempt begins.
+   */
+  private async writeGroup(
+    group: Pending[],
+    firstTimeMs: number,
+    rollToStartMs: number | undefined,
+  ): Promise<void> {
     const started = performance.now();
     let total = 0;
     for (const p of group) total += WAL_FRAME_HEADER_BYTES + p.data.length;
@@ -590,10 +604,8 @@ export class FileWriteAheadLog implements WriteAheadLog {
       );
     }
     const buf = total <= this.scratch.length ? this.scratch.subarray(0, total) : Buffer.allocUnsafe(total);
-    const offsets: number[] = [];
     let off = 0;
     for (const p of group) {
-      offsets.push(off);
       buf.writeUInt32LE(p.data.length, off);
       buf.writeDoubleLE(p.timeMs, off + 8);
       buf.set(p.data, off + WAL_FRAME_HEADER_BYTES);
@@ -610,8 +622,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
           await this.roll(rollToStartMs);
         }
         // A failed attempt abandoned the segment (see below): start a new one.
-        if (!this.active) await this.roll(this.nextStartMs(group[0]!.timeMs));
-        const active = this.active!;
+        const active = this.active ?? (await this.roll(this.nextStartMs(firstTimeMs)));
         const base = active.segment.size;
         // Positional, so a retry rewrites the same bytes instead of appending after a partial write.
         await writeFully(active.file, buf, base);
@@ -625,9 +636,11 @@ export class FileWriteAheadLog implements WriteAheadLog {
         for (const p of group) {
           if (p.timeMs > active.segment.maxTimeMs) active.segment.maxTimeMs = p.timeMs;
         }
-        for (let k = 0; k < group.length; k++) {
-          const p = group[k]!;
-          p.resolve({ segment: active.segment.name, offset: base + offsets[k]!, length: p.data.length });
+        // Each record's frame starts where the previous one ended, as framed above.
+        let at = base;
+        for (const p of group) {
+          p.resolve({ segment: active.segment.name, offset: at, length: p.data.length });
+          at += WAL_FRAME_HEADER_BYTES + p.data.length;
         }
         this.emit('onWrite', group.length, total, performance.now() - started);
         return;
@@ -650,7 +663,8 @@ export class FileWriteAheadLog implements WriteAheadLog {
     for (const p of group) p.reject(error);
   }
 
-  private async roll(startMs: number): Promise<void> {
+  /** Starts a new segment at `startMs` and makes it the active one, which it returns. */
+  private async roll(startMs: number): Promise<ActiveSegment> {
     await this.releaseActive('roll');
     const segment: Segment = {
       name: segmentName(startMs, this.nextSeq++),
@@ -677,8 +691,10 @@ export class FileWriteAheadLog implements WriteAheadLog {
     }
     segment.size = WAL_HEADER_BYTES;
     this.segments.push(segment);
-    this.active = { segment, file };
+    const active = { segment, file };
+    this.active = active;
     this.dirty = false;
+    return active;
   }
 
   /**

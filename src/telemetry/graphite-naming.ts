@@ -69,16 +69,14 @@ export function graphiteName(
   options: GraphiteNameOptions,
   suffix?: string,
 ): string {
-  const values = metric.labelNames.map((l) => {
+  const labelValue = (l: string) => {
     const v = labels[l];
     return v === undefined ? '' : String(v);
-  });
+  };
   if ((options.naming ?? 'dotted') === 'tagged') {
     const tags = [`app=${sanitizeTagValue(options.app)}`];
     if (options.instance !== undefined) tags.push(`instance=${sanitizeTagValue(options.instance)}`);
-    metric.labelNames.forEach((l, i) => {
-      tags.push(`${l}=${sanitizeTagValue(values[i]!)}`);
-    });
+    for (const l of metric.labelNames) tags.push(`${l}=${sanitizeTagValue(labelValue(l))}`);
     return [`${metric.name}${suffix ? `.${suffix}` : ''}`, ...tags].join(';');
   }
   const parts = [
@@ -87,7 +85,7 @@ export function graphiteName(
   ];
   if (options.instance !== undefined) parts.push(sanitizeGraphiteSegment(options.instance));
   parts.push(metric.name.replace(/^sidestream_/, ''));
-  for (const v of values) parts.push(sanitizeGraphiteSegment(v));
+  for (const l of metric.labelNames) parts.push(sanitizeGraphiteSegment(labelValue(l)));
   if (suffix) parts.push(suffix);
   return parts.filter((p) => p !== '').join('.');
 }

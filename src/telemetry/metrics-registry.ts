@@ -34,15 +34,13 @@ export class MetricsRegistry {
       return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await this.registry.metrics() };
     }
     const metrics = this.registry.getMetricsAsArray() as { name: string }[];
-    const names = metrics.map((m) => m.name);
+    const names = metrics.map((m) => [m, m.name] as const);
     this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     try {
       return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await this.registry.metrics() };
     } finally {
       this.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
-      metrics.forEach((m, i) => {
-        m.name = names[i]!;
-      });
+      for (const [m, name] of names) m.name = name;
     }
   }
 }

@@ -71,17 +71,28 @@ export class PartitionStatusTracker {
   /** The status at clock time `nowMs`. */
   status(nowMs: number): PartitionStatus {
     const w = this.window;
+    const first = w[0];
     const last = w[w.length - 1];
-    if (!last) return 'ok';
-    for (let i = 1; i < w.length; i++) {
-      if (w[i]!.committedOffset < w[i - 1]!.committedOffset) return 'rewind';
-    }
+    if (!first || !last) return 'ok';
+    if (someStep(w, (before, after) => after.committedOffset < before.committedOffset)) return 'rewind';
     if (last.lag > 0 && nowMs - last.timeMs > this.stopAfterMs) return 'stop';
     if (w.length < this.size || w.some((s) => s.lag <= 0)) return 'ok';
-    if (w.every((s) => s.committedOffset === w[0]!.committedOffset)) return 'stall';
-    let neverShrank = true;
-    for (let i = 1; i < w.length; i++) if (w[i]!.lag < w[i - 1]!.lag) neverShrank = false;
-    if (neverShrank && last.lag > w[0]!.lag) return 'warn';
+    if (w.every((s) => s.committedOffset === first.committedOffset)) return 'stall';
+    const neverShrank = !someStep(w, (before, after) => after.lag < before.lag);
+    if (neverShrank && last.lag > first.lag) return 'warn';
     return 'ok';
   }
+}
+
+/** Whether `changed` holds for some pair of consecutive samples. */
+function someStep(
+  window: readonly PartitionSample[],
+  changed: (before: PartitionSample, after: PartitionSample) => boolean,
+): boolean {
+  let before: PartitionSample | undefined;
+  for (const after of window) {
+    if (before && changed(before, after)) return true;
+    before = after;
+  }
+  return false;
 }

@@ -39,12 +39,12 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$
 
 /** The span context a `traceparent` header names; undefined when malformed or all zeros. */
 export function parseTraceparent(header: string): Link['context'] | undefined {
-  const m = TRACEPARENT.exec(header.trim());
-  if (!m || m[1] === 'ff') return undefined;
-  const traceId = m[2]!;
-  const spanId = m[3]!;
-  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
-  return { traceId, spanId, traceFlags: Number.parseInt(m[4]!, 16) & 1, isRemote: true };
+  const [, version, traceId, spanId, flags] = TRACEPARENT.exec(header.trim()) ?? [];
+  // The groups are all mandatory: a match has every one (the checks only tell the type so).
+  if (version === undefined || traceId === undefined || spanId === undefined || flags === undefined)
+    return undefined;
+  if (version === 'ff' || /^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) & 1, isRemote: true };
 }
 
 interface OpenBatch {

@@ -114,7 +114,9 @@ export class UserMetrics implements RemoteMetricsSink {
   ): UserHistogram<L> {
     const labels = this.validate(name, help, labelNames);
     if (buckets !== undefined) {
-      const sorted = buckets.every((b, i) => Number.isFinite(b) && (i === 0 || b > buckets[i - 1]!));
+      const sorted = buckets.every(
+        (b, i) => Number.isFinite(b) && b > (buckets[i - 1] ?? Number.NEGATIVE_INFINITY),
+      );
       if (buckets.length === 0 || !sorted) {
         throw invalid(
           `histogram '${name}': buckets must be a non-empty list of finite numbers in increasing order (got [${buckets.join(', ')}])`,

@@ -22,9 +22,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
+      // biome-ignore lint/style/noNonNullAssertion: j is in 1..b.length, prev holds b.length + 1 entries, cur[j - 1] was just written.
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     prev = cur;
   }
+  // biome-ignore lint/style/noNonNullAssertion: every row holds b.length + 1 entries.
   return prev[b.length]!;
 }

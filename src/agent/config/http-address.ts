@@ -16,7 +16,9 @@ const HOST_PORT = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d{1,5})$/;
 export function parseHttpAddress(input: string): HttpAddress | undefined {
   const m = HOST_PORT.exec(input.trim());
   if (!m) return undefined;
+  // One of the two host groups always matched; the check only tells the type so.
+  const host = m[1] ?? m[2];
   const port = Number(m[3]);
-  if (port > 65_535) return undefined;
-  return { host: m[1] ?? m[2]!, port };
+  if (host === undefined || port > 65_535) return undefined;
+  return { host, port };
 }

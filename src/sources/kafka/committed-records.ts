@@ -44,8 +44,8 @@ export function committedRecords(
   const out: FetchedRecord[] = [];
   for (const record of records) {
     const offset = Number(record.offset);
-    while (next < pending.length && Number(pending[next]!.firstOffset) <= offset)
-      active.add(String(pending[next++]!.producerId));
+    for (let txn = pending[next]; txn && Number(txn.firstOffset) <= offset; txn = pending[++next])
+      active.add(String(txn.producerId));
     const producer = String(record.batchContext?.producerId ?? '');
     if (record.isControlRecord) {
       if (isAbortMarker(record)) active.delete(producer);

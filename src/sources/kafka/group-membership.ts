@@ -299,14 +299,15 @@ export class GroupMembership {
       }
     }
     this.peers.events.rebalance(added, revoked.map(parseTopicPartitionKey));
-    const starts = added.length === 0 ? new Map<string, number>() : await this.startingPositions(added);
-    for (const tp of added) {
-      // startingPositions places every partition it is given.
-      const start = starts.get(topicPartitionKey(tp.topic, tp.partition))!;
+    const starts = added.length === 0 ? [] : await this.startingPositions(added);
+    for (const [tp, start] of starts) {
       table.add(tp, start);
       // Set by connectOnce before the consumer could join; should a failed connect have dropped
       // it meanwhile, the throw fails this assignment, which is reported.
-      this.consumer!.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
+      const consumer = this.consumer;
+      if (!consumer)
+        throw new Error(`${this.name}: the consumer disconnected while partitions were assigned`);
+      consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
     }
     // Positioned: let kafkajs fetch them (held since GROUP_JOIN; resuming is idempotent). Not
     // when the ranges are read on demand (executors): the consumer keeps the membership only.
@@ -317,11 +318,16 @@ export class GroupMembership {
   /**
    * Where newly assigned partitions start (startingPosition's rules), from each topic's
    * watermarks, the group's offsets committed to Kafka and the sink's offset store; an
-   * out-of-range stored offset is reported as it falls back to the earliest offset.
+   * out-of-range stored offset is reported as it falls back to the earliest offset. Every
+   * partition given gets a position, topic by topic (topics in the order they first appear).
    */
-  private async startingPositions(parts: readonly TopicPartition[]): Promise<Map<string, number>> {
-    // Only called from onAssignment, after connectOnce connected the admin client.
-    const admin = this.admin!;
+  private async startingPositions(
+    parts: readonly TopicPartition[],
+  ): Promise<(readonly [TopicPartition, number])[]> {
+    // Connected by connectOnce before the consumer could join; should a failed connect have
+    // dropped it meanwhile, the throw fails this assignment, which is reported.
+    const admin = this.admin;
+    if (!admin) throw new Error(`${this.name}: the admin client disconnected while partitions were assigned`);
     const restart = this.restart;
     const rules = {
       skipsUncommitted: restart?.skipsUncommitted ?? false,
@@ -329,7 +335,7 @@ export class GroupMembership {
       replayStart: this.unusedReplayStarts,
       startingOffsets: this.options.startingOffsets,
     };
-    const out = new Map<string, number>();
+    const out: (readonly [TopicPartition, number])[] = [];
     for (const topic of new Set(parts.map((p) => p.topic))) {
       const watermarks = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o]));
       const committed = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
@@ -341,7 +347,8 @@ export class GroupMembership {
           topic,
           parts.filter((p) => p.topic === topic).map((p) => p.partition),
         )) ?? new Map<number, number>();
-      for (const { partition } of parts.filter((p) => p.topic === topic)) {
+      for (const tp of parts.filter((p) => p.topic === topic)) {
+        const { partition } = tp;
         const key = topicPartitionKey(topic, partition);
         const start = startingPosition(rules, {
           topic,
@@ -354,7 +361,7 @@ export class GroupMembership {
         });
         this.unusedReplayStarts.delete(key);
         if (start.reset) this.peers.events.offsetsReset({ topic, partition }, start.reset);
-        out.set(key, start.offset);
+        out.push([tp, start.offset]);
       }
     }
     return out;

@@ -19,6 +19,7 @@ import type { RddEnv } from '../../dstream/rdd.js';
 import { remedyOf, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type OffsetRange, topicPartitionKey } from '../../topic-partition.js';
+import { startedContext } from '../started-context.js';
 import { measureConsumerLag } from './consumer-lag.js';
 import { DeadLetters } from './dead-letters.js';
 import { DirectStreamEvents, type DirectStreamStats } from './direct-stream-events.js';
@@ -121,9 +122,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   }
 
   private started(): InputContext {
-    const ctx = this.ctx;
-    if (!ctx) throw new Error(`${this.name}: the source was used before start()`);
-    return ctx;
+    return startedContext(this.ctx, this.name);
   }
 
   async start(ctx: InputContext): Promise<void> {

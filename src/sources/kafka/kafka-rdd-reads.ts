@@ -78,10 +78,15 @@ export class KafkaRddReads<V> {
     const { table, deadLetters } = this.peers;
     const decode = this.decode;
     const timeoutMs = this.timeoutMs;
-    const buffers = ranges.map((r) => table.get(r)?.buffer);
-    // Offsets whose rejection an earlier attempt of the same task already dead-lettered and
-    // reported: a retried task must not send or count them twice.
-    const handled = ranges.map(() => new Set<number>());
+    // Per partition: its range, its buffer (none once revoked) and the offsets whose rejection
+    // an earlier attempt of the same task already dead-lettered and reported (a retried task
+    // must not send or count them twice).
+    const parts = ranges.map((r) => ({ r, buffer: table.get(r)?.buffer, handled: new Set<number>() }));
+    const partitionAt = (p: number) => {
+      const part = parts[p];
+      if (!part) throw new RangeError(`${this.name} has no partition ${p} (it has ${parts.length})`);
+      return part;
+    };
     // Event times of the records each partition read (its latest attempt): the batch's
     // event-time lag, measured once the tasks have run.
     const eventTimes: (Float64Array | undefined)[] = ranges.map(() => undefined);
@@ -98,8 +103,7 @@ export class KafkaRddReads<V> {
       env,
       ranges,
       async (p, sink) => {
-        const r = ranges[p]!;
-        const buffer = buffers[p];
+        const { r, buffer, handled } = partitionAt(p);
         if (!buffer) throw revoked(r);
         const onDemand = this.peers.onDemand();
         // Reading on demand nothing was fetched ahead: a partition revoked since planning is
@@ -108,16 +112,10 @@ export class KafkaRddReads<V> {
         const raws = onDemand
           ? await this.readOnDemand(r, timeoutMs)
           : await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
-        const decoded = decodeRange(
-          raws,
-          r.topic,
-          r.partition,
-          { decode, eventTime, handled: handled[p]! },
-          sink,
-        );
+        const decoded = decodeRange(raws, r.topic, r.partition, { decode, eventTime, handled }, sink);
         eventTimes[p] = decoded.eventTimes;
         traceparents[p] = decoded.links;
-        if (decoded.rejected.length > 0) await deadLetters.reject(r, decoded.rejected, handled[p]!);
+        if (decoded.rejected.length > 0) await deadLetters.reject(r, decoded.rejected, handled);
       },
       this.name,
     );
@@ -125,15 +123,16 @@ export class KafkaRddReads<V> {
     // compute would have kept: event times, trace links, rejected records.
     rdd.remoteRead = {
       describe: (p): RangeReadRequest => {
-        const r = ranges[p]!;
+        const { r, buffer, handled } = partitionAt(p);
         // A partition revoked since planning is another agent's now: reading it here would
         // duplicate its output there.
-        if (!buffers[p] || !table.has(r)) throw revoked(r);
-        return { ...r, handled: [...handled[p]!] };
+        if (!buffer || !table.has(r)) throw revoked(r);
+        return { ...r, handled: [...handled] };
       },
       accept: async (p, data) => {
+        const { r, handled } = partitionAt(p);
         const out = data as RangeReadOutput;
-        if (out.deleted) this.reportDeleted(ranges[p]!, out.deleted);
+        if (out.deleted) this.reportDeleted(r, out.deleted);
         eventTimes[p] = out.eventTimes;
         traceparents[p] = out.links;
         if (out.rejected.length > 0) {
@@ -141,7 +140,7 @@ export class KafkaRddReads<V> {
             raw: reviveRaw(raw),
             error: Object.assign(new Error(error.message), { name: error.name }),
           }));
-          await deadLetters.reject(ranges[p]!, rejected, handled[p]!);
+          await deadLetters.reject(r, rejected, handled);
         }
       },
     };

@@ -107,7 +107,8 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const last = batch.messages.at(-1)?.offset;
+        if (!isRunning() || isStale() || last === undefined) return;
         const { topic, partition } = batch;
         const records: KafkaRecord<V>[] = [];
         for (const m of batch.messages) {
@@ -135,7 +136,6 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
         }
         // Durable first (the WAL), then tell Kafka: a crash in between re-delivers, never loses.
         await this.storeBlock(records);
-        const last = batch.messages[batch.messages.length - 1]!.offset;
         await consumer.commitOffsets([{ topic, partition, offset: String(Number(last) + 1) }]);
         resolveOffset(last);
         await heartbeat();

@@ -39,12 +39,13 @@ export function planOffsetRanges(
   const lags = positions.map((p) => Math.max(p.latest - p.current, 0));
   const totalLag = lags.reduce((a, b) => a + b, 0);
 
+  const rate = options.rate;
   let limits: number[] | undefined;
-  if (options.rate !== undefined && options.rate > 0) {
+  if (rate !== undefined && rate > 0) {
     // Spark divides by the total lag; with no lag at all there is nothing to share out.
     if (totalLag > 0) {
       limits = lags.map((lag) => {
-        const share = (lag / totalLag) * options.rate!;
+        const share = (lag / totalLag) * rate;
         return maxRate > 0 ? Math.min(share, maxRate) : share;
       });
     }
@@ -52,13 +53,15 @@ export function planOffsetRanges(
     limits = positions.map(() => maxRate);
   }
 
-  const capped = limits !== undefined && limits.reduce((a, b) => a + b, 0) > 0;
+  // One limit per position, or none at all when nothing caps the batch.
+  const caps = limits !== undefined && limits.reduce((a, b) => a + b, 0) > 0 ? limits : undefined;
   return positions.map((p, i) => {
     // A position past the watermark (the log was truncated or reset) must not plan a negative range.
     const from = Math.min(p.current, p.latest);
     let until = p.latest;
-    if (capped) {
-      const maxMessages = Math.max(Math.floor(seconds * limits![i]!), Math.floor(seconds * minRate) || 1);
+    const cap = caps?.[i];
+    if (cap !== undefined) {
+      const maxMessages = Math.max(Math.floor(seconds * cap), Math.floor(seconds * minRate) || 1);
       until = Math.min(from + maxMessages, p.latest);
     }
     return { topic: p.topic, partition: p.partition, fromOffset: from, untilOffset: until };

@@ -125,6 +125,7 @@ export class PartitionBuffer {
     let hi = messages.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
+      // biome-ignore lint/style/noNonNullAssertion: head <= lo <= mid < hi <= messages.length.
       if (messages[mid]!.offset < offset) lo = mid + 1;
       else hi = mid;
     }
