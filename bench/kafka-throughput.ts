@@ -218,17 +218,20 @@ export async function engineRun(
     groupPrefix: 'sidestream-bench-engine',
   });
 
-  // The first fetched records: the source's eachBatch handler, wrapped. It is private to the
-  // source, so if it is ever renamed the clock falls back to the group join (and says so).
+  // The first fetched records: the eachBatch handler of the source's group membership
+  // (src/sources/kafka/group-membership.ts), wrapped. It is private, so if it is ever moved or
+  // renamed the clock falls back to the group join, and says so: the engine would then be charged
+  // for joining the group, which the raw consumer is not.
   const interval = new Interval();
-  const source = (stream as unknown as { source?: Record<string, unknown> }).source;
-  const handler = source?.onFetched;
+  const source = (stream as unknown as { source?: { membership?: Record<string, unknown> } }).source;
+  const membership = source?.membership;
+  const handler = membership?.onFetched;
   let fetched = 0;
   let fetchedAllAt = Number.NaN;
-  if (source && typeof handler === 'function') {
-    source.onFetched = async (payload: EachBatchPayload) => {
+  if (membership && typeof handler === 'function') {
+    membership.onFetched = async (payload: EachBatchPayload) => {
       if (payload.batch.messages.length > 0) interval.start();
-      await handler.call(source, payload);
+      await handler.call(membership, payload);
       fetched += payload.batch.messages.length;
       if (fetched >= options.records && Number.isNaN(fetchedAllAt)) fetchedAllAt = performance.now();
     };
