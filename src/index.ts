@@ -72,6 +72,8 @@ export type {
   FirstBatchPolicy,
   KafkaDirectStreamOptions,
 } from './sources/kafka/kafka-direct-stream-options.js';
+export type { HasOffsetRanges, KafkaDStream } from './sources/kafka/kafka-rdd.js';
+export { hasOffsetRanges, KafkaRDD } from './sources/kafka/kafka-rdd.js';
 export type { KafkaReceiverStreamOptions } from './sources/kafka/kafka-receiver.js';
 export type { KafkaRecord, RawKafkaMessage } from './sources/kafka/kafka-record.js';
 export type { OffsetStore } from './sources/kafka/offset-store.js';
