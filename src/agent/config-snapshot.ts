@@ -8,9 +8,9 @@
  * it was set, and every value then goes through redact.ts's rules, which also take the
  * user:password@ out of a URL (a Pushgateway or Graphite URL with credentials).
  */
+import { REDACTED, redactSecrets } from '../redact.js';
 import type { AgentConfig } from './config/agent-config.js';
 import { SETTINGS } from './config/settings.js';
-import { REDACTED, redactSecrets } from './redact.js';
 
 export function configSnapshot(config: AgentConfig): Record<string, unknown> {
   const { graphite, ...rest } = config;

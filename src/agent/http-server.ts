@@ -8,10 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SidestreamError } from '../errors.js';
 import type { CompletedBatchRecord } from '../events/index.js';
+import { redactSecrets } from '../redact.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { HttpAddress } from './config.js';
 import { AUTH_CHALLENGES, hasToken, isGuardedPath } from './http-auth.js';
-import { redactSecrets } from './redact.js';
 import { statusPageResponse } from './status-page/page.js';
 
 /** What the endpoints read from the StreamingContext. */

@@ -18,8 +18,8 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { describeError, SidestreamError } from '../errors.js';
+import { makePrivateDir } from '../private-files.js';
 import { writeFileDurably } from './durable-file.js';
-import { makePrivateDir } from './private-files.js';
 
 /** Version of the file framing and of the CheckpointData shape; bump on any incompatible change. */
 export const CHECKPOINT_FORMAT_VERSION = 1;

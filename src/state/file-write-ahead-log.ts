@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { describeError, SidestreamError } from '../errors.js';
 import type { WalKind } from '../events/durability-events.js';
 import type { EventPoster } from '../events/streaming-listener.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import { crc32c } from './crc32c.js';
 import { syncDirectory } from './durable-file.js';
-import { makePrivateDir, PRIVATE_FILE_MODE } from './private-files.js';
 import type { FsyncPolicy, WalRecordRef, WalTruncation, WriteAheadLog } from './write-ahead-log.js';
 
 export const WAL_MAGIC = Buffer.from('SSWAL\0', 'latin1');

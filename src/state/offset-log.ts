@@ -9,9 +9,9 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, SidestreamError } from '../errors.js';
+import { makePrivateDir } from '../private-files.js';
 import type { OffsetRange } from '../topic-partition.js';
 import { writeFileDurably } from './durable-file.js';
-import { makePrivateDir } from './private-files.js';
 
 export interface PlannedBatch {
   readonly batchTime: number;
