@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../../src/state/checkpoint-store.js';
 import { eventually, freePort, httpGet, killAll, runCli, spawnCli } from '../support/cli-process.js';
 
 afterEach(killAll);
@@ -176,6 +177,19 @@ ${JOB.split('\n').slice(1).join('\n')}`,
       await expectPrivate(f, 0o600);
       await expectNoSecretIn(f);
     }
+    // Each checkpoint still records the configuration, for diagnosis, with the secrets hidden.
+    const newest = files
+      .filter((f) => f.includes('checkpoint-'))
+      .sort()
+      .at(-1);
+    expect(newest).toBeDefined();
+    const recorded = decodeCheckpoint(await readFile(newest as string)).config;
+    expect(recorded).toMatchObject({
+      app: 'orders-disk',
+      checkpointDir,
+      httpToken: '[redacted]',
+      pushgateway: { url: pushgateway.replace(`pusher:${PUSHGATEWAY_PASSWORD}`, '[redacted]') },
+    });
     // The batch log keeps the failure reason, without the credentials, and only its owner reads it.
     const log = await readFile(batchLog, 'utf8');
     expect(log).toContain('postgres://[redacted]@db.internal:5432/orders');

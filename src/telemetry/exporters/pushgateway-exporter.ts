@@ -83,7 +83,7 @@ export class PushgatewayExporter {
     this.timer.unref();
   }
 
-  /** One push now; resolves when it is done, never rejects. */
+  /** One push now; resolves when it is done, never rejects. Only the push stop() makes is `final`. */
   push(): Promise<void> {
     return this.pushAs('interval');
   }
