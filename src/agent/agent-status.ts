@@ -10,10 +10,10 @@ import type {
   ReceiverEvent,
   StreamingListener,
 } from '../events/index.js';
+import { redactSecrets, redactText } from '../redact.js';
 import { ReceiverSource } from '../sources/receiver-source.js';
 import type { ContextState } from '../streaming-context.js';
 import type { AgentConfig } from './config.js';
-import { redactSecrets, redactText } from './redact.js';
 
 /** What AgentStatus reads from the StreamingContext (a StreamingContext satisfies it). */
 export interface StatusContext {

@@ -13,6 +13,7 @@ import { didYouMean } from './config/did-you-mean.js';
 import { type ConfigLayer, configLayerSchema } from './config/layer-schema.js';
 import type { DefaultContext, SettingDefault } from './config/setting.js';
 import { CONFIG_FIELDS, type ConfigField, SETTINGS, settingFor } from './config/settings.js';
+import { configFileValue } from './config-file-value.js';
 
 // The configuration's public names, where they have always been imported from.
 export type { AgentConfig, GraphiteConfig, PushgatewayConfig } from './config/agent-config.js';
@@ -129,7 +130,12 @@ async function readConfigFile(file: string, problems: SidestreamError[]): Promis
     }
     return undefined;
   }
-  const value: unknown = doc.toJS();
+  const converted = configFileValue(doc, file);
+  if (!converted.ok) {
+    problems.push(converted.problem);
+    return undefined;
+  }
+  const value = converted.value;
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     problems.push(

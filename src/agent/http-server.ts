@@ -3,15 +3,22 @@
  * orchestrators, /api/batches and /api/status for people and `sidestream status`, and the status
  * page / (status-page/). It only reads: nothing here can change the running context. With a
  * token (http-auth.ts), / and /api/* answer 401 to requests that do not carry it.
+ *
+ * It routes on the path exactly as the client sent it (request-target.ts): a malformed target
+ * answers 400, an overlong one 414, and a path that is not one of the endpoints' own spellings
+ * 404. Whatever a client sends, the answer is a well-formed HTTP response, never a 500 for the
+ * request's own shape (docs/security.md lists the statuses).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { SidestreamError } from '../errors.js';
 import type { CompletedBatchRecord } from '../events/index.js';
+import { redactSecrets } from '../redact.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { HttpAddress } from './config.js';
 import { AUTH_CHALLENGES, hasToken, isGuardedPath } from './http-auth.js';
-import { redactSecrets } from './redact.js';
+import { MAX_REQUEST_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
 import { statusPageResponse } from './status-page/page.js';
 
 /** What the endpoints read from the StreamingContext. */
@@ -51,6 +58,18 @@ export class AgentHttpServer {
         if (!res.headersSent) sendJson(res, 500, { error: String(error) });
         else res.destroy();
       });
+    });
+    // Without a listener Node drops a CONNECT request's connection without an answer. The socket
+    // is ours from here on, its errors too: Node no longer listens for them, and an unheard one
+    // would take the process down.
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      const body = `${JSON.stringify({ error: 'CONNECT is not supported; use GET' })}\n`;
+      socket.end(
+        'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n' +
+          'Content-Type: application/json; charset=utf-8\r\n' +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
     const { host, port } = options.address;
     await new Promise<void>((resolve, reject) => {
@@ -93,9 +112,28 @@ export class AgentHttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://agent');
+    const raw = req.url ?? '/';
+    if (raw.length > MAX_REQUEST_TARGET_LENGTH) {
+      sendJson(res, 414, {
+        error: `the request target is longer than ${MAX_REQUEST_TARGET_LENGTH} characters`,
+      });
+      return;
+    }
+    if (raw === '*' && req.method === 'OPTIONS') {
+      // The one method the asterisk-form is valid with (RFC 9112, 3.2.4), and it is not served.
+      res.setHeader('Allow', 'GET, HEAD');
+      sendJson(res, 405, { error: 'OPTIONS is not supported; use GET' });
+      return;
+    }
+    const target = parseRequestTarget(raw);
+    if (target === undefined) {
+      // Not echoed: a malformed target is whatever bytes the client chose.
+      sendJson(res, 400, { error: 'malformed request target; send a path, for example GET /metrics' });
+      return;
+    }
+    const { path } = target;
     const token = this.options.token;
-    if (token !== undefined && isGuardedPath(url.pathname) && !hasToken(req, token)) {
+    if (token !== undefined && isGuardedPath(path) && !hasToken(req, token)) {
       res.setHeader('WWW-Authenticate', AUTH_CHALLENGES);
       sendJson(res, 401, {
         error:
@@ -104,11 +142,8 @@ export class AgentHttpServer {
       return;
     }
     const status = this.options.status;
-    if (
-      !PATHS.includes(url.pathname) ||
-      (!status && (url.pathname === '/' || url.pathname === '/api/status'))
-    ) {
-      sendJson(res, 404, { error: `no such endpoint ${url.pathname}`, endpoints: PATHS });
+    if (!PATHS.includes(path) || (!status && (path === '/' || path === '/api/status'))) {
+      sendJson(res, 404, { error: `no such endpoint ${path}`, endpoints: PATHS });
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -116,7 +151,7 @@ export class AgentHttpServer {
       sendJson(res, 405, { error: `${req.method} is not supported; use GET` });
       return;
     }
-    switch (url.pathname) {
+    switch (path) {
       case '/metrics': {
         const { contentType, body } = await this.options.metrics.render(req.headers.accept);
         res.writeHead(200, { 'Content-Type': contentType });
@@ -132,11 +167,11 @@ export class AgentHttpServer {
         return;
       }
       case '/api/batches': {
-        const raw = url.searchParams.get('limit');
-        const limit = raw === null ? DEFAULT_BATCH_LIMIT : Number(raw);
+        const given = new URLSearchParams(target.query).get('limit');
+        const limit = given === null ? DEFAULT_BATCH_LIMIT : Number(given);
         if (!Number.isInteger(limit) || limit < 1) {
           sendJson(res, 400, {
-            error: `limit must be a whole number >= 1 (got '${raw}'); for example ?limit=10`,
+            error: `limit must be a whole number >= 1 (got '${given}'); for example ?limit=10`,
           });
           return;
         }

@@ -11,7 +11,7 @@
  * are replaced, so they never reach the log.
  */
 import { type Logger as PinoLogger, pino } from 'pino';
-import { redactSecrets, redactText } from './redact.js';
+import { redactSecrets, redactText } from '../redact.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -14,6 +14,7 @@ import { WorkerPoolExecutor } from '../executors/worker-pool-executor.js';
 import { appNameFor, declareJob, type LoadedJob, loadJobModule } from '../job-module.js';
 import { StreamingContext } from '../streaming-context.js';
 import { type AgentConfig, type ConfigField, resolveConfig } from './config.js';
+import { configSnapshot } from './config-snapshot.js';
 import demoJob from './demo-job.js';
 import { warn } from './report-error.js';
 
@@ -142,12 +143,6 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
     };
   }
   return { ok: true, config, ssc };
-}
-
-/** The resolved configuration as plain data for the checkpoint's record (no secrets in it). */
-function configSnapshot(config: AgentConfig): Record<string, unknown> {
-  const { graphite, ...rest } = config;
-  return { ...rest, ...(graphite ? { graphite: graphite.url } : {}) };
 }
 
 function defaultAppName(ref: JobRef | undefined): string {

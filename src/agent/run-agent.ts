@@ -3,7 +3,7 @@
  * endpoint up first, then the context; on the first SIGTERM/SIGINT a graceful stop bounded by
  * the shutdown timeout, on a second one an immediate exit. Resolves to the process exit code.
  */
-import { SidestreamError } from '../errors.js';
+import { describeError, SidestreamError } from '../errors.js';
 import type { StreamingContext } from '../streaming-context.js';
 import { eventLogListener } from '../telemetry/event-log-listener.js';
 import { GraphiteExporter } from '../telemetry/exporters/graphite/graphite-exporter.js';
@@ -60,6 +60,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
         app: config.app,
         metrics,
         ...(config.pushgateway.intervalMs === undefined ? {} : { intervalMs: config.pushgateway.intervalMs }),
+        onPushFailed: pushFailureLogger(config.pushgateway.url),
       })
     : undefined;
   /** Push exporters' last word, after the final batch: Graphite's final snapshot, the final push. */
@@ -165,4 +166,25 @@ async function terminationFailure(ssc: StreamingContext): Promise<unknown> {
   } catch (error) {
     return error;
   }
+}
+
+/**
+ * The agent's line for a failed Pushgateway push (the logger redacts the URL's credentials). The
+ * final push's failure is a warning: the process is about to exit, so no later push or scrape can
+ * show it. An interval push's failure is counted in sidestream_exporter_errors_total and retried
+ * at the next interval, so it stays at debug rather than repeating a warning every interval.
+ */
+function pushFailureLogger(url: string): (error: unknown, push: 'final' | 'interval') => void {
+  return (error, push) => {
+    if (push === 'final') {
+      log().warn(
+        `the final push to the Pushgateway ${url} failed (${describeError(error)}); ` +
+          "the gateway does not have this run's last metrics: check that it is reachable",
+      );
+    } else {
+      log().debug(
+        `a push to the Pushgateway ${url} failed (${describeError(error)}); the next interval tries again`,
+      );
+    }
+  };
 }

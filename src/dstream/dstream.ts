@@ -501,7 +501,9 @@ export class DStream<T> {
 
   /**
    * Writes each batch to the directory `<prefix>-<batchTimeMs>[.<suffix>]`, one `part-NNNNN` file
-   * per partition (each written by its task, atomically by rename) and `_SUCCESS` last.
+   * per partition (each written by its task, atomically by rename) and `_SUCCESS` last. The
+   * files are the job's output, meant for other programs, so their modes follow the umask like
+   * any file the job writes itself, not the 0600 of the agent's own files (docs/security.md).
    */
   saveAsTextFiles(prefix: string, suffix?: string): void {
     this.addOutput('saveAsTextFiles', async (rdd, t) => {

@@ -8,9 +8,10 @@
  * stored, so a restarted agent continues where the stored data ends: nothing lost; lines stored
  * just before a crash whose position was not yet saved are read again (at-least-once).
  */
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { describeError } from '../errors.js';
+import { makePrivateDir } from '../private-files.js';
 import { Receiver } from '../receiver/receiver.js';
 import { writeFileDurably } from '../state/durable-file.js';
 
@@ -124,7 +125,7 @@ export class FileTailReceiver extends Receiver<string> {
     if (!file) return;
     this.saving = this.saving
       .then(async () => {
-        await mkdir(dirname(file), { recursive: true });
+        await makePrivateDir(dirname(file));
         await writeFileDurably(file, JSON.stringify(position));
       })
       .catch((error) => this.reportError(`saving the tail position to ${file} failed`, error));

@@ -4,7 +4,8 @@
  * written durably (temp file, fsync, rename, directory fsync) so a `kill -9` leaves either the
  * previous set of files or the new one. The newest `retain` files are kept; reading takes the
  * newest file that parses and verifies and reports every newer one it had to skip, so a torn or
- * damaged newest file costs a few re-run batches, not the job.
+ * damaged newest file costs a few re-run batches, not the job. Files are 0600 and the folder is
+ * created 0700 (private-files.ts): they hold the job's state.
  *
  * File layout (all integers big-endian):
  *   magic 'SSCK' (4) | format version u16 | reserved u16 | payload length u32 | sha256(payload) (32) | payload
@@ -13,10 +14,11 @@
  * kept by updateStateByKey / mapWithState must be structured-cloneable.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { describeError, SidestreamError } from '../errors.js';
+import { makePrivateDir } from '../private-files.js';
 import { writeFileDurably } from './durable-file.js';
 
 /** Version of the file framing and of the CheckpointData shape; bump on any incompatible change. */
@@ -94,7 +96,7 @@ export class CheckpointStore {
     try {
       const framed = encodeCheckpoint(data);
       bytes = framed.length;
-      await mkdir(this.dir, { recursive: true });
+      await makePrivateDir(this.dir);
       await writeFileDurably(file, framed);
     } catch (error) {
       throw writeFailed(this.dir, data.batchTimeMs, error);

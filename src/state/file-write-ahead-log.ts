@@ -3,6 +3,7 @@
  * files (`log-<startTimeMs>-<seq>.wal`, names that sort in write order), the single writer that
  * appends to the newest of them, the fsync policy, recovery of a torn or corrupt tail at open,
  * and deletion of old segments. It knows nothing of what the records mean (docs/wal.md).
+ * Segments are created 0600 in a directory created 0700 (private-files.ts): they hold received data.
  *
  * On disk (all integers little-endian):
  *   segment = header frame*
@@ -13,11 +14,12 @@
  * block times, so the log needs no clock and behaves the same under a ManualClock.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, SidestreamError } from '../errors.js';
 import type { WalKind } from '../events/durability-events.js';
 import type { EventPoster } from '../events/streaming-listener.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import { crc32c } from './crc32c.js';
 import { syncDirectory } from './durable-file.js';
 import type { FsyncPolicy, WalRecordRef, WalTruncation, WriteAheadLog } from './write-ahead-log.js';
@@ -279,7 +281,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
   static async open(dir: string, options: FileWriteAheadLogOptions = {}): Promise<FileWriteAheadLog> {
     const log = new FileWriteAheadLog(dir, options);
     try {
-      await mkdir(dir, { recursive: true });
+      await makePrivateDir(dir);
     } catch (error) {
       throw new SidestreamError(
         'SS_CHECKPOINT_DIR_UNUSABLE',
@@ -674,7 +676,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
       maxTimeMs: -Infinity,
     };
     const path = join(this.dir, segment.name);
-    const file = await open(path, 'wx');
+    const file = await open(path, 'wx', PRIVATE_FILE_MODE);
     try {
       await writeFully(file, encodeHeader(), 0);
       if (this.fsync.mode !== 'never') {

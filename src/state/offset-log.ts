@@ -3,11 +3,13 @@
  * from and until per partition, are written durably under `offsets/<batchTime>` BEFORE the batch
  * runs, and `commits/<batchTime>` is written after every output operation succeeded. After any
  * restart the newest planned batch without a commit is run again with exactly the same ranges,
- * so the first batch after a crash is the last batch before it.
+ * so the first batch after a crash is the last batch before it. Entries are 0600 in folders
+ * created 0700 (private-files.ts).
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, SidestreamError } from '../errors.js';
+import { makePrivateDir } from '../private-files.js';
 import type { OffsetRange } from '../topic-partition.js';
 import { writeFileDurably } from './durable-file.js';
 
@@ -49,8 +51,8 @@ export class OffsetLog {
 
   async init(): Promise<void> {
     try {
-      await mkdir(this.offsetsDir, { recursive: true });
-      await mkdir(this.commitsDir, { recursive: true });
+      await makePrivateDir(this.offsetsDir);
+      await makePrivateDir(this.commitsDir);
     } catch (error) {
       throw new SidestreamError(
         'SS_CHECKPOINT_DIR_UNUSABLE',

@@ -12,7 +12,7 @@ import type { Setting } from '../../src/agent/config/setting.js';
 import { envVarName, flagName } from '../../src/agent/config/setting-names.js';
 import { SETTINGS } from '../../src/agent/config/settings.js';
 import { resolveConfig } from '../../src/agent/config.js';
-import { isSecretKey } from '../../src/agent/redact.js';
+import { isSecretKey } from '../../src/redact.js';
 import { runCli } from '../support/cli-process.js';
 
 const ROWS: readonly Setting[] = SETTINGS;

@@ -5,6 +5,7 @@ import type { CompletedBatchRecord } from '../../src/index.js';
 import { isSidestreamError } from '../../src/index.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { httpGet } from '../support/cli-process.js';
+import { rawRequest } from '../support/raw-http.js';
 
 let servers: AgentHttpServer[] = [];
 afterEach(async () => {
@@ -85,5 +86,94 @@ describe('AgentHttpServer', () => {
       `127.0.0.1:${first.address.port}: the address is already in use`,
     );
     expect((error as Error).message).toContain('--http HOST:PORT');
+  });
+});
+
+describe('AgentHttpServer request targets', () => {
+  const TOKEN = 'test-token-0123456789abcdef';
+  const auth = `Authorization: Bearer ${TOKEN}`;
+
+  async function startGuarded(): Promise<AgentHttpServer> {
+    const server = await AgentHttpServer.start({
+      address: { host: '127.0.0.1', port: 0 },
+      metrics: new MetricsRegistry('t'),
+      source: { ready: true, recentBatches: () => [batch(1000)] },
+      status: () => ({ app: 't' }),
+      token: TOKEN,
+    });
+    servers.push(server);
+    return server;
+  }
+
+  it('answers a malformed target 400 and keeps serving', async () => {
+    const server = await startGuarded();
+    const { port } = server.address;
+    // Targets Node's parser lets through, which the agent itself refuses.
+    for (const target of ['http://[::1/healthz', 'http://a:99999/healthz', 'http:///healthz', '*']) {
+      const r = await rawRequest(port, `GET ${target} HTTP/1.1`);
+      expect(r.status, target).toBe(400);
+      expect(JSON.parse(r.body).error, target).toMatch(/^malformed request target/);
+    }
+    // Ones Node's parser refuses before the agent sees them.
+    for (const target of ['healthz', 'http://a b/healthz', 'http://a#x']) {
+      expect((await rawRequest(port, `GET ${target} HTTP/1.1`)).status, target).toBe(400);
+    }
+    expect((await rawRequest(port, 'GET /healthz HTTP/1.1')).status).toBe(200);
+  });
+
+  it('routes on the path as sent: no resolving, normalising or decoding', async () => {
+    const server = await startGuarded();
+    const { port } = server.address;
+    // Each of these used to be served as another endpoint; now none names one.
+    for (const target of [
+      '//x/api/status',
+      '//x/metrics',
+      '/metrics/../api/status',
+      '/./api/status',
+      '/%2e%2e/metrics',
+      '/api/%73tatus',
+      '/%61pi/status',
+      '/healthz/',
+      '/healthz#x',
+    ]) {
+      const r = await rawRequest(port, `GET ${target} HTTP/1.1`, ['Host: agent', auth]);
+      expect(r.status, target).toBe(404);
+      expect(JSON.parse(r.body).error, target).toBe(`no such endpoint ${target}`);
+    }
+    // A path under /api/ needs the token whatever follows; nothing is served without it.
+    expect((await rawRequest(port, 'GET /api/%73tatus HTTP/1.1')).status).toBe(401);
+    expect((await rawRequest(port, 'GET //x/api/status HTTP/1.1')).status).toBe(404);
+    // The query is split off at the first '?' and is not part of the path.
+    const two = await rawRequest(port, 'GET /api/batches?limit=1 HTTP/1.1', ['Host: agent', auth]);
+    expect(two.status).toBe(200);
+    expect(JSON.parse(two.body)).toHaveLength(1);
+    expect(
+      (await rawRequest(port, 'GET /api/status?x=/../metrics HTTP/1.1', ['Host: agent', auth])).status,
+    ).toBe(200);
+  });
+
+  it('serves an absolute-form target by the path after its authority, as sent', async () => {
+    const server = await startGuarded();
+    const { port } = server.address;
+    expect((await rawRequest(port, `GET http://127.0.0.1:${port}/healthz HTTP/1.1`)).status).toBe(200);
+    expect((await rawRequest(port, 'GET HTTP://agent/readyz?x=1 HTTP/1.1')).status).toBe(200);
+    expect(
+      (await rawRequest(port, 'GET http://agent/metrics/../api/status HTTP/1.1', ['Host: agent', auth]))
+        .status,
+    ).toBe(404);
+    expect((await rawRequest(port, 'GET http://agent/api/status HTTP/1.1')).status).toBe(401);
+  });
+
+  it('answers an overlong target 414, CONNECT and OPTIONS * 405, and keeps serving', async () => {
+    const server = await startGuarded();
+    const { port } = server.address;
+    expect((await rawRequest(port, `GET /${'a'.repeat(9000)} HTTP/1.1`)).status).toBe(414);
+    const connect = await rawRequest(port, `CONNECT 127.0.0.1:${port} HTTP/1.1`);
+    expect(connect.status).toBe(405);
+    expect(connect.headers.allow).toBe('GET, HEAD');
+    const options = await rawRequest(port, 'OPTIONS * HTTP/1.1');
+    expect(options.status).toBe(405);
+    expect(options.headers.allow).toBe('GET, HEAD');
+    expect((await rawRequest(port, 'GET /healthz HTTP/1.1')).status).toBe(200);
   });
 });

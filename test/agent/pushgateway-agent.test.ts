@@ -1,7 +1,8 @@
 /**
  * The agent's Pushgateway push end to end: `sidestream demo --pushgateway URL` against a private,
  * REAL Pushgateway pushes the registry (job = the app) when it stops on SIGTERM, after its last
- * batch; SIDESTREAM_PUSHGATEWAY does the same with an interval from the config file.
+ * batch; SIDESTREAM_PUSHGATEWAY does the same with an interval from the config file. A final push
+ * that fails is logged at warn, its URL's credentials redacted, and the stop still succeeds.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,5 +90,39 @@ describe.runIf(hasPushgateway)('sidestream --pushgateway', () => {
     expect(pushed).toBeGreaterThanOrEqual(1);
     cli.child.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
+  }, 30_000);
+});
+
+describe('sidestream --pushgateway without a gateway', () => {
+  it('logs the failed final push at warn, without the credentials, and stops cleanly', async () => {
+    const password = 'PushS3cret-not-in-the-log';
+    const port = await freePort();
+    const cli = spawnCli([
+      'demo',
+      '--app',
+      'pgw-absent',
+      '--http',
+      `127.0.0.1:${await freePort()}`,
+      '--batch-interval',
+      '200ms',
+      '--pushgateway',
+      `http://pusher:${password}@127.0.0.1:${port}`,
+      '--log-format',
+      'json',
+    ]);
+    await cli.waitForStdout(/records=/);
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+    const lines = cli
+      .stderr()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: string; msg: string });
+    const failed = lines.filter((l) => l.msg.includes('the final push to the Pushgateway'));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.level).toBe('warn');
+    expect(failed[0]?.msg).toContain(`http://[redacted]@127.0.0.1:${port} failed (`);
+    expect(failed[0]?.msg).toContain('ECONNREFUSED');
+    expect(cli.stderr()).not.toContain(password);
   }, 30_000);
 });

@@ -121,3 +121,46 @@ describe.runIf(hasPushgateway)('PushgatewayExporter and a real Pushgateway', () 
     }
   });
 });
+
+describe('PushgatewayExporter failures', () => {
+  it('hands each failed push to onPushFailed, the one on stop marked final, after counting it', async () => {
+    const app = 'pg-failed';
+    const { metrics } = agentMetrics(app);
+    const failures: { push: string; error: string; counted: number }[] = [];
+    const exporter = new PushgatewayExporter({
+      url: `http://127.0.0.1:${await freePort()}`,
+      app,
+      metrics,
+      intervalMs: 50,
+      onPushFailed: (error, push) => {
+        failures.push({ push, error: String(error), counted: exporter.stats.errors });
+      },
+    });
+    exporter.start();
+    const deadline = Date.now() + 5000;
+    while (failures.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await exporter.stop();
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect(failures.slice(0, -1).every((f) => f.push === 'interval')).toBe(true);
+    expect(failures.at(-1)?.push).toBe('final');
+    expect(failures.at(-1)?.error).toMatch(/ECONNREFUSED/);
+    expect(failures.map((f) => f.counted)).toEqual(failures.map((_, i) => i + 1));
+    expect(exporter.stats.errors).toBe(failures.length);
+    expect(await errorsCount(metrics, app)).toBe(failures.length);
+  });
+
+  it('stop() still resolves when onPushFailed throws', async () => {
+    const app = 'pg-failed-callback';
+    const { metrics } = agentMetrics(app);
+    const exporter = new PushgatewayExporter({
+      url: `http://127.0.0.1:${await freePort()}`,
+      app,
+      metrics,
+      onPushFailed: () => {
+        throw new Error('a broken logger');
+      },
+    });
+    await expect(exporter.stop()).resolves.toBeUndefined();
+    expect(exporter.stats.errors).toBe(1);
+  });
+});

@@ -2,7 +2,7 @@
  * How a configuration message quotes the value it refuses: the way the user wrote it, so
  * `show('0s')` is `'0s'`, but never with credentials (a URL's user:password@ is redacted).
  */
-import { redactText } from '../redact.js';
+import { redactText } from '../../redact.js';
 
 export function showValue(value: unknown): string {
   if (typeof value === 'string') return `'${redactText(value)}'`;

@@ -15,7 +15,9 @@
  *   cannot hand the gateway OpenMetrics text.
  * - Never stalls or breaks the engine: nothing awaits a push but stop(); a push still in flight
  *   when the next interval fires makes that one skip (no pile-up); each request has a timeout;
- *   every failed push adds one to `sidestream_exporter_errors_total{exporter="pushgateway"}`.
+ *   every failed push adds one to `sidestream_exporter_errors_total{exporter="pushgateway"}`
+ *   and is handed to `onPushFailed`, which the agent logs: the final push's failure has no later
+ *   scrape or push to show it, so only a log line can.
  */
 import { Pushgateway, type Registry, type RegistryContentType } from 'prom-client';
 import { exporterErrorsCounter } from '../instruments.js';
@@ -31,6 +33,8 @@ export interface PushgatewayExporterOptions {
   readonly intervalMs?: number;
   /** One push's HTTP timeout; default 5 s. */
   readonly timeoutMs?: number;
+  /** Called with each failed push's error (after it is counted); `final` is the push on stop. */
+  readonly onPushFailed?: (error: unknown, push: 'final' | 'interval') => void;
 }
 
 export interface PushgatewayExporterStats {
@@ -74,20 +78,29 @@ export class PushgatewayExporter {
         this.stats_.skipped++;
         return;
       }
-      void this.push();
+      void this.pushAs('interval');
     }, every);
     this.timer.unref();
   }
 
-  /** One push now; resolves when it is done, never rejects. */
+  /** One push now; resolves when it is done, never rejects. Only the push stop() makes is `final`. */
   push(): Promise<void> {
+    return this.pushAs('interval');
+  }
+
+  private pushAs(push: 'final' | 'interval'): Promise<void> {
     const run = (async () => {
       try {
         await this.gateway.push({ jobName: this.options.app });
         this.stats_.pushes++;
-      } catch {
+      } catch (error) {
         this.stats_.errors++;
         this.errorsMetric.inc({ app: this.options.app, exporter: 'pushgateway' });
+        try {
+          this.options.onPushFailed?.(error, push);
+        } catch {
+          // A failing callback must not turn into a rejected push: stop() never rejects.
+        }
       }
     })();
     this.inFlight = run;
@@ -103,7 +116,7 @@ export class PushgatewayExporter {
       if (this.timer) clearInterval(this.timer);
       this.timer = undefined;
       await this.inFlight;
-      await this.push();
+      await this.pushAs('final');
     })();
     return this.stopping;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretKey, REDACTED, redactSecrets, redactText } from '../../src/agent/redact.js';
+import { isSecretKey, REDACTED, redactSecrets, redactText } from '../src/redact.js';
 
 describe('redactText', () => {
   it.each([

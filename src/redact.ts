@@ -1,10 +1,12 @@
 /**
- * Secret redaction for everything the agent shows about its own configuration: GET /api/status,
- * the status page and the messages that echo a configured value. Two rules, applied everywhere:
- * a key that names a secret (password, secret, token, sasl, credentials, api key, ...) keeps
- * only the fact that it is set, and a URL keeps its scheme, host, port and path but never its
- * user-info (`postgres://user:pass@db` becomes `postgres://[redacted]@db`) nor the values of
- * secret-named query parameters.
+ * Secret redaction, a root leaf so that every module that shows or writes something can apply
+ * the same rules: the agent (GET /api/status, /api/batches, the status page, its log, the
+ * messages that echo a configured value, the configuration a checkpoint records) and the batch
+ * log (telemetry/batch-log-writer.ts). Two rules, applied everywhere: a key that names a secret
+ * (password, secret, token, sasl, credentials, api key, ...) keeps only the fact that it is set,
+ * and a URL keeps its scheme, host, port and path but never its user-info
+ * (`postgres://user:pass@db` becomes `postgres://[redacted]@db`) nor the values of secret-named
+ * query parameters.
  */
 
 export const REDACTED = '[redacted]';
