@@ -59,7 +59,7 @@ export {
   type WorkerPoolOptions,
   type WorkerPoolStats,
 } from './executors/worker-pool-executor.js';
-export { Receiver } from './receiver/receiver.js';
+export { Receiver, type RejectedRecordDetails } from './receiver/receiver.js';
 export type { KafkaSinkOptions, OutputMessages } from './sinks/kafka-transactional-sink.js';
 export { KafkaTransactionalSink } from './sinks/kafka-transactional-sink.js';
 export type { CommitOutcome, PostgresSinkOptions } from './sinks/postgres-transactional-sink.js';
