@@ -99,7 +99,9 @@ export class StreamingContext extends StreamingEngine {
   /**
    * Lines of text from a TCP server (the agent connects as a client), through a receiver:
    * blocks, the write-ahead log when a checkpoint directory is set, and `ack` to acknowledge
-   * stored lines to the sender (see SocketReceiver).
+   * stored lines to the sender (see SocketReceiver). Lines longer than `maxLineBytes` (default
+   * 1 MiB) are dropped and counted as `LineTooLong` record errors, and written to
+   * `deadLetterPath` when it is set.
    */
   socketTextStream(
     host: string,
@@ -107,7 +109,11 @@ export class StreamingContext extends StreamingEngine {
     options: ReceiverStreamOptions<string> &
       SocketReceiverOptions & { backpressure?: BackpressureOptions | boolean } = {},
   ): DStream<string> {
-    const receiver = new SocketReceiver(host, port, options.ack === undefined ? {} : { ack: options.ack });
+    const receiver = new SocketReceiver(host, port, {
+      ...(options.ack === undefined ? {} : { ack: options.ack }),
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+      ...(options.deadLetterPath === undefined ? {} : { deadLetterPath: options.deadLetterPath }),
+    });
     return this.receiverInput(`socket:${host}:${port}`, receiver, options);
   }
 
