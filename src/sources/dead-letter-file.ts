@@ -6,8 +6,9 @@
  *    "position":"line 2 of connection 1 (from byte 6)","lengthBytes":52428800,"terminated":true,
  *    "prefixBytes":4096,"prefixBase64":"..."}
  *
- * A rejected line is written as its first DEAD_LETTER_PREFIX_BYTES bytes (base64: the bytes as
- * they came, invalid UTF-8 included) and its full length, never whole. Writing it whole would
+ * A rejected line is written as its first bytes (DEAD_LETTER_PREFIX_BYTES, or maxLineBytes + 1
+ * when the bound is smaller; base64: the bytes as they came, invalid UTF-8 included) and its
+ * full length, never whole. Writing it whole would
  * mean either holding it in memory (what the line bound exists to prevent) or streaming it to
  * disk as it arrives, which turns the dead-letter file into a disk filler: a peer sending one
  * endless line would fill the volume the write-ahead log and checkpoints live on. The prefix is

@@ -31,8 +31,8 @@ export interface SocketReceiverOptions {
    */
   maxLineBytes?: number;
   /**
-   * Append each rejected line (its first 4 KiB and its length, one JSON object per line) to
-   * this file, created with mode 0600. Default: none, rejected lines are only counted.
+   * Append each rejected line (its first bytes, at most 4 KiB, and its length; one JSON object
+   * per line) to this file, created with mode 0600. Default: none, rejected lines are only counted.
    */
   deadLetterPath?: string;
 }
