@@ -78,6 +78,7 @@ export type { OffsetStore } from './sources/kafka/offset-store.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
 export type { SocketReceiverOptions } from './sources/socket-receiver.js';
+export type { TextFileStreamOptions } from './sources/text-file-source.js';
 export type { JobIdentity, SkippedCheckpoint } from './state/checkpoint-store.js';
 export type {
   BatchFailurePolicy,

@@ -29,7 +29,7 @@ import type { KafkaRecord } from './sources/kafka/kafka-record.js';
 import { QueueSource, type QueueStreamOptions } from './sources/queue-source.js';
 import { ReceiverSource, type ReceiverStreamOptions } from './sources/receiver-source.js';
 import { SocketReceiver, type SocketReceiverOptions } from './sources/socket-receiver.js';
-import { TextFileSource } from './sources/text-file-source.js';
+import { TextFileSource, type TextFileStreamOptions } from './sources/text-file-source.js';
 import { BatchLogWriter } from './telemetry/batch-log-writer.js';
 import type { MetricsRegistry } from './telemetry/metrics-registry.js';
 import { TracingListener } from './telemetry/tracing.js';
@@ -91,9 +91,13 @@ export class StreamingContext extends StreamingEngine {
     return this.inputStream(new GeneratorSource(options));
   }
 
-  /** Lines of files moved into `dir` after start. */
-  textFileStream(dir: string): DStream<string> {
-    return this.inputStream(new TextFileSource(dir));
+  /**
+   * Lines of files moved into `dir` after start. Lines longer than `maxLineBytes` (default
+   * 1 MiB) are skipped and counted as `LineTooLong` record errors (and written to
+   * `deadLetterPath` when it is set).
+   */
+  textFileStream(dir: string, options: TextFileStreamOptions = {}): DStream<string> {
+    return this.inputStream(new TextFileSource(dir, options));
   }
 
   /**
