@@ -8,13 +8,15 @@
  *   A newline byte can never be part of a multi-byte UTF-8 character, so splitting before
  *   decoding is safe.
  * - Only the new chunk is searched for newlines; the unfinished line waiting for its newline is
- *   copied once into a buffer and never scanned again, so a long line costs linear time.
+ *   copied once into a LineBuffer and never scanned again, so a long line costs linear time.
  * - A line is at most `maxLineBytes` long (its `\n`, and the `\r` of a `\r\n`, not counted). A
  *   longer one is never buffered beyond the bound: once it passes the bound it is reported
  *   (`overlong`), its bytes are counted and dropped as they arrive up to its newline, and the
  *   end of it is reported too (`overlongEnded`, with its full length). Memory stays within
  *   `maxLineBytes + 1` bytes whatever arrives, and the lines after it are delivered.
  */
+import { LineBuffer } from './line-buffer.js';
+
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 /** Smaller bounds are surely a mistake (a unit confusion): every ordinary line would be lost. */
 export const MIN_MAX_LINE_BYTES = 16;
@@ -23,8 +25,6 @@ export const MAX_MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
-/** A line buffer grown past this by one long line is released once the line is delivered. */
-const KEEP_BUFFER_BYTES = 64 * 1024;
 
 /** The validated line bound: `value` or the default; a RangeError names `what` otherwise. */
 export function maxLineBytesOption(value: number | undefined, what: string): number {
@@ -77,9 +77,8 @@ interface Discarding {
 export class LineSplitter {
   readonly maxLineBytes: number;
   private readonly keepHeadBytes: number;
-  /** The unfinished line's bytes: buffer[0, pending). */
-  private buffer: Buffer = Buffer.alloc(0);
-  private pending = 0;
+  /** The unfinished line's bytes. */
+  private readonly held: LineBuffer;
   private discard: Discarding | undefined;
   private bytes: number;
   private settled: number;
@@ -88,6 +87,8 @@ export class LineSplitter {
   constructor(options: LineSplitterOptions = {}) {
     this.maxLineBytes = maxLineBytesOption(options.maxLineBytes, 'LineSplitter');
     this.keepHeadBytes = Math.max(0, Math.min(options.keepHeadBytes ?? 0, this.maxLineBytes + 1));
+    // maxLineBytes + 1: the last byte may be the \r of a \r\n, which the bound does not count.
+    this.held = new LineBuffer(this.maxLineBytes + 1);
     this.bytes = options.startByte ?? 0;
     this.settled = this.bytes;
   }
@@ -114,12 +115,12 @@ export class LineSplitter {
 
   /** Bytes held for the unfinished line (at most maxLineBytes + 1). */
   get bufferedBytes(): number {
-    return this.pending;
+    return this.held.length;
   }
 
   /** Memory the splitter holds for lines, whatever their length (at most maxLineBytes + 1). */
   get retainedBytes(): number {
-    return this.buffer.length + (this.discard?.line.head.length ?? 0);
+    return this.held.capacity + (this.discard?.line.head.length ?? 0);
   }
 
   push(chunk: Uint8Array, out: LineHandler): void {
@@ -157,13 +158,13 @@ export class LineSplitter {
    */
   end(out: LineHandler): void {
     if (this.discard) this.endDiscard(out);
-    else if (this.pending > 0) {
-      const length = this.pending - (this.buffer[this.pending - 1] === CR ? 1 : 0);
+    else if (this.held.length > 0) {
+      const length = this.held.length - (this.held.lastByte() === CR ? 1 : 0);
       if (length > this.maxLineBytes) {
-        const line = this.overlongLine(this.buffer.subarray(0, this.pending), undefined, this.settled);
+        const line = this.overlongLine(undefined, this.settled);
         out.overlong(line);
         out.overlongEnded(line, length, false);
-      } else out.line(this.buffer.toString('utf8', 0, length));
+      } else out.line(this.held.toString(length));
       this.lines++;
     }
     this.restart();
@@ -187,73 +188,48 @@ export class LineSplitter {
   }
 
   private restart(): void {
-    this.pending = 0;
+    this.held.clear();
     this.settled = this.bytes;
-    if (this.buffer.length > KEEP_BUFFER_BYTES) this.buffer = Buffer.alloc(0);
   }
 
   /** bytes[from, nl) ends the unfinished line (if any): deliver it or reject it. */
   private completeLine(bytes: Buffer, from: number, nl: number, out: LineHandler): void {
-    const total = this.pending + (nl - from);
-    const last = nl > from ? bytes[nl - 1] : this.buffer[this.pending - 1];
-    const length = total - (total > 0 && last === CR ? 1 : 0);
+    const total = this.held.length + (nl - from);
+    const last = nl > from ? bytes[nl - 1] : this.held.lastByte();
+    const length = total - (last === CR ? 1 : 0);
     if (length > this.maxLineBytes) {
-      const line = this.overlongLine(
-        this.buffer.subarray(0, this.pending),
-        bytes.subarray(from, nl),
-        this.settled,
-      );
+      const line = this.overlongLine(bytes.subarray(from, nl), this.settled);
       out.overlong(line);
       out.overlongEnded(line, length, true);
-    } else if (this.pending === 0) {
+    } else if (this.held.length === 0) {
       out.line(bytes.toString('utf8', from, from + length));
     } else {
-      this.append(bytes, from, nl);
-      out.line(this.buffer.toString('utf8', 0, length));
+      this.held.append(bytes, from, nl);
+      out.line(this.held.toString(length));
     }
-    this.pending = 0;
-    if (this.buffer.length > KEEP_BUFFER_BYTES) this.buffer = Buffer.alloc(0);
+    this.held.clear();
   }
 
   /** bytes[from, end) has no newline: keep it for the next chunk, or start dropping the line. */
   private holdUnfinished(bytes: Buffer, from: number, out: LineHandler): void {
-    const total = this.pending + (bytes.length - from);
+    const total = this.held.length + (bytes.length - from);
     // maxLineBytes + 1: the last byte may be the \r of a \r\n, which the bound does not count.
     if (total <= this.maxLineBytes + 1) {
-      this.append(bytes, from, bytes.length);
+      this.held.append(bytes, from, bytes.length);
       return;
     }
-    const line = this.overlongLine(this.buffer.subarray(0, this.pending), bytes.subarray(from), this.settled);
+    const line = this.overlongLine(bytes.subarray(from), this.settled);
     this.discard = { line, length: total, lastByte: bytes[bytes.length - 1] ?? 0 };
-    this.pending = 0;
-    if (this.buffer.length > KEEP_BUFFER_BYTES) this.buffer = Buffer.alloc(0);
+    this.held.clear();
     out.overlong(line);
   }
 
-  private overlongLine(held: Buffer, more: Buffer | undefined, startByte: number): OverlongLine {
-    const want = this.keepHeadBytes;
-    let head: Buffer;
-    if (want === 0) head = Buffer.alloc(0);
-    else {
-      const fromHeld = Math.min(want, held.length);
-      const fromMore = Math.min(want - fromHeld, more?.length ?? 0);
-      head = Buffer.allocUnsafe(fromHeld + fromMore);
-      held.copy(head, 0, 0, fromHeld);
-      if (more && fromMore > 0) more.copy(head, fromHeld, 0, fromMore);
-    }
+  /** The over-long line starting at `startByte`: what is held of it, then `more` of its bytes. */
+  private overlongLine(more: Buffer | undefined, startByte: number): OverlongLine {
+    const want = Math.min(this.keepHeadBytes, this.held.length + (more?.length ?? 0));
+    const head = Buffer.allocUnsafe(want);
+    const fromHeld = this.held.copyStart(head);
+    if (more && fromHeld < want) more.copy(head, fromHeld, 0, want - fromHeld);
     return { lineNumber: this.lines + 1, startByte, head };
-  }
-
-  /** Copies bytes[from, to) after the unfinished line's bytes, growing the buffer by doubling. */
-  private append(bytes: Buffer, from: number, to: number): void {
-    const need = this.pending + (to - from);
-    if (need > this.buffer.length) {
-      const limit = this.maxLineBytes + 1;
-      const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(need, 256, this.buffer.length * 2)));
-      this.buffer.copy(grown, 0, 0, this.pending);
-      this.buffer = grown;
-    }
-    bytes.copy(this.buffer, this.pending, from, to);
-    this.pending = need;
   }
 }
