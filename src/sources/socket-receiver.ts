@@ -16,11 +16,14 @@
  * after a reconnect loses nothing. While the receiver is held back (rate limit, full block
  * queue) the socket is paused, so TCP flow control pushes back on the sender.
  */
-import { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { Receiver } from '../receiver/receiver.js';
 import { DeadLetterFile } from './dead-letter-file.js';
 import { LineSplitter, maxLineBytesOption } from './line-splitter.js';
 import { RejectedLineReporter } from './rejected-line-reporter.js';
+
+/** One read's buffer, reused for every read of a connection (the size of a socket read in Node). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 export interface SocketReceiverOptions {
   /** Acknowledge stored lines to the sender with `ack <count>\n`; default false. */
@@ -70,8 +73,6 @@ export class SocketReceiver extends Receiver<string> {
   }
 
   onStart(): void {
-    const socket = new Socket();
-    this.socket = socket;
     const connection = ++this.connections;
     const splitter = new LineSplitter({
       maxLineBytes: this.maxLineBytes,
@@ -100,12 +101,24 @@ export class SocketReceiver extends Receiver<string> {
         if (!socket.destroyed) socket.resume();
       });
     };
+    // Every read lands in this one buffer (onread): no allocation per chunk, so a flood of bytes
+    // leaves no garbage behind it. The splitter copies what it keeps before the next read.
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const socket = connect({
+      port: this.port,
+      host: this.host,
+      onread: {
+        buffer: readBuffer,
+        callback: (bytes) => {
+          splitter.push(readBuffer.subarray(0, bytes), out);
+          store();
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
     socket.on('connect', () => {
       this.isConnected = true;
-    });
-    socket.on('data', (chunk: Buffer) => {
-      splitter.push(chunk, out);
-      store();
     });
     socket.on('end', () => {
       splitter.end(out);
@@ -123,7 +136,6 @@ export class SocketReceiver extends Receiver<string> {
       if (this.socket === socket && !this.isStopped())
         this.restart(`socket ${this.host}:${this.port} closed; no more data`);
     });
-    socket.connect(this.port, this.host);
   }
 
   onStop(): void {
