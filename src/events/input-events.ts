@@ -33,7 +33,11 @@ export interface RecordError {
   readonly position?: string;
   readonly errorType: string;
   readonly reason: string;
-  /** True when the record was written to the stream's dead-letter destination (topic or file). */
+  /**
+   * True when the record goes to the stream's dead-letter destination: a Kafka dead-letter topic
+   * (produced before this event), or a text input's dead-letter file (written when the rejected
+   * line ends, its length then known).
+   */
   readonly deadLettered: boolean;
 }
 

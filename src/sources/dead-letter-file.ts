@@ -8,11 +8,11 @@
  *
  * A rejected line is written as its first bytes (DEAD_LETTER_PREFIX_BYTES, or maxLineBytes + 1
  * when the bound is smaller; base64: the bytes as they came, invalid UTF-8 included) and its
- * full length, never whole. Writing it whole would
- * mean either holding it in memory (what the line bound exists to prevent) or streaming it to
- * disk as it arrives, which turns the dead-letter file into a disk filler: a peer sending one
- * endless line would fill the volume the write-ahead log and checkpoints live on. The prefix is
- * enough to recognise the line and its producer; the length says how far over the bound it was.
+ * full length, never whole. Writing it whole would mean either holding it in memory (what the
+ * line bound exists to prevent) or streaming it to disk as it arrives, which turns the
+ * dead-letter file into a disk filler: a peer sending one endless line would fill the volume the
+ * write-ahead log and checkpoints live on. The prefix is enough to recognise the line and its
+ * producer; the length says how far over the bound it was.
  *
  * The file is created with mode 0600: rejected input may hold anything the sender sent. Appends
  * run one at a time, in order; a failed one is handed to `onError` and the input goes on.
@@ -72,11 +72,6 @@ export class DeadLetterFile {
         this.onError(`writing a rejected line to the dead-letter file ${this.path} failed`, error);
       }
     });
-    return this.chain;
-  }
-
-  /** Resolves once every entry appended so far is written (or failed). */
-  flushed(): Promise<void> {
     return this.chain;
   }
 }

@@ -13,7 +13,8 @@
  *   longer one is never buffered beyond the bound: once it passes the bound it is reported
  *   (`overlong`), its bytes are counted and dropped as they arrive up to its newline, and the
  *   end of it is reported too (`overlongEnded`, with its full length). Memory stays within
- *   `maxLineBytes + 1` bytes whatever arrives, and the lines after it are delivered.
+ *   `maxLineBytes + 1` bytes whatever arrives (plus the first `keepHeadBytes` of an over-long
+ *   line, when asked for), and the lines after it are delivered.
  */
 import { LineBuffer } from './line-buffer.js';
 
