@@ -11,6 +11,7 @@
  *   npm run bench -- --only telemetry  # all telemetry on vs off, interleaved; about 40 s
  *   npm run bench -- --only executors  # CPU-heavy map, executors 0/1/2 vs bare threads; ~1 min
  *   npm run bench -- --only rss        # agent RSS at 50k rec/s from Kafka, backpressure on; ~3 min
+ *   npm run bench -- --only line-attack  # 2 x 50 MB lines without a newline at a socket receiver; ~10 s
  *   npm run bench -- --json out.json && npm run bench:chart -- out.json   # docs/benchmarks.svg
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
@@ -27,6 +28,7 @@ import { describeMachine } from './machine.js';
 import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
 import { measureRss, type RssResult } from './rss.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
+import { type LineAttackResult, measureLineAttack } from './socket-line-attack.js';
 import { formatTable } from './table.js';
 import { measureTelemetryOverhead, type TelemetryOverheadResult } from './telemetry-overhead.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
@@ -39,6 +41,7 @@ const WAL_RATIO_GOAL = 0.8;
 const TELEMETRY_RATIO_GOAL = 0.97;
 const EXECUTORS_SPEEDUP_GOAL = 1.7;
 const RSS_GOAL_MB = 300;
+const LINE_ATTACK_DELAY_P99_GOAL_MS = 100;
 
 const { values: args } = parseArgs({
   options: {
@@ -63,6 +66,7 @@ const { values: args } = parseArgs({
     'wal-variant-ms': { type: 'string', default: '1000' },
     'telemetry-batches': { type: 'string', default: '20' },
     'telemetry-batch-size': { type: 'string', default: '200000' },
+    'line-attack-mb': { type: 'string', default: '50' },
     only: { type: 'string' },
     json: { type: 'string' },
   },
@@ -80,7 +84,7 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-const ONLY = ['throughput', 'delay', 'kafka', 'wal', 'telemetry', 'executors', 'rss'];
+const ONLY = ['throughput', 'delay', 'kafka', 'wal', 'telemetry', 'executors', 'rss', 'line-attack'];
 // --only takes one benchmark or several, comma-separated.
 const only = args.only?.split(',');
 if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
@@ -90,6 +94,7 @@ if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
 }
 const runExecutors = only === undefined || only.includes('executors');
 const runRss = only === undefined || only.includes('rss');
+const runLineAttack = only === undefined || only.includes('line-attack');
 const runThroughput = only === undefined || only.includes('throughput');
 const runDelay = only === undefined || only.includes('delay');
 const runKafka = only === undefined || only.includes('kafka');
@@ -154,6 +159,7 @@ let telemetry: TelemetryOverheadResult | undefined;
 let executors: ExecutorsResult | undefined;
 const rss: RssResult[] = [];
 let rssSkipped: string | undefined;
+let lineAttack: LineAttackResult | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -304,6 +310,18 @@ if (runRss) {
       );
     }
   }
+}
+
+if (runLineAttack) {
+  const mb = int('line-attack-mb');
+  console.log(
+    `\n[line attack] socketTextStream (default 1 MiB line bound), 1 s batches; after 3 s quiet, 2 lines of ` +
+      `${mb} MB without a newline until their end, each followed by a marker line ...`,
+  );
+  lineAttack = await measureLineAttack(
+    { lineBytes: mb * 1e6, lines: 2, batchIntervalMs: 1000, warmupMs: 3000 },
+    (line) => console.log(line),
+  );
 }
 
 if (runWal) {
@@ -490,6 +508,31 @@ for (const r of rss) {
   ]);
 }
 if (rssSkipped) rows.push(['agent RSS', 'skipped', '', '', rssSkipped]);
+if (lineAttack) {
+  const a = lineAttack;
+  const what = `${a.lines} x ${(a.lineBytes / 1e6).toFixed(0)} MB lines`;
+  rows.push([
+    `socket line attack (${what}): RSS growth`,
+    `+${a.maxRssGrowthMiB.toFixed(2)} MiB`,
+    `<= ${a.rssGrowthGoalMiB.toFixed(2)} MiB`,
+    verdict(a.maxRssGrowthMiB <= a.rssGrowthGoalMiB),
+    `array buffers +${a.maxArrayBuffersGrowthMiB.toFixed(2)}, JS heap +${a.maxHeapGrowthMiB.toFixed(2)} MiB; bound ${(a.maxLineBytes / 1024 / 1024).toFixed(0)} MiB`,
+  ]);
+  rows.push([
+    `  scheduling delay p99 during the attack`,
+    ms(a.schedulingDelayMs.p99),
+    `< ${LINE_ATTACK_DELAY_P99_GOAL_MS} ms`,
+    verdict(a.schedulingDelayMs.p99 < LINE_ATTACK_DELAY_P99_GOAL_MS),
+    `${a.batches} batches; event-loop delay p99 ${a.eventLoopDelayMs.p99.toFixed(1)} / max ${a.eventLoopDelayMs.max.toFixed(1)} ms`,
+  ]);
+  rows.push([
+    `  lines after the over-long ones delivered`,
+    `${a.markersDelivered} of ${a.lines}`,
+    `${a.lines} of ${a.lines}`,
+    verdict(a.markersDelivered === a.lines),
+    `${a.recordErrors} LineTooLong record errors; each line through in ${a.lineSeconds.map((x) => x.toFixed(2)).join(' / ')} s`,
+  ]);
+}
 for (const a of wal?.appends ?? []) {
   const size = a.recordBytes >= 1000 ? `${a.recordBytes / 1000} KB` : `${a.recordBytes} B`;
   rows.push([`WAL ${size}, ${a.policy}: raw fs append loop`, fmtRate(a.raw), '', '', '']);
@@ -557,6 +600,7 @@ if (args.json) {
         wal,
         executors,
         rss: rssSkipped ? { skipped: rssSkipped } : rss,
+        lineAttack,
       },
       null,
       2,

@@ -59,7 +59,7 @@ export {
   type WorkerPoolOptions,
   type WorkerPoolStats,
 } from './executors/worker-pool-executor.js';
-export { Receiver } from './receiver/receiver.js';
+export { Receiver, type RejectedRecordDetails } from './receiver/receiver.js';
 export type { KafkaSinkOptions, OutputMessages } from './sinks/kafka-transactional-sink.js';
 export { KafkaTransactionalSink } from './sinks/kafka-transactional-sink.js';
 export type { CommitOutcome, PostgresSinkOptions } from './sinks/postgres-transactional-sink.js';
@@ -80,6 +80,7 @@ export type { OffsetStore } from './sources/kafka/offset-store.js';
 export type { QueueStreamOptions } from './sources/queue-source.js';
 export type { ReceiverStreamOptions } from './sources/receiver-source.js';
 export type { SocketReceiverOptions } from './sources/socket-receiver.js';
+export type { TextFileStreamOptions } from './sources/text-file-source.js';
 export type { JobIdentity, SkippedCheckpoint } from './state/checkpoint-store.js';
 export type {
   BatchFailurePolicy,

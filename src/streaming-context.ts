@@ -29,7 +29,7 @@ import type { KafkaRecord } from './sources/kafka/kafka-record.js';
 import { QueueSource, type QueueStreamOptions } from './sources/queue-source.js';
 import { ReceiverSource, type ReceiverStreamOptions } from './sources/receiver-source.js';
 import { SocketReceiver, type SocketReceiverOptions } from './sources/socket-receiver.js';
-import { TextFileSource } from './sources/text-file-source.js';
+import { TextFileSource, type TextFileStreamOptions } from './sources/text-file-source.js';
 import { BatchLogWriter } from './telemetry/batch-log-writer.js';
 import type { MetricsRegistry } from './telemetry/metrics-registry.js';
 import { TracingListener } from './telemetry/tracing.js';
@@ -91,15 +91,21 @@ export class StreamingContext extends StreamingEngine {
     return this.inputStream(new GeneratorSource(options));
   }
 
-  /** Lines of files moved into `dir` after start. */
-  textFileStream(dir: string): DStream<string> {
-    return this.inputStream(new TextFileSource(dir));
+  /**
+   * Lines of files moved into `dir` after start. Lines longer than `maxLineBytes` (default
+   * 1 MiB) are skipped and counted as `LineTooLong` record errors (and written to
+   * `deadLetterPath` when it is set).
+   */
+  textFileStream(dir: string, options: TextFileStreamOptions = {}): DStream<string> {
+    return this.inputStream(new TextFileSource(dir, options));
   }
 
   /**
    * Lines of text from a TCP server (the agent connects as a client), through a receiver:
    * blocks, the write-ahead log when a checkpoint directory is set, and `ack` to acknowledge
-   * stored lines to the sender (see SocketReceiver).
+   * stored lines to the sender (see SocketReceiver). Lines longer than `maxLineBytes` (default
+   * 1 MiB) are dropped and counted as `LineTooLong` record errors, and written to
+   * `deadLetterPath` when it is set.
    */
   socketTextStream(
     host: string,
@@ -107,7 +113,11 @@ export class StreamingContext extends StreamingEngine {
     options: ReceiverStreamOptions<string> &
       SocketReceiverOptions & { backpressure?: BackpressureOptions | boolean } = {},
   ): DStream<string> {
-    const receiver = new SocketReceiver(host, port, options.ack === undefined ? {} : { ack: options.ack });
+    const receiver = new SocketReceiver(host, port, {
+      ...(options.ack === undefined ? {} : { ack: options.ack }),
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+      ...(options.deadLetterPath === undefined ? {} : { deadLetterPath: options.deadLetterPath }),
+    });
     return this.receiverInput(`socket:${host}:${port}`, receiver, options);
   }
 

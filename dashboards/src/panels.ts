@@ -552,7 +552,7 @@ const INGESTION: DashboardSpec = {
         {
           title: 'Rejected records',
           description:
-            "Input records the stream's decoder rejected per minute, by stream and error type (skipped, and dead-lettered when configured).",
+            'Input records the stream rejected per minute (a decoder threw, or a text line was over its bound: LineTooLong), by stream and error type (skipped, and dead-lettered when configured).',
           unit: 'short',
           width: 24,
           prom: [

@@ -16,20 +16,28 @@ export interface RateChanged {
 }
 
 /**
- * The input could not turn one record into a value (a decoder threw): counted, optionally
- * dead-lettered, never silently dropped. `topic`, `partition` and `offset` name the record's
- * position for inputs that have positions (Kafka).
+ * The input rejected one record: a decoder threw (Kafka), or a line of text was longer than the
+ * input's bound (`LineTooLong`, the text inputs). Counted, optionally dead-lettered, never
+ * silently dropped. Where the record was: `topic`, `partition` and `offset` for inputs with
+ * Kafka positions; `position` for the others, in words (a byte offset in a file, a line number
+ * on a connection).
  */
 export interface RecordError {
   readonly type: 'record-error';
   readonly streamId: number;
   readonly stream: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly offset?: number;
+  /** Where the record was when it has no Kafka position, e.g. `byte 1234 of /var/log/app.log`. */
+  readonly position?: string;
   readonly errorType: string;
   readonly reason: string;
-  /** True when the record was produced to the stream's dead-letter destination. */
+  /**
+   * True when the record goes to the stream's dead-letter destination: a Kafka dead-letter topic
+   * (produced before this event), or a text input's dead-letter file (written when the rejected
+   * line ends, its length then known).
+   */
   readonly deadLettered: boolean;
 }
 

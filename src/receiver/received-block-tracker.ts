@@ -95,7 +95,9 @@ export class ReceivedBlockTracker {
       });
       return blocks;
     }
-    const blocks = this.unallocated;
+    // A copy: a block stored while the allocation is being journalled belongs to the next batch,
+    // not to this one (the journal does not list it, so it stays unallocated).
+    const blocks = [...this.unallocated];
     await this.write({ type: 'batch-allocated', batchTime, blockIds: blocks.map((b) => b.id) });
     return blocks;
   }

@@ -4,7 +4,9 @@
  * block handler and the block tracker, see ReceiverSource) before its acknowledgements run.
  * A receiver that asks to restart, throws from onStart, or loses a block is stopped and started
  * again after a backoff that doubles per consecutive restart (from `restartDelayMs`, at most
- * `maxRestartDelayMs`) and resets once the receiver stores a block again.
+ * `maxRestartDelayMs`) and resets once the receiver stores a block again. Records the receiver
+ * rejects (reportRecordError) are posted as the stream's `record-error` input events, with the
+ * stream's id and name, so they are counted like any input's rejected records.
  */
 
 import { describeError } from '../errors.js';
@@ -12,7 +14,7 @@ import type { EventPoster } from '../events/streaming-listener.js';
 import type { Clock } from '../time.js';
 import { BlockGenerator, type SealedBlock } from './block-generator.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { Receiver, ReceiverSupervisorHandle } from './receiver.js';
+import type { Receiver, ReceiverSupervisorHandle, RejectedRecordDetails } from './receiver.js';
 
 export interface ReceiverSupervisorOptions<T> {
   readonly streamId: number;
@@ -108,6 +110,20 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
 
   reportError(message: string, error?: unknown): void {
     this.post('onReceiverError', error === undefined ? message : `${message}: ${describeError(error)}`);
+  }
+
+  /** A record the receiver rejected: posted as the stream's `record-error` input event. */
+  reportRecordError(errorType: string, reason: string, details: RejectedRecordDetails = {}): void {
+    const { streamId, name, events } = this.options;
+    events.post('onSourceEvent', {
+      type: 'record-error',
+      streamId,
+      stream: name,
+      ...(details.position === undefined ? {} : { position: details.position }),
+      errorType,
+      reason,
+      deadLettered: details.deadLettered ?? false,
+    });
   }
 
   /** Stops the receiver, then stores what it had already handed over (sealed or not). */

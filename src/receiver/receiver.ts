@@ -11,14 +11,26 @@
  *   could not be (nothing in it may be acknowledged).
  * - restart(reason) asks the supervisor to stop and start the receiver again after a backoff.
  * - reportError(message) reports a problem without restarting.
+ * - reportRecordError(errorType, reason, details) reports one record the receiver rejected (a
+ *   line over its bound): it is counted as a `record-error` input event of the stream, not as a
+ *   receiver error; the receiver goes on.
  */
 import { SidestreamError } from '../errors.js';
+
+/** What a receiver can say about a record it rejected, beyond its error type and reason. */
+export interface RejectedRecordDetails {
+  /** Where the record was, in words: `byte 1234 of /var/log/app.log`, `line 7 of connection 2`. */
+  readonly position?: string;
+  /** Whether it went to the stream's dead-letter destination; default false. */
+  readonly deadLettered?: boolean;
+}
 
 export interface ReceiverSupervisorHandle<T> {
   push(items: readonly T[], onStored?: () => void): Promise<void>;
   pushBlock(items: readonly T[]): Promise<void>;
   restart(reason: string, error?: unknown): void;
   reportError(message: string, error?: unknown): void;
+  reportRecordError(errorType: string, reason: string, details?: RejectedRecordDetails): void;
   readonly stopped: boolean;
 }
 
@@ -63,6 +75,11 @@ export abstract class Receiver<T> {
 
   reportError(message: string, error?: unknown): void {
     this.handle.reportError(message, error);
+  }
+
+  /** One rejected record: a `record-error` input event (RecordError) of the stream. */
+  reportRecordError(errorType: string, reason: string, details?: RejectedRecordDetails): void {
+    this.handle.reportRecordError(errorType, reason, details);
   }
 
   isStopped(): boolean {

@@ -1,40 +1,82 @@
 /**
  * fileTailStream's receiver: follows a growing file like `tail -F`, line by line, and survives
- * rotation (the path now names another file) and truncation (the file got shorter): either way
- * it starts the new file from its beginning. Polling, not fs.watch: watch events are unreliable
- * across platforms, editors and network file systems.
+ * rotation (the path now names another file), truncation (the file got shorter) and a rewrite
+ * in place (copytruncate then new lines within one poll: the file's first bytes changed, see
+ * FileHead): each time it starts the new content from its first byte. Polling, not fs.watch:
+ * watch events are unreliable across platforms, editors and network file systems.
  *
- * The read position is saved (durably, beside the checkpoint) once the lines before it are
- * stored, so a restarted agent continues where the stored data ends: nothing lost; lines stored
- * just before a crash whose position was not yet saved are read again (at-least-once).
+ * Lines are split from the raw bytes (LineSplitter), so the read position is exact whatever the
+ * bytes are (invalid UTF-8 becomes U+FFFD in that line's text only), each byte is read once (the
+ * unfinished last line waits in the splitter, it is not read again), and a line may be longer
+ * than one read. A line longer than `maxLineBytes` is dropped as it is read, reported once as
+ * a `LineTooLong` record error at its byte offset, written to the dead-letter file when one is
+ * set, and the lines after it are read.
+ *
+ * The read position is saved (durably, beside the checkpoint) with the fingerprint of the file's
+ * first bytes once the lines before it are stored, so a restarted agent continues where the
+ * stored data ends: nothing lost; lines stored just before a crash whose position was not yet
+ * saved are read again (at-least-once). A saved position whose file no longer matches (another
+ * inode, shorter, other first bytes) is not used: the file is then new to the tail (`startAt`).
  */
-import { open, readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { describeError } from '../errors.js';
 import { makePrivateDir } from '../private-files.js';
 import { Receiver } from '../receiver/receiver.js';
 import { writeFileDurably } from '../state/durable-file.js';
+import { DeadLetterFile } from './dead-letter-file.js';
+import { FileHead, type Fingerprint } from './file-head.js';
+import { type LineHandler, LineSplitter, maxLineBytesOption } from './line-splitter.js';
+import { RejectedLineReporter } from './rejected-line-reporter.js';
 
 export interface FileTailOptions {
   /** Where a file seen for the first time is read from; default 'end' (as `tail -F`). */
   startAt?: 'beginning' | 'end';
   /** How often the file is checked for new data and rotation; default 200 ms. */
   pollIntervalMs?: number;
-  /** Largest read per poll; default 1 MiB. */
+  /** Largest read per poll; default 1 MiB. A line may be longer: it is read over several polls. */
   maxReadBytes?: number;
+  /**
+   * Longest line taken in, in bytes (its \n or \r\n not counted); a longer one is skipped and
+   * counted as a `LineTooLong` record error. Default 1 MiB; from 16 bytes to 256 MiB.
+   */
+  maxLineBytes?: number;
+  /**
+   * Append each rejected line (its first bytes, at most 4 KiB, and its length; one JSON object
+   * per line) to this file, created with mode 0600. Default: none, rejected lines are only counted.
+   */
+  deadLetterPath?: string;
 }
 
-interface Position {
+/** The saved position: the file (inode and first bytes) and the byte after the last stored line. */
+interface SavedPosition {
   readonly ino: number;
   readonly offset: number;
+  /** Absent in positions saved before fingerprints were kept. */
+  readonly fingerprint?: Fingerprint;
+}
+
+/** Reading one file: where the next read starts, and what the splitter holds before it. */
+interface Tail {
+  readonly ino: number;
+  /** The next byte to read; the splitter has every byte before it. */
+  readOffset: number;
+  /** The settled offset last handed to the store (its position is saved once stored). */
+  handedOver: number;
+  readonly head: FileHead;
+  readonly splitter: LineSplitter;
+  readonly lines: string[];
+  readonly out: LineHandler;
 }
 
 export class FileTailReceiver extends Receiver<string> {
   private timer: NodeJS.Timeout | undefined;
-  private position: Position | undefined;
+  private tail: Tail | undefined;
   private polling = false;
   private saving: Promise<void> = Promise.resolve();
   private isConnected = false;
+  private readonly maxLineBytes: number;
+  private readonly rejected: RejectedLineReporter;
 
   constructor(
     private readonly path: string,
@@ -43,6 +85,17 @@ export class FileTailReceiver extends Receiver<string> {
     private readonly options: FileTailOptions = {},
   ) {
     super();
+    const name = `file-tail:${path}`;
+    this.maxLineBytes = maxLineBytesOption(options.maxLineBytes, name);
+    this.rejected = new RejectedLineReporter({
+      stream: name,
+      maxLineBytes: this.maxLineBytes,
+      report: (errorType, reason, details) => this.reportRecordError(errorType, reason, details),
+      deadLetter:
+        options.deadLetterPath === undefined
+          ? undefined
+          : new DeadLetterFile(options.deadLetterPath, (message, error) => this.reportError(message, error)),
+    });
   }
 
   get connected(): boolean {
@@ -76,51 +129,93 @@ export class FileTailReceiver extends Receiver<string> {
   }
 
   private async readMore(): Promise<void> {
-    const info = await stat(this.path);
-    this.isConnected = true;
-    if (this.position === undefined) this.position = await this.initialPosition(info.ino, info.size);
-    if (info.ino !== this.position.ino || info.size < this.position.offset) {
-      // Rotated or truncated: the path holds new data from its first byte on.
-      this.position = { ino: info.ino, offset: 0 };
-    }
-    if (info.size === this.position.offset) return;
-    const length = Math.min(info.size - this.position.offset, this.options.maxReadBytes ?? 1024 * 1024);
-    const buffer = Buffer.alloc(length);
+    // One handle for the checks and the reads: a rotation between them cannot mix two files.
     const handle = await open(this.path, 'r');
-    let read: number;
     try {
-      ({ bytesRead: read } = await handle.read(buffer, 0, length, this.position.offset));
+      const info = await handle.stat();
+      this.isConnected = true;
+      let tail = this.tail;
+      if (!tail) {
+        tail = await this.firstTail(handle, info.ino, info.size);
+      } else if (info.ino !== tail.ino || info.size < tail.readOffset || !(await tail.head.matches(handle))) {
+        // Rotated, truncated, or rewritten in place: the path holds new data from its first byte.
+        // An unfinished line of the old content is dropped (an over-long one still ends).
+        tail.splitter.drop(tail.out);
+        tail = this.newTail(info.ino, 0, FileHead.empty());
+      }
+      this.tail = tail;
+      await this.readLines(handle, tail, info.size);
     } finally {
       await handle.close();
     }
-    // Complete lines only; the bytes of an unfinished last line are read again next time.
-    const text = buffer.subarray(0, read).toString('utf8');
-    const end = text.lastIndexOf('\n');
-    if (end < 0) return;
-    const lines = text.slice(0, end).split('\n');
-    const consumed = Buffer.byteLength(text.slice(0, end + 1));
-    const next: Position = { ino: this.position.ino, offset: this.position.offset + consumed };
-    this.position = next;
-    await this.storeMany(
-      lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)),
-      () => this.savePosition(next),
-    );
   }
 
-  private async initialPosition(ino: number, size: number): Promise<Position> {
-    if (this.positionFile) {
-      try {
-        const saved = JSON.parse(await readFile(this.positionFile, 'utf8')) as Position;
-        if (saved.ino === ino && saved.offset <= size) return saved;
-      } catch {
-        // No saved position (first start) or an unreadable one: fall back to startAt.
+  /**
+   * One read per poll (up to maxReadBytes); more while an over-long line is being skipped, since
+   * skipped bytes cost nothing to store and the lines after it should not wait a poll per read.
+   */
+  private async readLines(handle: FileHandle, tail: Tail, size: number): Promise<void> {
+    const maxRead = this.options.maxReadBytes ?? 1024 * 1024;
+    while (tail.readOffset < size && !this.isStopped()) {
+      const length = Math.min(size - tail.readOffset, maxRead);
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, tail.readOffset);
+      if (bytesRead === 0) return;
+      const chunk = buffer.subarray(0, bytesRead);
+      tail.head.extend(tail.readOffset, chunk);
+      tail.readOffset += bytesRead;
+      tail.splitter.push(chunk, tail.out);
+      const settled = tail.splitter.settledBytes;
+      if (settled > tail.handedOver) {
+        tail.handedOver = settled;
+        const next: SavedPosition = { ino: tail.ino, offset: settled, fingerprint: tail.head.fingerprint() };
+        // Lines and rejected lines alike: the position passes them once what came before is stored.
+        await this.storeMany(tail.lines.splice(0), () => this.savePosition(next));
       }
+      if (!tail.splitter.discarding) return;
     }
-    return { ino, offset: this.options.startAt === 'beginning' ? 0 : size };
+  }
+
+  private newTail(ino: number, offset: number, head: FileHead): Tail {
+    const lines: string[] = [];
+    return {
+      ino,
+      readOffset: offset,
+      handedOver: offset,
+      head,
+      splitter: new LineSplitter({
+        maxLineBytes: this.maxLineBytes,
+        keepHeadBytes: this.rejected.keepHeadBytes,
+        startByte: offset,
+      }),
+      lines,
+      out: this.rejected.collect(lines, (l) => `byte ${l.startByte} of ${this.path}`),
+    };
+  }
+
+  private async firstTail(handle: FileHandle, ino: number, size: number): Promise<Tail> {
+    const saved = await this.savedPosition();
+    if (saved && saved.ino === ino && saved.offset <= size) {
+      const head = await FileHead.resume(handle, saved.offset, saved.fingerprint);
+      if (head) return this.newTail(ino, saved.offset, head);
+    }
+    const offset = this.options.startAt === 'beginning' ? 0 : size;
+    // The bytes before the start are the file's head too: a rewrite is noticed from the first poll.
+    return this.newTail(ino, offset, await FileHead.read(handle, offset));
+  }
+
+  private async savedPosition(): Promise<SavedPosition | undefined> {
+    if (!this.positionFile) return undefined;
+    try {
+      return parsePosition(JSON.parse(await readFile(this.positionFile, 'utf8')));
+    } catch {
+      // No saved position (first start) or an unreadable one: fall back to startAt.
+      return undefined;
+    }
   }
 
   /** Saves positions in order, each once the lines before it are stored. */
-  private savePosition(position: Position): void {
+  private savePosition(position: SavedPosition): void {
     const file = this.positionFile;
     if (!file) return;
     this.saving = this.saving
@@ -130,4 +225,17 @@ export class FileTailReceiver extends Receiver<string> {
       })
       .catch((error) => this.reportError(`saving the tail position to ${file} failed`, error));
   }
+}
+
+function parsePosition(value: unknown): SavedPosition | undefined {
+  const v = value as Partial<Record<keyof SavedPosition, unknown>> | null;
+  if (!v || !isCount(v.ino) || !isCount(v.offset)) return undefined;
+  const f = v.fingerprint as Partial<Record<keyof Fingerprint, unknown>> | undefined;
+  if (f === undefined) return { ino: v.ino, offset: v.offset };
+  if (!isCount(f.bytes) || typeof f.sha256 !== 'string') return undefined;
+  return { ino: v.ino, offset: v.offset, fingerprint: { bytes: f.bytes, sha256: f.sha256 } };
+}
+
+function isCount(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 }

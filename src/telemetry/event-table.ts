@@ -12,6 +12,7 @@
 import type {
   HookArgs,
   ListenerHook,
+  RecordError,
   SourceEvent,
   TelemetryEvent,
   TelemetryEventType,
@@ -283,18 +284,19 @@ export const EVENT_TABLE: EventTable = {
         m.recordErrors.inc({ app: m.app, stream: e.stream, error_type: errorTypeLabel(e.errorType) }),
     },
     log: {
-      // One per rejected record: a poisoned topic would flood a log at warn. The counter and the
-      // dead-letter topic are where they are seen.
+      // One per rejected record: a poisoned topic or a flood of over-long lines would flood a log
+      // at warn. The counter and the dead-letter destination are where they are seen.
       level: 'debug',
-      shape: '<stream>: record <topic>-<partition>@<offset> rejected (<type>: <reason>)[, dead-lettered]',
+      shape:
+        '<stream>: record {<topic>-<partition>@<offset> | at <position>} rejected (<type>: <reason>)[, dead-lettered]',
       message: (e) =>
-        `${e.stream}: record ${topicPartitionKey(e.topic, e.partition)}@${e.offset} rejected ` +
-        `(${e.errorType}: ${e.reason})${e.deadLettered ? ', dead-lettered' : ''}`,
+        `${e.stream}: record ${recordPlace(e)}rejected (${e.errorType}: ${e.reason})${e.deadLettered ? ', dead-lettered' : ''}`,
       fields: (e) => ({
         stream: e.stream,
-        topic: e.topic,
-        partition: e.partition,
-        offset: e.offset,
+        ...(e.topic === undefined ? {} : { topic: e.topic }),
+        ...(e.partition === undefined ? {} : { partition: e.partition }),
+        ...(e.offset === undefined ? {} : { offset: e.offset }),
+        ...(e.position === undefined ? {} : { position: e.position }),
         errorType: e.errorType,
       }),
     },
@@ -368,6 +370,13 @@ export const EVENT_TABLE: EventTable = {
     log: { none: 'per partition per batch: in the metrics, the batch record and the status page' },
   },
 };
+
+/** Where a rejected record was, with a trailing space: its Kafka position, or the input's words. */
+function recordPlace(e: RecordError): string {
+  if (e.topic !== undefined && e.partition !== undefined)
+    return `${topicPartitionKey(e.topic, e.partition)}${e.offset === undefined ? '' : `@${e.offset}`} `;
+  return e.position === undefined ? '' : `at ${e.position} `;
+}
 
 /** A row as a dispatcher sees it: the arguments are those the hook was called with. */
 export interface DispatchRow {

@@ -182,7 +182,9 @@ export const METRICS = [
     name: 'sidestream_record_errors_total',
     type: 'counter',
     unit: 'records',
-    help: "Input records the stream's decoder rejected (skipped, and dead-lettered when configured), by stream and error type.",
+    help:
+      "Input records the stream rejected (its decoder threw, or a text line was over the input's maxLineBytes: LineTooLong): " +
+      'skipped, and dead-lettered when configured; by stream and error type.',
     labelNames: ['stream', 'error_type'],
   },
   {

@@ -80,3 +80,28 @@ describe('ReceivedBlockTracker', () => {
     expect(t.recoveredBatchTimes()).toEqual([]);
   });
 });
+
+describe('ReceivedBlockTracker allocation while blocks arrive', () => {
+  it('gives a batch exactly the blocks its allocation journals: one stored meanwhile goes to the next batch only', async () => {
+    class HeldWal extends MemoryWal {
+      held: Promise<void> | undefined;
+      override async write(data: Uint8Array, timeMs: number) {
+        if (this.held && new TextDecoder().decode(data).includes('batch-allocated')) await this.held;
+        return super.write(data, timeMs);
+      }
+    }
+    const journal = new HeldWal();
+    const t = await ReceivedBlockTracker.recover(journal, new ManualClock(0));
+    await t.addBlock(block('a', 100));
+    let release = () => {};
+    journal.held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const allocating = t.allocate(1000);
+    await t.addBlock(block('b', 150)); // stored while batch 1000's allocation is being written
+    release();
+    expect(ids(await allocating)).toEqual(['a']);
+    expect(ids(await t.allocate(2000))).toEqual(['b']);
+    expect(ids(await t.allocate(3000))).toEqual([]);
+  });
+});

@@ -296,3 +296,56 @@ describe('the event table', () => {
     }
   });
 });
+
+describe('source:record-error from an input without Kafka positions', () => {
+  const textInput = {
+    type: 'record-error' as const,
+    streamId: 2,
+    stream: 'file-tail:/var/log/app.log',
+    position: 'byte 1234 of /var/log/app.log',
+    errorType: 'LineTooLong',
+    reason: 'line longer than 1048576 bytes (maxLineBytes)',
+    deadLettered: true,
+  };
+
+  it('logs where the line was instead of a topic-partition@offset, and only the fields it has', () => {
+    const sink = recordingLog();
+    eventLogListener(sink).onSourceEvent?.(textInput);
+    expect(sink.lines).toEqual([
+      {
+        level: 'debug',
+        message:
+          'file-tail:/var/log/app.log: record at byte 1234 of /var/log/app.log rejected ' +
+          '(LineTooLong: line longer than 1048576 bytes (maxLineBytes)), dead-lettered',
+        fields: expect.objectContaining({
+          stream: 'file-tail:/var/log/app.log',
+          position: 'byte 1234 of /var/log/app.log',
+          errorType: 'LineTooLong',
+        }),
+      },
+    ]);
+    expect(sink.lines[0]!.fields).not.toHaveProperty('topic');
+    expect(sink.lines[0]!.fields).not.toHaveProperty('offset');
+  });
+
+  it('logs a Kafka record as before: topic-partition@offset', () => {
+    const sink = recordingLog();
+    deliver(eventLogListener(sink), SAMPLES['source:record-error']);
+    expect(sink.lines[0]!.message).toBe('kafka:events: record events-0@3 rejected (SyntaxError: bad json)');
+    expect(sink.lines[0]!.fields).toMatchObject({ topic: 'events', partition: 0, offset: 3 });
+  });
+
+  it('counts it in sidestream_record_errors_total by stream and error type', async () => {
+    const { metrics, listener: l } = listener();
+    l.onSourceEvent(textInput);
+    l.onSourceEvent(textInput);
+    const json = await metrics.registry.getMetricsAsJSON();
+    const counter = json.find((m) => m.name === 'sidestream_record_errors_total');
+    expect(counter?.values).toEqual([
+      {
+        value: 2,
+        labels: { app: 'ev', stream: 'file-tail:/var/log/app.log', error_type: 'LineTooLong' },
+      },
+    ]);
+  });
+});
