@@ -63,6 +63,19 @@ describe('sidestream run: bad input', () => {
     );
   });
 
+  it('a duration a timer cannot hold, a bare number and too many executors: refused before anything starts', async () => {
+    const r = await runCli(
+      ['demo', '--batch-interval', '1000h', '--shutdown-timeout', '10', '--executors', '100000'],
+      { timeoutMs: 15_000 },
+    );
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, 'SS_BATCH_INTERVAL_INVALID', "--batch-interval: '1000h' must be at most 1h");
+    expectCleanError(r.stderr, 'SS_CONFIG_INVALID', "--shutdown-timeout: '10' has no unit; write 10s");
+    expectCleanError(r.stderr, 'SS_CONFIG_INVALID', "--executors: '100000' must be at most");
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+    expect(r.stderr.trim().split('\n')).toHaveLength(3);
+  });
+
   it('unknown flag: exit 2, one line, a hint to --help', async () => {
     const r = await runCli(['demo', '--batch-intervl', '1s']);
     expect(r.code).toBe(2);
