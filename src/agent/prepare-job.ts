@@ -66,6 +66,7 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
     flags: options.flags,
     defaultApp: defaultAppName(ref),
   });
+  for (const warning of resolved.warnings) warn(warning);
   if (!resolved.ok) problems.push(...resolved.problems);
   if (!resolved.ok || problems.length > 0) return { ok: false, problems };
   const config = resolved.config;

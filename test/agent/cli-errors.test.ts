@@ -206,6 +206,29 @@ describe('sidestream validate', () => {
     expect(r.stderr).not.toMatch(/^ {4}at /m);
   });
 
+  it('a misspelt SIDESTREAM_* variable: validate lists it and run refuses; an unrelated one is a warning', async () => {
+    const env = { SIDESTREAM_BATCH_INTERVL: '2s', SIDESTREAM_UNRELATED: 'x' };
+    const validate = await runCli(['validate', 'examples/clicks.mjs', '--executors', '0'], { env });
+    expect(validate.code).toBe(1);
+    expect(validate.stdout).toBe('');
+    expectCleanError(
+      validate.stderr,
+      'SS_CONFIG_INVALID',
+      'SIDESTREAM_BATCH_INTERVL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL?',
+    );
+    expect(validate.stderr).toContain('SIDESTREAM_UNRELATED is not a variable of sidestream and is ignored');
+    const run = await runCli(['run', 'examples/clicks.mjs', '--executors', '0'], { env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('did you mean SIDESTREAM_BATCH_INTERVAL?');
+
+    const warned = await runCli(['validate', 'examples/clicks.mjs', '--executors', '0'], {
+      env: { SIDESTREAM_UNRELATED: 'x' },
+    });
+    expect(warned.code).toBe(0);
+    expect(warned.stdout.trim()).toBe('ok');
+    expect(warned.stderr).toContain('SIDESTREAM_UNRELATED is not a variable of sidestream and is ignored');
+  });
+
   it('reports a job that declares no output operation', async () => {
     const path = await job(
       'no-output.mjs',

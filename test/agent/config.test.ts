@@ -232,6 +232,47 @@ describe('agent config', () => {
     expect(config.app).toBe('job');
   });
 
+  it('refuses a SIDESTREAM_* variable that looks like a misspelt setting, with a did-you-mean', async () => {
+    const r = await resolveConfig({
+      defaultApp: 'job',
+      env: {
+        SIDESTREAM_BATCH_INTERVL: '2s',
+        SIDESTREAM_TOKEN: 'a'.repeat(32),
+        SIDESTREAM_HTTP_TOKEN_FILE: '/run/secrets/token',
+        SIDESTREAM_INTERVAL: '2s',
+        SIDESTREAM_SUPERVISD: 'true',
+      },
+    });
+    expect(messages(r)).toEqual([
+      '[SS_CONFIG_INVALID] SIDESTREAM_BATCH_INTERVL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_HTTP_TOKEN_FILE: unknown variable, not read; did you mean SIDESTREAM_HTTP_TOKEN?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_INTERVAL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL or SIDESTREAM_CHECKPOINT_INTERVAL?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_SUPERVISD: unknown variable, not read; did you mean SIDESTREAM_SUPERVISE?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_TOKEN: unknown variable, not read; did you mean SIDESTREAM_HTTP_TOKEN?',
+    ]);
+    // The token's value is never part of a message.
+    expect(messages(r).join('\n')).not.toContain('a'.repeat(32));
+  });
+
+  it('warns about other unknown SIDESTREAM_* variables, and knows the ones sidestream sets or its scripts read', async () => {
+    const r = await resolveConfig({
+      defaultApp: 'job',
+      env: {
+        SIDESTREAM_UNRELATED: 'x',
+        SIDESTREAM_SUPERVISED: '1',
+        SIDESTREAM_RESTARTS: '2',
+        SIDESTREAM_RUN: '/tmp/run',
+        SIDESTREAM_CHROMIUM: '/usr/bin/chromium',
+        SIDESTREAM_BATCH_INTERVL: '',
+      },
+    });
+    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
+    expect(r.warnings).toEqual([
+      "SIDESTREAM_UNRELATED is not a variable of sidestream and is ignored; the settings' variables are in docs/configuration.md",
+    ]);
+    expect((await resolveConfig({ env: { SIDESTREAM_APP: 'x' } })).warnings).toEqual([]);
+  });
+
   it('names each bad field by its path, with the fix', async () => {
     const file = await yamlFile(
       'batchInterval: 0s\nmaxTaskFailures: 0\nonBatchFailure: explode\nhttp: nowhere\napp: my app\nshutdownTimeout: soon\n',
