@@ -92,6 +92,7 @@ describe('the settings table', () => {
       'restartWindow',
       'maxTaskFailures',
       'shutdownTimeout',
+      'jobLoadTimeout',
       'defaultParallelism',
       'executors',
       'pushgateway.interval',

@@ -53,6 +53,7 @@ describe('agent config', () => {
       onBatchFailure: 'stop',
       maxTaskFailures: 4,
       shutdownTimeoutMs: 10_000,
+      jobLoadTimeoutMs: 60_000,
       defaultParallelism: undefined,
       // Executor worker threads: one per core unless configured.
       executors: availableParallelism(),
@@ -78,6 +79,7 @@ describe('agent config', () => {
         'onBatchFailure: continue',
         'maxTaskFailures: 2',
         'shutdownTimeout: 30s',
+        'jobLoadTimeout: 2m',
         'defaultParallelism: 8',
         'executors: 3',
         'logLevel: debug',
@@ -99,6 +101,7 @@ describe('agent config', () => {
       onBatchFailure: 'continue',
       maxTaskFailures: 2,
       shutdownTimeoutMs: 30_000,
+      jobLoadTimeoutMs: 120_000,
       defaultParallelism: 8,
       executors: 3,
       logLevel: 'debug',

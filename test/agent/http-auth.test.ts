@@ -141,6 +141,7 @@ describe('agentHttpOptions', () => {
     onBatchFailure: 'stop',
     maxTaskFailures: 4,
     shutdownTimeoutMs: 10_000,
+    jobLoadTimeoutMs: 60_000,
     defaultParallelism: undefined,
     executors: 0,
     ...(httpToken === undefined ? {} : { httpToken }),

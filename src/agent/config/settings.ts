@@ -6,6 +6,7 @@
  * AgentConfig has no row. Adding a setting: add its row here and its property to AgentConfig.
  */
 import { availableParallelism } from 'node:os';
+import { DEFAULT_JOB_LOAD_TIMEOUT_MS } from '../../job-module.js';
 import { DEFAULT_LOG_FORMAT, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS } from '../logger.js';
 import type { AgentConfig } from './agent-config.js';
 import { DEFAULT_HTTP } from './http-address.js';
@@ -189,6 +190,17 @@ export const SETTINGS = [
     value: duration({ example: '10s', allowZero: true, max: '1h' }),
     default: { value: DEFAULT_SHUTDOWN_TIMEOUT_MS, shown: '10s' },
     description: 'how long a graceful stop waits for in-flight batches',
+  }),
+  setting({
+    key: 'jobLoadTimeout',
+    configKey: 'jobLoadTimeoutMs',
+    flag: '--job-load-timeout',
+    placeholder: '<duration>',
+    env: 'SIDESTREAM_JOB_LOAD_TIMEOUT',
+    value: duration({ example: '2m', allowZero: false, max: '1h' }),
+    default: { value: DEFAULT_JOB_LOAD_TIMEOUT_MS, shown: '60s' },
+    description:
+      'how long importing the job module, and then its job function, may each take (in each executor worker too) before start-up fails with SS_JOB_LOAD_TIMEOUT',
   }),
   setting({
     key: 'defaultParallelism',
