@@ -36,7 +36,7 @@ export interface ConfigSources {
   file?: string | undefined;
   /**
    * Usually process.env; only the table's `SIDESTREAM_*` variables are read, empty ones are
-   * ignored. Other `SIDESTREAM_*` variables are checked for misspelt settings
+   * ignored (but a secret's is refused). Other `SIDESTREAM_*` variables are checked for misspelt settings
    * (config/sidestream-variables.ts).
    */
   env?: Readonly<Record<string, string | undefined>>;
@@ -69,7 +69,9 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
   const fromEnv: Record<string, string> = {};
   for (const s of SETTINGS) {
     const value = s.env === undefined ? undefined : env[s.env];
-    if (value !== undefined && value !== '') fromEnv[s.key] = value;
+    // An empty variable means "not set", except a secret's: ignoring `SIDESTREAM_HTTP_TOKEN=`
+    // would silently run without the protection it was meant to give, so its kind refuses it.
+    if (value !== undefined && (value !== '' || s.secret === true)) fromEnv[s.key] = value;
   }
   layers.push(parseLayer(fromEnv, (key) => settingFor(key)?.env ?? key, problems));
   checkOtherVariables(env, problems, warnings);

@@ -233,13 +233,41 @@ export function oneOf<const V extends readonly [string, ...string[]]>(
   };
 }
 
-/** The HTTP token: messages about it never echo its value. */
+const TOKEN_EXAMPLE = 'for example the output of `openssl rand -hex 32`';
+
+/**
+ * The HTTP token: messages about it never echo its value. A token that no client can send as
+ * written is refused rather than accepted and then never matched (everyone locked out): one
+ * with whitespace around it (a secret made with `echo`, which adds a newline) or a line break
+ * in it. An empty one is refused too, rather than meaning no token: running with the page and
+ * /api/* open must be asked for by leaving the token unset.
+ */
 export const httpToken: ValueKind<string> = {
-  schema: z
-    .string({ error: 'must be a string (quote it in YAML); the value is not shown' })
-    .min(16, { error: 'must be at least 16 characters; for example the output of `openssl rand -hex 32`' }),
+  schema: z.unknown().transform((input, ctx): string => {
+    const refuse = (message: string) => {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    if (typeof input !== 'string')
+      return refuse('must be a string (quote it in YAML); the value is not shown');
+    if (input === '')
+      return refuse(
+        "is set but empty, which is not taken to mean 'no token'; set the token, " +
+          `${TOKEN_EXAMPLE}, or unset it to go without one`,
+      );
+    if (input.trim() === '')
+      return refuse(`is only whitespace; set the token itself, ${TOKEN_EXAMPLE}; the value is not shown`);
+    if (input.trim() !== input || /[\r\n]/.test(input))
+      return refuse(
+        'has whitespace or a line break around or in it, which a request cannot carry, so it would never ' +
+          'match (a secret made with `echo` ends with a newline): create it with `printf %s` or ' +
+          '`echo -n`, or trim it; the value is not shown',
+      );
+    if (input.length < 16) return refuse(`must be at least 16 characters; ${TOKEN_EXAMPLE}`);
+    return input;
+  }),
   form: 'string',
-  bounds: 'at least 16 characters',
+  bounds: 'at least 16 characters; no whitespace around it',
 };
 
 export const graphiteUrl: ValueKind<{ url: string; target: GraphiteTarget }> = {
