@@ -36,8 +36,8 @@ export interface ConfigSources {
   file?: string | undefined;
   /**
    * Usually process.env; only the table's `SIDESTREAM_*` variables are read, empty ones are
-   * ignored (but a secret's is refused). Other `SIDESTREAM_*` variables are checked for misspelt settings
-   * (config/sidestream-variables.ts).
+   * ignored (but a secret's is refused). Other `SIDESTREAM_*` variables are checked for
+   * misspelt settings (config/sidestream-variables.ts).
    */
   env?: Readonly<Record<string, string | undefined>>;
   /** Command-line values by YAML key (commander's camel-cased option keys). */

@@ -19,6 +19,7 @@ import {
 } from '../engine/executor.js';
 import { type ErrorCode, SidestreamError } from '../errors.js';
 import { DEFAULT_JOB_LOAD_TIMEOUT_MS, withinJobLoadTimeout } from '../job-module.js';
+import { MAX_TIMER_DELAY_MS } from '../time.js';
 import type {
   ExecutorReady,
   ExecutorReply,
@@ -224,6 +225,18 @@ export class WorkerPoolExecutor implements Executor {
       );
     }
     this.loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_JOB_LOAD_TIMEOUT_MS;
+    // Three times it is still one timer (ready()'s bound), which must not overflow.
+    if (
+      !Number.isInteger(this.loadTimeoutMs) ||
+      this.loadTimeoutMs <= 0 ||
+      3 * this.loadTimeoutMs > MAX_TIMER_DELAY_MS
+    ) {
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `loadTimeoutMs must be a whole number of milliseconds from 1 to ${Math.floor(MAX_TIMER_DELAY_MS / 3)} ` +
+          `(got ${options.loadTimeoutMs}); for example 60000`,
+      );
+    }
     this.jobModule = options.jobModule;
     const init: ExecutorWorkerInit = {
       jobModule: resolvePath(options.jobModule),

@@ -140,6 +140,23 @@ describe('WorkerPoolExecutor', () => {
     30_000,
   );
 
+  it('refuses a load timeout its timers could not hold', () => {
+    const base = {
+      appName: 'exec',
+      batchIntervalMs: 1000,
+      defaultParallelism: 1,
+      threads: 1,
+      jobModule: JOB,
+    };
+    for (const loadTimeoutMs of [0, 1.5, 2 ** 31])
+      expect(() => new WorkerPoolExecutor({ ...base, loadTimeoutMs }), String(loadTimeoutMs)).toThrow(
+        expect.objectContaining({
+          code: 'SS_CONFIG_INVALID',
+          message: expect.stringContaining('loadTimeoutMs'),
+        }),
+      );
+  });
+
   it('ready() gives up on a worker that never yields, which cannot time itself out', async () => {
     process.env.SS_TEST_HANG = 'spin';
     const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 1 };
