@@ -38,6 +38,10 @@ export const ERROR_CODES = {
     'stop',
     'The job module threw while being imported or while declaring its graph.',
   ),
+  SS_JOB_LOAD_TIMEOUT: entry(
+    'stop',
+    'The job module did not finish loading, or its job function did not finish declaring the graph, within the job load timeout.',
+  ),
   SS_BATCH_INTERVAL_INVALID: entry(
     'stop',
     'The batch interval is not a positive whole number of milliseconds.',

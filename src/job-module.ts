@@ -1,7 +1,8 @@
 /**
  * Job modules: a `.js`, `.mjs` or `.ts` file whose default export declares the graph on a
  * StreamingContext. This module finds the file, imports it (TypeScript through tsx), checks the
- * export, and calls it, turning each way that can fail into one coded, actionable error.
+ * export, and calls it, turning each way that can fail into one coded, actionable error; that
+ * includes never finishing: importing and declaring each have a time limit (SS_JOB_LOAD_TIMEOUT).
  */
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
@@ -19,6 +20,50 @@ export interface LoadedJob {
   readonly job: JobFunction;
 }
 
+/** How long importing a job module, and then its job function, may each take unless told otherwise. */
+export const DEFAULT_JOB_LOAD_TIMEOUT_MS = 60_000;
+
+export interface JobLoadOptions {
+  /** The time limit of this step; default DEFAULT_JOB_LOAD_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
+}
+
+/** `60s`, `1.5s`, `250ms`: the limit as a message quotes it. */
+function shownTimeout(ms: number): string {
+  return ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * `work`, or an SS_JOB_LOAD_TIMEOUT error once `timeoutMs` has passed, whose message
+ * `describe(limit)` writes. The timer is deliberately referenced: a promise that never settles
+ * holds nothing open, so without it Node finds nothing left to do and exits with code 0 while the
+ * job is still "loading". What `work` waits for cannot be cancelled; the caller gives up on it.
+ */
+export function withinJobLoadTimeout<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  describe: (limit: string) => string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new SidestreamError('SS_JOB_LOAD_TIMEOUT', describe(shownTimeout(timeoutMs)))),
+      timeoutMs,
+    );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+const RAISE = 'or raise the job load timeout (--job-load-timeout) if it really needs longer';
+
 const JS_EXTENSIONS = new Set(['.js', '.mjs']);
 const TS_EXTENSIONS = new Set(['.ts', '.mts']);
 
@@ -34,7 +79,11 @@ function registerTypeScript(): Promise<unknown> {
   return tsxRegistered;
 }
 
-export async function loadJobModule(specifier: string, cwd = process.cwd()): Promise<LoadedJob> {
+export async function loadJobModule(
+  specifier: string,
+  cwd = process.cwd(),
+  options: JobLoadOptions = {},
+): Promise<LoadedJob> {
   const path = resolve(cwd, specifier);
   let isFile: boolean;
   try {
@@ -61,7 +110,13 @@ export async function loadJobModule(specifier: string, cwd = process.cwd()): Pro
   if (TS_EXTENSIONS.has(ext)) await registerTypeScript();
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(path).href);
+    mod = await withinJobLoadTimeout(
+      import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
+      options.timeoutMs ?? DEFAULT_JOB_LOAD_TIMEOUT_MS,
+      (limit) =>
+        `job module ${specifier} did not finish loading within ${limit}: its top-level code is still ` +
+        `waiting (a top-level await that never settles?); fix the module, ${RAISE}`,
+    );
   } catch (error) {
     if (codeOf(error)) throw error;
     throw new SidestreamError(
@@ -108,9 +163,19 @@ function importHint(error: unknown): string {
  * Calls the job function. Coded errors (a window that is not a multiple of the batch interval,
  * say) pass through unchanged; anything else the job throws is wrapped so the report says where.
  */
-export async function declareJob(loaded: LoadedJob, ssc: StreamingContext): Promise<void> {
+export async function declareJob(
+  loaded: LoadedJob,
+  ssc: StreamingContext,
+  options: JobLoadOptions = {},
+): Promise<void> {
   try {
-    await loaded.job(ssc);
+    await withinJobLoadTimeout(
+      Promise.resolve(loaded.job(ssc)),
+      options.timeoutMs ?? DEFAULT_JOB_LOAD_TIMEOUT_MS,
+      (limit) =>
+        `job ${loaded.name} did not finish declaring its graph within ${limit}: the promise its job ` +
+        `function returned has not settled (an await that never resolves?); fix the job function, ${RAISE}`,
+    );
   } catch (error) {
     if (codeOf(error)) throw error;
     throw new SidestreamError(

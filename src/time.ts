@@ -5,6 +5,13 @@
  */
 import { SidestreamError } from './errors.js';
 
+/**
+ * The longest delay Node's timers accept, 2^31-1 ms (24.8 days): setTimeout turns a longer one
+ * into 1 ms with a TimeoutOverflowWarning, so a timer meant to wait a month fires at once, again
+ * and again. Every duration that ends up in a timer is bounded by it.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
@@ -37,7 +44,8 @@ export class SystemClock implements Clock {
           resolve();
           return;
         }
-        timer = setTimeout(arm, remaining);
+        // A target further away than a timer can wait is reached in several waits.
+        timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_DELAY_MS));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       arm();

@@ -11,6 +11,7 @@ import { SidestreamError } from '../errors.js';
 import { addConfigOptions, configFlagValues } from './config/cli-options.js';
 import { settingFor } from './config/settings.js';
 import { type ConfigField, DEFAULT_HTTP, parseHttpAddress, resolveConfig } from './config.js';
+import { failWhenLeftUnsettled } from './fail-when-left-unsettled.js';
 import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { packageVersion } from './package-version.js';
 import { type JobRef, prepareJob } from './prepare-job.js';
@@ -237,7 +238,18 @@ function exitAfterFlush(code: number): void {
   process.stderr.write('', done);
 }
 
-main(process.argv).then(exitAfterFlush, (error: unknown) => {
+const command = main(process.argv);
+command.then(exitAfterFlush, (error: unknown) => {
   reportError(error, verbose);
+  exitAfterFlush(1);
+});
+failWhenLeftUnsettled(command, () => {
+  reportError(
+    new Error(
+      'the command stopped with its work unfinished: it was waiting for something that can never ' +
+        'happen (a promise that never settles); please report this with the --verbose output',
+    ),
+    verbose,
+  );
   exitAfterFlush(1);
 });

@@ -13,6 +13,7 @@ import { didYouMean } from './config/did-you-mean.js';
 import { type ConfigLayer, configLayerSchema } from './config/layer-schema.js';
 import type { DefaultContext, SettingDefault } from './config/setting.js';
 import { CONFIG_FIELDS, type ConfigField, SETTINGS, settingFor } from './config/settings.js';
+import { unknownSidestreamVariables } from './config/sidestream-variables.js';
 import { configFileValue } from './config-file-value.js';
 
 // The configuration's public names, where they have always been imported from.
@@ -34,7 +35,11 @@ export {
 export interface ConfigSources {
   /** Path of the YAML file (--config). */
   file?: string | undefined;
-  /** Usually process.env; only the table's `SIDESTREAM_*` variables are read, empty ones are ignored. */
+  /**
+   * Usually process.env; only the table's `SIDESTREAM_*` variables are read, empty ones are
+   * ignored (but a secret's is refused). Other `SIDESTREAM_*` variables are checked for
+   * misspelt settings (config/sidestream-variables.ts).
+   */
   env?: Readonly<Record<string, string | undefined>>;
   /** Command-line values by YAML key (commander's camel-cased option keys). */
   flags?: Readonly<Partial<Record<ConfigField, string | number | undefined>>>;
@@ -42,13 +47,19 @@ export interface ConfigSources {
   defaultApp?: string;
 }
 
+/** `warnings`: what is not wrong enough to refuse but should be said (an unknown variable). */
 export type ConfigResolution =
-  | { readonly ok: true; readonly config: AgentConfig }
-  | { readonly ok: false; readonly problems: readonly SidestreamError[] };
+  | { readonly ok: true; readonly config: AgentConfig; readonly warnings: readonly string[] }
+  | {
+      readonly ok: false;
+      readonly problems: readonly SidestreamError[];
+      readonly warnings: readonly string[];
+    };
 
 /** Reads and merges every layer; never throws for bad input, it returns every problem instead. */
 export async function resolveConfig(sources: ConfigSources): Promise<ConfigResolution> {
   const problems: SidestreamError[] = [];
+  const warnings: string[] = [];
   const layers: ConfigLayer[] = [];
   if (sources.file !== undefined) {
     const file = sources.file;
@@ -59,9 +70,12 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
   const fromEnv: Record<string, string> = {};
   for (const s of SETTINGS) {
     const value = s.env === undefined ? undefined : env[s.env];
-    if (value !== undefined && value !== '') fromEnv[s.key] = value;
+    // An empty variable means "not set", except a secret's: ignoring `SIDESTREAM_HTTP_TOKEN=`
+    // would silently run without the protection it was meant to give, so its kind refuses it.
+    if (value !== undefined && (value !== '' || s.secret === true)) fromEnv[s.key] = value;
   }
   layers.push(parseLayer(fromEnv, (key) => settingFor(key)?.env ?? key, problems));
+  checkOtherVariables(env, problems, warnings);
   const fromFlags: Record<string, string | number> = {};
   for (const s of SETTINGS) {
     const value = s.flag === undefined ? undefined : sources.flags?.[s.key];
@@ -81,7 +95,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
       else merged[key] = value;
     }
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems, warnings };
   const config: Record<string, unknown> = {};
   for (const s of SETTINGS) {
     const value = merged[s.key] ?? defaultValue(s.default, sources);
@@ -89,7 +103,35 @@ export async function resolveConfig(sources: ConfigSources): Promise<ConfigResol
   }
   // settings.ts checks at compile time that each row's kind and default produce its property's
   // type and that every property has a row.
-  return { ok: true, config: config as unknown as AgentConfig };
+  return { ok: true, config: config as unknown as AgentConfig, warnings };
+}
+
+const SETTING_VARIABLES: readonly string[] = SETTINGS.flatMap((s) => (s.env === undefined ? [] : [s.env]));
+
+/**
+ * A variable that looks like a misspelt setting is a problem (ignoring it would run with the
+ * default, no token say); any other unknown `SIDESTREAM_*` variable is only worth a warning, since
+ * the environment is shared with other programs.
+ */
+function checkOtherVariables(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: SidestreamError[],
+  warnings: string[],
+): void {
+  for (const { name, closest } of unknownSidestreamVariables(env, SETTING_VARIABLES)) {
+    if (closest.length > 0) {
+      problems.push(
+        new SidestreamError(
+          'SS_CONFIG_INVALID',
+          `${name}: unknown variable, not read; did you mean ${closest.join(' or ')}?`,
+        ),
+      );
+    } else {
+      warnings.push(
+        `${name} is not a variable of sidestream and is ignored; the settings' variables are in docs/configuration.md`,
+      );
+    }
+  }
 }
 
 function defaultValue(d: SettingDefault<unknown>, context: DefaultContext): unknown {

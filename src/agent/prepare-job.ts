@@ -11,7 +11,13 @@ import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SidestreamError } from '../errors.js';
 import { WorkerPoolExecutor } from '../executors/worker-pool-executor.js';
-import { appNameFor, declareJob, type LoadedJob, loadJobModule } from '../job-module.js';
+import {
+  appNameFor,
+  DEFAULT_JOB_LOAD_TIMEOUT_MS,
+  declareJob,
+  type LoadedJob,
+  loadJobModule,
+} from '../job-module.js';
 import { StreamingContext } from '../streaming-context.js';
 import { type AgentConfig, type ConfigField, resolveConfig } from './config.js';
 import { configSnapshot } from './config-snapshot.js';
@@ -51,22 +57,26 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob>;
 export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> {
   const problems: unknown[] = [];
   const ref = options.job;
-  let loaded: LoadedJob | undefined;
-  if (ref?.kind === 'demo') {
-    loaded = { path: DEMO_JOB_PATH, name: 'demo', job: demoJob };
-  } else if (ref?.kind === 'module') {
-    try {
-      loaded = await loadJobModule(ref.specifier);
-    } catch (error) {
-      problems.push(error);
-    }
-  }
+  // The configuration first: it holds the job load timeout. A module that cannot load is still
+  // reported next to bad settings (then under the default timeout), in the order of the steps.
   const resolved = await resolveConfig({
     file: options.configFile,
     env: options.env,
     flags: options.flags,
     defaultApp: defaultAppName(ref),
   });
+  for (const warning of resolved.warnings) warn(warning);
+  const timeoutMs = resolved.ok ? resolved.config.jobLoadTimeoutMs : DEFAULT_JOB_LOAD_TIMEOUT_MS;
+  let loaded: LoadedJob | undefined;
+  if (ref?.kind === 'demo') {
+    loaded = { path: DEMO_JOB_PATH, name: 'demo', job: demoJob };
+  } else if (ref?.kind === 'module') {
+    try {
+      loaded = await loadJobModule(ref.specifier, process.cwd(), { timeoutMs });
+    } catch (error) {
+      problems.push(error);
+    }
+  }
   if (!resolved.ok) problems.push(...resolved.problems);
   if (!resolved.ok || problems.length > 0) return { ok: false, problems };
   const config = resolved.config;
@@ -98,6 +108,7 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
               appName: config.app,
               batchIntervalMs: config.batchIntervalMs,
               defaultParallelism,
+              loadTimeoutMs: timeoutMs,
               onWarning: warn,
             })
           : undefined;
@@ -118,9 +129,15 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
         batchLogPath: config.batchLogPath,
         ...(executor ? { executor } : {}),
       });
-      await declareJob(job, created);
-      // Every worker imports the job too: a job that cannot load there is reported now.
-      await executor?.ready();
+      try {
+        await declareJob(job, created, { timeoutMs });
+        // Every worker imports the job too: a job that cannot load there is reported now.
+        await executor?.ready();
+      } catch (error) {
+        // Workers still loading would keep the process alive after the failure is reported.
+        await executor?.close();
+        throw error;
+      }
       return created;
     };
     ssc =

@@ -6,21 +6,39 @@ import { get } from 'node:http';
 import { describeError, SidestreamError } from '../errors.js';
 import type { CompletedBatchRecord } from '../events/index.js';
 import { formatBatchTable } from './batch-table.js';
+import { httpToken } from './config/value-kinds.js';
 import type { HttpAddress } from './config.js';
 
 const TIMEOUT_MS = 5000;
 
+const TOKEN_ENV = 'SIDESTREAM_HTTP_TOKEN';
+
+/** The token to send: undefined when unset; refused as the agent's configuration would refuse it. */
+function tokenFromEnv(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = env[TOKEN_ENV];
+  if (value === undefined) return undefined;
+  const parsed = httpToken.schema.safeParse(value);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => i.message).join('; ');
+    throw new SidestreamError('SS_CONFIG_INVALID', `${TOKEN_ENV}: ${why}`);
+  }
+  return parsed.data;
+}
+
 export async function fetchRecentBatches(
   address: HttpAddress,
   limit: number,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<CompletedBatchRecord[]> {
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   const url = `http://${host}:${address.port}/api/batches?limit=${limit}`;
+  // An agent with a token (http-auth.ts) wants it on /api/*: the same variable it reads, under
+  // the same rules, so a token the agent would refuse is not sent (a newline in it would not even
+  // make a valid header, and the request would fail as if nothing listened).
+  const token = tokenFromEnv(env);
   let answer: { status: number; body: string };
   try {
-    // An agent with a token (http-auth.ts) wants it on /api/*: the same variable it reads.
-    const token = process.env.SIDESTREAM_HTTP_TOKEN;
-    answer = await getText(url, token ? { Authorization: `Bearer ${token}` } : {});
+    answer = await getText(url, token === undefined ? {} : { Authorization: `Bearer ${token}` });
   } catch (error) {
     throw new SidestreamError(
       'SS_AGENT_UNREACHABLE',
@@ -28,10 +46,17 @@ export async function fetchRecentBatches(
       { cause: error },
     );
   }
+  if (answer.status === 401 && token !== undefined) {
+    throw new SidestreamError(
+      'SS_CONFIG_INVALID',
+      `${TOKEN_ENV}: the agent at ${url} refused this token (HTTP 401): it does not match the agent's ` +
+        `httpToken; set ${TOKEN_ENV} to the agent's token (the value is not shown)`,
+    );
+  }
   if (answer.status === 401) {
     throw new SidestreamError(
       'SS_AGENT_UNREACHABLE',
-      `the agent at ${url} wants its HTTP token; set SIDESTREAM_HTTP_TOKEN to the agent's token`,
+      `the agent at ${url} wants its HTTP token; set ${TOKEN_ENV} to the agent's token`,
     );
   }
   if (answer.status !== 200) {

@@ -6,14 +6,14 @@ import { availableParallelism } from 'node:os';
 import { SidestreamError } from '../errors.js';
 import type { JobIdentity } from '../state/checkpoint-store.js';
 import type { FsyncPolicy } from '../state/write-ahead-log.js';
-import { type Clock, SystemClock } from '../time.js';
+import { type Clock, MAX_TIMER_DELAY_MS, SystemClock } from '../time.js';
 import { type Executor, InProcessExecutor } from './executor.js';
 
 export type BatchFailurePolicy = 'stop' | 'continue';
 
 export interface EngineOptions {
   appName: string;
-  /** Batch interval in milliseconds: a positive whole number. */
+  /** Batch interval in milliseconds: a positive whole number, at most 2^31-1 (Node's longest timer). */
   batchIntervalMs: number;
   /**
    * Enables metadata checkpoints (docs/checkpoints.md): after completed batches the graph's
@@ -89,6 +89,13 @@ export function engineSettings(options: EngineOptions): EngineSettings {
     throw new SidestreamError(
       'SS_BATCH_INTERVAL_INVALID',
       `batch interval must be a positive whole number of milliseconds (got ${interval}); for example 1000 for 1s`,
+    );
+  }
+  if (interval > MAX_TIMER_DELAY_MS) {
+    // The job generator's timer would overflow and fire every millisecond instead.
+    throw new SidestreamError(
+      'SS_BATCH_INTERVAL_INVALID',
+      `batch interval must be at most ${MAX_TIMER_DELAY_MS} ms (24.8 days, the longest wait Node's timers accept; got ${interval}); for example 1000 for 1s`,
     );
   }
   const maxTaskFailures = options.maxTaskFailures ?? 4;

@@ -22,6 +22,8 @@ export interface ExecutorWorkerInit {
   readonly appName: string;
   readonly batchIntervalMs: number;
   readonly defaultParallelism: number;
+  /** The time limit of importing the job and of declaring its graph (SS_JOB_LOAD_TIMEOUT). */
+  readonly loadTimeoutMs?: number;
 }
 
 export interface ExecutorTaskMessage {
@@ -95,7 +97,8 @@ interface WorkerContext {
 }
 
 async function prepare(init: ExecutorWorkerInit): Promise<WorkerContext> {
-  const loaded = await loadJobModule(init.jobModule);
+  const limit = init.loadTimeoutMs === undefined ? {} : { timeoutMs: init.loadTimeoutMs };
+  const loaded = await loadJobModule(init.jobModule, process.cwd(), limit);
   const ssc = new StreamingContext({
     appName: init.appName,
     batchIntervalMs: init.batchIntervalMs,
@@ -108,7 +111,7 @@ async function prepare(init: ExecutorWorkerInit): Promise<WorkerContext> {
   const registry = ssc.rddEnv.lineage?.registry;
   if (!registry)
     throw new Error('the executor worker context has no lineage registry (lineageRegistry was not honoured)');
-  await declareJob(loaded, ssc);
+  await declareJob(loaded, ssc, limit);
   return { ssc, registry };
 }
 

@@ -18,6 +18,8 @@ import {
   type TaskDescriptor,
 } from '../engine/executor.js';
 import { type ErrorCode, SidestreamError } from '../errors.js';
+import { DEFAULT_JOB_LOAD_TIMEOUT_MS, withinJobLoadTimeout } from '../job-module.js';
+import { MAX_TIMER_DELAY_MS } from '../time.js';
 import type {
   ExecutorReady,
   ExecutorReply,
@@ -37,6 +39,12 @@ export interface WorkerPoolOptions {
   readonly appName: string;
   readonly batchIntervalMs: number;
   readonly defaultParallelism: number;
+  /**
+   * How long a worker may take to import the job module, and then to declare its graph, before
+   * ready() rejects with SS_JOB_LOAD_TIMEOUT; default DEFAULT_JOB_LOAD_TIMEOUT_MS (60s). After
+   * that rejection, close() the pool: the workers still loading keep the process alive.
+   */
+  readonly loadTimeoutMs?: number;
 }
 
 /** A worker thread exited (crashed, was killed, ran out of memory) while running a task. */
@@ -207,6 +215,8 @@ export class WorkerPoolExecutor implements Executor {
   private readonly waiting: ((slot: Slot | undefined) => void)[] = [];
   private nextMessageId = 0;
 
+  private readonly loadTimeoutMs: number;
+
   constructor(options: WorkerPoolOptions) {
     if (!Number.isInteger(options.threads) || options.threads < 1) {
       throw new SidestreamError(
@@ -214,11 +224,26 @@ export class WorkerPoolExecutor implements Executor {
         `executor threads must be a whole number >= 1 (got ${options.threads}); use 0 executors for in-process`,
       );
     }
+    this.loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_JOB_LOAD_TIMEOUT_MS;
+    // Three times it is still one timer (ready()'s bound), which must not overflow.
+    if (
+      !Number.isInteger(this.loadTimeoutMs) ||
+      this.loadTimeoutMs <= 0 ||
+      3 * this.loadTimeoutMs > MAX_TIMER_DELAY_MS
+    ) {
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `loadTimeoutMs must be a whole number of milliseconds from 1 to ${Math.floor(MAX_TIMER_DELAY_MS / 3)} ` +
+          `(got ${options.loadTimeoutMs}); for example 60000`,
+      );
+    }
+    this.jobModule = options.jobModule;
     const init: ExecutorWorkerInit = {
       jobModule: resolvePath(options.jobModule),
       appName: options.appName,
       batchIntervalMs: options.batchIntervalMs,
       defaultParallelism: options.defaultParallelism,
+      loadTimeoutMs: this.loadTimeoutMs,
     };
     this.parallelism = options.threads;
     this.onWarning = options.onWarning;
@@ -226,6 +251,7 @@ export class WorkerPoolExecutor implements Executor {
     this.idle = [...this.slots];
   }
 
+  private readonly jobModule: string;
   private userMetrics: RemoteMetricsSink | undefined;
   private deaths: number[] = [];
   private readonly onWarning: ((message: string) => void) | undefined;
@@ -293,12 +319,29 @@ export class WorkerPoolExecutor implements Executor {
 
   /**
    * Resolves once every worker has imported the job and declared its graph; rejects with the
-   * first worker's load error (the same error loading the job on the driver would give).
+   * first worker's load error (the same error loading the job on the driver would give), or with
+   * SS_JOB_LOAD_TIMEOUT when they are not all ready within three times the load timeout. A
+   * worker times its own import and declaration (one timeout each) and says which hung; this
+   * bound, which leaves one more timeout for the thread to start, catches only a worker that
+   * cannot even say it is stuck (a loop that never yields).
    */
   ready(): Promise<void> {
-    return new Promise((resolve, reject) => {
+    const all = new Promise<void>((resolve, reject) => {
       this.readyWaiters.push({ resolve, reject });
       this.settleReady();
+    });
+    return withinJobLoadTimeout(all, 3 * this.loadTimeoutMs, (limit) => {
+      const stuck = this.slots.length - this.readyCount;
+      return (
+        `${stuck} of ${this.slots.length} executor workers did not finish importing ${this.jobModule} and ` +
+        `declaring its graph within ${limit} (3 × the job load timeout); fix what the job ` +
+        'waits for in a worker thread, try ' +
+        '--executors 0, or raise the job load timeout (--job-load-timeout) if it really needs longer'
+      );
+    }).catch((error: unknown) => {
+      // Later calls get the same answer at once.
+      if (error instanceof Error) this.loadError ??= error;
+      throw error;
     });
   }
 

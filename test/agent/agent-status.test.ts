@@ -18,6 +18,7 @@ const config: AgentConfig = {
   onBatchFailure: 'stop',
   maxTaskFailures: 4,
   shutdownTimeoutMs: 10_000,
+  jobLoadTimeoutMs: 60_000,
   defaultParallelism: 4,
   executors: 0,
   graphite: {

@@ -63,6 +63,19 @@ describe('sidestream run: bad input', () => {
     );
   });
 
+  it('a duration a timer cannot hold, a bare number and too many executors: refused before anything starts', async () => {
+    const r = await runCli(
+      ['demo', '--batch-interval', '1000h', '--shutdown-timeout', '10', '--executors', '100000'],
+      { timeoutMs: 15_000 },
+    );
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, 'SS_BATCH_INTERVAL_INVALID', "--batch-interval: '1000h' must be at most 1h");
+    expectCleanError(r.stderr, 'SS_CONFIG_INVALID', "--shutdown-timeout: '10' has no unit; write 10s");
+    expectCleanError(r.stderr, 'SS_CONFIG_INVALID', "--executors: '100000' must be at most");
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+    expect(r.stderr.trim().split('\n')).toHaveLength(3);
+  });
+
   it('unknown flag: exit 2, one line, a hint to --help', async () => {
     const r = await runCli(['demo', '--batch-intervl', '1s']);
     expect(r.code).toBe(2);
@@ -191,6 +204,29 @@ describe('sidestream validate', () => {
     expect(r.stderr).toContain(`${config}: onBatchFailure: 'explode' must be 'stop' or 'continue'`);
     expect(r.stderr).toContain("SIDESTREAM_MAX_TASK_FAILURES: '0' must be a whole number >= 1");
     expect(r.stderr).not.toMatch(/^ {4}at /m);
+  });
+
+  it('a misspelt SIDESTREAM_* variable: validate lists it and run refuses; an unrelated one is a warning', async () => {
+    const env = { SIDESTREAM_BATCH_INTERVL: '2s', SIDESTREAM_UNRELATED: 'x' };
+    const validate = await runCli(['validate', 'examples/clicks.mjs', '--executors', '0'], { env });
+    expect(validate.code).toBe(1);
+    expect(validate.stdout).toBe('');
+    expectCleanError(
+      validate.stderr,
+      'SS_CONFIG_INVALID',
+      'SIDESTREAM_BATCH_INTERVL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL?',
+    );
+    expect(validate.stderr).toContain('SIDESTREAM_UNRELATED is not a variable of sidestream and is ignored');
+    const run = await runCli(['run', 'examples/clicks.mjs', '--executors', '0'], { env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('did you mean SIDESTREAM_BATCH_INTERVAL?');
+
+    const warned = await runCli(['validate', 'examples/clicks.mjs', '--executors', '0'], {
+      env: { SIDESTREAM_UNRELATED: 'x' },
+    });
+    expect(warned.code).toBe(0);
+    expect(warned.stdout.trim()).toBe('ok');
+    expect(warned.stderr).toContain('SIDESTREAM_UNRELATED is not a variable of sidestream and is ignored');
   });
 
   it('reports a job that declares no output operation', async () => {

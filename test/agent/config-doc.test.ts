@@ -33,7 +33,7 @@ describe('docs/configuration.md', () => {
       '| `batchInterval` | `--batch-interval <duration>` | `SIDESTREAM_BATCH_INTERVAL` |',
     );
     expect(doc).toContain(
-      '| `maxTaskFailures` | `--max-task-failures <n>` | `SIDESTREAM_MAX_TASK_FAILURES` | whole number | `4` | attempts | >= 1 |',
+      '| `maxTaskFailures` | `--max-task-failures <n>` | `SIDESTREAM_MAX_TASK_FAILURES` | whole number | `4` | attempts | 1 to 100 |',
     );
   });
 

@@ -13,6 +13,7 @@ import { envVarName, flagName } from '../../src/agent/config/setting-names.js';
 import { SETTINGS } from '../../src/agent/config/settings.js';
 import { resolveConfig } from '../../src/agent/config.js';
 import { isSecretKey } from '../../src/redact.js';
+import { MAX_TIMER_DELAY_MS, parseDurationMs } from '../../src/time.js';
 import { runCli } from '../support/cli-process.js';
 
 const ROWS: readonly Setting[] = SETTINGS;
@@ -75,6 +76,37 @@ describe('the settings table', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(10);
+  });
+
+  it("bounds every number and duration, the durations within what Node's timers can wait", () => {
+    const kinds = ROWS.flatMap((s) => [
+      [s.key, s.value] as const,
+      ...Object.entries(s.value.fields ?? {}).map(([name, n]) => [`${s.key}.${name}`, n.value] as const),
+    ]);
+    const durations = kinds.filter(([, k]) => /duration|whole number/.test(k.form));
+    expect(durations.map(([key]) => key)).toEqual([
+      'batchInterval',
+      'checkpointInterval',
+      'walFsync',
+      'restartBudget',
+      'restartWindow',
+      'maxTaskFailures',
+      'shutdownTimeout',
+      'jobLoadTimeout',
+      'defaultParallelism',
+      'executors',
+      'pushgateway.interval',
+    ]);
+    for (const [key, kind] of durations) {
+      expect(kind.bounds, key).toMatch(/ to |at most/);
+      if (!kind.form.includes('duration')) continue;
+      // 597h is just above 2^31-1 ms; a number without a unit is never a duration.
+      expect(kind.schema.safeParse('597h').success, `${key}: 597h`).toBe(false);
+      expect(kind.schema.safeParse(10).success, `${key}: 10`).toBe(false);
+      const longest = /(?:at most| to) (\S+)$/.exec(kind.bounds ?? '')?.[1] ?? '';
+      expect(parseDurationMs(longest, key), key).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS);
+      expect(kind.schema.safeParse(longest).success, `${key}: ${longest}`).toBe(true);
+    }
   });
 
   it('gives switches (flags without a value) a kind that takes the true commander passes', () => {

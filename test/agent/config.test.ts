@@ -53,6 +53,7 @@ describe('agent config', () => {
       onBatchFailure: 'stop',
       maxTaskFailures: 4,
       shutdownTimeoutMs: 10_000,
+      jobLoadTimeoutMs: 60_000,
       defaultParallelism: undefined,
       // Executor worker threads: one per core unless configured.
       executors: availableParallelism(),
@@ -78,6 +79,7 @@ describe('agent config', () => {
         'onBatchFailure: continue',
         'maxTaskFailures: 2',
         'shutdownTimeout: 30s',
+        'jobLoadTimeout: 2m',
         'defaultParallelism: 8',
         'executors: 3',
         'logLevel: debug',
@@ -99,6 +101,7 @@ describe('agent config', () => {
       onBatchFailure: 'continue',
       maxTaskFailures: 2,
       shutdownTimeoutMs: 30_000,
+      jobLoadTimeoutMs: 120_000,
       defaultParallelism: 8,
       executors: 3,
       logLevel: 'debug',
@@ -130,9 +133,86 @@ describe('agent config', () => {
       );
   });
 
-  it('takes a bare number as milliseconds and an empty file as no settings', async () => {
-    expect((await ok({ file: await yamlFile('batchInterval: 250\n') })).batchIntervalMs).toBe(250);
+  it('refuses a duration without a unit (it used to mean milliseconds) and takes an empty file as no settings', async () => {
+    const file = await yamlFile('batchInterval: 250\nshutdownTimeout: 10\n');
+    expect(messages(await resolveConfig({ file }))).toEqual([
+      `[SS_BATCH_INTERVAL_INVALID] ${file}: batchInterval: 250 has no unit; write 250s (or 250ms if you meant milliseconds)`,
+      `[SS_CONFIG_INVALID] ${file}: shutdownTimeout: 10 has no unit; write 10s (or 10ms if you meant milliseconds)`,
+    ]);
+    expect((await ok({ file: await yamlFile('batchInterval: 250ms\n') })).batchIntervalMs).toBe(250);
     expect((await ok({ file: await yamlFile('') })).batchIntervalMs).toBe(1000);
+  });
+
+  it('refuses a string of digits as a duration from a variable or a flag too', async () => {
+    expect(
+      messages(
+        await resolveConfig({
+          env: { SIDESTREAM_SHUTDOWN_TIMEOUT: '10', SIDESTREAM_WAL_FSYNC: '100' },
+          flags: { restartWindow: ' 600 ', checkpointInterval: '1.5' },
+        }),
+      ),
+    ).toEqual([
+      "[SS_CONFIG_INVALID] SIDESTREAM_WAL_FSYNC: '100' has no unit; write 100s (or 100ms if you meant milliseconds), or 'always' or 'never'; see docs/wal.md",
+      "[SS_CONFIG_INVALID] SIDESTREAM_SHUTDOWN_TIMEOUT: '10' has no unit; write 10s (or 10ms if you meant milliseconds)",
+      "[SS_CONFIG_INVALID] --checkpoint-interval: '1.5' has no unit; write 1.5s (or 1.5ms if you meant milliseconds)",
+      "[SS_CONFIG_INVALID] --restart-window: ' 600 ' has no unit; write 600s (or 600ms if you meant milliseconds)",
+    ]);
+  });
+
+  it("refuses durations longer than the setting's maximum, which stays within what a timer can wait", async () => {
+    expect(
+      messages(
+        await resolveConfig({
+          flags: { batchInterval: '1000h', shutdownTimeout: '1000h', walFsync: '5m' },
+          env: { SIDESTREAM_RESTART_WINDOW: '25h' },
+        }),
+      ),
+    ).toEqual([
+      "[SS_CONFIG_INVALID] SIDESTREAM_RESTART_WINDOW: '25h' must be at most 24h; for example 10m",
+      "[SS_BATCH_INTERVAL_INVALID] --batch-interval: '1000h' must be at most 1h; for example 1s",
+      "[SS_CONFIG_INVALID] --wal-fsync: '5m' must be at most 1m; for example 100ms, or 'always' or 'never'; see docs/wal.md",
+      "[SS_CONFIG_INVALID] --shutdown-timeout: '1000h' must be at most 1h; for example 10s",
+    ]);
+    const longest = await ok({
+      flags: { batchInterval: '1h', shutdownTimeout: '1h', walFsync: '1m', restartWindow: '24h' },
+    });
+    expect(longest).toMatchObject({
+      batchIntervalMs: 3_600_000,
+      shutdownTimeoutMs: 3_600_000,
+      walFsync: { mode: 'interval', intervalMs: 60_000 },
+      restartWindowMs: 86_400_000,
+    });
+  });
+
+  it('bounds the numbers: executors by the cores, the others by reason', async () => {
+    const cores = availableParallelism();
+    const file = await yamlFile(
+      'executors: 100000\ndefaultParallelism: 1000000\nmaxTaskFailures: 1000\nrestartBudget: 1000\n',
+    );
+    expect(messages(await resolveConfig({ file }))).toEqual([
+      `[SS_CONFIG_INVALID] ${file}: restartBudget: 1000 must be at most 100; for example 5`,
+      `[SS_CONFIG_INVALID] ${file}: maxTaskFailures: 1000 must be at most 100; for example 4`,
+      `[SS_CONFIG_INVALID] ${file}: defaultParallelism: 1000000 must be at most 1000; for example 4`,
+      `[SS_CONFIG_INVALID] ${file}: executors: 100000 must be at most ${4 * cores} (4 × this machine's ${cores} cores); for example 2`,
+    ]);
+    expect(messages(await resolveConfig({ flags: { executors: String(4 * cores + 1) } }))).toEqual([
+      `[SS_CONFIG_INVALID] --executors: '${4 * cores + 1}' must be at most ${4 * cores} (4 × this machine's ${cores} cores); for example 2`,
+    ]);
+    expect(
+      await ok({
+        flags: {
+          executors: String(4 * cores),
+          defaultParallelism: '1000',
+          maxTaskFailures: '100',
+          restartBudget: '100',
+        },
+      }),
+    ).toMatchObject({
+      executors: 4 * cores,
+      defaultParallelism: 1000,
+      maxTaskFailures: 100,
+      restartBudget: 100,
+    });
   });
 
   it('flags override the file; env overrides the file but not flags', async () => {
@@ -153,6 +233,47 @@ describe('agent config', () => {
   it('ignores empty and unrelated environment variables', async () => {
     const config = await ok({ env: { SIDESTREAM_APP: '', SIDESTREAM_UNRELATED: 'x', BATCH_INTERVAL: '0s' } });
     expect(config.app).toBe('job');
+  });
+
+  it('refuses a SIDESTREAM_* variable that looks like a misspelt setting, with a did-you-mean', async () => {
+    const r = await resolveConfig({
+      defaultApp: 'job',
+      env: {
+        SIDESTREAM_BATCH_INTERVL: '2s',
+        SIDESTREAM_TOKEN: 'a'.repeat(32),
+        SIDESTREAM_HTTP_TOKEN_FILE: '/run/secrets/token',
+        SIDESTREAM_INTERVAL: '2s',
+        SIDESTREAM_SUPERVISD: 'true',
+      },
+    });
+    expect(messages(r)).toEqual([
+      '[SS_CONFIG_INVALID] SIDESTREAM_BATCH_INTERVL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_HTTP_TOKEN_FILE: unknown variable, not read; did you mean SIDESTREAM_HTTP_TOKEN?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_INTERVAL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL or SIDESTREAM_CHECKPOINT_INTERVAL?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_SUPERVISD: unknown variable, not read; did you mean SIDESTREAM_SUPERVISE?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_TOKEN: unknown variable, not read; did you mean SIDESTREAM_HTTP_TOKEN?',
+    ]);
+    // The token's value is never part of a message.
+    expect(messages(r).join('\n')).not.toContain('a'.repeat(32));
+  });
+
+  it('warns about other unknown SIDESTREAM_* variables, and knows the ones sidestream sets or its scripts read', async () => {
+    const r = await resolveConfig({
+      defaultApp: 'job',
+      env: {
+        SIDESTREAM_UNRELATED: 'x',
+        SIDESTREAM_SUPERVISED: '1',
+        SIDESTREAM_RESTARTS: '2',
+        SIDESTREAM_RUN: '/tmp/run',
+        SIDESTREAM_CHROMIUM: '/usr/bin/chromium',
+        SIDESTREAM_BATCH_INTERVL: '',
+      },
+    });
+    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
+    expect(r.warnings).toEqual([
+      "SIDESTREAM_UNRELATED is not a variable of sidestream and is ignored; the settings' variables are in docs/configuration.md",
+    ]);
+    expect((await resolveConfig({ env: { SIDESTREAM_APP: 'x' } })).warnings).toEqual([]);
   });
 
   it('names each bad field by its path, with the fix', async () => {

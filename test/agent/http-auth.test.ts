@@ -92,6 +92,53 @@ describe('HTTP token', () => {
     expect(refused.stderr).toContain('wants its HTTP token; set SIDESTREAM_HTTP_TOKEN');
   });
 
+  it('sidestream status says when the agent refuses its token, and refuses a token no request can carry', async () => {
+    const server = await start(TOKEN);
+    const http = `127.0.0.1:${server.address.port}`;
+    const wrong = await runCli(['status', '--http', http], {
+      env: { SIDESTREAM_HTTP_TOKEN: 'another-token-0123456789abcdef' },
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(
+      `[SS_CONFIG_INVALID]: SIDESTREAM_HTTP_TOKEN: the agent at http://${http}/api/batches?limit=10 refused this token (HTTP 401): it does not match the agent's httpToken`,
+    );
+    expect(wrong.stderr).not.toContain('is it running');
+    expect(wrong.stderr).not.toContain('another-token');
+
+    // A secret made with echo: refused before it is sent, not reported as an unreachable agent.
+    const newline = await runCli(['status', '--http', http], {
+      env: { SIDESTREAM_HTTP_TOKEN: `${TOKEN}\n` },
+    });
+    expect(newline.code).toBe(1);
+    expect(newline.stderr).toContain(
+      '[SS_CONFIG_INVALID]: SIDESTREAM_HTTP_TOKEN: has whitespace or a line break',
+    );
+    expect(newline.stderr).toContain('printf %s');
+    expect(newline.stderr).not.toContain('is it running');
+    expect(newline.stderr).not.toContain(TOKEN);
+
+    for (const value of ['', '   ']) {
+      const blank = await runCli(['status', '--http', http], { env: { SIDESTREAM_HTTP_TOKEN: value } });
+      expect(blank.code, JSON.stringify(value)).toBe(1);
+      expect(blank.stderr).toMatch(
+        /\[SS_CONFIG_INVALID\]: SIDESTREAM_HTTP_TOKEN: is (set but empty|only whitespace)/,
+      );
+    }
+  });
+
+  it('an agent refuses to start with a token no request can carry, or an empty token variable', async () => {
+    for (const value of [`${TOKEN}\n`, ' ', '']) {
+      const r = await runCli(['validate', '--http', '0.0.0.0:9464'], {
+        env: { SIDESTREAM_HTTP_TOKEN: value },
+      });
+      expect(r.code, JSON.stringify(value)).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /\[SS_CONFIG_INVALID\]: SIDESTREAM_HTTP_TOKEN: (has whitespace|is only whitespace|is set but empty)/,
+      );
+    }
+  });
+
   it('keeps /metrics, /healthz and /readyz open for scrapers and probes', async () => {
     const server = await start(TOKEN);
     for (const path of ['/metrics', '/healthz', '/readyz'])
@@ -141,6 +188,7 @@ describe('agentHttpOptions', () => {
     onBatchFailure: 'stop',
     maxTaskFailures: 4,
     shutdownTimeoutMs: 10_000,
+    jobLoadTimeoutMs: 60_000,
     defaultParallelism: undefined,
     executors: 0,
     ...(httpToken === undefined ? {} : { httpToken }),

@@ -122,6 +122,18 @@ const FILE_CASES: [string, string][] = [
     '[SS_CONFIG_INVALID] FILE: httpToken: must be a string (quote it in YAML); the value is not shown',
   ],
   [
+    'httpToken: "   "',
+    '[SS_CONFIG_INVALID] FILE: httpToken: is only whitespace; set the token itself, for example the output of `openssl rand -hex 32`; the value is not shown',
+  ],
+  [
+    'httpToken: "Tr4iling-newline-0123456789\\n"',
+    '[SS_CONFIG_INVALID] FILE: httpToken: has whitespace or a line break around or in it, which a request cannot carry, so it would never match (a secret made with `echo` ends with a newline): create it with `printf %s` or `echo -n`, or trim it; the value is not shown',
+  ],
+  [
+    "httpToken: ''",
+    "[SS_CONFIG_INVALID] FILE: httpToken: is set but empty, which is not taken to mean 'no token'; set the token, for example the output of `openssl rand -hex 32`, or unset it to go without one",
+  ],
+  [
     'batch_interval: 1s',
     '[SS_CONFIG_INVALID] FILE: batch_interval: unknown key; did you mean batchInterval?',
   ],
@@ -165,6 +177,35 @@ describe('invalid environment variables and flags', () => {
       "[SS_CONFIG_INVALID] --graphite: 'tcp://[redacted]@h:2003' must be tcp://HOST:PORT or udp://HOST:PORT; for example tcp://127.0.0.1:2003",
     ]);
     expect(all.join('\n')).not.toMatch(/EnvPw|FlagPw|short'/);
+  });
+
+  it('refuse a token with whitespace around it, only whitespace, or set but empty, naming where it came from', async () => {
+    const token = 'Sp4ced-token-0123456789abcdef';
+    const cases: [ConfigSources, string][] = [
+      [
+        { env: { SIDESTREAM_HTTP_TOKEN: `${token}\n` } },
+        'SIDESTREAM_HTTP_TOKEN: has whitespace or a line break',
+      ],
+      [
+        { env: { SIDESTREAM_HTTP_TOKEN: `  ${token}` } },
+        'SIDESTREAM_HTTP_TOKEN: has whitespace or a line break',
+      ],
+      [{ env: { SIDESTREAM_HTTP_TOKEN: '\n' } }, 'SIDESTREAM_HTTP_TOKEN: is only whitespace'],
+      [
+        { env: { SIDESTREAM_HTTP_TOKEN: '' } },
+        "SIDESTREAM_HTTP_TOKEN: is set but empty, which is not taken to mean 'no token'",
+      ],
+      [{ flags: { httpToken: `${token} ` } }, '--http-token: has whitespace or a line break'],
+      [{ flags: { httpToken: '' } }, '--http-token: is set but empty'],
+    ];
+    for (const [sources, says] of cases) {
+      const all = await problems(sources);
+      expect(all, JSON.stringify(sources)).toEqual([expect.stringContaining(`[SS_CONFIG_INVALID] ${says}`)]);
+      expect(all.join('\n')).not.toContain(token);
+    }
+    // Unset, there is no token; an empty variable of another setting still means "not set".
+    const none = await resolveConfig({ env: { SIDESTREAM_APP: '' } });
+    expect(none.ok && none.config.httpToken).toBeUndefined();
   });
 
   it('--http-token is the flag of httpToken', async () => {

@@ -117,4 +117,16 @@ describe('JobGenerator and JobScheduler on a manual clock', () => {
     expect(() => new StreamingContext({ appName: 't', batchIntervalMs: -5 })).toThrow(/positive/);
     expect(() => new StreamingContext({ appName: 't', batchIntervalMs: 1.5 })).toThrow(/whole number/);
   });
+
+  it("refuses a batch interval longer than Node's timers can wait (2^31-1 ms), with the same code", () => {
+    const tooLong = () => new StreamingContext({ appName: 't', batchIntervalMs: 2 ** 31 });
+    expect(tooLong).toThrow(expect.objectContaining({ code: 'SS_BATCH_INTERVAL_INVALID' }));
+    expect(tooLong).toThrow(/at most 2147483647 ms/);
+    // 1000h, which the probe's agent took, as milliseconds.
+    expect(() => new StreamingContext({ appName: 't', batchIntervalMs: 3_600_000_000 })).toThrow(
+      /SS_BATCH_INTERVAL_INVALID|at most/,
+    );
+    const longest = new StreamingContext({ appName: 't', batchIntervalMs: 2 ** 31 - 1 });
+    expect(longest.batchIntervalMs).toBe(2 ** 31 - 1);
+  });
 });

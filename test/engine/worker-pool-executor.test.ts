@@ -8,6 +8,7 @@ import { startManual } from '../support/manual-run.js';
 import job, { queue, results } from './fixtures/executor-job.js';
 
 const JOB = new URL('./fixtures/executor-job.ts', import.meta.url).pathname;
+const HANGING = new URL('./fixtures/hanging-job.ts', import.meta.url).pathname;
 
 function batches(seed: number): string[][] {
   let a = seed;
@@ -56,6 +57,7 @@ describe('WorkerPoolExecutor', () => {
   afterEach(() => {
     delete process.env.SS_TEST_KILL_MARKER;
     delete process.env.SS_TEST_FAIL_VALUE;
+    delete process.env.SS_TEST_HANG;
   });
 
   it('reports a failing task exactly as in-process: same attempts, error types, reasons and totals', async () => {
@@ -110,6 +112,70 @@ describe('WorkerPoolExecutor', () => {
     const good = new WorkerPoolExecutor({ threads: 2, jobModule: JOB, ...base });
     await good.ready();
     await good.close();
+  }, 30_000);
+
+  it.each([
+    ['import', 'did not finish loading within 1.5s: its top-level code is still waiting'],
+    ['declare', 'did not finish declaring its graph within 1.5s'],
+  ])(
+    'ready() gives up on workers whose job never finishes (%s) with SS_JOB_LOAD_TIMEOUT',
+    async (hang, says) => {
+      process.env.SS_TEST_HANG = hang;
+      const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 1 };
+      const pool = new WorkerPoolExecutor({ threads: 2, jobModule: HANGING, loadTimeoutMs: 1500, ...base });
+      const started = Date.now();
+      try {
+        await expect(pool.ready()).rejects.toMatchObject({
+          code: 'SS_JOB_LOAD_TIMEOUT',
+          message: expect.stringContaining(says),
+        });
+        // Each worker timed its own step; the pool's bound (twice the timeout) was not needed.
+        expect(Date.now() - started).toBeLessThan(5_000);
+        // Asked again, the pool answers at once with the same error.
+        await expect(pool.ready()).rejects.toMatchObject({ code: 'SS_JOB_LOAD_TIMEOUT' });
+      } finally {
+        await pool.close();
+      }
+    },
+    30_000,
+  );
+
+  it('refuses a load timeout its timers could not hold', () => {
+    const base = {
+      appName: 'exec',
+      batchIntervalMs: 1000,
+      defaultParallelism: 1,
+      threads: 1,
+      jobModule: JOB,
+    };
+    for (const loadTimeoutMs of [0, 1.5, 2 ** 31])
+      expect(() => new WorkerPoolExecutor({ ...base, loadTimeoutMs }), String(loadTimeoutMs)).toThrow(
+        expect.objectContaining({
+          code: 'SS_CONFIG_INVALID',
+          message: expect.stringContaining('loadTimeoutMs'),
+        }),
+      );
+  });
+
+  it('ready() gives up on a worker that never yields, which cannot time itself out', async () => {
+    process.env.SS_TEST_HANG = 'spin';
+    const base = { appName: 'exec', batchIntervalMs: 1000, defaultParallelism: 1 };
+    const pool = new WorkerPoolExecutor({ threads: 1, jobModule: HANGING, loadTimeoutMs: 500, ...base });
+    const started = Date.now();
+    try {
+      await expect(pool.ready()).rejects.toMatchObject({
+        code: 'SS_JOB_LOAD_TIMEOUT',
+        message: expect.stringContaining(
+          '1 of 1 executor workers did not finish importing ' +
+            HANGING +
+            ' and declaring its graph within 1.5s',
+        ),
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1450);
+    } finally {
+      // terminate() ends even a spinning thread.
+      await pool.close();
+    }
   }, 30_000);
 
   it('reports a job whose import ends the worker thread, without respawning it forever', async () => {

@@ -31,6 +31,11 @@ export interface AgentConfig {
   readonly onBatchFailure: BatchFailurePolicy;
   readonly maxTaskFailures: number;
   readonly shutdownTimeoutMs: number;
+  /**
+   * How long importing the job module, and then its job function, may each take (in each
+   * executor worker too) before start-up fails with SS_JOB_LOAD_TIMEOUT.
+   */
+  readonly jobLoadTimeoutMs: number;
   /** Undefined: the engine's default (the machine's cores). */
   readonly defaultParallelism: number | undefined;
   /**

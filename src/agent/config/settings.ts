@@ -6,6 +6,7 @@
  * AgentConfig has no row. Adding a setting: add its row here and its property to AgentConfig.
  */
 import { availableParallelism } from 'node:os';
+import { DEFAULT_JOB_LOAD_TIMEOUT_MS } from '../../job-module.js';
 import { DEFAULT_LOG_FORMAT, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS } from '../logger.js';
 import type { AgentConfig } from './agent-config.js';
 import { DEFAULT_HTTP } from './http-address.js';
@@ -33,6 +34,13 @@ export const DEFAULT_MAX_TASK_FAILURES = 4;
 export const DEFAULT_RESTART_BUDGET = 5;
 export const DEFAULT_RESTART_WINDOW_MS = 10 * 60_000;
 
+/**
+ * More worker threads than a few per core only add memory (each thread loads the job and the
+ * engine) and contention: 100000 executors once spawned hundreds of threads and 2 GB before the
+ * first batch.
+ */
+const MAX_EXECUTORS = 4 * availableParallelism();
+
 const MAPPING_ONLY = 'inside the mapping, YAML only';
 
 export const SETTINGS = [
@@ -55,7 +63,7 @@ export const SETTINGS = [
     flag: '--batch-interval',
     placeholder: '<duration>',
     env: 'SIDESTREAM_BATCH_INTERVAL',
-    value: duration({ example: '1s', allowZero: false }),
+    value: duration({ example: '1s', allowZero: false, max: '1h' }),
     default: { value: DEFAULT_BATCH_INTERVAL_MS, shown: '1s' },
     errorCode: 'SS_BATCH_INTERVAL_INVALID',
     description: 'how often a batch starts, e.g. 500ms or 2s',
@@ -77,7 +85,7 @@ export const SETTINGS = [
     flag: '--checkpoint-interval',
     placeholder: '<duration>',
     env: 'SIDESTREAM_CHECKPOINT_INTERVAL',
-    value: duration({ example: '10s', allowZero: false }),
+    value: duration({ example: '10s', allowZero: false, max: '24h' }),
     default: { unset: true, shown: 'every batch' },
     description: 'how often a metadata checkpoint is written, a multiple of the batch interval',
   }),
@@ -96,7 +104,7 @@ export const SETTINGS = [
     flag: '--wal-fsync',
     placeholder: '<policy>',
     env: 'SIDESTREAM_WAL_FSYNC',
-    value: walFsync,
+    value: walFsync({ example: '100ms', allowZero: false, max: '1m' }),
     default: { unset: true, shown: "always (the engine's default)" },
     description:
       "when the receivers' write-ahead log fsyncs: always, never, or at most once per duration such as 100ms (docs/wal.md)",
@@ -117,7 +125,7 @@ export const SETTINGS = [
     flag: '--restart-budget',
     placeholder: '<n>',
     env: 'SIDESTREAM_RESTART_BUDGET',
-    value: wholeNumber(1, DEFAULT_RESTART_BUDGET),
+    value: wholeNumber({ min: 1, max: 100, example: DEFAULT_RESTART_BUDGET }),
     default: { value: DEFAULT_RESTART_BUDGET, shown: '5' },
     unit: 'restarts',
     description: 'with supervise: most restarts within the restart window before the supervisor gives up',
@@ -128,7 +136,7 @@ export const SETTINGS = [
     flag: '--restart-window',
     placeholder: '<duration>',
     env: 'SIDESTREAM_RESTART_WINDOW',
-    value: duration({ example: '10m', allowZero: false }),
+    value: duration({ example: '10m', allowZero: false, max: '24h' }),
     default: { value: DEFAULT_RESTART_WINDOW_MS, shown: '10m' },
     description: 'with supervise: the window the restart budget counts restarts in',
   }),
@@ -168,7 +176,7 @@ export const SETTINGS = [
     flag: '--max-task-failures',
     placeholder: '<n>',
     env: 'SIDESTREAM_MAX_TASK_FAILURES',
-    value: wholeNumber(1, DEFAULT_MAX_TASK_FAILURES),
+    value: wholeNumber({ min: 1, max: 100, example: DEFAULT_MAX_TASK_FAILURES }),
     default: { value: DEFAULT_MAX_TASK_FAILURES, shown: '4' },
     unit: 'attempts',
     description: 'attempts per task before its output operation fails',
@@ -179,9 +187,20 @@ export const SETTINGS = [
     flag: '--shutdown-timeout',
     placeholder: '<duration>',
     env: 'SIDESTREAM_SHUTDOWN_TIMEOUT',
-    value: duration({ example: '10s', allowZero: true }),
+    value: duration({ example: '10s', allowZero: true, max: '1h' }),
     default: { value: DEFAULT_SHUTDOWN_TIMEOUT_MS, shown: '10s' },
     description: 'how long a graceful stop waits for in-flight batches',
+  }),
+  setting({
+    key: 'jobLoadTimeout',
+    configKey: 'jobLoadTimeoutMs',
+    flag: '--job-load-timeout',
+    placeholder: '<duration>',
+    env: 'SIDESTREAM_JOB_LOAD_TIMEOUT',
+    value: duration({ example: '2m', allowZero: false, max: '1h' }),
+    default: { value: DEFAULT_JOB_LOAD_TIMEOUT_MS, shown: '60s' },
+    description:
+      'how long importing the job module, and then its job function, may each take (in each executor worker too) before start-up fails with SS_JOB_LOAD_TIMEOUT',
   }),
   setting({
     key: 'defaultParallelism',
@@ -189,7 +208,7 @@ export const SETTINGS = [
     flag: '--default-parallelism',
     placeholder: '<n>',
     env: 'SIDESTREAM_DEFAULT_PARALLELISM',
-    value: wholeNumber(1, 4),
+    value: wholeNumber({ min: 1, max: 1000, example: 4 }),
     default: { unset: true, shown: "the machine's cores" },
     unit: 'partitions',
     description: 'partitions for inputs and shuffles',
@@ -200,7 +219,13 @@ export const SETTINGS = [
     flag: '--executors',
     placeholder: '<n>',
     env: 'SIDESTREAM_EXECUTORS',
-    value: wholeNumber(0, 2),
+    value: wholeNumber({
+      min: 0,
+      max: MAX_EXECUTORS,
+      example: 2,
+      maxShown: "4 × the machine's cores",
+      maxReason: `4 × this machine's ${availableParallelism()} cores`,
+    }),
     default: { compute: () => availableParallelism(), shown: "the machine's cores" },
     unit: 'threads',
     description: 'worker threads running tasks; 0: every task on the main thread (docs/executors.md)',
@@ -267,7 +292,7 @@ export const SETTINGS = [
           description: 'the Pushgateway, a path prefix allowed',
         },
         interval: {
-          value: duration({ example: '15s', allowZero: false }),
+          value: duration({ example: '15s', allowZero: false, max: '1h' }),
           default: { shown: 'none (push only on stop)' },
           noFlag: MAPPING_ONLY,
           description: 'also push every this long while running',

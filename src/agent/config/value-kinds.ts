@@ -7,48 +7,118 @@
 import * as z from 'zod';
 import type { FsyncPolicy } from '../../state/write-ahead-log.js';
 import { type GraphiteTarget, parseGraphiteUrl } from '../../telemetry/exporters/graphite/graphite-target.js';
-import { parseDurationMs } from '../../time.js';
+import { MAX_TIMER_DELAY_MS, parseDurationMs } from '../../time.js';
 import { type HttpAddress, parseHttpAddress } from './http-address.js';
 import type { ValueKind } from './setting.js';
 import { showValue as show } from './show-value.js';
 
-/** `250ms`, `1s`, `2m`, `1h`, or a bare number of milliseconds; a whole number of milliseconds. */
-export function duration(options: { example: string; allowZero: boolean }): ValueKind<number> {
+/** What a duration setting accepts: its example, whether 0 is allowed, and its longest value. */
+export interface DurationBounds {
+  /** Written into messages: `for example 1s`. */
+  readonly example: string;
+  readonly allowZero: boolean;
+  /**
+   * The longest value, written with a unit (`1h`); at most MAX_TIMER_DELAY_MS (24.8 days), since
+   * every duration ends up in a timer, which would overflow and fire at once beyond it.
+   */
+  readonly max: string;
+}
+
+type ParsedDuration =
+  | { readonly ok: true; readonly ms: number }
+  | { readonly ok: false; readonly kind: 'not-a-duration' | 'bad-duration'; readonly message: string };
+
+const BARE_NUMBER = /^\s*\d+(?:\.\d+)?\s*$/;
+
+/** A duration's longest value in milliseconds, checked against what a timer can wait. */
+function maxMs(bounds: DurationBounds): number {
+  const ms = parseDurationMs(bounds.max, 'max');
+  if (!Number.isInteger(ms) || ms <= 0 || ms > MAX_TIMER_DELAY_MS || BARE_NUMBER.test(bounds.max))
+    throw new RangeError(
+      `a duration's max must be a duration with a unit up to 24.8 days (got ${bounds.max})`,
+    );
+  return ms;
+}
+
+/**
+ * One duration value of any layer, in whole milliseconds. A bare number (`10`, or `'10'` from a
+ * flag or variable) is refused: it used to mean milliseconds, which nobody writing
+ * `shutdownTimeout: 10` means.
+ */
+function parseDuration(input: unknown, bounds: DurationBounds, max: number): ParsedDuration {
+  const notDuration = `${show(input)} is not a duration; write a number with a unit, for example ${bounds.example}`;
+  if (typeof input !== 'string' && typeof input !== 'number')
+    return { ok: false, kind: 'not-a-duration', message: notDuration };
+  if ((typeof input === 'number' && input >= 0) || (typeof input === 'string' && BARE_NUMBER.test(input))) {
+    const n = String(input).trim();
+    return {
+      ok: false,
+      kind: 'bad-duration',
+      message: `${show(input)} has no unit; write ${n}s (or ${n}ms if you meant milliseconds)`,
+    };
+  }
+  let ms: number;
+  try {
+    ms = parseDurationMs(input, 'duration');
+  } catch {
+    return { ok: false, kind: 'not-a-duration', message: notDuration };
+  }
+  if (ms < 0 || (ms === 0 && !bounds.allowZero)) {
+    const bound = bounds.allowZero ? '>= 0' : '> 0';
+    return {
+      ok: false,
+      kind: 'bad-duration',
+      message: `${show(input)} must be ${bound}; for example ${bounds.example}`,
+    };
+  }
+  if (!Number.isInteger(ms)) {
+    return {
+      ok: false,
+      kind: 'bad-duration',
+      message: `${show(input)} must be a whole number of milliseconds; for example ${bounds.example}`,
+    };
+  }
+  if (ms > max) {
+    return {
+      ok: false,
+      kind: 'bad-duration',
+      message: `${show(input)} must be at most ${bounds.max}; for example ${bounds.example}`,
+    };
+  }
+  return { ok: true, ms };
+}
+
+/** `250ms`, `1.5s`, `2m`, `1h`: a number with a unit, a whole number of milliseconds up to `max`. */
+export function duration(bounds: DurationBounds): ValueKind<number> {
+  const max = maxMs(bounds);
   const schema = z.unknown().transform((input, ctx): number => {
-    const notDuration = `${show(input)} is not a duration; write a number with a unit, for example ${options.example}`;
-    if (typeof input !== 'string' && typeof input !== 'number') {
-      ctx.addIssue({ code: 'custom', message: notDuration });
-      return z.NEVER;
-    }
-    let ms: number;
-    try {
-      ms = parseDurationMs(input, 'duration');
-    } catch {
-      ctx.addIssue({ code: 'custom', message: notDuration });
-      return z.NEVER;
-    }
-    if (ms < 0 || (ms === 0 && !options.allowZero)) {
-      const bound = options.allowZero ? '>= 0' : '> 0';
-      ctx.addIssue({
-        code: 'custom',
-        message: `${show(input)} must be ${bound}; for example ${options.example}`,
-      });
-      return z.NEVER;
-    }
-    if (!Number.isInteger(ms)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${show(input)} must be a whole number of milliseconds; for example ${options.example}`,
-      });
-      return z.NEVER;
-    }
-    return ms;
+    const parsed = parseDuration(input, bounds, max);
+    if (parsed.ok) return parsed.ms;
+    ctx.addIssue({ code: 'custom', message: parsed.message });
+    return z.NEVER;
   });
-  return { schema, form: 'duration', bounds: options.allowZero ? '>= 0' : '> 0' };
+  return {
+    schema,
+    form: 'duration',
+    bounds: bounds.allowZero ? `0 to ${bounds.max}` : `> 0, at most ${bounds.max}`,
+  };
+}
+
+/** The limits of a whole-number setting. */
+export interface WholeNumberBounds {
+  readonly min: number;
+  readonly max: number;
+  /** Written into messages: `for example 4`. */
+  readonly example: number;
+  /** The maximum as the docs show it when it depends on the machine (`4 × the machine's cores`). */
+  readonly maxShown?: string;
+  /** Said after a value above the maximum: where this machine's maximum comes from. */
+  readonly maxReason?: string;
 }
 
 /** Numbers arrive as numbers from YAML and as strings from flags and variables. */
-export function wholeNumber(min: number, example: number): ValueKind<number> {
+export function wholeNumber(bounds: WholeNumberBounds): ValueKind<number> {
+  const { min, max, example } = bounds;
   const schema = z.unknown().transform((input, ctx): number => {
     const n =
       typeof input === 'number'
@@ -63,9 +133,17 @@ export function wholeNumber(min: number, example: number): ValueKind<number> {
       });
       return z.NEVER;
     }
+    if (n > max) {
+      const reason = bounds.maxReason ? ` (${bounds.maxReason})` : '';
+      ctx.addIssue({
+        code: 'custom',
+        message: `${show(input)} must be at most ${max}${reason}; for example ${example}`,
+      });
+      return z.NEVER;
+    }
     return n;
   });
-  return { schema, form: 'whole number', bounds: `>= ${min}` };
+  return { schema, form: 'whole number', bounds: `${min} to ${bounds.maxShown ?? max}` };
 }
 
 /** true/false from YAML; 'true'/'false'/'1'/'0'/'yes'/'no' from flags and variables. */
@@ -125,29 +203,24 @@ export const httpAddress: ValueKind<HttpAddress> = {
 };
 
 /** `always`, `never`, or a duration (fsync at most that often): the receivers' WAL policy. */
-export const walFsync: ValueKind<FsyncPolicy> = {
-  schema: z.unknown().transform((input, ctx): FsyncPolicy => {
+export function walFsync(bounds: DurationBounds): ValueKind<FsyncPolicy> {
+  const max = maxMs(bounds);
+  const schema = z.unknown().transform((input, ctx): FsyncPolicy => {
     if (input === 'always' || input === 'never') return { mode: input };
-    let ms = Number.NaN;
-    if (typeof input === 'string' || typeof input === 'number') {
-      try {
-        ms = parseDurationMs(input, 'walFsync');
-      } catch {
-        ms = Number.NaN;
-      }
-    }
-    if (!Number.isInteger(ms) || ms <= 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${show(input)} must be 'always', 'never' or a duration such as 100ms (fsync at most that often); see docs/wal.md`,
-      });
-      return z.NEVER;
-    }
-    return { mode: 'interval', intervalMs: ms };
-  }),
-  form: '`always`, `never` or a duration',
-  bounds: 'a duration > 0',
-};
+    const parsed = parseDuration(input, bounds, max);
+    if (parsed.ok) return { mode: 'interval', intervalMs: parsed.ms };
+    ctx.addIssue({
+      code: 'custom',
+      // A value that is no duration at all may have meant one of the two words.
+      message:
+        parsed.kind === 'bad-duration'
+          ? `${parsed.message}, or 'always' or 'never'; see docs/wal.md`
+          : `${show(input)} must be 'always', 'never' or a duration such as ${bounds.example} (fsync at most that often); see docs/wal.md`,
+    });
+    return z.NEVER;
+  });
+  return { schema, form: '`always`, `never` or a duration', bounds: `a duration > 0, at most ${bounds.max}` };
+}
 
 /** One of a fixed list of words; `message` follows the quoted value. */
 export function oneOf<const V extends readonly [string, ...string[]]>(
@@ -160,13 +233,41 @@ export function oneOf<const V extends readonly [string, ...string[]]>(
   };
 }
 
-/** The HTTP token: messages about it never echo its value. */
+const TOKEN_EXAMPLE = 'for example the output of `openssl rand -hex 32`';
+
+/**
+ * The HTTP token: messages about it never echo its value. A token that no client can send as
+ * written is refused rather than accepted and then never matched (everyone locked out): one
+ * with whitespace around it (a secret made with `echo`, which adds a newline) or a line break
+ * in it. An empty one is refused too, rather than meaning no token: running with the page and
+ * /api/* open must be asked for by leaving the token unset.
+ */
 export const httpToken: ValueKind<string> = {
-  schema: z
-    .string({ error: 'must be a string (quote it in YAML); the value is not shown' })
-    .min(16, { error: 'must be at least 16 characters; for example the output of `openssl rand -hex 32`' }),
+  schema: z.unknown().transform((input, ctx): string => {
+    const refuse = (message: string) => {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    if (typeof input !== 'string')
+      return refuse('must be a string (quote it in YAML); the value is not shown');
+    if (input === '')
+      return refuse(
+        "is set but empty, which is not taken to mean 'no token'; set the token, " +
+          `${TOKEN_EXAMPLE}, or unset it to go without one`,
+      );
+    if (input.trim() === '')
+      return refuse(`is only whitespace; set the token itself, ${TOKEN_EXAMPLE}; the value is not shown`);
+    if (input.trim() !== input || /[\r\n]/.test(input))
+      return refuse(
+        'has whitespace or a line break around or in it, which a request cannot carry, so it would never ' +
+          'match (a secret made with `echo` ends with a newline): create it with `printf %s` or ' +
+          '`echo -n`, or trim it; the value is not shown',
+      );
+    if (input.length < 16) return refuse(`must be at least 16 characters; ${TOKEN_EXAMPLE}`);
+    return input;
+  }),
   form: 'string',
-  bounds: 'at least 16 characters',
+  bounds: 'at least 16 characters; no whitespace around it',
 };
 
 export const graphiteUrl: ValueKind<{ url: string; target: GraphiteTarget }> = {
