@@ -36,6 +36,7 @@ async function writeBlocks(dir: string, bytes: number): Promise<void> {
   // fsync 'never' while filling: the bench is about reading back; a kill -9 keeps page-cached writes.
   const handler = new WalBlockHandler<Buffer>(
     await FileWriteAheadLog.open(join(base, 'data'), { fsync: { mode: 'never' } }),
+    0,
   );
   const tracker = await ReceivedBlockTracker.recover(
     await FileWriteAheadLog.open(join(base, 'journal'), { fsync: { mode: 'never' } }),

@@ -81,7 +81,10 @@ export class ReceiverSource<T> implements InputSource<T> {
       );
     }
     if (useWal && ctx.openWriteAheadLog) {
-      this.handler = new WalBlockHandler<T>(await ctx.openWriteAheadLog(`${dir}/data`, 'receiver-data'));
+      this.handler = new WalBlockHandler<T>(
+        await ctx.openWriteAheadLog(`${dir}/data`, 'receiver-data'),
+        ctx.streamId,
+      );
       this.tracker = await ReceivedBlockTracker.recover(
         await ctx.openWriteAheadLog(`${dir}/journal`, 'block-journal'),
         ctx.clock,
