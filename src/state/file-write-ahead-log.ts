@@ -653,6 +653,9 @@ export class FileWriteAheadLog implements WriteAheadLog {
     if (this.running) return;
     this.running = this.run().finally(() => {
       this.running = undefined;
+      // A write queued after the loop last found the queue empty, but before this callback ran,
+      // saw `running` still set and did not start the writer: start it now, or it waits forever.
+      if (this.queue.length > 0) this.kick();
     });
   }
 
