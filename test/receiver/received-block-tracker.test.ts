@@ -73,6 +73,31 @@ describe('ReceivedBlockTracker', () => {
     expect(again.recoveredBatchTimes()).toEqual([]);
   });
 
+  it('clean() returns and journals the data log threshold: no live block or write in flight is older', async () => {
+    const clock = new ManualClock(0);
+    const journal = new MemoryWal();
+    const t = await ReceivedBlockTracker.recover(journal, clock);
+    await t.addBlock(block('a', 100));
+    await t.allocate(1000);
+    await t.complete(1000);
+    await t.addBlock(block('b', 1100));
+    await t.allocate(2000); // never completed: b stays live
+    await t.addBlock(block('c', 2100)); // unallocated: live
+    clock.setTime(3000);
+    expect(await t.clean(1500)).toBe(1100);
+    expect(await t.clean(900, 800)).toBe(800);
+    // The clean itself forgets the unfinished batch 2000: c is then the oldest live block.
+    expect(await t.clean(2500)).toBe(2100);
+    expect(await t.clean(2500, 2050)).toBe(2050);
+    const events = journal.records.map((r) => JSON.parse(new TextDecoder().decode(r.data)));
+    expect(events.filter((e) => e.type === 'batch-cleaned').map((e) => [e.before, e.dataBefore])).toEqual([
+      [1500, 1100],
+      [900, 800],
+      [2500, 2100],
+      [2500, 2050],
+    ]);
+  });
+
   it('without a journal it keeps everything in memory', async () => {
     const t = await ReceivedBlockTracker.recover(undefined, new ManualClock(0));
     await t.addBlock(block('a', 1));

@@ -11,12 +11,12 @@ import { deserialize, serialize } from 'node:v8';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSidestreamError } from '../../src/errors.js';
+import { WalBlockHandler } from '../../src/receiver/wal-block-handler.js';
 import {
   BLOCK_RECORD_MAGIC,
   decodeBlockRecord,
   encodeBlockRecord,
 } from '../../src/receiver/wal-block-record.js';
-import { WalBlockHandler } from '../../src/receiver/wal-block-handler.js';
 import { FileWriteAheadLog } from '../../src/state/file-write-ahead-log.js';
 
 const info = { id: '3-abcdef01-7', streamId: 3, numRecords: 2, timeMs: 1_700_000_000_123 };
