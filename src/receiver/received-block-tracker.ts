@@ -183,14 +183,14 @@ export class ReceivedBlockTracker {
   }
 
   /**
-   * Forgets allocations of batches before `before` (a checkpoint covers them) and returns the
-   * time before which the data log is no longer needed: `before`, or earlier when a block still
-   * needed (unallocated, in an unfinished batch, or being stored since `inFlightSinceMs`) is
-   * older. That time is journalled with the event, so a restart never replays data older than it.
+   * Forgets completed batches before `before` (a checkpoint covers them) and returns the time
+   * before which the data log is no longer needed: `before`, or earlier when a block still needed
+   * (unallocated, in an unfinished batch, or being stored since `inFlightSinceMs`) is older. That
+   * time is journalled with the event, so a restart never replays data older than it.
    */
   async clean(before: number, inFlightSinceMs?: number): Promise<number> {
     let dataBefore = before;
-    const live = this.oldestLiveMs(before);
+    const live = this.oldestLiveBlockMs();
     if (live !== undefined) dataBefore = Math.min(dataBefore, live);
     if (inFlightSinceMs !== undefined) dataBefore = Math.min(dataBefore, inFlightSinceMs);
     await this.write({ type: 'batch-cleaned', before, dataBefore });
@@ -203,19 +203,12 @@ export class ReceivedBlockTracker {
 
   /** Oldest write time of any block still needed (unallocated or in a live allocation). */
   oldestLiveBlockMs(): number | undefined {
-    return this.oldestLiveMs(-Infinity);
-  }
-
-  /** oldestLiveBlockMs, as it will be once allocations of batches before `cleanedBefore` are gone. */
-  private oldestLiveMs(cleanedBefore: number): number | undefined {
     let oldest: number | undefined;
     const visit = (b: ReceivedBlockInfo) => {
       if (oldest === undefined || b.timeMs < oldest) oldest = b.timeMs;
     };
     for (const b of this.unallocated) visit(b);
-    for (const [t, a] of this.allocations) {
-      if (t >= cleanedBefore && !a.completed) for (const b of a.blocks) visit(b);
-    }
+    for (const a of this.allocations.values()) if (!a.completed) for (const b of a.blocks) visit(b);
     return oldest;
   }
 
@@ -266,7 +259,11 @@ export class ReceivedBlockTracker {
       }
       case 'batch-cleaned':
         if (replay) replay.dataBefore = Math.max(replay.dataBefore, event.dataBefore ?? event.before);
-        for (const t of [...this.allocations.keys()]) if (t < event.before) this.allocations.delete(t);
+        // Only completed batches go: an unfinished one before `before` is a recovered batch still
+        // waiting to run again (a restart without a checkpoint to regenerate it from), whose
+        // blocks nothing else would bring back.
+        for (const [t, a] of [...this.allocations])
+          if (t < event.before && a.completed) this.allocations.delete(t);
         return;
       default: {
         const unknown: never = event;
