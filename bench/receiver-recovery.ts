@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Receiver, StreamingContext } from '../src/index.js';
-import { ReceivedBlockTracker } from '../src/receiver/received-block-tracker.js';
+import { BLOCK_JOURNAL_OPTIONS, ReceivedBlockTracker } from '../src/receiver/received-block-tracker.js';
 import { WalBlockHandler } from '../src/receiver/wal-block-handler.js';
 import { FileWriteAheadLog } from '../src/state/file-write-ahead-log.js';
 import { SystemClock } from '../src/time.js';
@@ -36,9 +36,13 @@ async function writeBlocks(dir: string, bytes: number): Promise<void> {
   // fsync 'never' while filling: the bench is about reading back; a kill -9 keeps page-cached writes.
   const handler = new WalBlockHandler<Buffer>(
     await FileWriteAheadLog.open(join(base, 'data'), { fsync: { mode: 'never' } }),
+    0,
   );
   const tracker = await ReceivedBlockTracker.recover(
-    await FileWriteAheadLog.open(join(base, 'journal'), { fsync: { mode: 'never' } }),
+    await FileWriteAheadLog.open(join(base, 'journal'), {
+      fsync: { mode: 'never' },
+      ...BLOCK_JOURNAL_OPTIONS,
+    }),
     clock,
   );
   const blocks = Math.ceil(bytes / (RECORD_BYTES * RECORDS_PER_BLOCK));

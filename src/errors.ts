@@ -110,7 +110,7 @@ export const ERROR_CODES = {
   ),
   SS_WAL_FORMAT_UNKNOWN: entry(
     'stop',
-    'A write-ahead log segment was written by an unknown format version (a newer sidestream?); the message names the file.',
+    'A write-ahead log segment (or a receiver data record) was written by an unknown format version (a newer sidestream?); the message names the file.',
   ),
   SS_CHECKPOINT_CORRUPT: entry(
     'stop',

@@ -74,9 +74,15 @@ export interface InputContext {
   /**
    * Opens (recovering) a write-ahead log under the context's checkpoint directory, at
    * `<checkpointDir>/<relativeDir>`; the log posts its writes and failures on the bus as `kind`.
+   * `options.readPastDamage`: recovery reads on after a damaged record (see
+   * FileWriteAheadLogOptions; only for logs whose records cannot contain a frame).
    * Absent when the context has no checkpoint directory: nothing can be made durable then.
    */
-  readonly openWriteAheadLog?: (relativeDir: string, kind: WalKind) => Promise<WriteAheadLog>;
+  readonly openWriteAheadLog?: (
+    relativeDir: string,
+    kind: WalKind,
+    options?: { readonly readPastDamage?: boolean },
+  ) => Promise<WriteAheadLog>;
   /**
    * Set when the context resumes from a metadata checkpoint: the batch time it describes. Every
    * batch after it is generated again (recoveredBatchTimes, pending and down times), so a source

@@ -306,8 +306,11 @@ export class StreamingEngine implements StreamingScope {
       ...(checkpointDir === undefined
         ? {}
         : {
-            openWriteAheadLog: (dir: string, kind: WalKind) =>
-              this.openWriteAheadLog(checkpointDir, dir, kind),
+            openWriteAheadLog: (
+              dir: string,
+              kind: WalKind,
+              options?: { readonly readPastDamage?: boolean },
+            ) => this.openWriteAheadLog(checkpointDir, dir, kind, options?.readPastDamage ?? false),
           }),
     };
   }
@@ -317,10 +320,16 @@ export class StreamingEngine implements StreamingScope {
     checkpointDir: string,
     relativeDir: string,
     kind: WalKind,
+    readPastDamage: boolean,
   ): Promise<WriteAheadLog> {
     const dir = join(checkpointDir, relativeDir);
     try {
-      return await FileWriteAheadLog.open(dir, { ...this.settings.writeAheadLog, events: this.bus, kind });
+      return await FileWriteAheadLog.open(dir, {
+        ...this.settings.writeAheadLog,
+        events: this.bus,
+        kind,
+        readPastDamage,
+      });
     } catch (error) {
       if (error instanceof SidestreamError) throw error;
       throw new SidestreamError(

@@ -41,8 +41,11 @@ export interface RecordError {
   readonly deadLettered: boolean;
 }
 
-/** What an input was doing when it failed. */
-export type InputOperation = 'connect' | 'consume' | 'assign' | 'commit' | 'read' | 'clean';
+/**
+ * What an input was doing when it failed. 'recover': a receiver stream's recovery found its
+ * block journal damaged and names the blocks and batches that may be affected.
+ */
+export type InputOperation = 'connect' | 'consume' | 'assign' | 'commit' | 'read' | 'clean' | 'recover';
 
 /**
  * An input failed at something it will try again or report around (cannot reach its upstream,

@@ -5,7 +5,7 @@
  * a block that was acknowledged survives `kill -9`.
  */
 import type { WalRecordRef } from '../state/write-ahead-log.js';
-import type { ReceivedBlockInfo } from './received-block.js';
+import type { ReceivedBlockInfo, StoredBlocks } from './received-block.js';
 
 export interface StoredBlock {
   /** Serialised size; 0 when the handler never serialises (memory). */
@@ -22,6 +22,11 @@ export interface BlockHandler<T> {
   read(info: ReceivedBlockInfo): Promise<readonly T[]>;
   /** The block has been turned into a batch's RDD: its in-memory copy may go. */
   forget(id: string): void;
+  /**
+   * The blocks durable storage holds, for recovery to check the journal against; absent when
+   * nothing survives a restart.
+   */
+  storedBlocks?(): Promise<StoredBlocks>;
   /** Durable data of blocks older than `beforeMs` is no longer needed. */
   clean(beforeMs: number): Promise<void>;
   close(): Promise<void>;

@@ -17,3 +17,16 @@ export interface ReceivedBlockInfo {
   /** Where the block's records are in the receiver data WAL; absent when stored in memory only. */
   readonly ref?: WalRecordRef;
 }
+
+/**
+ * What a receiver data log holds, read at recovery so that the ReceivedBlockTracker can replay a
+ * block whose journal entry was lost (WalBlockHandler.storedBlocks).
+ */
+export interface StoredBlocks {
+  /** Blocks whose data record carries their info, in write order. */
+  readonly blocks: readonly ReceivedBlockInfo[];
+  /** Records written before data records carried their block's info: they cannot be matched. */
+  readonly legacyRecords: number;
+  /** Records whose block info could not be read (their records may still be). */
+  readonly unreadable: number;
+}

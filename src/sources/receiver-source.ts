@@ -11,8 +11,9 @@ import { RDD } from '../dstream/rdd.js';
 import { describeError } from '../errors.js';
 import type { SealedBlock } from '../receiver/block-generator.js';
 import { type BlockHandler, MemoryBlockHandler } from '../receiver/block-handler.js';
+import { describeJournalRecovery } from '../receiver/journal-recovery.js';
 import { RateLimiter } from '../receiver/rate-limiter.js';
-import { ReceivedBlockTracker } from '../receiver/received-block-tracker.js';
+import { BLOCK_JOURNAL_OPTIONS, ReceivedBlockTracker } from '../receiver/received-block-tracker.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { ReceiverSupervisor } from '../receiver/receiver-supervisor.js';
 import { WalBlockHandler } from '../receiver/wal-block-handler.js';
@@ -81,11 +82,25 @@ export class ReceiverSource<T> implements InputSource<T> {
       );
     }
     if (useWal && ctx.openWriteAheadLog) {
-      this.handler = new WalBlockHandler<T>(await ctx.openWriteAheadLog(`${dir}/data`, 'receiver-data'));
-      this.tracker = await ReceivedBlockTracker.recover(
-        await ctx.openWriteAheadLog(`${dir}/journal`, 'block-journal'),
-        ctx.clock,
+      const handler = new WalBlockHandler<T>(
+        await ctx.openWriteAheadLog(`${dir}/data`, 'receiver-data'),
+        ctx.streamId,
       );
+      this.handler = handler;
+      const journal = await ctx.openWriteAheadLog(`${dir}/journal`, 'block-journal', BLOCK_JOURNAL_OPTIONS);
+      // The journal is checked against the data log, so a block whose journal entry was lost to
+      // damage is still replayed when its data survived (docs/receivers.md).
+      this.tracker = await ReceivedBlockTracker.recover(journal, ctx.clock, await handler.storedBlocks());
+      const message = describeJournalRecovery(this.tracker.recovery);
+      if (message !== undefined) {
+        ctx.report({
+          type: 'input-error',
+          streamId: ctx.streamId,
+          stream: this.name,
+          operation: 'recover',
+          message,
+        });
+      }
     } else {
       this.handler = new MemoryBlockHandler<T>();
       this.tracker = await ReceivedBlockTracker.recover(undefined, ctx.clock);
@@ -195,13 +210,10 @@ export class ReceiverSource<T> implements InputSource<T> {
   async checkpointed(_batchTimeMs: number, cleanBeforeMs: number): Promise<void> {
     const tracker = this.tracker;
     if (!tracker) return;
-    await tracker.clean(cleanBeforeMs);
-    // Data segments may hold blocks not yet allocated (or allocated to an unfinished batch) that
-    // are older than the checkpoint's horizon: keep everything from the oldest such block on.
-    let threshold = cleanBeforeMs;
-    const live = tracker.oldestLiveBlockMs();
-    if (live !== undefined) threshold = Math.min(threshold, live);
-    if (this.inFlightSinceMs !== undefined) threshold = Math.min(threshold, this.inFlightSinceMs);
+    // Data segments may hold blocks not yet allocated (or allocated to an unfinished batch, or
+    // being stored right now) that are older than the checkpoint's horizon: the tracker keeps
+    // everything from the oldest such block on, and says so in its journal.
+    const threshold = await tracker.clean(cleanBeforeMs, this.inFlightSinceMs);
     await this.handler?.clean(threshold);
   }
 

@@ -22,6 +22,7 @@ import type { EventPoster } from '../events/streaming-listener.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import { crc32c } from './crc32c.js';
 import { syncDirectory } from './durable-file.js';
+import { findNextIntactFrame } from './wal-resync.js';
 import type { FsyncPolicy, WalRecordRef, WalTruncation, WriteAheadLog } from './write-ahead-log.js';
 
 export const WAL_MAGIC = Buffer.from('SSWAL\0', 'latin1');
@@ -58,6 +59,13 @@ export interface FileWriteAheadLogOptions {
   readonly events?: EventPoster;
   /** Which log this is, in the events it posts; default 'receiver-data'. */
   readonly kind?: WalKind;
+  /**
+   * Recovery reads on after a damaged record, from the next record that passes its checks,
+   * instead of dropping the rest of the segment; the damaged bytes are left in place. Only for
+   * logs whose payloads can never contain a frame (text such as JSON: a frame header holds NUL
+   * bytes), since a record found after damage is trusted on its checksum alone. Default false.
+   */
+  readonly readPastDamage?: boolean;
 }
 
 interface Segment {
@@ -68,6 +76,11 @@ interface Segment {
   size: number;
   /** Newest record time in the segment; -Infinity while it has none. */
   maxTimeMs: number;
+  /**
+   * The intact byte ranges, when recovery read past damage inside the segment (readPastDamage);
+   * absent means one range, from the header to `size`.
+   */
+  ranges?: readonly (readonly [number, number])[];
 }
 
 /** The segment appends go to, with its open descriptor. */
@@ -109,7 +122,7 @@ function encodeHeader(version = WAL_FORMAT_VERSION): Buffer {
 }
 
 /**
- * Walks the frames of `[WAL_HEADER_BYTES, end)`, checking each one's bounds and CRC, and stops
+ * Walks the frames of `[start, end)`, checking each one's bounds and CRC, and stops
  * at the first that fails; never throws on content (only on I/O errors). One positional read per
  * chunk, not per frame.
  */
@@ -117,11 +130,12 @@ async function* scanFrames(
   file: FileHandle,
   end: number,
   result: ScanResult,
+  start = WAL_HEADER_BYTES,
 ): AsyncGenerator<Frame, void, undefined> {
   let buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(end, WAL_FRAME_HEADER_BYTES)));
   let bufStart = 0; // file offset of buf[0]
   let bufLen = 0;
-  let pos = WAL_HEADER_BYTES;
+  let pos = start;
   result.validEnd = pos;
   result.problem = undefined;
 
@@ -208,6 +222,58 @@ async function checkHeader(file: FileHandle, size: number, path: string): Promis
   return { ok: true };
 }
 
+/** Damaged bytes followed by intact records, found by recovery with readPastDamage. */
+interface DamageGap {
+  /** Where reading stopped: the damaged frame (or 0 for a damaged header). */
+  readonly offset: number;
+  /** Where the next intact record starts. */
+  readonly end: number;
+  readonly problem: string;
+}
+
+/**
+ * Recovery with readPastDamage: from damage at `damagedAt` on, finds each next intact record
+ * (wal-resync.ts) and reads on from it, recording the intact ranges in `segment` (its `ranges`,
+ * `size` and `maxTimeMs`). Returns the gaps read past and the problem that ends the segment, if
+ * no intact record follows it (a torn tail, or damage up to the end).
+ */
+async function scanPastDamage(
+  file: FileHandle,
+  fileSize: number,
+  segment: Segment,
+  damagedAt: number,
+  firstProblem: string,
+): Promise<{ gaps: DamageGap[]; problem: string | undefined }> {
+  const layout = { frameHeaderBytes: WAL_FRAME_HEADER_BYTES, maxRecordBytes: WAL_MAX_RECORD_BYTES };
+  const gaps: DamageGap[] = [];
+  // A damaged header (damagedAt 0) hides no frame; a damaged frame may still hold the next one's start.
+  const ranges: (readonly [number, number])[] =
+    damagedAt > WAL_HEADER_BYTES ? [[WAL_HEADER_BYTES, damagedAt]] : [];
+  let at = damagedAt;
+  let problem = firstProblem;
+  let from = damagedAt === 0 ? WAL_HEADER_BYTES : damagedAt + 1;
+  for (;;) {
+    const next = await findNextIntactFrame(file, from, fileSize, layout);
+    if (next.offset === undefined) {
+      if (gaps.length > 0) segment.ranges = ranges;
+      const gaveUp = next.gaveUp ? ' (recovery stopped looking for intact records after it)' : '';
+      return { gaps, problem: `${problem}${gaveUp}` };
+    }
+    gaps.push({ offset: at, end: next.offset, problem });
+    const result: ScanResult = { validEnd: next.offset, problem: undefined };
+    for await (const frame of scanFrames(file, fileSize, result, next.offset)) {
+      if (frame.timeMs > segment.maxTimeMs) segment.maxTimeMs = frame.timeMs;
+    }
+    ranges.push([next.offset, result.validEnd]);
+    segment.ranges = ranges;
+    segment.size = result.validEnd;
+    if (result.problem === undefined) return { gaps, problem: undefined };
+    at = result.validEnd;
+    problem = result.problem;
+    from = at + 1;
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class FileWriteAheadLog implements WriteAheadLog {
@@ -221,6 +287,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
   private readonly maxRetries: number;
   private readonly events: EventPoster | undefined;
   private readonly kind: WalKind;
+  private readonly readPastDamage: boolean;
   /** Every segment, oldest first; the active one (if any) is last. */
   private segments: Segment[] = [];
   private active: ActiveSegment | undefined;
@@ -251,6 +318,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
     this.maxRetries = options.maxRetries ?? 3;
     this.events = options.events;
     this.kind = options.kind ?? 'receiver-data';
+    this.readPastDamage = options.readPastDamage ?? false;
     if (!(this.rollIntervalMs > 0)) {
       throw new SidestreamError(
         'SS_CONFIG_INVALID',
@@ -275,7 +343,8 @@ export class FileWriteAheadLog implements WriteAheadLog {
    * Creates `dir` if needed, recovers what is in it and returns the log, ready to append to a new
    * segment. Recovery never throws on damaged content: a torn or corrupt tail of the newest
    * segment is cut off at its last intact record (ftruncate), damage inside an older segment ends
-   * that segment's readable records, and both are reported (`truncations`, and an onWalError event).
+   * that segment's readable records (with readPastDamage, reading goes on at the next intact
+   * record instead), and both are reported (`truncations`, and an onWalError event).
    * Throws SS_WAL_FORMAT_UNKNOWN for a segment of another format version, before changing anything.
    */
   static async open(dir: string, options: FileWriteAheadLogOptions = {}): Promise<FileWriteAheadLog> {
@@ -345,9 +414,12 @@ export class FileWriteAheadLog implements WriteAheadLog {
   async *readAll(): AsyncGenerator<{ ref: WalRecordRef; data: Uint8Array; timeMs: number }> {
     // A snapshot: records appended while iterating past a segment's snapshot size are not
     // yielded; segments cleaned meanwhile are skipped.
-    const segments = this.segments.map((s) => ({ name: s.name, size: s.size }));
-    for (const { name, size } of segments) {
-      if (size <= WAL_HEADER_BYTES) continue;
+    const segments = this.segments.map((s) => ({
+      name: s.name,
+      ranges: s.ranges ?? [[WAL_HEADER_BYTES, s.size] as const],
+    }));
+    for (const { name, ranges } of segments) {
+      if (ranges.every(([start, end]) => end <= start)) continue;
       let file: FileHandle;
       try {
         file = await open(join(this.dir, name), 'r');
@@ -357,12 +429,15 @@ export class FileWriteAheadLog implements WriteAheadLog {
       }
       const result: ScanResult = { validEnd: 0, problem: undefined };
       try {
-        for await (const frame of scanFrames(file, size, result)) {
-          yield {
-            ref: { segment: name, offset: frame.offset, length: frame.payload.length },
-            data: Uint8Array.prototype.slice.call(frame.payload),
-            timeMs: frame.timeMs,
-          };
+        for (const [start, end] of ranges) {
+          for await (const frame of scanFrames(file, end, result, start)) {
+            yield {
+              ref: { segment: name, offset: frame.offset, length: frame.payload.length },
+              data: Uint8Array.prototype.slice.call(frame.payload),
+              timeMs: frame.timeMs,
+            };
+          }
+          if (result.problem !== undefined) break;
         }
       } catch (error) {
         // An I/O error mid-segment: what was yielded stands; the rest of the segment is skipped.
@@ -423,20 +498,34 @@ export class FileWriteAheadLog implements WriteAheadLog {
     this.nextSeq = found.reduce((max, s) => Math.max(max, s.seq + 1), 0);
 
     // Phase 1 reads only, so an unknown format version throws before anything is changed.
-    const scanned: { segment: Segment; fileSize: number; problem: string | undefined; headerOk: boolean }[] =
-      [];
+    const scanned: {
+      segment: Segment;
+      fileSize: number;
+      problem: string | undefined;
+      headerOk: boolean;
+      gaps: readonly DamageGap[];
+    }[] = [];
     for (const segment of found) {
       const path = join(this.dir, segment.name);
       const fileSize = (await stat(path)).size;
       if (fileSize === 0) {
-        scanned.push({ segment, fileSize, problem: undefined, headerOk: false });
+        scanned.push({ segment, fileSize, problem: undefined, headerOk: false, gaps: [] });
         continue;
       }
       const file = await open(path, 'r');
       try {
         const header = await checkHeader(file, fileSize, path);
         if (!header.ok) {
-          scanned.push({ segment, fileSize, problem: header.problem, headerOk: false });
+          const past = this.readPastDamage
+            ? await scanPastDamage(file, fileSize, segment, 0, header.problem)
+            : undefined;
+          scanned.push({
+            segment,
+            fileSize,
+            problem: past ? past.problem : header.problem,
+            headerOk: false,
+            gaps: past?.gaps ?? [],
+          });
           continue;
         }
         const result: ScanResult = { validEnd: WAL_HEADER_BYTES, problem: undefined };
@@ -444,7 +533,17 @@ export class FileWriteAheadLog implements WriteAheadLog {
           if (frame.timeMs > segment.maxTimeMs) segment.maxTimeMs = frame.timeMs;
         }
         segment.size = result.validEnd;
-        scanned.push({ segment, fileSize, problem: result.problem, headerOk: true });
+        const past =
+          this.readPastDamage && result.problem !== undefined
+            ? await scanPastDamage(file, fileSize, segment, result.validEnd, result.problem)
+            : undefined;
+        scanned.push({
+          segment,
+          fileSize,
+          problem: past ? past.problem : result.problem,
+          headerOk: true,
+          gaps: past?.gaps ?? [],
+        });
       } finally {
         await file.close();
       }
@@ -455,20 +554,32 @@ export class FileWriteAheadLog implements WriteAheadLog {
     // its bytes stay for inspection and reading stops at the bad frame.
     const last = scanned.findLastIndex((s) => s.fileSize !== 0);
     const kept: Segment[] = [];
-    for (const [i, { segment, fileSize, problem, headerOk }] of scanned.entries()) {
+    for (const [i, { segment, fileSize, problem, headerOk, gaps }] of scanned.entries()) {
       const path = join(this.dir, segment.name);
       if (fileSize === 0) {
         // Created, then the process died before the header was written: nothing to lose.
         await this.repair(() => rm(path, { force: true }));
         continue;
       }
+      // Damage with intact records after it (readPastDamage) is not a torn write: those bytes
+      // stay, also in the newest segment, and are reported; only a torn tail after them is cut.
+      for (const gap of gaps) {
+        this.report({
+          segment: segment.name,
+          offset: gap.offset,
+          droppedBytes: gap.end - gap.offset,
+          reason: `${gap.problem}; read on from the next intact record, at offset ${gap.end} (the damaged bytes are left in place)`,
+        });
+      }
       if (problem === undefined) {
         kept.push(segment);
         continue;
       }
       const isLast = i === last;
-      const offset = headerOk ? segment.size : 0;
-      if (isLast && !headerOk) {
+      // A segment whose header is damaged is still read when intact records were found after it.
+      const readable = headerOk || gaps.length > 0;
+      const offset = readable ? segment.size : 0;
+      if (isLast && !readable) {
         await this.repair(() => rm(path, { force: true }));
       } else if (isLast) {
         await this.repair(async () => {
@@ -481,7 +592,7 @@ export class FileWriteAheadLog implements WriteAheadLog {
           }
         });
       }
-      if (headerOk) kept.push(segment);
+      if (readable) kept.push(segment);
       this.report({
         segment: segment.name,
         offset,
@@ -544,6 +655,9 @@ export class FileWriteAheadLog implements WriteAheadLog {
     if (this.running) return;
     this.running = this.run().finally(() => {
       this.running = undefined;
+      // A write queued after the loop last found the queue empty, but before this callback ran,
+      // saw `running` still set and did not start the writer: start it now, or it waits forever.
+      if (this.queue.length > 0) this.kick();
     });
   }
 

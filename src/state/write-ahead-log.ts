@@ -57,4 +57,10 @@ export interface WriteAheadLog {
   /** Deletes segments whose records are all older than `thresholdTimeMs`. */
   clean(thresholdTimeMs: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * What recovery repaired or skipped when the log was opened, for a reader that wants to say
+   * what the lost bytes held (the block tracker names the blocks and batches); absent when the
+   * implementation does not recover anything.
+   */
+  readonly truncations?: readonly WalTruncation[];
 }

@@ -73,6 +73,59 @@ describe('ReceivedBlockTracker', () => {
     expect(again.recoveredBatchTimes()).toEqual([]);
   });
 
+  it('recovered batches waiting to run again survive a clean() of older batches', async () => {
+    const clock = new ManualClock(0);
+    const journal = new MemoryWal();
+    const t1 = await ReceivedBlockTracker.recover(journal, clock);
+    for (const [id, at] of [
+      ['a', 1000],
+      ['b', 2000],
+      ['c', 3000],
+    ] as const) {
+      await t1.addBlock(block(id, at - 100));
+      await t1.allocate(at); // none completes
+    }
+    // A restart with no checkpoint to regenerate those batches from: one runs again per new batch.
+    const t2 = await ReceivedBlockTracker.recover(journal, clock);
+    expect(t2.recoveredBatchTimes()).toEqual([1000, 2000, 3000]);
+    expect(ids(await t2.allocate(5000))).toEqual(['a']);
+    await t2.complete(5000);
+    // The checkpoint after batch 5000 covers batches before it; 2000 and 3000 have not run yet.
+    expect(await t2.clean(5000)).toBe(1900);
+    expect(ids(await t2.allocate(6000))).toEqual(['b']);
+    expect(ids(await t2.allocate(7000))).toEqual(['c']);
+    const t3 = await ReceivedBlockTracker.recover(journal, clock);
+    expect(t3.recoveredBatchTimes()).toEqual([6000, 7000]);
+  });
+
+  it('clean() returns and journals the data log threshold: no live block or write in flight is older', async () => {
+    const clock = new ManualClock(0);
+    const journal = new MemoryWal();
+    const t = await ReceivedBlockTracker.recover(journal, clock);
+    await t.addBlock(block('a', 100));
+    await t.allocate(1000);
+    await t.complete(1000);
+    await t.addBlock(block('b', 1100));
+    await t.allocate(2000); // never completed: b stays live
+    await t.addBlock(block('c', 2100)); // unallocated: live
+    clock.setTime(3000);
+    expect(await t.clean(1500)).toBe(1100);
+    expect(await t.clean(900, 800)).toBe(800);
+    // The unfinished batch 2000 is not forgotten by a clean after it: b is still needed.
+    expect(await t.clean(2500)).toBe(1100);
+    await t.complete(2000);
+    expect(await t.clean(2500)).toBe(2100);
+    expect(await t.clean(2500, 2050)).toBe(2050);
+    const events = journal.records.map((r) => JSON.parse(new TextDecoder().decode(r.data)));
+    expect(events.filter((e) => e.type === 'batch-cleaned').map((e) => [e.before, e.dataBefore])).toEqual([
+      [1500, 1100],
+      [900, 800],
+      [2500, 1100],
+      [2500, 2100],
+      [2500, 2050],
+    ]);
+  });
+
   it('without a journal it keeps everything in memory', async () => {
     const t = await ReceivedBlockTracker.recover(undefined, new ManualClock(0));
     await t.addBlock(block('a', 1));
