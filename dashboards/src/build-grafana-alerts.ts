@@ -1,6 +1,6 @@
 /**
  * Grafana-managed alert rules over the Graphite datasource, as a provisioning file
- * (alerts/grafana/sidestream-graphite.yml): the three seed alerts (SidestreamTaskFailures,
+ * (alerts/grafana/sidestream-graphite.yml): the three classic alerts (SidestreamTaskFailures,
  * SidestreamNoRecordsProcessed, SidestreamEventTimeLagHigh) and consumer lag
  * (SidestreamConsumerLagGrowing), with the names, severities, annotations and thresholds of the
  * Prometheus rules (alerts/sidestream.rules.yml). Each rule is one Graphite query (per app, or per
