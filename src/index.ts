@@ -27,6 +27,7 @@ export type {
   EventPoster,
   EventTimeLagHistogram,
   EventTimeLagSummary,
+  InputConnectivity,
   InputError,
   InputMetadata,
   InputOperation,

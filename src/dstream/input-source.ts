@@ -157,4 +157,12 @@ export interface InputSource<T> {
   stop(): void | Promise<void>;
   /** False while the source is not connected to its upstream; readiness waits for true. */
   readonly connected?: boolean;
+  /**
+   * Clock time (epoch ms) the source last heard from its upstream (a broker's answer, bytes on a
+   * socket, a file stat): what `sidestream_input_last_response_timestamp_seconds` exports. Absent
+   * for inputs without an upstream (queues, generators) and before the first answer.
+   */
+  readonly lastResponseMs?: number;
+  /** Why the source is not connected, when `connected` is false (shown by /readyz and /api/status). */
+  readonly disconnectedReason?: string;
 }

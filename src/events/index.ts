@@ -23,6 +23,7 @@ export type {
   WalWritten,
 } from './durability-events.js';
 export type {
+  InputConnectivity,
   InputError,
   InputOperation,
   RateChanged,

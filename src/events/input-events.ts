@@ -60,8 +60,22 @@ export interface InputError {
   readonly message: string;
 }
 
+/**
+ * The input's connection to its upstream changed: it lost it (a broker that stopped answering,
+ * a closed socket, a file that vanished) or got it back. Posted on each change, never per
+ * record or per batch; `reason` says what was seen (naming the broker or host) when it is lost.
+ */
+export interface InputConnectivity {
+  readonly type: 'input-connectivity';
+  readonly streamId: number;
+  readonly stream: string;
+  readonly connected: boolean;
+  readonly reason: string;
+}
+
 /** Every input event, by `type`. */
 export type SourceEvent =
+  | InputConnectivity
   | RateChanged
   | RecordError
   | InputError

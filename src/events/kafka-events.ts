@@ -25,6 +25,16 @@ export interface PartitionLag {
   readonly highWatermark: number;
   /** The offset the stream last committed for the partition (where the group would resume). */
   readonly committedOffset: number;
+  /**
+   * highWatermark - committedOffset: the lag external tools (kafka-lag-exporter, Burrow,
+   * kafka-consumer-groups) show. Larger than `records` while a planned batch is not committed.
+   */
+  readonly committedLagRecords?: number;
+  /**
+   * Age in seconds of the record at the committed offset, the oldest one not committed; 0 when
+   * `committedLagRecords` is 0. Absent when that record's timestamp is not known.
+   */
+  readonly committedLagSeconds?: number;
 }
 
 /** The group gave this agent a new assignment. */

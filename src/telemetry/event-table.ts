@@ -301,6 +301,20 @@ export const EVENT_TABLE: EventTable = {
       }),
     },
   },
+  'source:input-connectivity': {
+    metric: {
+      none: 'sidestream_input_connected and the last-response gauge are read from the input itself at scrape time, so they are right even between events',
+    },
+    log: {
+      // Losing the upstream is what an operator must see at once; getting it back closes it.
+      level: (e) => (e.connected ? 'info' : 'warn'),
+      levels: 'warn when the input loses its upstream; info when it has it back',
+      shape: 'input <stream> disconnected: <reason> | input <stream> connected again',
+      message: (e) =>
+        e.connected ? `input ${e.stream} connected again` : `input ${e.stream} disconnected: ${e.reason}`,
+      fields: (e) => ({ input: e.stream, connected: e.connected }),
+    },
+  },
   'source:input-error': {
     metric: {
       metrics: ['sidestream_input_errors_total'],

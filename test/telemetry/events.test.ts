@@ -122,6 +122,18 @@ const SAMPLES: { [T in TelemetryEventType]: Extract<TelemetryEvent, { type: T }>
       },
     ],
   },
+  'source:input-connectivity': {
+    type: 'source:input-connectivity',
+    args: [
+      {
+        type: 'input-connectivity',
+        streamId: 0,
+        stream,
+        connected: false,
+        reason: 'no answer from broker 127.0.0.1:9092 for 2.4 s',
+      },
+    ],
+  },
   'source:input-error': {
     type: 'source:input-error',
     args: [
