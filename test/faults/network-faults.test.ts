@@ -1,0 +1,180 @@
+/**
+ * The network-fault harness (test/support/network-namespace.ts) against the 3-broker cluster: a
+ * process inside a namespace of its own reaches the brokers through their advertised addresses
+ * (a kafkajs produce works), loses them under a partition and gets them back when it heals; a
+ * delay measurably delays each request; loss drops packets while traffic still flows; the link
+ * going down cuts everything until it comes back.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLUSTER_NETNS_HOST,
+  clusterNetnsBrokers,
+  createClusterTopic,
+  newClusterKafka,
+  requireKafkaCluster,
+} from '../support/kafka-cluster.js';
+import {
+  clusterForwards,
+  createNetworkNamespace,
+  type NetworkNamespace,
+  requireNetworkNamespaces,
+} from '../support/network-namespace.js';
+import { uniqueTopic } from '../support/services.js';
+import { waitForAsync } from '../support/wait-for-async.js';
+
+const hasHarness = (await requireNetworkNamespaces()) && (await requireKafkaCluster());
+const PROBE = fileURLToPath(new URL('./fixtures/metadata-probe.ts', import.meta.url));
+
+interface ProbeLine {
+  kind: 'produce' | 'metadata';
+  at: number;
+  ok: boolean;
+  ms: number;
+  brokers?: string[];
+  error?: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+describe.runIf(hasHarness)('network faults between a namespace and the cluster', () => {
+  let ns: NetworkNamespace;
+  let probe: ChildProcess;
+  let topic: string;
+  const lines: ProbeLine[] = [];
+  let output = '';
+  /** Metadata attempts that started at or after `from` (and before `to`). */
+  const attempts = (from: number, to = Number.POSITIVE_INFINITY) =>
+    lines.filter((l) => l.kind === 'metadata' && l.at >= from && l.at < to);
+
+  beforeAll(async () => {
+    ns = await createNetworkNamespace({ forwards: clusterForwards() });
+    topic = await createClusterTopic(uniqueTopic('netns-probe'), 1);
+    // `ip netns exec` execs node: the child's pid is the probe's.
+    probe = spawn(
+      ns.execPrefix[0] as string,
+      [...ns.execPrefix.slice(1), process.execPath, '--import', 'tsx', PROBE],
+      {
+        env: {
+          ...process.env,
+          ADDRESSES: clusterNetnsBrokers().join(','),
+          TOPIC: topic,
+          INTERVAL_MS: '200',
+          TIMEOUT_MS: '1500',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let pending = '';
+    probe.stdout?.on('data', (d) => {
+      pending += d;
+      const parts = pending.split('\n');
+      pending = parts.pop() ?? '';
+      for (const p of parts) if (p.trim()) lines.push(JSON.parse(p) as ProbeLine);
+    });
+    probe.stderr?.on('data', (d) => {
+      output += d;
+    });
+  });
+
+  afterAll(async () => {
+    probe?.kill('SIGKILL');
+    await ns?.close();
+  });
+
+  it('reaches every broker through its advertised namespace address', { timeout: 60_000 }, async () => {
+    await waitForAsync(
+      async () => attempts(0).filter((l) => l.ok).length >= 3,
+      30_000,
+      `probe output: ${output}`,
+    );
+    expect(lines.find((l) => l.kind === 'produce')).toMatchObject({ ok: true });
+    const ok = attempts(0).filter((l) => l.ok);
+    expect(ok[0]?.brokers?.sort()).toEqual(clusterNetnsBrokers().sort());
+    expect(ok[0]?.brokers?.every((b) => b.startsWith(`${CLUSTER_NETNS_HOST}:`))).toBe(true);
+    // The record produced from inside is in the topic.
+    const admin = newClusterKafka('netns-probe-admin').admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    expect(offsets?.high).toBe('1');
+  });
+
+  it('a partition cuts the brokers off; healing brings them back', { timeout: 60_000 }, async () => {
+    const before = await ns.droppedPackets();
+    const cut = Date.now();
+    await ns.partition();
+    await new Promise((r) => setTimeout(r, 5000));
+    // Every attempt that started once the rules were in failed (each waits out its 1.5 s timeout).
+    const during = attempts(cut + 100, Date.now() - 1600);
+    expect(during.length).toBeGreaterThanOrEqual(2);
+    expect(during.filter((l) => l.ok)).toEqual([]);
+    expect(await ns.droppedPackets()).toBeGreaterThan(before);
+
+    const healed = Date.now();
+    await ns.heal();
+    await waitForAsync(
+      async () => attempts(healed).some((l) => l.ok),
+      10_000,
+      'a metadata answer after healing',
+    );
+  });
+
+  it('a delay measurably delays every request', { timeout: 60_000 }, async () => {
+    const baselineFrom = Date.now();
+    await waitForAsync(
+      async () => attempts(baselineFrom).filter((l) => l.ok).length >= 5,
+      10_000,
+      'a baseline',
+    );
+    const baseline = median(attempts(baselineFrom).map((l) => l.ms));
+
+    const DELAY = 400;
+    ns.delay(DELAY);
+    const delayedFrom = Date.now();
+    await waitForAsync(
+      async () => attempts(delayedFrom).filter((l) => l.ok).length >= 4,
+      20_000,
+      'delayed answers',
+    );
+    ns.delay(0);
+    const delayed = attempts(delayedFrom).filter((l) => l.ok);
+    // A new connection waits D for the forwarder to connect upstream, the request D, the answer D.
+    expect(Math.min(...delayed.map((l) => l.ms))).toBeGreaterThanOrEqual(2 * DELAY);
+    expect(median(delayed.map((l) => l.ms))).toBeGreaterThanOrEqual(baseline + 2 * DELAY);
+    expect(baseline).toBeLessThan(DELAY);
+  });
+
+  it('loss drops a share of the packets while requests still get through', { timeout: 60_000 }, async () => {
+    const before = await ns.droppedPackets();
+    const from = Date.now();
+    await ns.loss(30);
+    await waitForAsync(
+      async () => attempts(from).filter((l) => l.ok).length >= 3 && (await ns.droppedPackets()) > before,
+      30_000,
+      'answers and dropped packets under 30% loss',
+    );
+    await ns.heal();
+    expect(await ns.droppedPackets()).toBeGreaterThan(before);
+  });
+
+  it('the link going down cuts everything until it is up again', { timeout: 60_000 }, async () => {
+    const down = Date.now();
+    await ns.linkDown();
+    await new Promise((r) => setTimeout(r, 3000));
+    const during = attempts(down + 100, Date.now() - 1600);
+    expect(during.length).toBeGreaterThanOrEqual(1);
+    expect(during.filter((l) => l.ok)).toEqual([]);
+    const up = Date.now();
+    await ns.linkUp();
+    await waitForAsync(
+      async () => attempts(up).some((l) => l.ok),
+      10_000,
+      'a metadata answer with the link up',
+    );
+  });
+});
