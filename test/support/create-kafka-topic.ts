@@ -1,23 +1,17 @@
 /**
  * Creating a throwaway topic, as the tests (createTopic in test/support/services.ts) and the
- * Kafka benchmarks (bench/kafka-common.ts) both do: replication factor 1 on the local broker (3 on
- * the test cluster, test/support/kafka-cluster.ts), waiting for the partitions' leaders so that
- * the first produce does not race the election.
+ * Kafka benchmarks (bench/kafka-common.ts) both do: replication factor 1 on the local broker,
+ * waiting for the partitions' leaders so that the first produce does not race the election.
  */
 import type { Kafka } from 'kafkajs';
 
 /** Creates `name` with `partitions` partitions through `kafka`; throws if it already exists. */
-export async function createKafkaTopic(
-  kafka: Kafka,
-  name: string,
-  partitions: number,
-  replicationFactor = 1,
-): Promise<void> {
+export async function createKafkaTopic(kafka: Kafka, name: string, partitions: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const created = await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions, replicationFactor }],
+      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
       waitForLeaders: true,
       timeout: 10_000,
     });

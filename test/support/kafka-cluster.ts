@@ -13,7 +13,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
-import { createKafkaTopic } from './create-kafka-topic.js';
 import { nodeMetadata } from './node-metadata.js';
 import { requireService } from './services.js';
 import { waitForAsync } from './wait-for-async.js';
@@ -122,12 +121,19 @@ export async function createClusterTopic(
   partitions: number,
   replicationFactor = 3,
 ): Promise<string> {
-  await createKafkaTopic(
-    newClusterKafka('sidestream-test-cluster-admin'),
-    name,
-    partitions,
-    replicationFactor,
-  );
+  const admin = newClusterKafka('sidestream-test-cluster-admin').admin();
+  await admin.connect();
+  try {
+    // Not kafkajs' waitForLeaders: it gives up on the UNKNOWN_TOPIC_OR_PARTITION a node answers
+    // before it has learned the topic. The wait below asks every node instead.
+    const created = await admin.createTopics({
+      topics: [{ topic: name, numPartitions: partitions, replicationFactor }],
+      timeout: 10_000,
+    });
+    if (!created) throw new Error(`topic ${name} already exists`);
+  } finally {
+    await admin.disconnect();
+  }
   await waitForAsync(
     async () => {
       for (const address of clusterBrokers()) {
