@@ -29,6 +29,7 @@
 #   SIDESTREAM_RUN    data, logs and pid files, default /tmp/sidestream-services
 #   SIDESTREAM_KAFKA_VERSION  override the pinned Kafka version below (for trying another one)
 #   SIDESTREAM_WAIT_SECONDS   how long `up` waits for a service to answer, default 90
+#   SIDESTREAM_KAFKA_CLUSTER_HEAP  -Xmx of each node of the 3-broker cluster, default 384m
 # See docs/services.md.
 set -euo pipefail
 
