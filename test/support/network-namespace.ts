@@ -93,6 +93,8 @@ async function run(command: string, args: readonly string[], input?: string): Pr
       stderr += d;
     });
     child.once('error', reject);
+    // A command that exits without reading its input (ip) must not fail the write with EPIPE.
+    child.stdin.on('error', () => {});
     child.once('close', (code) => {
       if (code === 0) resolve(stdout);
       else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
