@@ -19,6 +19,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { lockKafkaCluster } from '../test/support/cluster-lock.js';
 import type { FleetSink } from '../test/support/fleet.js';
 import { type FleetSoakReport, formatSoakReport, runFleetSoak } from '../test/support/fleet-soak.js';
 import { probeKafkaCluster } from '../test/support/kafka-cluster.js';
@@ -70,6 +71,9 @@ try {
 }
 
 const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'sidestream-soak-')));
+// Its broker faults must not meet a test's (test/support/cluster-lock.ts).
+console.log('soak: waiting until no test uses the Kafka cluster');
+const release = await lockKafkaCluster('npm run soak');
 const reports: FleetSoakReport[] = [];
 for (const sink of sinks) {
   const report = await runFleetSoak({
@@ -91,6 +95,7 @@ for (const sink of sinks) {
   reports.push(report);
   console.log(formatSoakReport(report));
 }
+await release();
 if (values.json) await writeFile(values.json, `${JSON.stringify(reports, null, 2)}\n`);
 console.log(`agent outputs and batch logs: ${dir}`);
 process.exit(reports.every((r) => r.ok) ? 0 : 1);

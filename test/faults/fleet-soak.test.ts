@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCK_WAIT_MS, lockKafkaCluster } from '../support/cluster-lock.js';
 import type { FleetSink } from '../support/fleet.js';
 import { formatSoakReport, runFleetSoak } from '../support/fleet-soak.js';
 import { requireKafkaCluster } from '../support/kafka-cluster.js';
@@ -19,10 +20,13 @@ const hasServices = (await requireKafkaCluster()) && (await requirePostgres());
 
 describe.runIf(hasServices)('a fleet under kill -9, a rolling restart and broker faults', () => {
   let dir: string;
+  let release: (() => Promise<void>) | undefined;
   beforeAll(async () => {
+    release = await lockKafkaCluster('test/faults/fleet-soak.test.ts');
     dir = await mkdtemp(join(tmpdir(), 'ss-fleet-'));
-  });
+  }, LOCK_WAIT_MS);
   afterAll(async () => {
+    await release?.();
     if (process.env.KEEP_FLEET_DIR) return;
     await rm(dir, { recursive: true, force: true });
   });

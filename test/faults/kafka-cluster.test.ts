@@ -5,7 +5,7 @@
  * killed, stopped or frozen loses its leaderships while acks=all writes go on, then rejoins the ISR
  * when it is back.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   brokerProcessState,
   freezeBroker,
@@ -18,6 +18,7 @@ import {
   thawBroker,
   waitForBrokerInIsr,
 } from '../support/cluster-brokers.js';
+import { LOCK_WAIT_MS, lockKafkaCluster } from '../support/cluster-lock.js';
 import {
   CLUSTER_NODE_IDS,
   clusterBrokers,
@@ -48,13 +49,18 @@ async function produceOne(topic: string, value: string): Promise<number> {
 }
 
 describe.runIf(hasCluster)('the 3-broker test cluster', () => {
+  let release: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    release = await lockKafkaCluster('test/faults/kafka-cluster.test.ts');
+  }, LOCK_WAIT_MS);
   afterAll(async () => {
     // A failed test must not leave a node down or frozen for the next file.
     for (const id of CLUSTER_NODE_IDS) {
       if ((await brokerProcessState(id)) === 'frozen') await thawBroker(id);
     }
     await startBrokers();
-  });
+    await release?.();
+  }, 180_000);
 
   it('has three brokers, three replicas per partition and two in sync required', async () => {
     const admin = newClusterKafka('cluster-test-admin').admin();

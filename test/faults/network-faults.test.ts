@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent } from '../support/agent-process.js';
+import { LOCK_WAIT_MS, lockKafkaCluster } from '../support/cluster-lock.js';
 import {
   CLUSTER_NETNS_HOST,
   clusterNetnsBrokers,
@@ -59,7 +60,9 @@ describe.runIf(hasHarness)('network faults between a namespace and the cluster',
   const attempts = (from: number, to = Number.POSITIVE_INFINITY) =>
     lines.filter((l) => l.kind === 'metadata' && l.at >= from && l.at < to);
 
+  let release: (() => Promise<void>) | undefined;
   beforeAll(async () => {
+    release = await lockKafkaCluster('test/faults/network-faults.test.ts');
     ns = await createNetworkNamespace({ forwards: clusterForwards() });
     topic = await createClusterTopic(uniqueTopic('netns-probe'), 1);
     // `ip netns exec` execs node: the child's pid is the probe's.
@@ -87,11 +90,12 @@ describe.runIf(hasHarness)('network faults between a namespace and the cluster',
     probe.stderr?.on('data', (d) => {
       output += d;
     });
-  });
+  }, LOCK_WAIT_MS);
 
   afterAll(async () => {
     probe?.kill('SIGKILL');
     await ns?.close();
+    await release?.();
   });
 
   it('reaches every broker through its advertised namespace address', { timeout: 60_000 }, async () => {
