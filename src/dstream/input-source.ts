@@ -162,7 +162,7 @@ export interface InputSource<T> {
    * socket, a file stat): what `sidestream_input_last_response_timestamp_seconds` exports. Absent
    * for inputs without an upstream (queues, generators) and before the first answer.
    */
-  readonly lastResponseMs?: number;
+  readonly lastResponseMs?: number | undefined;
   /** Why the source is not connected, when `connected` is false (shown by /readyz and /api/status). */
-  readonly disconnectedReason?: string;
+  readonly disconnectedReason?: string | undefined;
 }
