@@ -173,8 +173,9 @@ export class BrokerWatch implements RequestObserver {
     this.check();
   }
 
-  membershipDown(reason: string): void {
-    this.membership = { up: false, reason, connecting: false };
+  /** `connecting`: still on the way to a first connection (not a loss to post). */
+  membershipDown(reason: string, { connecting = false }: { connecting?: boolean } = {}): void {
+    this.membership = { up: false, reason, connecting };
     this.check();
   }
 

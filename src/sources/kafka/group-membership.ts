@@ -70,6 +70,8 @@ export class GroupMembership {
   private retryingPositions = false;
   /** The consumer was lost for good (a crash kafkajs does not restart, a deleted topic): reconnecting. */
   private reconnecting = false;
+  /** The consumer has joined the group at least once since the stream started. */
+  private joinedOnce = false;
   /** Partitions per topic when the stream first connected; one added later starts at its earliest offset. */
   private initialPartitions: Map<string, Set<number>> | undefined;
   private restart: RestartPlan | undefined;
@@ -321,8 +323,9 @@ export class GroupMembership {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
       this.member?.joined(event.payload.memberId);
       if (this.consumer === consumer && !this.reconnecting) {
-        // Back after a crash kafkajs restarted the consumer from.
+        // Joined: first, or again after a crash kafkajs restarted the consumer from.
         this.isConnected = true;
+        this.joinedOnce = true;
         watch?.membershipUp();
       }
       // Hold newly assigned partitions until onAssignment has positioned them (this runs before
@@ -372,7 +375,9 @@ export class GroupMembership {
       const restarts = event.payload.restart === true;
       const message = `Kafka consumer crashed: ${describeError(error)}${restarts ? '; kafkajs restarts it' : '; reconnecting'}`;
       this.peers.events.failure('consume', message);
-      watch?.membershipDown(message);
+      // Before the first join, a crash kafkajs restarts from is part of connecting (a fresh
+      // broker's coordinator loading its group, for example): reported, not a lost connection.
+      watch?.membershipDown(message, { connecting: restarts && !this.joinedOnce });
       if (classifyKafkaFailure(error).kind === 'missing-topic')
         void this.checkTopics(new Set(this.options.topics));
       else if (!restarts) void this.reconnect(message);
@@ -388,8 +393,8 @@ export class GroupMembership {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onFetched(payload),
     });
-    this.isConnected = true;
-    watch?.membershipUp();
+    // Connected once the consumer has joined the group (GROUP_JOIN): run() also returns when
+    // its first join failed and kafkajs restarts it.
   }
 
   private async onFetched({

@@ -44,6 +44,8 @@ export class PartitionOffsets {
   private readonly topics = new Set<string>();
   /** A request failed in a way a metadata refresh may fix: refresh before the next one. */
   private metadataStale = false;
+  /** When the metadata was last refreshed (0: never). */
+  private metadataAt = 0;
   private readonly seeds: string;
 
   constructor(
@@ -205,21 +207,29 @@ export class PartitionOffsets {
     return found;
   }
 
+  /**
+   * Refreshes the metadata (one tracked request) when a topic is new to it, after a failure a
+   * refresh may fix, and every metadataMaxAgeMs; otherwise the cached metadata serves and nothing
+   * is sent (so nothing counts as an answer from the brokers).
+   */
   private async refreshMetadata(
     cluster: KafkajsCluster,
     parts: readonly TopicPartition[],
     deadline: number,
   ): Promise<void> {
     const fresh = [...new Set(parts.map((p) => p.topic))].filter((t) => !this.topics.has(t));
+    const due =
+      this.metadataStale || fresh.length > 0 || Date.now() - this.metadataAt >= this.metadataMaxAgeMs;
+    if (!due) return;
     const refresh = async () => {
       // Adding a topic refreshes the metadata by itself.
       for (const topic of fresh) {
         await cluster.addTargetTopic(topic);
         this.topics.add(topic);
       }
-      if (this.metadataStale) await cluster.refreshMetadata();
-      else await cluster.refreshMetadataIfNecessary();
+      if (fresh.length === 0) await cluster.refreshMetadata();
       this.metadataStale = false;
+      this.metadataAt = Date.now();
     };
     const patience = this.patience(this.seeds, deadline);
     await within(
