@@ -50,7 +50,7 @@ export class BrokerTimeout extends Error {
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BrokerTimeout(`${what}: no answer within ${formatSeconds(ms)}`)), ms);
+    timer = setTimeout(() => reject(new BrokerTimeout(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

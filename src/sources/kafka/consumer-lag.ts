@@ -55,12 +55,13 @@ export async function measureConsumerLag(
   const at = (key: string, offset: number) => `${key}@${offset}`;
   await Promise.all(
     wanted.map(async ({ r, key, offset, kind }) => {
-      const buffer = table.get(r)?.buffer;
-      // The group consumer's buffer has what it fetched ahead and not yet released. Reading on
-      // demand nothing is buffered, and a committed offset may lie before what the buffer still
-      // holds (a failed commit to Kafka): one small fetch, bounded.
-      const buffered = onDemand ? undefined : buffer?.timestampAt(offset);
-      if (buffered !== undefined || (!onDemand && (kind === 'until' || offset >= (buffer?.position ?? 0)))) {
+      // The group consumer's buffer has what it fetched ahead and not yet released (the record
+      // at the committed offset, normally: a batch's records are released once it committed).
+      // Reading on demand nothing is buffered; and the committed offset's record may not be held
+      // (not fetched yet, or released after a failed commit to Kafka): one small fetch, bounded.
+      // The first record left behind the batch is only looked up in the buffer when there is one.
+      const buffered = onDemand ? undefined : table.get(r)?.buffer.timestampAt(offset);
+      if (buffered !== undefined || (!onDemand && kind === 'until')) {
         timestamps.set(at(key, offset), buffered);
         return;
       }
