@@ -173,6 +173,49 @@ describe.runIf(hasBroker)('the direct stream when its broker fails', () => {
     expect(run.errors.filter((e) => /plans nothing for/.test(e.message)).length).toBeLessThanOrEqual(3);
   });
 
+  it('a topic deleted under the running stream: said loudly, not ready, the agent stays up; read again once it exists', {
+    timeout: 90_000,
+  }, async () => {
+    const topic = await createTopic(1);
+    const producer = broker.client('faults-producer').producer();
+    await producer.connect();
+    const send = (n: number) =>
+      producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ value: String(i) })) });
+    await send(20);
+    const run = await startStream(broker, topic);
+    const source = sourceOf(run.ssc);
+    await waitFor(() => run.ids.length === 20, 20_000, 'the first records');
+    const admin = broker.client('faults-admin').admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [topic] });
+      await waitFor(
+        () => run.errors.some((e) => e.message.includes(`topic(s) ${topic} no longer exist`)),
+        20_000,
+        'the deleted topic reported',
+      );
+      await waitFor(() => !source.connected, 10_000, 'not connected');
+      // First the reconnect's reason, then the connect loop's: both name the topic.
+      expect(source.disconnectedReason).toMatch(
+        new RegExp(`topic\\(s\\) ${topic} (no longer exist|do not exist)`),
+      );
+      expect(run.ssc.ready).toBe(false);
+      const before = run.submitted.length;
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(run.submitted.length - before).toBeGreaterThanOrEqual(2);
+      expect(run.ssc.state).toBe('active');
+
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await send(10);
+      await waitFor(() => run.ids.length >= 30, 60_000, 'the records of the topic created again');
+      await waitFor(() => source.connected, 10_000, 'connected again');
+      expect(run.ids.slice(20)).toEqual(Array.from({ length: 10 }, (_, i) => `${topic}-0-${i}`));
+    } finally {
+      await admin.disconnect();
+      await producer.disconnect();
+    }
+  });
+
   it('killed and started again: disconnected naming it, never fatal, then every record once', {
     timeout: 120_000,
   }, async () => {

@@ -31,7 +31,7 @@ import type { RawKafkaMessage } from './kafka-record.js';
 import { loadKafkajs } from './kafkajs-client.js';
 import { PartitionOffsets, type PartitionOffsetsAnswer } from './partition-offsets.js';
 import type { OwnedPartition, PartitionTable } from './partition-table.js';
-import { type RestartPlan, startingPosition } from './restart-plan.js';
+import { type RestartPlan, type StartingPosition, startingPosition } from './restart-plan.js';
 
 /** What the membership works with besides its own connections. */
 export interface MembershipPeers {
@@ -77,6 +77,8 @@ export class GroupMembership {
   private restart: RestartPlan | undefined;
   /** The restart's replay starts no assignment has used yet (each applies to a first assignment only). */
   private unusedReplayStarts = new Map<string, number>();
+  /** Partitions placed at least once in this run (partition keys): the offset log no longer places them. */
+  private readonly positionedOnce = new Set<string>();
   private isConnected = false;
   private halted = false;
   private connectLoop: Promise<void> | undefined;
@@ -216,7 +218,15 @@ export class GroupMembership {
     this.reconnecting = true;
     this.isConnected = false;
     this.watch?.membershipDown(reason);
-    for (const a of this.peers.table.values()) a.buffer.interrupt(`${this.name}: ${reason}`);
+    // The consumer goes, and with it this agent's share of the group: every partition is
+    // revoked (reads waiting for its fetches fail at once and their batch is planned again), and
+    // whatever the group assigns after reconnecting is placed afresh, from Kafka's and the sink's
+    // offsets (a deleted topic created again starts from its own, new offsets).
+    const table = this.peers.table;
+    const revoked = table.keys();
+    for (const k of revoked) table.revoke(k, `${this.name} partition ${k} (${reason})`);
+    this.unpositioned = [];
+    if (revoked.length > 0) this.peers.events.rebalance([], revoked.map(parseTopicPartitionKey));
     await this.connectLoop?.catch(() => {});
     await this.disconnectQuietly();
     this.reconnecting = false;
@@ -312,11 +322,7 @@ export class GroupMembership {
     if (watch) {
       consumer.on(consumer.events.REQUEST, (e) => watch.answered(e.payload.broker));
       consumer.on(consumer.events.REQUEST_TIMEOUT, (e) =>
-        watch.failed(
-          e.payload.broker,
-          e.payload.apiName,
-          `request timed out after ${e.payload.pendingDuration ?? '?'} ms in the queue`,
-        ),
+        watch.failed(e.payload.broker, e.payload.apiName, "kafkajs' request timeout ran out"),
       );
     }
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -472,7 +478,7 @@ export class GroupMembership {
     const parts = this.unpositioned;
     if (parts.length === 0) return;
     const table = this.peers.table;
-    let starts: (readonly [TopicPartition, number])[];
+    let starts: ({ readonly tp: TopicPartition } & StartingPosition)[];
     try {
       starts = await this.startingPositions(parts);
     } catch (error) {
@@ -487,9 +493,14 @@ export class GroupMembership {
     // it meanwhile, the throw fails this assignment, which is reported.
     const consumer = this.consumer;
     if (!consumer) throw new Error(`${this.name}: the consumer disconnected while partitions were assigned`);
-    for (const [tp, start] of starts) {
-      table.add(tp, start);
-      consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
+    for (const { tp, offset, reset } of starts) {
+      const key = topicPartitionKey(tp.topic, tp.partition);
+      // Placed: the restart's replay start and logged position were used up by it.
+      this.unusedReplayStarts.delete(key);
+      this.positionedOnce.add(key);
+      if (reset) this.peers.events.offsetsReset(tp, reset);
+      table.add(tp, offset);
+      consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) });
     }
     this.unpositioned = this.unpositioned.filter((u) => !table.has(u));
     // Positioned: let kafkajs fetch them (resuming is idempotent). Not when the ranges are read
@@ -510,7 +521,7 @@ export class GroupMembership {
    */
   private async startingPositions(
     parts: readonly TopicPartition[],
-  ): Promise<(readonly [TopicPartition, number])[]> {
+  ): Promise<({ readonly tp: TopicPartition } & StartingPosition)[]> {
     // Connected by connectOnce before the consumer could join; should a failed connect have
     // dropped them meanwhile, the throw fails this assignment, which is reported.
     const admin = this.admin;
@@ -532,14 +543,22 @@ export class GroupMembership {
       remaining(),
       `OffsetFetch from ${this.coordinator}`,
     );
+    // The offset log's positions (and 'skip') place a partition's first assignment of this run
+    // only, like the replay starts: one assigned again later resumes where the group (or the
+    // sink) says, which is newer than the log read at start.
     const restart = this.restart;
+    const loggedPositions = new Map(
+      [...(restart?.loggedPositions ?? new Map<string, number>())].filter(
+        ([key]) => !this.positionedOnce.has(key),
+      ),
+    );
     const rules = {
       skipsUncommitted: restart?.skipsUncommitted ?? false,
-      loggedPositions: restart?.loggedPositions ?? new Map<string, number>(),
+      loggedPositions,
       replayStart: this.unusedReplayStarts,
       startingOffsets: this.options.startingOffsets,
     };
-    const out: (readonly [TopicPartition, number])[] = [];
+    const out: ({ readonly tp: TopicPartition } & StartingPosition)[] = [];
     for (const topic of topics) {
       const committedByPartition = new Map(
         (committed.find((c) => c.topic === topic)?.partitions ?? []).map(
@@ -563,9 +582,7 @@ export class GroupMembership {
           committedOffset: committedByPartition.get(partition),
           addedToTopic: !(this.initialPartitions?.get(topic)?.has(partition) ?? true),
         });
-        this.unusedReplayStarts.delete(key);
-        if (start.reset) this.peers.events.offsetsReset({ topic, partition }, start.reset);
-        out.push([tp, start.offset]);
+        out.push({ tp, ...start });
       }
     }
     return out;

@@ -317,27 +317,28 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private async waitToReplay(batchTimeMs: number): Promise<Planned> {
     const limitMs = Math.max(this.options.fetchTimeoutMs ?? 30_000, 60_000);
     const membership = this.membership;
-    const stepMs = 50;
+    const started = Date.now();
+    let reportedAt = started;
     let connectedMs = 0;
-    for (
-      let waitedMs = 0;
-      !membership.stopped && (this.table.size === 0 || !membership.canPlan);
-      waitedMs += stepMs
-    ) {
-      if (membership.connected && this.connected) connectedMs += stepMs;
+    let last = started;
+    while (!membership.stopped && (this.table.size === 0 || !membership.canPlan)) {
+      const now = Date.now();
+      if (membership.connected && this.connected) connectedMs += now - last;
+      last = now;
       if (connectedMs > limitMs) {
         throw new SidestreamError(
           'SS_SOURCE_FAILED',
           `${this.name}: no partition was assigned within ${limitMs} ms, so the batches logged after the checkpoint cannot be replayed; check that Kafka is reachable and the group can rebalance`,
         );
       }
-      if (waitedMs > 0 && waitedMs % 60_000 === 0) {
+      if (now - reportedAt >= 60_000) {
+        reportedAt = now;
         this.events.failure(
           'assign',
-          `the batches logged after the checkpoint wait for their partitions (${waitedMs / 1000} s so far): ${this.disconnectedReason ?? 'no partition assigned yet'}; they are replayed exactly once Kafka answers`,
+          `the batches logged after the checkpoint wait for their partitions (${Math.round((now - started) / 1000)} s so far): ${this.disconnectedReason ?? 'no partition assigned yet'}; they are replayed exactly once Kafka answers`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, stepMs));
+      await new Promise((resolve) => setTimeout(resolve, 50));
       await membership.settled();
     }
     if (membership.stopped) return { ranges: [] };

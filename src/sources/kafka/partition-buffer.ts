@@ -69,24 +69,6 @@ export class PartitionBuffer {
     for (const w of waiting) w.reject(this.revokedError(w.until));
   }
 
-  /**
-   * The consumer fetching this partition is gone and the stream reconnects: reads waiting for
-   * offsets not fetched yet fail at once, with SS_PARTITION_REVOKED, so their batch is planned
-   * again rather than waiting out its fetch timeout. Later reads wait as before (a new consumer
-   * fetches from the next seek).
-   */
-  interrupt(description: string): void {
-    const waiting = this.waiters;
-    this.waiters = [];
-    for (const w of waiting)
-      w.reject(
-        new SidestreamError(
-          'SS_PARTITION_REVOKED',
-          `${description}: offsets up to ${w.until} were not fetched (fetched up to ${this.fetchedUntil}); the batch is planned again`,
-        ),
-      );
-  }
-
   private revokedError(until: number): SidestreamError {
     return new SidestreamError(
       'SS_PARTITION_REVOKED',
