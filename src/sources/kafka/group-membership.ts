@@ -482,10 +482,9 @@ export class GroupMembership {
     try {
       starts = await this.startingPositions(parts);
     } catch (error) {
-      const kind = classifyKafkaFailure(error).kind;
       this.peers.events.failure(
         'assign',
-        `looking up where partitions ${parts.map((p) => topicPartitionKey(p.topic, p.partition)).join(', ')} start failed (${kind}): ${describeError(error)}; tried again before the next batch, nothing of them is planned until then`,
+        `looking up where partitions ${parts.map((p) => topicPartitionKey(p.topic, p.partition)).join(', ')} start failed: ${describeError(error)}; tried again before the next batch, nothing of them is planned until then`,
       );
       return;
     }

@@ -103,9 +103,10 @@ export class KafkaRangeReader {
   ): Promise<RangeRead> {
     if (until <= from) return { messages: [] };
     const deadline = Date.now() + timeoutMs;
-    const cluster = await this.connect();
+    const left = () => Math.max(deadline - Date.now(), 0);
+    const cluster = await within(this.connect(), left(), `connecting to read ${topic}-${partition}`);
     if (!this.topics.has(topic)) {
-      await cluster.addTargetTopic(topic);
+      await within(cluster.addTargetTopic(topic), left(), `metadata of ${topic}`);
       this.topics.add(topic);
     }
     const messages: RawKafkaMessage[] = [];
@@ -133,7 +134,7 @@ export class KafkaRangeReader {
             offset,
             Math.min(deadline - Date.now(), this.options.maxWaitTimeMs ?? 500),
           ),
-          Math.max(deadline - Date.now(), 0),
+          left(),
           `fetching ${topic}-${partition} at ${offset}`,
         );
       } catch (error) {
@@ -141,7 +142,11 @@ export class KafkaRangeReader {
         if (type === 'OFFSET_OUT_OF_RANGE') {
           // Retention deleted the start of the range: go on from the earliest retained offset,
           // as the consumer does, and say so.
-          const earliest = await this.earliest(cluster, topic, partition);
+          const earliest = await within(
+            this.earliest(cluster, topic, partition),
+            left(),
+            `the earliest offset of ${topic}-${partition}`,
+          );
           if (earliest <= offset) throw error;
           deleted ??= { storedOffset: offset, resetTo: earliest };
           offset = earliest;
