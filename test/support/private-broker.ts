@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,8 +70,6 @@ export interface PrivateBroker {
   restart(): Promise<void>;
   /** Kills it and removes its log directory. */
   close(): Promise<void>;
-  /** The broker's own output (for a failing test's message). */
-  log(): Promise<string>;
 }
 
 /** Starts a broker on free ports and waits until it answers a metadata request. */
@@ -109,7 +107,6 @@ export async function startPrivateBroker(): Promise<PrivateBroker> {
   const killOnExit = () => child?.kill('SIGKILL');
   process.once('exit', killOnExit);
   const launch = async () => {
-    const { openSync, closeSync } = await import('node:fs');
     const out = openSync(logFile, 'a');
     child = spawn(
       'java',
@@ -168,6 +165,5 @@ export async function startPrivateBroker(): Promise<PrivateBroker> {
       process.removeListener('exit', killOnExit);
       await rm(dir, { recursive: true, force: true });
     },
-    log: () => readFile(logFile, 'utf8').catch(() => ''),
   };
 }
