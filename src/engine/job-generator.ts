@@ -5,6 +5,11 @@
  * the graph generates the batch's RDDs and jobs, and the job set goes to the JobScheduler.
  * After a restart from a metadata checkpoint, one 'generate-recovered' command generates the
  * checkpoint's pending batches and the down time in order before the timer's first batch.
+ *
+ * It also knows which batches it owes: every batch time whose generation is due (posted, or due on
+ * the timer) and not yet submitted, so `overdue()` can say how late the next batch is while its
+ * generation is stuck (an input's capture waiting on an upstream that does not answer), not
+ * only once it is finally submitted.
  */
 import type { DStreamGraph } from '../dstream/dstream-graph.js';
 import type { InputRecord } from '../events/index.js';
@@ -21,6 +26,21 @@ export type GeneratorCommand =
 /** The batch time a command was about when it failed, for error messages. */
 export function commandTimeMs(command: GeneratorCommand): number | undefined {
   return command.kind === 'generate-recovered' ? command.timesMs[0] : command.timeMs;
+}
+
+/** The oldest batch whose generation is due and not yet submitted (JobGenerator.overdue). */
+export interface GenerationOverdue {
+  readonly batchTimeMs: number;
+  /** Clock time minus the batch's due time: its batch time, or the restart for a recovered batch. */
+  readonly overdueMs: number;
+  /** What generation waits for, in words: `input kafka:events`, `the jobs`, `the batch timer`. */
+  readonly waitingFor: string;
+}
+
+/** A batch the generator owes: its time and when its generation became due. */
+interface OwedBatch {
+  readonly timeMs: number;
+  readonly dueMs: number;
 }
 
 export interface JobGeneratorDeps {
@@ -43,6 +63,12 @@ export class JobGenerator {
   private firstBatch: number | undefined;
   private generatedWaiters: { timeMs: number; resolve: () => void }[] = [];
   private generating: number | undefined;
+  /** The input whose generate() the current batch waits for; undefined while building the jobs. */
+  private capturing: string | undefined;
+  /** Posted generation work not submitted yet, oldest first (commands run in order). */
+  private owed: OwedBatch[] = [];
+  /** The batch time the timer waits for; undefined before start and after stop. */
+  private timerNext: number | undefined;
 
   constructor(private readonly deps: JobGeneratorDeps) {}
 
@@ -92,17 +118,56 @@ export class JobGenerator {
   /** Stops generating new batches and resolves once every posted command has been handled. */
   async stop(): Promise<void> {
     this.timerAbort?.abort(new Error('stopped'));
+    this.timerNext = undefined;
     await this.loop;
   }
 
+  /**
+   * The oldest batch due (at or before `nowMs`) and not yet submitted, with how late it is;
+   * undefined while generation keeps up. A recovered batch is due from the restart, not from its
+   * old batch time: it could not have been generated before the engine ran again.
+   */
+  overdue(nowMs: number): GenerationOverdue | undefined {
+    const oldest = this.owed[0];
+    const timer = this.timerNext;
+    if (oldest !== undefined && (timer === undefined || oldest.dueMs <= timer)) {
+      if (nowMs < oldest.dueMs) return undefined;
+      return {
+        batchTimeMs: oldest.timeMs,
+        overdueMs: nowMs - oldest.dueMs,
+        waitingFor:
+          this.generating !== oldest.timeMs
+            ? 'the batches before it'
+            : this.capturing === undefined
+              ? 'its jobs to be built'
+              : `input ${this.capturing}`,
+      };
+    }
+    if (timer === undefined || nowMs < timer) return undefined;
+    // The timer's time has come but it has not fired: the event loop is busy.
+    return { batchTimeMs: timer, overdueMs: nowMs - timer, waitingFor: 'the batch timer' };
+  }
+
   post(command: GeneratorCommand): void {
+    if (command.kind === 'generate-jobs') this.owed.push({ timeMs: command.timeMs, dueMs: command.timeMs });
+    if (command.kind === 'generate-recovered') {
+      const dueMs = this.deps.clock.now();
+      for (const timeMs of command.timesMs) this.owed.push({ timeMs, dueMs });
+    }
     this.loop = this.loop
       .then(() => this.handle(command))
-      .catch((error) => this.deps.onError(error, command, this.generating ?? commandTimeMs(command)));
+      .catch((error) => {
+        // The engine stops on a failed generation; what the command still owed is not owed any more.
+        const times = command.kind === 'generate-recovered' ? command.timesMs : [command.timeMs];
+        this.owed = this.owed.filter((o) => !times.includes(o.timeMs));
+        this.capturing = undefined;
+        this.deps.onError(error, command, this.generating ?? commandTimeMs(command));
+      });
   }
 
   private async runTimer(first: number, signal: AbortSignal): Promise<void> {
     for (let t = first; !signal.aborted; t += this.deps.batchIntervalMs) {
+      this.timerNext = t;
       try {
         await this.deps.clock.waitUntil(t, signal);
       } catch {
@@ -138,7 +203,9 @@ export class JobGenerator {
     const traceparents: RunningBatch['pendingTraceparents'] = [];
     const consumerGroups: RunningBatch['consumerGroups'] = [];
     for (const stream of graph.inputs) {
+      this.capturing = stream.source.name;
       const batch = await stream.source.generate(timeMs);
+      this.capturing = undefined;
       stream.putGenerated(timeMs, batch.rdd);
       // The input's metadata goes into the record as the input reported it (Spark's
       // StreamInputInfo): the engine does not interpret positions or lag.
@@ -164,6 +231,7 @@ export class JobGenerator {
     info.pendingTraceparents = traceparents;
     info.consumerGroups = consumerGroups;
     scheduler.submit({ info, jobs, state, inputs: graph.inputs.map((s) => s.source) });
+    this.owed = this.owed.filter((o) => o.timeMs !== timeMs);
     const due = this.generatedWaiters.filter((w) => w.timeMs <= timeMs);
     this.generatedWaiters = this.generatedWaiters.filter((w) => w.timeMs > timeMs);
     for (const w of due) w.resolve();

@@ -3,7 +3,8 @@
  * listeners (onBatchSubmitted, onBatchStarted, onBatchCompleted), served by GET /api/batches and
  * written to the JSON-lines batch log (its JSON shape is in docs/reference.md). Raw timestamps are
  * stored; delays are derived from them exactly as Spark's BatchInfo derives them: scheduling =
- * start - submission, processing = end - start, total = scheduling + processing.
+ * start - submission, processing = end - start, total = scheduling + processing. The generation
+ * delay (submission - batch time) is sidestream's own figure beside them (docs/spark-semantics.md).
  *
  * Types only: the engine builds these values (engine/running-batch.ts), listeners read them.
  */
@@ -68,6 +69,12 @@ export interface BatchRecord {
   readonly submissionTime: number;
   readonly processingStartTime: number | null;
   readonly processingEndTime: number | null;
+  /**
+   * submissionTime - batchTime: how long generating the batch took (inputs captured, a direct
+   * stream's plan included) before it was queued. Known from submission on. How late a batch is
+   * overall is generationDelayMs + totalDelayMs; totalDelayMs stays Spark's (from submission).
+   */
+  readonly generationDelayMs: number;
   readonly schedulingDelayMs: number | null;
   readonly processingDelayMs: number | null;
   readonly totalDelayMs: number | null;

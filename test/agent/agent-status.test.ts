@@ -34,6 +34,7 @@ function batch(batchTime: number, inputs: InputRecord[], outcome: 'succeeded' | 
     app: 'clicks',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime + 1,
     processingEndTime: batchTime + 11,
     schedulingDelayMs: 1,

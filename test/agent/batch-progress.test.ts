@@ -15,6 +15,7 @@ function batch(overrides: Partial<CompletedBatchRecord> = {}): CompletedBatchRec
     app: 'clicks',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime + 1,
     processingEndTime: batchTime + 36,
     schedulingDelayMs: 1,

@@ -18,6 +18,7 @@ function batch(batchTime: number): CompletedBatchRecord {
     app: 't',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime,
     processingEndTime: batchTime + 5,
     schedulingDelayMs: 0,

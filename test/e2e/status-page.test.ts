@@ -206,6 +206,7 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
         app: 'clicks',
         batchTime: t,
         submissionTime: t,
+        generationDelayMs: 0,
         processingStartTime: t + 2,
         processingEndTime: t + 40 + (i % 7) * 15,
         schedulingDelayMs: 2,

@@ -24,6 +24,7 @@ const batch: CompletedBatchRecord = {
   app: 'ev',
   batchTime: 10_000,
   submissionTime: 10_000,
+  generationDelayMs: 0,
   processingStartTime: 10_010,
   processingEndTime: 10_050,
   schedulingDelayMs: 10,

@@ -40,6 +40,7 @@ const batch = (batchTime: number): CompletedBatchRecord =>
     app: 'shop',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime,
     processingEndTime: batchTime + 10,
     schedulingDelayMs: 0,
