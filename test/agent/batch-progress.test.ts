@@ -52,6 +52,15 @@ describe('batch progress', () => {
     );
   });
 
+  it('shows a generation delay of a second or more first, as gen', () => {
+    const late = batch({ submissionTime: batchTime + 24_600, generationDelayMs: 24_600 });
+    expect(formatBatchProgress(late)).toBe(
+      'batch 12:00:01.000  1,234 records  gen 24.6s  sched 1ms  proc 35ms  lag 6.2s',
+    );
+    expect(formatBatchProgress(batch({ generationDelayMs: 999 }))).not.toContain('gen');
+    expect(batchProgressFields(late)).toMatchObject({ generationDelayMs: 24_600, schedulingDelayMs: 1 });
+  });
+
   it('a terminal reading text gets the line; json or a pipe gets a debug log line', () => {
     expect(batchProgressMode('text', true)).toBe('line');
     expect(batchProgressMode('text', false)).toBe('debug');

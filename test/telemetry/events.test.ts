@@ -177,6 +177,8 @@ const SAMPLES: { [T in TelemetryEventType]: Extract<TelemetryEvent, { type: T }>
         seconds: 1,
         highWatermark: 14,
         committedOffset: 10,
+        committedLagRecords: 4,
+        committedLagSeconds: 2,
       },
     ],
   },
@@ -186,7 +188,14 @@ function listener() {
   const metrics = new MetricsRegistry('ev');
   const l = new PrometheusListener(
     metrics.registry,
-    { appName: 'ev', batchIntervalMs: 1000, batchesWaiting: 0 },
+    {
+      appName: 'ev',
+      batchIntervalMs: 1000,
+      batchesWaiting: 0,
+      nextBatchOverdueMs: 0,
+      // Read at scrape time, whatever the events: a connected input that answered at 10 s.
+      graph: { inputs: [{ streamId: 0, source: { name: stream, connected: true, lastResponseMs: 10_000 } }] },
+    },
     '0.0.0',
   );
   return { metrics, listener: l };
@@ -208,12 +217,15 @@ const PRELUDE: Partial<Record<TelemetryEventType, TelemetryEventType>> = {
 /** Owned by the exporters (they count their own failures), not by any listener event. */
 const EXPORTER_OWNED = new Set(['sidestream_exporter_errors_total']);
 
-/** Set when the listener is built, by no event: they need no row to exist. */
+/** Set when the listener is built or read from the context at scrape time, by no event: they need no row to exist. */
 const SET_AT_START = new Set([
   'sidestream_build_info',
   'sidestream_restarts_total',
   'sidestream_batch_interval_seconds',
   'sidestream_batches_waiting',
+  'sidestream_next_batch_overdue_seconds',
+  'sidestream_input_connected',
+  'sidestream_input_last_response_timestamp_seconds',
 ]);
 
 /** A log sink at debug that keeps every line with its level. */
