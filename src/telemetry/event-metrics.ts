@@ -26,7 +26,7 @@ export interface MetricsInput {
     readonly name: string;
     /** Absent: the input has no upstream (queue, generator), so no connection series. */
     readonly connected?: boolean;
-    readonly lastResponseMs?: number;
+    readonly lastResponseMs?: number | undefined;
   };
 }
 
