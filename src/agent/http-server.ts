@@ -176,12 +176,20 @@ export class AgentHttpServer {
         return;
       case '/readyz': {
         // Plain text for people and probes alike: `ready`, or `not ready` and one reason a line.
+        // The path stays open for probes; with a token set, the reasons (input names, errors) are
+        // for those who send it, as on /api/status.
         const { ready, reasons } = this.readiness();
+        const shown =
+          token === undefined || hasToken(req, token)
+            ? reasons
+            : [
+                `${reasons.length} ${reasons.length === 1 ? 'reason' : 'reasons'}, shown with the agent token (or in GET /api/status)`,
+              ];
         res.writeHead(ready ? 200 : 503, {
           'Content-Type': 'text/plain; charset=utf-8',
           'Cache-Control': 'no-store',
         });
-        res.end(ready ? 'ready\n' : ['not ready', ...reasons].map((line) => `${line}\n`).join(''));
+        res.end(ready ? 'ready\n' : ['not ready', ...shown].map((line) => `${line}\n`).join(''));
         return;
       }
       case '/api/batches': {
