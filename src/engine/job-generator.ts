@@ -12,7 +12,7 @@
  * only once it is finally submitted.
  */
 import type { DStreamGraph } from '../dstream/dstream-graph.js';
-import type { InputRecord } from '../events/index.js';
+import type { BatchOverdue, InputRecord } from '../events/index.js';
 import type { Clock } from '../time.js';
 import type { JobScheduler } from './job-scheduler.js';
 import { RunningBatch } from './running-batch.js';
@@ -50,6 +50,12 @@ export interface JobGeneratorDeps {
   readonly batchIntervalMs: number;
   readonly scheduler: JobScheduler;
   /**
+   * A batch more than this late is overdue (the engine's readiness bound): `onOverdue` hears once
+   * when one crosses it and once when generation is back under it. Absent: not watched.
+   */
+  readonly overdueAfterMs?: number;
+  onOverdue?(event: BatchOverdue): void;
+  /**
    * A command that threw (an input failed to produce its batch, a job failed to generate);
    * `timeMs` is the batch being generated when it did.
    */
@@ -69,6 +75,12 @@ export class JobGenerator {
   private owed: OwedBatch[] = [];
   /** The batch time the timer waits for; undefined before start and after stop. */
   private timerNext: number | undefined;
+  /** The overdue batch announced and not yet caught up with, and when it was due. */
+  private episode:
+    | { readonly timeMs: number; readonly dueMs: number; readonly waitingFor: string }
+    | undefined;
+  /** The wait for the batch being generated to cross the overdue bound; aborted once submitted. */
+  private watch: AbortController | undefined;
 
   constructor(private readonly deps: JobGeneratorDeps) {}
 
@@ -120,6 +132,7 @@ export class JobGenerator {
     this.timerAbort?.abort(new Error('stopped'));
     this.timerNext = undefined;
     await this.loop;
+    this.watch?.abort();
   }
 
   /**
@@ -161,6 +174,7 @@ export class JobGenerator {
         const times = command.kind === 'generate-recovered' ? command.timesMs : [command.timeMs];
         this.owed = this.owed.filter((o) => !times.includes(o.timeMs));
         this.capturing = undefined;
+        this.watch?.abort();
         this.deps.onError(error, command, this.generating ?? commandTimeMs(command));
       });
   }
@@ -194,10 +208,59 @@ export class JobGenerator {
     }
   }
 
+  /**
+   * Arms the wait for the batch about to be generated to cross the overdue bound; one wait at a
+   * time, none while an announced episode lasts (it is announced once).
+   */
+  private watchOverdue(): void {
+    const { overdueAfterMs: after, onOverdue: announce, clock } = this.deps;
+    const oldest = this.owed[0];
+    if (after === undefined || !announce || !oldest || this.episode) return;
+    this.watch?.abort();
+    const watch = new AbortController();
+    this.watch = watch;
+    clock.waitUntil(oldest.dueMs + after + 1, watch.signal).then(
+      () => {
+        if (watch.signal.aborted || this.episode) return;
+        const late = this.overdue(clock.now());
+        if (!late || late.overdueMs <= after) return;
+        const due = this.owed[0]?.dueMs ?? late.batchTimeMs;
+        this.episode = { timeMs: late.batchTimeMs, dueMs: due, waitingFor: late.waitingFor };
+        announce({
+          batchTime: late.batchTimeMs,
+          overdue: true,
+          lateMs: late.overdueMs,
+          waitingFor: late.waitingFor,
+        });
+      },
+      () => {}, // aborted: the batch was submitted in time, or the generator stopped
+    );
+  }
+
+  /** After a submission: an announced episode ends once no batch is past the bound any more. */
+  private endOverdue(): void {
+    this.watch?.abort();
+    this.watch = undefined;
+    const { overdueAfterMs: after, onOverdue: announce, clock } = this.deps;
+    const episode = this.episode;
+    if (!episode || after === undefined || !announce) return;
+    const now = clock.now();
+    const late = this.overdue(now);
+    if (late && late.overdueMs > after) return;
+    this.episode = undefined;
+    announce({
+      batchTime: episode.timeMs,
+      overdue: false,
+      lateMs: now - episode.dueMs,
+      waitingFor: episode.waitingFor,
+    });
+  }
+
   private async generateJobs(timeMs: number): Promise<void> {
     const { graph, clock, app, scheduler } = this.deps;
     this.generating = timeMs;
     this.lastGenerated = timeMs;
+    this.watchOverdue();
     const inputs: InputRecord[] = [];
     const eventTimes: RunningBatch['pendingEventTimes'] = [];
     const traceparents: RunningBatch['pendingTraceparents'] = [];
@@ -232,6 +295,7 @@ export class JobGenerator {
     info.consumerGroups = consumerGroups;
     scheduler.submit({ info, jobs, state, inputs: graph.inputs.map((s) => s.source) });
     this.owed = this.owed.filter((o) => o.timeMs !== timeMs);
+    this.endOverdue();
     const due = this.generatedWaiters.filter((w) => w.timeMs <= timeMs);
     this.generatedWaiters = this.generatedWaiters.filter((w) => w.timeMs > timeMs);
     for (const w of due) w.resolve();

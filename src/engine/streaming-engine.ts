@@ -32,7 +32,7 @@ import { JobGenerator } from './job-generator.js';
 import { JobScheduler } from './job-scheduler.js';
 import { ListenerBus } from './listener-bus.js';
 import { type BackpressureOptions, RateController } from './rate/rate-controller.js';
-import { judgeReadiness, type Readiness } from './readiness.js';
+import { judgeReadiness, OVERDUE_AFTER_INTERVALS, type Readiness } from './readiness.js';
 import { checkRecoverable, type RecoveryReport, restartTimes } from './recovery-plan.js';
 import type { RunningBatch } from './running-batch.js';
 import { TaskScheduler } from './task-scheduler.js';
@@ -131,6 +131,8 @@ export class StreamingEngine implements StreamingScope {
       graph: this.graph,
       batchIntervalMs: settings.batchIntervalMs,
       scheduler: this.scheduler,
+      overdueAfterMs: OVERDUE_AFTER_INTERVALS * settings.batchIntervalMs,
+      onOverdue: (event) => this.bus.post('onBatchOverdue', event),
       onError: (error, _command, timeMs) =>
         this.fail(
           new SidestreamError(

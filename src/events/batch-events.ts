@@ -121,6 +121,22 @@ export interface EventTimeLagHistogram {
 }
 
 /**
+ * The next batch's generation fell more than two batch intervals behind its time (`overdue`
+ * true: posted once, when it crosses) or caught up again (`overdue` false: posted once, when no
+ * batch is that late any more). Once per episode, never per batch or per scrape: the live figure
+ * is sidestream_next_batch_overdue_seconds.
+ */
+export interface BatchOverdue {
+  /** The batch that crossed the bound (for a catch-up: the one announced). */
+  readonly batchTime: number;
+  readonly overdue: boolean;
+  /** How late it was: when it crossed the bound; for a catch-up, from its due time until now. */
+  readonly lateMs: number;
+  /** What its generation waits (or waited) for, in words: `input kafka:events`. */
+  readonly waitingFor: string;
+}
+
+/**
  * Per-batch trace context, posted after the batch's jobs ran and before onBatchCompleted: at
  * most MAX_TRACE_LINKS distinct W3C `traceparent` values read from the batch's input records
  * (Kafka headers), and the consumer group of each input that has one.

@@ -136,6 +136,28 @@ export const EVENT_TABLE: EventTable = {
     metric: { none: 'trace links belong to tracing (TracingListener), not to metrics' },
     log: { none: 'trace links belong to tracing' },
   },
+  onBatchOverdue: {
+    metric: {
+      none: 'sidestream_next_batch_overdue_seconds is read from the engine at scrape time, live between these events',
+    },
+    log: {
+      // No batch is being generated: as loud as a lost upstream, which is often its cause.
+      level: (e) => (e.overdue ? 'warn' : 'info'),
+      levels: 'warn when a batch becomes overdue; info when generation catches up',
+      shape:
+        'batch <time> is overdue: not generated <s> after its time, waiting for <what> | batch generation caught up <s> after batch <time> was due',
+      message: (e) =>
+        e.overdue
+          ? `batch ${new Date(e.batchTime).toISOString()} is overdue: not generated ${(e.lateMs / 1000).toFixed(1)} s after its time, waiting for ${e.waitingFor}`
+          : `batch generation caught up ${(e.lateMs / 1000).toFixed(1)} s after batch ${new Date(e.batchTime).toISOString()} was due`,
+      fields: (e) => ({
+        batchTime: e.batchTime,
+        overdue: e.overdue,
+        lateMs: e.lateMs,
+        waitingFor: e.waitingFor,
+      }),
+    },
+  },
   onTaskFailed: {
     metric: {
       metrics: ['sidestream_task_failures_total'],

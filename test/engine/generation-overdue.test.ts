@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeReadiness, OVERDUE_AFTER_INTERVALS } from '../../src/engine/readiness.js';
 import {
+  type BatchOverdue,
   type BatchRecord,
   type InputBatch,
   type InputContext,
@@ -113,6 +114,49 @@ describe('generation delay, overdue batches and readiness', () => {
     source.release();
     await waitFor(() => ssc.ready, 5000, 'ready again once the batch is generated');
     expect(ssc.nextBatchOverdueMs).toBe(0);
+  });
+
+  it('announces an overdue batch once when it crosses the bound, and once when generation catches up', async () => {
+    const { ssc, clock } = manualContext({ appName: 't', batchIntervalMs: 1000 });
+    const source = new FreezingSource(2000);
+    const events: BatchOverdue[] = [];
+    ssc.addStreamingListener({ onBatchOverdue: (e) => events.push(e) });
+    ssc.inputStream(source).foreachRDD(() => {});
+    const run = await startManual(ssc, clock);
+    await run.step();
+    clock.advance(1000);
+    await waitFor(() => source.waiting, 5000, 'the capture of batch 2000 to start');
+    clock.advance(2000);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual([]);
+    clock.advance(1);
+    await waitFor(() => events.length === 1, 5000, 'the announcement');
+    expect(events[0]).toEqual({
+      batchTime: 2000,
+      overdue: true,
+      lateMs: 2001,
+      waitingFor: 'input frozen:upstream',
+    });
+    // Still stuck, batches piling up behind it: nothing more is announced.
+    clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toHaveLength(1);
+    source.release();
+    await waitFor(() => events.length === 2, 5000, 'the catch-up');
+    expect(events[1]).toEqual({
+      batchTime: 2000,
+      overdue: false,
+      lateMs: 12_001,
+      waitingFor: 'input frozen:upstream',
+    });
+    await waitFor(() => run.completed.some((b) => b.batchTime === 14_000), 5000, 'the batches due meanwhile');
+    expect(events).toHaveLength(2);
+    // A batch generated in time is never announced.
+    for (let i = 0; i < 3; i++) await run.step();
+    expect(events.map((e) => [e.batchTime, e.overdue])).toEqual([
+      [2000, true],
+      [2000, false],
+    ]);
   });
 
   it('reports every disconnected input with its reason, and stopping', async () => {

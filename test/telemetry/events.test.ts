@@ -66,6 +66,10 @@ const SAMPLES: { [T in TelemetryEventType]: Extract<TelemetryEvent, { type: T }>
     type: 'onBatchTraceContext',
     args: [10_000, { traceparents: [], consumerGroups: [] }],
   },
+  onBatchOverdue: {
+    type: 'onBatchOverdue',
+    args: [{ batchTime: 10_000, overdue: true, lateMs: 2_400, waitingFor: `input ${stream}` }],
+  },
   onReceiverStarted: { type: 'onReceiverStarted', args: [receiver] },
   onReceiverError: { type: 'onReceiverError', args: [{ ...receiver, message: 'reset' }] },
   onReceiverStopped: { type: 'onReceiverStopped', args: [{ ...receiver, message: 'stop' }] },

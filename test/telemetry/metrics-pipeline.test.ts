@@ -24,6 +24,7 @@ const HOOKS: Record<keyof StreamingListener, true> = {
   onTaskStarted: true,
   onTaskCompleted: true,
   onBatchTraceContext: true,
+  onBatchOverdue: true,
   onReceiverStarted: true,
   onReceiverError: true,
   onReceiverStopped: true,
