@@ -33,7 +33,7 @@ export interface GenerationOverdue {
   readonly batchTimeMs: number;
   /** Clock time minus the batch's due time: its batch time, or the restart for a recovered batch. */
   readonly overdueMs: number;
-  /** What generation waits for, in words: `input kafka:events`, `the jobs`, `the batch timer`. */
+  /** What generation waits for, in words: `input kafka:events`, `its jobs to be built`, `the batch timer`. */
   readonly waitingFor: string;
 }
 
