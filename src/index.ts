@@ -18,6 +18,7 @@ export { EVENT_TIME_LAG_BUCKETS_SECONDS, summarizeEventTimeLag } from './event-t
 export type {
   BatchInfo,
   BatchOutcome,
+  BatchOverdue,
   BatchRecord,
   BatchTraceContext,
   BlockStored,

@@ -4,8 +4,10 @@
  * SidestreamNoRecordsProcessed, SidestreamEventTimeLagHigh) and consumer lag
  * (SidestreamConsumerLagGrowing), with the names, severities, annotations and thresholds of the
  * Prometheus rules (alerts/sidestream.rules.yml). Each rule is one Graphite query (per app, or per
- * app and partition, by groupByNode), a reduce over the rule's window and a threshold; the
- * Graphite paths come from graphitePath() (the exporter's naming function) with `*` for the app.
+ * app and partition, by groupByNode), a reduce over the rule's window and a threshold; a rule
+ * with a condition on a second query (SidestreamNoRecordsProcessed: only while input was there)
+ * reduces both and joins them in a math expression. The Graphite paths come from graphitePath()
+ * (the exporter's naming function) with `*` for the app.
  *
  * Graphite series carry no labels: Grafana labels each alert instance with `name`, the series name,
  * which groupByNode makes the app (`<app>.<topic>.<partition>` for consumer lag).
@@ -14,7 +16,11 @@
  * must have (docs/dashboards.md shows a datasource provisioning file that sets it).
  */
 import { QueryBuilder, RuleBuilder, RuleGroupBuilder } from '@grafana/grafana-foundation-sdk/alerting';
-import { TypeReduceBuilder, TypeThresholdBuilder } from '@grafana/grafana-foundation-sdk/expr';
+import {
+  TypeMathBuilder,
+  TypeReduceBuilder,
+  TypeThresholdBuilder,
+} from '@grafana/grafana-foundation-sdk/expr';
 import { GraphiteQueryBuilder } from './build-dashboards.js';
 import { type DashboardMetricName, graphitePath } from './metric-refs.js';
 
@@ -24,6 +30,14 @@ export const GRAFANA_RULES_FILE = 'alerts/grafana/sidestream-graphite.yml';
 type Reducer = 'sum' | 'min' | 'max' | 'last';
 type Comparison = 'gt' | 'lt';
 
+/** A second condition the rule needs as well, on its own query over the same window. */
+export interface AlsoCondition {
+  readonly target: string;
+  readonly reducer: Reducer;
+  readonly comparison: Comparison;
+  readonly threshold: number;
+}
+
 export interface GraphiteRuleSpec {
   readonly alert: string;
   /** The Graphite expression, evaluated over the last `windowSeconds`. */
@@ -32,6 +46,8 @@ export interface GraphiteRuleSpec {
   readonly reducer: Reducer;
   readonly comparison: Comparison;
   readonly threshold: number;
+  /** When set, the rule fires only while this holds too (per series, joined on the app). */
+  readonly also?: AlsoCondition;
   readonly forDuration: string;
   readonly severity: 'warning' | 'critical';
   readonly summary: string;
@@ -64,10 +80,19 @@ export const GRAPHITE_RULES: readonly GraphiteRuleSpec[] = [
     reducer: 'sum',
     comparison: 'lt',
     threshold: 1,
+    // Input was there: records received, a high watermark that moved, records after a committed
+    // offset (any of them above 0 in the window). An idle or bursty input never fires it.
+    also: {
+      target: `groupByNode(group(nonNegativeDerivative(${all('sidestream_records_received_total')}), nonNegativeDerivative(${all('sidestream_kafka_high_watermark')}), ${all('sidestream_kafka_committed_lag_records')}), ${APP}, 'sumSeries')`,
+      reducer: 'sum',
+      comparison: 'gt',
+      threshold: 0,
+    },
     forDuration: '1m',
     severity: 'critical',
     summary: '{{ $labels.name }}: no records processed in 5m',
-    description: 'App {{ $labels.name }} completed no batch with input records in the last 5 minutes.',
+    description:
+      'App {{ $labels.name }} processed no records in the last 5 minutes although input was there (records received, its topics written to, or records waiting after the committed offset).',
   },
   {
     alert: 'SidestreamEventTimeLagHigh',
@@ -86,8 +111,10 @@ export const GRAPHITE_RULES: readonly GraphiteRuleSpec[] = [
   {
     alert: 'SidestreamConsumerLagGrowing',
     // Graphite cannot join the lag with its own derivative per series, so "growing" is read as
-    // "above 60 s during the whole 5m window" (the lowest point of the window is above 60 s).
-    target: `groupByNodes(${all('sidestream_kafka_consumer_lag_seconds')}, 'maxSeries', ${APP}, 3, 4)`,
+    // "above 60 s during the whole 5m window" (the lowest point of the window is above 60 s). The
+    // larger of the two lags per partition: the committed one (never below the planned one) when
+    // the input reports it, the planned one otherwise, as the Prometheus rule reads them.
+    target: `groupByNodes(group(${all('sidestream_kafka_committed_lag_seconds')}, ${all('sidestream_kafka_consumer_lag_seconds')}), 'maxSeries', ${APP}, 3, 4)`,
     windowSeconds: 300,
     reducer: 'min',
     comparison: 'gt',
@@ -100,40 +127,68 @@ export const GRAPHITE_RULES: readonly GraphiteRuleSpec[] = [
   },
 ];
 
+const EXPR_DS = { type: '__expr__', uid: '__expr__' };
+
+/** A Graphite query over the rule's window. */
+function graphiteQuery(refId: string, target: string, windowSeconds: number): QueryBuilder {
+  return new QueryBuilder(refId)
+    .datasourceUid(GRAPHITE_DATASOURCE_UID)
+    .relativeTimeRange({ from: windowSeconds, to: 0 })
+    .model(new GraphiteQueryBuilder(target, refId, { type: 'graphite', uid: GRAPHITE_DATASOURCE_UID }));
+}
+
+/** A reduce of query `of` over the window. */
+function reduceQuery(refId: string, of: string, reducer: Reducer): QueryBuilder {
+  return new QueryBuilder(refId)
+    .datasourceUid('__expr__')
+    .model(
+      new TypeReduceBuilder()
+        .refId(refId)
+        .datasource(EXPR_DS)
+        .expression(of)
+        .reducer(reducer)
+        .settings({ mode: 'dropNN' }),
+    );
+}
+
+const MATH_OPERATOR: Record<Comparison, string> = { gt: '>', lt: '<' };
+
 function ruleBuilder(spec: GraphiteRuleSpec): RuleBuilder {
-  const exprDs = { type: '__expr__', uid: '__expr__' };
-  return new RuleBuilder(spec.alert)
+  const rule = new RuleBuilder(spec.alert)
     .uid(spec.alert.replace(/^Sidestream/, 'sidestream-').toLowerCase())
-    .condition('C')
-    .withQuery(
-      new QueryBuilder('A')
-        .datasourceUid(GRAPHITE_DATASOURCE_UID)
-        .relativeTimeRange({ from: spec.windowSeconds, to: 0 })
-        .model(
-          new GraphiteQueryBuilder(spec.target, 'A', { type: 'graphite', uid: GRAPHITE_DATASOURCE_UID }),
-        ),
-    )
-    .withQuery(
-      new QueryBuilder('B')
-        .datasourceUid('__expr__')
-        .model(
-          new TypeReduceBuilder()
-            .refId('B')
-            .datasource(exprDs)
-            .expression('A')
-            .reducer(spec.reducer)
-            .settings({ mode: 'dropNN' }),
-        ),
-    )
-    .withQuery(
+    .withQuery(graphiteQuery('A', spec.target, spec.windowSeconds))
+    .withQuery(reduceQuery('B', 'A', spec.reducer));
+  const also = spec.also;
+  if (also) {
+    // Both conditions per app, joined on the series name (the app, from groupByNode).
+    rule
+      .condition('E')
+      .withQuery(graphiteQuery('C', also.target, spec.windowSeconds))
+      .withQuery(reduceQuery('D', 'C', also.reducer))
+      .withQuery(
+        new QueryBuilder('E')
+          .datasourceUid('__expr__')
+          .model(
+            new TypeMathBuilder()
+              .refId('E')
+              .datasource(EXPR_DS)
+              .expression(
+                `$B ${MATH_OPERATOR[spec.comparison]} ${spec.threshold} && $D ${MATH_OPERATOR[also.comparison]} ${also.threshold}`,
+              ),
+          ),
+      );
+  } else {
+    rule.condition('C').withQuery(
       new QueryBuilder('C').datasourceUid('__expr__').model(
         new TypeThresholdBuilder()
           .refId('C')
-          .datasource(exprDs)
+          .datasource(EXPR_DS)
           .expression('B')
           .conditions([{ evaluator: { type: spec.comparison, params: [spec.threshold] } }]),
       ),
-    )
+    );
+  }
+  return rule
     .forDuration(spec.forDuration)
     .noDataState('NoData')
     .execErrState('Error')

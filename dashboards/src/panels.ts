@@ -144,6 +144,41 @@ const OVERVIEW: DashboardSpec = {
           'Scheduling plus processing delay; above the batch interval the app falls behind.',
         ),
         {
+          title: 'Batch generation',
+          description:
+            "How late batches are generated: the last completed batch's generation delay (batch time to submission, its inputs captured) and its p99, which Spark's delays do not include; last batch generation + total delay, how late that batch was overall; and the next batch's overdue time, live at every scrape, rising while an input's capture hangs (alert SidestreamBatchOverdue above two batch intervals).",
+          unit: 's',
+          prom: [
+            {
+              expr: `max by (app) (${sel('sidestream_last_batch_generation_delay_seconds')})`,
+              legend: '{{app}} last generation',
+            },
+            {
+              expr: `histogram_quantile(0.99, sum by (app, le) (rate(${buckets('sidestream_batch_generation_delay_seconds')}[${RATE}])))`,
+              legend: '{{app}} generation p99',
+            },
+            {
+              expr: `max by (app) (${sel('sidestream_last_batch_generation_delay_seconds')}) + on (app) max by (app) (${sel('sidestream_last_batch_total_delay_seconds')})`,
+              legend: '{{app}} last batch, how late overall',
+            },
+            {
+              expr: `max by (app) (${sel('sidestream_next_batch_overdue_seconds')})`,
+              legend: '{{app}} next batch overdue',
+            },
+          ],
+          graphite: [
+            { target: aliasSub(g('sidestream_last_batch_generation_delay_seconds'), 'last generation') },
+            { target: aliasSub(g('sidestream_batch_generation_delay_seconds', {}, 'p99'), 'generation p99') },
+            {
+              target: aliasSub(
+                `sumSeries(${g('sidestream_last_batch_generation_delay_seconds')}, ${g('sidestream_last_batch_total_delay_seconds')})`,
+                'last batch, how late overall',
+              ),
+            },
+            { target: aliasSub(g('sidestream_next_batch_overdue_seconds'), 'next batch overdue') },
+          ],
+        },
+        {
           title: 'Batches waiting',
           description:
             'Batches generated but not started because an earlier one still runs. Above 0 for long: processing is slower than the batch interval (alert SidestreamBatchesQueueing).',
@@ -305,7 +340,8 @@ const KAFKA: DashboardSpec = {
       panels: [
         {
           title: 'Consumer lag (records)',
-          description: 'Records of each partition left after the latest planned batch.',
+          description:
+            'Records of each partition left after the latest planned batch (the planned lag: high watermark - its until-offset).',
           unit: 'short',
           prom: [
             {
@@ -327,6 +363,32 @@ const KAFKA: DashboardSpec = {
             },
           ],
           graphite: [{ target: alias(g('sidestream_kafka_consumer_lag_seconds'), L1, L1 + 1) }],
+        },
+        {
+          title: 'Committed lag (records)',
+          description:
+            'Records of each partition after its committed offset (high watermark - committed offset): the lag kafka-lag-exporter, Burrow and kafka-consumer-groups show. Above the planned lag by what is planned and not committed; a planned lag of 0 with a committed lag that does not shrink is a stream that reads and never commits.',
+          unit: 'short',
+          prom: [
+            {
+              expr: `max by (app, topic, partition) (${sel('sidestream_kafka_committed_lag_records')})`,
+              legend: '{{topic}}/{{partition}}',
+            },
+          ],
+          graphite: [{ target: alias(g('sidestream_kafka_committed_lag_records'), L1, L1 + 1) }],
+        },
+        {
+          title: 'Committed lag (seconds)',
+          description:
+            'Age of the record at the committed offset of each partition, the oldest not committed; 0 when nothing waits (alert SidestreamConsumerLagGrowing reads it).',
+          unit: 's',
+          prom: [
+            {
+              expr: `max by (app, topic, partition) (${sel('sidestream_kafka_committed_lag_seconds')})`,
+              legend: '{{topic}}/{{partition}}',
+            },
+          ],
+          graphite: [{ target: alias(g('sidestream_kafka_committed_lag_seconds'), L1, L1 + 1) }],
         },
       ],
     },
@@ -386,6 +448,38 @@ const INGESTION: DashboardSpec = {
   title: 'sidestream / Ingestion and durability',
   description: 'Receivers, the write-ahead log, checkpoints, rate limits and rejected records.',
   rows: [
+    {
+      title: 'Inputs',
+      panels: [
+        {
+          title: 'Input connection',
+          description:
+            'Whether each input with an upstream is connected to it (1) or not (0), read from the input at every scrape (alert SidestreamInputDisconnected: 0 for 1m). Queues and generators have no upstream and no line.',
+          unit: 'short',
+          prom: [
+            {
+              expr: `min by (app, stream) (${sel('sidestream_input_connected')})`,
+              legend: '{{app}} {{stream}}',
+            },
+          ],
+          graphite: [{ target: alias(g('sidestream_input_connected'), L1) }],
+        },
+        {
+          title: 'Time since the last answer',
+          description:
+            'How long each input has not heard from its upstream (a broker answer, bytes on a socket, a file read). Silence is not disconnection: a connected socket whose sender has nothing to say rises here and stays connected.',
+          unit: 's',
+          prom: [
+            {
+              expr: `time() - max by (app, stream) (${sel('sidestream_input_last_response_timestamp_seconds')})`,
+              legend: '{{app}} {{stream}}',
+            },
+          ],
+          graphite: [{ target: alias(g('sidestream_input_last_response_timestamp_seconds'), L1) }],
+          graphiteUnit: 'dateTimeFromNow',
+        },
+      ],
+    },
     {
       title: 'Receivers',
       panels: [

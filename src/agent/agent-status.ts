@@ -1,8 +1,9 @@
 /**
  * AgentStatus: the answer of GET /api/status, what the status page shows above its charts. It
- * reads the context (state, readiness, inputs, queued batches, the newest batch record) and
- * listens for what the context does not keep (receiver lifecycle, checkpoints). The config
- * summary is redacted (redact.ts): no password, token or URL credentials ever leave here.
+ * reads the context (state, readiness and its reasons, inputs and their connections, queued
+ * batches, the newest batch record) and listens for what the context does not keep (receiver
+ * lifecycle, checkpoints). The config summary, the reasons and every error are redacted
+ * (redact.ts): no password, token or URL credentials ever leave here.
  */
 import type {
   CheckpointWritten,
@@ -11,20 +12,34 @@ import type {
   StreamingListener,
 } from '../events/index.js';
 import { redactSecrets, redactText } from '../redact.js';
+import { KafkaDirectSource } from '../sources/kafka/kafka-direct-source.js';
 import { ReceiverSource } from '../sources/receiver-source.js';
 import type { ContextState } from '../streaming-context.js';
 import type { AgentConfig } from './config.js';
+
+/** Readiness and every reason it fails (StreamingEngine.readiness). */
+export interface ReadinessStatus {
+  readonly ready: boolean;
+  readonly reasons: readonly string[];
+}
 
 /** What AgentStatus reads from the StreamingContext (a StreamingContext satisfies it). */
 export interface StatusContext {
   readonly state: ContextState;
   readonly ready: boolean;
+  /** With the reasons; absent: `ready` alone, and a reason that says only that. */
+  readonly readiness?: ReadinessStatus;
   readonly batchesWaiting: number;
   readonly checkpointDir: string | undefined;
   readonly graph: {
     readonly inputs: readonly {
       readonly streamId: number;
-      readonly source: { readonly name: string; readonly connected?: boolean };
+      readonly source: {
+        readonly name: string;
+        readonly connected?: boolean;
+        readonly disconnectedReason?: string | undefined;
+        readonly lastResponseMs?: number | undefined;
+      };
     }[];
   };
   recentBatches(limit?: number): CompletedBatchRecord[];
@@ -41,11 +56,19 @@ export interface ReceiverStatus {
   readonly errors: number;
 }
 
+/** What kind of input: the status page words a Kafka direct stream without partitions by it. */
+export type InputKind = 'receiver' | 'kafka-direct' | 'other';
+
 export interface InputStatus {
   readonly streamId: number;
   readonly name: string;
+  readonly kind: InputKind;
   /** Null when the source has no notion of a connection (queues, generators). */
   readonly connected: boolean | null;
+  /** Why it is not connected (redacted); null when connected or without a connection. */
+  readonly disconnectedReason: string | null;
+  /** Epoch ms it last heard from its upstream; null before the first answer or without one. */
+  readonly lastResponseTime: number | null;
   /** Receiver-based inputs only. */
   readonly receiver: ReceiverStatus | null;
   /** Failures the input reported (input-error events: cannot reach its upstream, a failed commit...). */
@@ -63,6 +86,9 @@ export interface PartitionStatus {
   readonly lagSeconds: number | null;
   readonly committedOffset: number;
   readonly highWatermark: number;
+  /** High watermark - committed offset, when the input reports it (docs/telemetry.md, two lags). */
+  readonly committedLagRecords: number | null;
+  readonly committedLagSeconds: number | null;
 }
 
 export interface AgentStatusSnapshot {
@@ -75,6 +101,8 @@ export interface AgentStatusSnapshot {
   readonly uptimeSeconds: number;
   readonly batchIntervalMs: number;
   readonly ready: boolean;
+  /** What GET /readyz answers: ready, or every reason not (redacted). */
+  readonly readiness: ReadinessStatus;
   readonly batchesWaiting: number;
   readonly inputs: readonly InputStatus[];
   /** Kafka partitions of the newest batch that planned any (direct streams), with their lag. */
@@ -159,6 +187,7 @@ export class AgentStatus {
     const now = this.now();
     const recent = ssc.recentBatches(50);
     const newest = recent[0];
+    const readiness = readinessOf(ssc);
     return {
       app: config.app,
       version,
@@ -167,14 +196,21 @@ export class AgentStatus {
       startTime: this.startTime,
       uptimeSeconds: Math.max(0, Math.round((now - this.startTime) / 1000)),
       batchIntervalMs: config.batchIntervalMs,
-      ready: ssc.ready,
+      ready: readiness.ready,
+      readiness,
       batchesWaiting: ssc.batchesWaiting,
       inputs: ssc.graph.inputs.map((input) => {
         const failures = this.inputErrors.get(input.streamId);
+        const { source } = input;
+        const connected = source.connected ?? null;
         return {
           streamId: input.streamId,
-          name: input.source.name,
-          connected: input.source.connected ?? null,
+          name: source.name,
+          kind: kindOf(source),
+          connected,
+          disconnectedReason:
+            connected === false ? redactText(source.disconnectedReason ?? 'no reason given') : null,
+          lastResponseTime: source.lastResponseMs ?? null,
           receiver: this.receivers.get(input.streamId) ?? null,
           errors: failures?.errors ?? 0,
           lastError: failures?.lastError ?? null,
@@ -220,6 +256,18 @@ export class AgentStatus {
   }
 }
 
+function kindOf(source: unknown): InputKind {
+  if (source instanceof ReceiverSource) return 'receiver';
+  if (source instanceof KafkaDirectSource) return 'kafka-direct';
+  return 'other';
+}
+
+/** The context's readiness with its reasons, redacted (a reason may quote an error message). */
+function readinessOf(ssc: StatusContext): ReadinessStatus {
+  const given = ssc.readiness ?? { ready: ssc.ready, reasons: ssc.ready ? [] : ['not ready'] };
+  return { ready: given.ready, reasons: given.reasons.map(redactText) };
+}
+
 function receiver(state: ReceiverState): ReceiverStatus {
   return { state, lastError: null, lastErrorTime: null, errors: 0 };
 }
@@ -238,6 +286,8 @@ function kafkaPartitions(recent: readonly CompletedBatchRecord[]): AgentStatusSn
           lagSeconds: lag.seconds ?? null,
           committedOffset: lag.committedOffset,
           highWatermark: lag.highWatermark,
+          committedLagRecords: lag.committedLagRecords ?? null,
+          committedLagSeconds: lag.committedLagSeconds ?? null,
         });
       }
     }

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SidestreamError } from '../errors.js';
 import type { CompletedBatchRecord } from '../events/index.js';
-import { redactSecrets } from '../redact.js';
+import { redactSecrets, redactText } from '../redact.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { HttpAddress } from './config.js';
 import { AUTH_CHALLENGES, hasToken, isGuardedPath } from './http-auth.js';
@@ -24,6 +24,8 @@ import { statusPageResponse } from './status-page/page.js';
 /** What the endpoints read from the StreamingContext. */
 export interface HttpSource {
   readonly ready: boolean;
+  /** Readiness with every reason it fails (StreamingEngine.readiness); absent: `ready` alone. */
+  readonly readiness?: { readonly ready: boolean; readonly reasons: readonly string[] };
   recentBatches(limit?: number): CompletedBatchRecord[];
 }
 
@@ -111,6 +113,17 @@ export class AgentHttpServer {
     await closed;
   }
 
+  /**
+   * Ready unless stopping and while the source is; every reason otherwise, redacted: the
+   * endpoint is open to probes, and a reason may quote an input's error.
+   */
+  private readiness(): { ready: boolean; reasons: string[] } {
+    const { source } = this.options;
+    const given = source.readiness ?? { ready: source.ready, reasons: source.ready ? [] : ['not ready'] };
+    const reasons = [...(this.isStopping ? ['the agent is stopping'] : []), ...given.reasons];
+    return { ready: !this.isStopping && given.ready, reasons: reasons.map(redactText) };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = req.url ?? '/';
     if (raw.length > MAX_REQUEST_TARGET_LENGTH) {
@@ -162,8 +175,21 @@ export class AgentHttpServer {
         sendJson(res, this.isStopping ? 503 : 200, { status: this.isStopping ? 'stopping' : 'alive' });
         return;
       case '/readyz': {
-        const ready = !this.isStopping && this.options.source.ready;
-        sendJson(res, ready ? 200 : 503, { ready });
+        // Plain text for people and probes alike: `ready`, or `not ready` and one reason a line.
+        // The path stays open for probes; with a token set, the reasons (input names, errors) are
+        // for those who send it, as on /api/status.
+        const { ready, reasons } = this.readiness();
+        const shown =
+          token === undefined || hasToken(req, token)
+            ? reasons
+            : [
+                `${reasons.length} ${reasons.length === 1 ? 'reason' : 'reasons'}, shown with the agent token (or in GET /api/status)`,
+              ];
+        res.writeHead(ready ? 200 : 503, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Cache-Control': 'no-store',
+        });
+        res.end(ready ? 'ready\n' : ['not ready', ...shown].map((line) => `${line}\n`).join(''));
         return;
       }
       case '/api/batches': {

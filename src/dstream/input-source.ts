@@ -160,9 +160,10 @@ export interface InputSource<T> {
   /**
    * Clock time (epoch ms) the source last heard from its upstream (a broker's answer, bytes on a
    * socket, a file stat): what `sidestream_input_last_response_timestamp_seconds` exports. Absent
-   * for inputs without an upstream (queues, generators) and before the first answer.
+   * for inputs without an upstream (queues, generators) and before the first answer (a getter
+   * may say so with undefined).
    */
-  readonly lastResponseMs?: number;
+  readonly lastResponseMs?: number | undefined;
   /** Why the source is not connected, when `connected` is false (shown by /readyz and /api/status). */
-  readonly disconnectedReason?: string;
+  readonly disconnectedReason?: string | undefined;
 }

@@ -50,7 +50,19 @@ export class RunningBatch {
     return n;
   }
 
-  /** The immutable record of the batch as it stands; delays derived as Spark's BatchInfo derives them. */
+  /**
+   * Batch time to submission: how long capturing the inputs and building the jobs took (a direct
+   * stream's planning waiting on a slow broker shows here). Not one of Spark's delays: scheduling
+   * is measured from submission, so this is the part of a batch's lateness they do not see.
+   */
+  get generationDelayMs(): number {
+    return this.submissionTime - this.batchTime;
+  }
+
+  /**
+   * The immutable record of the batch as it stands; Spark's delays derived as Spark's BatchInfo
+   * derives them, the generation delay beside them.
+   */
   toRecord(): BatchRecord {
     const start = this.processingStartTime;
     const end = this.processingEndTime;
@@ -62,6 +74,7 @@ export class RunningBatch {
       submissionTime: this.submissionTime,
       processingStartTime: start,
       processingEndTime: end,
+      generationDelayMs: this.generationDelayMs,
       schedulingDelayMs: scheduling,
       processingDelayMs: processing,
       totalDelayMs: scheduling === null || processing === null ? null : scheduling + processing,

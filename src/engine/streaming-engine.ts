@@ -32,6 +32,7 @@ import { JobGenerator } from './job-generator.js';
 import { JobScheduler } from './job-scheduler.js';
 import { ListenerBus } from './listener-bus.js';
 import { type BackpressureOptions, RateController } from './rate/rate-controller.js';
+import { judgeReadiness, OVERDUE_AFTER_INTERVALS, type Readiness } from './readiness.js';
 import { checkRecoverable, type RecoveryReport, restartTimes } from './recovery-plan.js';
 import type { RunningBatch } from './running-batch.js';
 import { TaskScheduler } from './task-scheduler.js';
@@ -130,6 +131,8 @@ export class StreamingEngine implements StreamingScope {
       graph: this.graph,
       batchIntervalMs: settings.batchIntervalMs,
       scheduler: this.scheduler,
+      overdueAfterMs: OVERDUE_AFTER_INTERVALS * settings.batchIntervalMs,
+      onOverdue: (event) => this.bus.post('onBatchOverdue', event),
       onError: (error, _command, timeMs) =>
         this.fail(
           new SidestreamError(
@@ -418,13 +421,41 @@ export class StreamingEngine implements StreamingScope {
     return this.scheduler.waiting;
   }
 
-  /** Every input is connected and at least one batch has completed. */
+  /**
+   * How late the next batch is while its generation has not been submitted (clock time minus its
+   * batch time, or minus the restart for a recovered batch); 0 while generation keeps up or when
+   * the context is not active. Read at any time, it grows while an input's capture hangs (a direct
+   * stream planning against a broker that does not answer), before any batch record could say so.
+   */
+  get nextBatchOverdueMs(): number {
+    if (this.current !== 'active') return 0;
+    return this.generator.overdue(this.clock.now())?.overdueMs ?? 0;
+  }
+
+  /**
+   * Ready when active, every input is connected, no batch is overdue (more than two batch
+   * intervals: engine/readiness.ts) and at least one batch has completed; otherwise every reason.
+   */
+  get readiness(): Readiness {
+    return judgeReadiness({
+      state: this.current,
+      completedBatches: this.completedBatches,
+      batchIntervalMs: this.batchIntervalMs,
+      inputs: this.graph.inputs.map((s) => {
+        const { name, connected, disconnectedReason } = s.source;
+        return {
+          name,
+          ...(connected === undefined ? {} : { connected }),
+          ...(disconnectedReason === undefined ? {} : { disconnectedReason }),
+        };
+      }),
+      overdue: this.current === 'active' ? this.generator.overdue(this.clock.now()) : undefined,
+    });
+  }
+
+  /** readiness.ready: see readiness. */
   get ready(): boolean {
-    return (
-      this.current === 'active' &&
-      this.completedBatches > 0 &&
-      this.graph.inputs.every((s) => s.source.connected !== false)
-    );
+    return this.readiness.ready;
   }
 
   get listenerErrors(): number {

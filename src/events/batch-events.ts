@@ -3,7 +3,8 @@
  * listeners (onBatchSubmitted, onBatchStarted, onBatchCompleted), served by GET /api/batches and
  * written to the JSON-lines batch log (its JSON shape is in docs/reference.md). Raw timestamps are
  * stored; delays are derived from them exactly as Spark's BatchInfo derives them: scheduling =
- * start - submission, processing = end - start, total = scheduling + processing.
+ * start - submission, processing = end - start, total = scheduling + processing. The generation
+ * delay (submission - batch time) is sidestream's own figure beside them (docs/spark-semantics.md).
  *
  * Types only: the engine builds these values (engine/running-batch.ts), listeners read them.
  */
@@ -68,6 +69,12 @@ export interface BatchRecord {
   readonly submissionTime: number;
   readonly processingStartTime: number | null;
   readonly processingEndTime: number | null;
+  /**
+   * submissionTime - batchTime: how long generating the batch took (inputs captured, a direct
+   * stream's plan included) before it was queued. Known from submission on. How late a batch is
+   * overall is generationDelayMs + totalDelayMs; totalDelayMs stays Spark's (from submission).
+   */
+  readonly generationDelayMs: number;
   readonly schedulingDelayMs: number | null;
   readonly processingDelayMs: number | null;
   readonly totalDelayMs: number | null;
@@ -111,6 +118,22 @@ export interface EventTimeLagHistogram {
   /** Sum of the lags, in seconds. */
   readonly sumSeconds: number;
   readonly count: number;
+}
+
+/**
+ * The next batch's generation fell more than two batch intervals behind its time (`overdue`
+ * true: posted once, when it crosses) or caught up again (`overdue` false: posted once, when no
+ * batch is that late any more). Once per episode, never per batch or per scrape: the live figure
+ * is sidestream_next_batch_overdue_seconds.
+ */
+export interface BatchOverdue {
+  /** The batch that crossed the bound (for a catch-up: the one announced). */
+  readonly batchTime: number;
+  readonly overdue: boolean;
+  /** How late it was: when it crossed the bound; for a catch-up, from its due time until now. */
+  readonly lateMs: number;
+  /** What its generation waits (or waited) for, in words: `input kafka:events`. */
+  readonly waitingFor: string;
 }
 
 /**

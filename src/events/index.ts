@@ -5,6 +5,7 @@
 export type {
   BatchInfo,
   BatchOutcome,
+  BatchOverdue,
   BatchRecord,
   BatchTraceContext,
   CompletedBatchRecord,

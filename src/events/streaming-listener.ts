@@ -9,6 +9,7 @@
  * (telemetry/event-table.ts) then does not compile until it has a row for it.
  */
 import type {
+  BatchOverdue,
   BatchRecord,
   BatchTraceContext,
   CompletedBatchRecord,
@@ -33,6 +34,8 @@ export interface StreamingListener {
    */
   onBatchEventTimeLag?(batchTime: number, lags: readonly EventTimeLagHistogram[]): void;
   onBatchTraceContext?(batchTime: number, context: BatchTraceContext): void;
+  /** The next batch's generation fell more than two intervals behind, or caught up (BatchOverdue). */
+  onBatchOverdue?(event: BatchOverdue): void;
   // ---- tasks (the engine) -----------------------------------------------------------------------
   onTaskFailed?(failure: TaskFailure): void;
   /** A task attempt starts (posted once per attempt, never per record). */

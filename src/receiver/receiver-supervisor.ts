@@ -6,7 +6,9 @@
  * again after a backoff that doubles per consecutive restart (from `restartDelayMs`, at most
  * `maxRestartDelayMs`) and resets once the receiver stores a block again. Records the receiver
  * rejects (reportRecordError) are posted as the stream's `record-error` input events, with the
- * stream's id and name, so they are counted like any input's rejected records.
+ * stream's id and name, so they are counted like any input's rejected records. Its connection to
+ * the upstream (ReceiverConnection: the lifecycle and what the receiver reports) is posted as
+ * `input-connectivity` events, once per change.
  */
 
 import { describeError } from '../errors.js';
@@ -14,7 +16,13 @@ import type { EventPoster } from '../events/streaming-listener.js';
 import type { Clock } from '../time.js';
 import { BlockGenerator, type SealedBlock } from './block-generator.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { Receiver, ReceiverSupervisorHandle, RejectedRecordDetails } from './receiver.js';
+import type {
+  DisconnectedOptions,
+  Receiver,
+  ReceiverSupervisorHandle,
+  RejectedRecordDetails,
+} from './receiver.js';
+import { type ConnectionState, ReceiverConnection } from './receiver-connection.js';
 
 export interface ReceiverSupervisorOptions<T> {
   readonly streamId: number;
@@ -38,6 +46,7 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly blocks: BlockGenerator<T>;
   private consecutiveRestarts = 0;
+  private readonly connection: ReceiverConnection;
   restarts = 0;
 
   constructor(
@@ -45,6 +54,15 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
     private readonly options: ReceiverSupervisorOptions<T>,
   ) {
     receiver.attachSupervisor(this);
+    this.connection = new ReceiverConnection((connected, reason) =>
+      options.events.post('onSourceEvent', {
+        type: 'input-connectivity',
+        streamId: options.streamId,
+        stream: options.name,
+        connected,
+        reason,
+      }),
+    );
     this.blocks = new BlockGenerator<T>({
       streamId: options.streamId,
       clock: options.clock,
@@ -63,6 +81,16 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
     return this.isStopped;
   }
 
+  /** Connected to the upstream, or why not (ReceiverConnection). */
+  get connectionState(): ConnectionState {
+    return this.connection.state;
+  }
+
+  /** Clock time the receiver last heard from its upstream; undefined before it reported any. */
+  get lastResponseMs(): number | undefined {
+    return this.connection.lastResponseMs;
+  }
+
   start(): void {
     this.isStopped = false;
     this.blocks.start();
@@ -71,11 +99,23 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
 
   private startReceiver(): void {
     try {
-      this.receiver.onStart();
+      this.connection.started(() => this.receiver.onStart());
       this.post('onReceiverStarted');
     } catch (error) {
       this.restart('onStart threw', error);
     }
+  }
+
+  reportConnected(): void {
+    if (!this.isStopped) this.connection.connected();
+  }
+
+  reportDisconnected(reason: string, options?: DisconnectedOptions): void {
+    if (!this.isStopped) this.connection.disconnected(reason, options);
+  }
+
+  reportResponse(): void {
+    this.connection.responded(this.options.clock.now());
   }
 
   push(items: readonly T[], onStored?: () => void): Promise<void> {
@@ -96,7 +136,9 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
 
   restart(reason: string, error?: unknown): void {
     if (this.isStopped || this.restartTimer) return;
-    this.post('onReceiverError', error === undefined ? reason : `${reason}: ${describeError(error)}`);
+    const message = error === undefined ? reason : `${reason}: ${describeError(error)}`;
+    this.post('onReceiverError', message);
+    this.connection.restarting(message);
     this.safeStop();
     const delay = this.nextRestartDelayMs;
     this.consecutiveRestarts++;
@@ -130,6 +172,7 @@ export class ReceiverSupervisor<T> implements ReceiverSupervisorHandle<T> {
   async stop(reason: string): Promise<void> {
     if (this.isStopped) return;
     this.isStopped = true;
+    this.connection.stopped();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.safeStop();

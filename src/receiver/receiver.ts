@@ -14,6 +14,11 @@
  * - reportRecordError(errorType, reason, details) reports one record the receiver rejected (a
  *   line over its bound): it is counted as a `record-error` input event of the stream, not as a
  *   receiver error; the receiver goes on.
+ * - reportConnected() / reportDisconnected(reason) say whether the receiver is connected to its
+ *   upstream (what /readyz, /api/status and sidestream_input_connected show); reportResponse()
+ *   that it just heard from it. A receiver that never calls them counts as connected while it
+ *   runs. A receiver that reports its connection calls reportDisconnected(reason, { pending: true })
+ *   when it starts an attempt, so it is not connected until the attempt succeeds.
  */
 import { SidestreamError } from '../errors.js';
 
@@ -31,7 +36,21 @@ export interface ReceiverSupervisorHandle<T> {
   restart(reason: string, error?: unknown): void;
   reportError(message: string, error?: unknown): void;
   reportRecordError(errorType: string, reason: string, details?: RejectedRecordDetails): void;
+  /** Optional for handles that do not track connections (a test's collecting handle). */
+  reportConnected?(): void;
+  reportDisconnected?(reason: string, options?: DisconnectedOptions): void;
+  reportResponse?(): void;
   readonly stopped: boolean;
+}
+
+/** How a receiver reports that it is not connected. */
+export interface DisconnectedOptions {
+  /**
+   * True while an attempt is under way (`connecting to host:port`): not connected, but nothing
+   * failed, so no disconnection is announced. Default false: an attempt failed or the connection
+   * was lost, announced once as an `input-connectivity` event (logged at warn).
+   */
+  readonly pending?: boolean;
 }
 
 export abstract class Receiver<T> {
@@ -80,6 +99,21 @@ export abstract class Receiver<T> {
   /** One rejected record: a `record-error` input event (RecordError) of the stream. */
   reportRecordError(errorType: string, reason: string, details?: RejectedRecordDetails): void {
     this.handle.reportRecordError(errorType, reason, details);
+  }
+
+  /** Connected to the upstream now: after a connect, or when it answers again. */
+  reportConnected(): void {
+    this.handle.reportConnected?.();
+  }
+
+  /** Not connected to the upstream, and why (see DisconnectedOptions). */
+  reportDisconnected(reason: string, options?: DisconnectedOptions): void {
+    this.handle.reportDisconnected?.(reason, options);
+  }
+
+  /** Heard from the upstream just now (bytes read, a successful stat, a fetch answered). */
+  reportResponse(): void {
+    this.handle.reportResponse?.();
   }
 
   isStopped(): boolean {

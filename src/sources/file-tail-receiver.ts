@@ -17,6 +17,12 @@
  * stored data ends: nothing lost; lines stored just before a crash whose position was not yet
  * saved are read again (at-least-once). A saved position whose file no longer matches (another
  * inode, shorter, other first bytes) is not used: the file is then new to the tail (`startAt`).
+ *
+ * Its connection, as the stream reports it: connected while polls can open and stat the file
+ * (each successful poll is an answer from the upstream). A file missing for a few polls in a row
+ * (not the instant between a rotation's rename and create), a read that fails, or a poll that has
+ * not returned for ten seconds (a hung network file system) is a disconnection, announced once; a
+ * file that does not grow is not.
  */
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -28,6 +34,11 @@ import { DeadLetterFile } from './dead-letter-file.js';
 import { FileHead, type Fingerprint } from './file-head.js';
 import { type LineHandler, LineSplitter, maxLineBytesOption } from './line-splitter.js';
 import { RejectedLineReporter } from './rejected-line-reporter.js';
+
+/** Polls in a row that find no file before it counts as missing rather than being rotated. */
+const MISSING_POLLS = 5;
+/** How long one poll may take before the tail counts as stalled. */
+const STALLED_POLL_MS = 10_000;
 
 export interface FileTailOptions {
   /** Where a file seen for the first time is read from; default 'end' (as `tail -F`). */
@@ -75,6 +86,10 @@ export class FileTailReceiver extends Receiver<string> {
   private polling = false;
   private saving: Promise<void> = Promise.resolve();
   private isConnected = false;
+  /** Polls in a row that found no file. */
+  private missingPolls = 0;
+  /** Timer ticks that found the previous poll still running. */
+  private busyTicks = 0;
   private readonly maxLineBytes: number;
   private readonly rejected: RejectedLineReporter;
 
@@ -104,6 +119,9 @@ export class FileTailReceiver extends Receiver<string> {
 
   onStart(): void {
     const interval = this.options.pollIntervalMs ?? 200;
+    this.missingPolls = 0;
+    this.busyTicks = 0;
+    this.reportDisconnected(`opening ${this.path}`, { pending: true });
     this.timer = setInterval(() => void this.poll(), interval);
     void this.poll();
   }
@@ -115,16 +133,38 @@ export class FileTailReceiver extends Receiver<string> {
   }
 
   private async poll(): Promise<void> {
-    if (this.polling || this.isStopped()) return;
+    if (this.isStopped()) return;
+    if (this.polling) {
+      this.busyTicks++;
+      const interval = this.options.pollIntervalMs ?? 200;
+      if (this.busyTicks * interval >= STALLED_POLL_MS && this.isConnected) {
+        this.isConnected = false;
+        this.reportDisconnected(
+          `a read of ${this.path} has not returned for ${Math.round((this.busyTicks * interval) / 1000)} s`,
+        );
+      }
+      return;
+    }
     this.polling = true;
     try {
       await this.readMore();
+      this.missingPolls = 0;
     } catch (error) {
       this.isConnected = false;
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // The instant between a rotation's rename and create is not a disconnection.
+        this.missingPolls++;
+        this.reportDisconnected(
+          `${this.path} does not exist`,
+          this.missingPolls < MISSING_POLLS ? { pending: true } : {},
+        );
+      } else {
+        this.reportDisconnected(`reading ${this.path} failed: ${describeError(error)}`);
         this.reportError(`reading ${this.path} failed: ${describeError(error)}`, error);
+      }
     } finally {
       this.polling = false;
+      this.busyTicks = 0;
     }
   }
 
@@ -134,6 +174,8 @@ export class FileTailReceiver extends Receiver<string> {
     try {
       const info = await handle.stat();
       this.isConnected = true;
+      this.reportConnected();
+      this.reportResponse();
       let tail = this.tail;
       if (!tail) {
         tail = await this.firstTail(handle, info.ino, info.size);

@@ -63,8 +63,28 @@ export class ReceiverSource<T> implements InputSource<T> {
     positive(options.maxRatePerSec, 'maxRatePerSec');
   }
 
+  /**
+   * Connected while the receiver runs and, if it reports its connection, says it is connected
+   * (ReceiverConnection); a restarting or stopped receiver is not. A receiver that only has a
+   * `connected` getter of its own is read too.
+   */
   get connected(): boolean {
-    return this.receiver.connected ?? true;
+    return this.connection().connected;
+  }
+
+  get disconnectedReason(): string | undefined {
+    return this.connection().reason;
+  }
+
+  get lastResponseMs(): number | undefined {
+    return this.supervisor?.lastResponseMs;
+  }
+
+  private connection(): { connected: boolean; reason?: string } {
+    const supervised = this.supervisor?.connectionState ?? { connected: false, reason: 'not started' };
+    if (supervised.connected && this.receiver.connected === false)
+      return { connected: false, reason: 'the receiver reports it is not connected' };
+    return supervised;
   }
 
   /** Whether acknowledged blocks survive a crash (the write-ahead log is on). */

@@ -15,6 +15,12 @@
  * only have it rejected again. A sender that keeps what is not yet acknowledged and re-sends it
  * after a reconnect loses nothing. While the receiver is held back (rate limit, full block
  * queue) the socket is paused, so TCP flow control pushes back on the sender.
+ *
+ * Its connection, as the stream reports it: not connected while a connect is under way
+ * (`connecting to host:port`), connected from the TCP connect until the socket fails or closes
+ * (then the receiver restarts, which the supervisor reports with the socket's error). The connect
+ * and every read count as an answer from the upstream. A connected socket whose sender is silent
+ * stays connected: silence is not a failure.
  */
 import { connect, type Socket } from 'node:net';
 import { Receiver } from '../receiver/receiver.js';
@@ -110,6 +116,7 @@ export class SocketReceiver extends Receiver<string> {
       onread: {
         buffer: readBuffer,
         callback: (bytes) => {
+          this.reportResponse();
           splitter.push(readBuffer.subarray(0, bytes), out);
           store();
           return true;
@@ -117,8 +124,11 @@ export class SocketReceiver extends Receiver<string> {
       },
     });
     this.socket = socket;
+    this.reportDisconnected(`connecting to ${this.host}:${this.port}`, { pending: true });
     socket.on('connect', () => {
       this.isConnected = true;
+      this.reportConnected();
+      this.reportResponse();
     });
     socket.on('end', () => {
       splitter.end(out);

@@ -19,12 +19,36 @@ import {
 import { PARTITION_STATUSES } from './metrics.js';
 import { DEFAULT_STATUS_WINDOW, type PartitionStatus, PartitionStatusTracker } from './partition-status.js';
 
-/** What the metrics read from the context besides events. */
+/** An input as the metrics read it at scrape time (an InputDStream of the context's graph). */
+export interface MetricsInput {
+  readonly streamId: number;
+  readonly source: {
+    readonly name: string;
+    /** Absent: the input has no upstream (queue, generator), so no connection series. */
+    readonly connected?: boolean;
+    readonly lastResponseMs?: number | undefined;
+  };
+}
+
+/** What the metrics read from the context besides events (a StreamingContext satisfies it). */
 export interface MetricsSource {
   readonly appName: string;
   readonly batchIntervalMs: number;
   /** Read at scrape time. */
   readonly batchesWaiting: number;
+  /** Read at scrape time (StreamingEngine.nextBatchOverdueMs); absent: always 0. */
+  readonly nextBatchOverdueMs?: number;
+  /**
+   * The declared inputs: their connection state is read at scrape time, and their processed-records
+   * counters start at a real 0. Absent: no input series until batches name them.
+   */
+  readonly graph?: { readonly inputs: readonly MetricsInput[] };
+  /**
+   * The engine's clock. With it, the partition statuses are evaluated again at every scrape, so
+   * `stop` shows while no batch completes at all (generation stuck); without it, only at batch
+   * completions.
+   */
+  readonly clock?: { now(): number };
 }
 
 /** Tuning of the derived metrics; the defaults suit most apps. */
@@ -48,9 +72,11 @@ export class EventMetrics {
   readonly schedulingDelay;
   readonly processingDelay;
   readonly totalDelay;
+  readonly generationDelay;
   readonly lastSchedulingDelay;
   readonly lastProcessingDelay;
   readonly lastTotalDelay;
+  readonly lastGenerationDelay;
   readonly lastRecords;
   readonly lastCompleted;
   readonly recordsProcessed;
@@ -62,6 +88,8 @@ export class EventMetrics {
   readonly inputErrors;
   readonly kafkaLagRecords;
   readonly kafkaLagSeconds;
+  readonly kafkaCommittedLagRecords;
+  readonly kafkaCommittedLagSeconds;
   readonly kafkaCommitted;
   readonly kafkaHighWatermark;
   readonly kafkaRebalances;
@@ -110,13 +138,19 @@ export class EventMetrics {
     counter(registry, 'sidestream_restarts_total').inc({ app }, options.restarts ?? 0);
     gauge(registry, 'sidestream_batch_interval_seconds').set({ app }, seconds(source.batchIntervalMs));
     gauge(registry, 'sidestream_batches_waiting', (g) => g.set({ app }, source.batchesWaiting));
+    // Live, not per batch: while a batch's generation hangs no batch completes to say so.
+    gauge(registry, 'sidestream_next_batch_overdue_seconds', (g) =>
+      g.set({ app }, seconds(source.nextBatchOverdueMs ?? 0)),
+    );
     this.batches = counter(registry, 'sidestream_batches_total');
     this.schedulingDelay = histogram(registry, 'sidestream_batch_scheduling_delay_seconds');
     this.processingDelay = histogram(registry, 'sidestream_batch_processing_delay_seconds');
     this.totalDelay = histogram(registry, 'sidestream_batch_total_delay_seconds');
+    this.generationDelay = histogram(registry, 'sidestream_batch_generation_delay_seconds');
     this.lastSchedulingDelay = gauge(registry, 'sidestream_last_batch_scheduling_delay_seconds');
     this.lastProcessingDelay = gauge(registry, 'sidestream_last_batch_processing_delay_seconds');
     this.lastTotalDelay = gauge(registry, 'sidestream_last_batch_total_delay_seconds');
+    this.lastGenerationDelay = gauge(registry, 'sidestream_last_batch_generation_delay_seconds');
     this.lastRecords = gauge(registry, 'sidestream_last_batch_records');
     this.lastCompleted = gauge(registry, 'sidestream_last_completed_batch_timestamp_seconds');
     this.recordsProcessed = counter(registry, 'sidestream_records_processed_total');
@@ -128,17 +162,39 @@ export class EventMetrics {
     this.inputErrors = counter(registry, 'sidestream_input_errors_total');
     this.kafkaLagRecords = gauge(registry, 'sidestream_kafka_consumer_lag_records');
     this.kafkaLagSeconds = gauge(registry, 'sidestream_kafka_consumer_lag_seconds');
+    this.kafkaCommittedLagRecords = gauge(registry, 'sidestream_kafka_committed_lag_records');
+    this.kafkaCommittedLagSeconds = gauge(registry, 'sidestream_kafka_committed_lag_seconds');
     this.kafkaCommitted = gauge(registry, 'sidestream_kafka_committed_offset');
     this.kafkaHighWatermark = gauge(registry, 'sidestream_kafka_high_watermark');
     this.kafkaRebalances = counter(registry, 'sidestream_kafka_rebalances_total');
     this.kafkaRebalances.inc({ app }, 0);
     this.kafkaAssigned = gauge(registry, 'sidestream_kafka_assigned_partitions');
-    this.kafkaStatus = gauge(registry, 'sidestream_kafka_partition_status');
+    const clock = source.clock;
+    // `stop` needs time to pass without samples; with the engine's clock it is judged at every
+    // scrape too, so it shows even when no batch completes (a generation stuck on a frozen broker).
+    this.kafkaStatus = gauge(
+      registry,
+      'sidestream_kafka_partition_status',
+      clock ? () => this.evaluateStatuses(clock.now()) : undefined,
+    );
     this.eventTimeLag = lagHistogram(registry);
     this.recordsReceived = counter(registry, 'sidestream_records_received_total');
     this.receiversActive = gauge(registry, 'sidestream_receivers_active');
     this.receiversActive.set({ app }, 0);
     this.receiverErrors = counter(registry, 'sidestream_receiver_errors_total');
+    const inputs = source.graph?.inputs ?? [];
+    // Read from each input at scrape time, not from events: right between events, and without a
+    // series for inputs that have no upstream.
+    gauge(registry, 'sidestream_input_connected', (g) => {
+      g.reset();
+      for (const { source: s } of inputs)
+        if (s.connected !== undefined) g.set({ app, stream: s.name }, s.connected ? 1 : 0);
+    });
+    gauge(registry, 'sidestream_input_last_response_timestamp_seconds', (g) => {
+      g.reset();
+      for (const { source: s } of inputs)
+        if (s.lastResponseMs !== undefined) g.set({ app, stream: s.name }, seconds(s.lastResponseMs));
+    });
     this.rateLimit = gauge(registry, 'sidestream_rate_limit_records_per_second');
     this.walWrites = counter(registry, 'sidestream_wal_writes_total');
     this.walBytes = counter(registry, 'sidestream_wal_bytes_total');
@@ -153,6 +209,12 @@ export class EventMetrics {
       this.batches.inc({ app, outcome }, 0);
       this.tasks.inc({ app, outcome }, 0);
     }
+    // Every declared input's counters too: an app that never completes a batch still has a
+    // processed-records series standing at 0, which SidestreamNoRecordsProcessed needs to fire.
+    for (const { source: s } of inputs) {
+      this.recordsProcessed.inc({ app, stream: s.name }, 0);
+      this.inputErrors.inc({ app, stream: s.name }, 0);
+    }
   }
 
   batchCompleted(batch: CompletedBatchRecord): void {
@@ -164,6 +226,8 @@ export class EventMetrics {
     this.lastSchedulingDelay.set({ app }, seconds(batch.schedulingDelayMs));
     this.lastProcessingDelay.set({ app }, seconds(batch.processingDelayMs));
     this.lastTotalDelay.set({ app }, seconds(batch.totalDelayMs));
+    this.generationDelay.observe({ app }, seconds(batch.generationDelayMs));
+    this.lastGenerationDelay.set({ app }, seconds(batch.generationDelayMs));
     this.lastRecords.set({ app }, batch.numRecords);
     this.lastCompleted.set({ app }, seconds(batch.processingEndTime));
     for (const input of batch.inputs) {
@@ -188,7 +252,12 @@ export class EventMetrics {
     this.tasks.inc({ app, outcome: 'succeeded' }, Math.max(0, total - exhausted));
     this.tasks.inc({ app, outcome: 'failed' }, failed);
     // `stop` needs time to pass without lag samples: re-evaluate every partition per batch.
-    for (const p of this.statuses.values()) this.exportStatus(p, p.tracker.status(batch.processingEndTime));
+    this.evaluateStatuses(batch.processingEndTime);
+  }
+
+  /** Every partition's status at clock time `nowMs` (batch completions, and scrapes with a clock). */
+  private evaluateStatuses(nowMs: number): void {
+    for (const p of this.statuses.values()) this.exportStatus(p, p.tracker.status(nowMs));
   }
 
   receiverStarted(streamId: number, stream: string): void {
@@ -211,6 +280,11 @@ export class EventMetrics {
     this.kafkaLagRecords.set(labels, event.records);
     if (event.seconds === undefined) this.kafkaLagSeconds.remove(labels);
     else this.kafkaLagSeconds.set(labels, event.seconds);
+    // Reported by the input, or absent: a made-up committed lag would be worse than none.
+    if (event.committedLagRecords === undefined) this.kafkaCommittedLagRecords.remove(labels);
+    else this.kafkaCommittedLagRecords.set(labels, event.committedLagRecords);
+    if (event.committedLagSeconds === undefined) this.kafkaCommittedLagSeconds.remove(labels);
+    else this.kafkaCommittedLagSeconds.set(labels, event.committedLagSeconds);
     this.kafkaCommitted.set(labels, event.committedOffset);
     this.kafkaHighWatermark.set(labels, event.highWatermark);
     const key = topicPartitionKey(event.topic, event.partition);
@@ -231,7 +305,9 @@ export class EventMetrics {
       p.tracker.record({
         timeMs: event.batchTime,
         committedOffset: event.committedOffset,
-        lag: event.records,
+        // Burrow judges the lag at the committed offset: records planned but never committed (a
+        // failing sink, a frozen broker mid-batch) still count, where the planned lag reads 0.
+        lag: event.committedLagRecords ?? Math.max(0, event.highWatermark - event.committedOffset),
       }),
     );
   }
@@ -252,6 +328,8 @@ export class EventMetrics {
       for (const g of [
         this.kafkaLagRecords,
         this.kafkaLagSeconds,
+        this.kafkaCommittedLagRecords,
+        this.kafkaCommittedLagSeconds,
         this.kafkaCommitted,
         this.kafkaHighWatermark,
       ]) {

@@ -70,7 +70,7 @@ const PER_BATCH_IN_RECORD = 'in the batch record and the traces; one line per ba
 export const EVENT_TABLE: EventTable = {
   onBatchSubmitted: {
     metric: {
-      none: 'the waiting-batches gauge is read from the scheduler at scrape time; a submission alone changes no counter',
+      none: 'the waiting-batches and overdue-batch gauges are read from the engine at scrape time; a submission alone changes no counter',
     },
     log: { none: PER_BATCH_IN_RECORD },
   },
@@ -88,6 +88,8 @@ export const EVENT_TABLE: EventTable = {
         'sidestream_last_batch_scheduling_delay_seconds',
         'sidestream_last_batch_processing_delay_seconds',
         'sidestream_last_batch_total_delay_seconds',
+        'sidestream_batch_generation_delay_seconds',
+        'sidestream_last_batch_generation_delay_seconds',
         'sidestream_last_batch_records',
         'sidestream_last_completed_batch_timestamp_seconds',
         'sidestream_records_processed_total',
@@ -105,7 +107,7 @@ export const EVENT_TABLE: EventTable = {
       level: (batch) => (batch.outcome === 'failed' ? 'warn' : 'debug'),
       levels: 'debug; warn for a failed batch',
       shape:
-        'the progress line, batch <time>  <n> records  sched <d>  proc <d>  lag <d>  [FAILED (<n> failed task attempts)]',
+        'the progress line, batch <time>  <n> records  [gen <d>]  sched <d>  proc <d>  lag <d>  [FAILED (<n> failed task attempts)]',
       message: (batch) => formatBatchProgress(batch),
       fields: (batch) => batchProgressFields(batch),
     },
@@ -133,6 +135,28 @@ export const EVENT_TABLE: EventTable = {
   onBatchTraceContext: {
     metric: { none: 'trace links belong to tracing (TracingListener), not to metrics' },
     log: { none: 'trace links belong to tracing' },
+  },
+  onBatchOverdue: {
+    metric: {
+      none: 'sidestream_next_batch_overdue_seconds is read from the engine at scrape time, live between these events',
+    },
+    log: {
+      // No batch is being generated: as loud as a lost upstream, which is often its cause.
+      level: (e) => (e.overdue ? 'warn' : 'info'),
+      levels: 'warn when a batch becomes overdue; info when generation catches up',
+      shape:
+        'batch <time> is overdue: not generated <s> after its time, waiting for <what> | batch generation caught up <s> after batch <time> was due',
+      message: (e) =>
+        e.overdue
+          ? `batch ${new Date(e.batchTime).toISOString()} is overdue: not generated ${(e.lateMs / 1000).toFixed(1)} s after its time, waiting for ${e.waitingFor}`
+          : `batch generation caught up ${(e.lateMs / 1000).toFixed(1)} s after batch ${new Date(e.batchTime).toISOString()} was due`,
+      fields: (e) => ({
+        batchTime: e.batchTime,
+        overdue: e.overdue,
+        lateMs: e.lateMs,
+        waitingFor: e.waitingFor,
+      }),
+    },
   },
   onTaskFailed: {
     metric: {
@@ -335,6 +359,8 @@ export const EVENT_TABLE: EventTable = {
         'sidestream_kafka_partition_status',
         'sidestream_kafka_consumer_lag_records',
         'sidestream_kafka_consumer_lag_seconds',
+        'sidestream_kafka_committed_lag_records',
+        'sidestream_kafka_committed_lag_seconds',
         'sidestream_kafka_committed_offset',
         'sidestream_kafka_high_watermark',
       ],
@@ -374,6 +400,8 @@ export const EVENT_TABLE: EventTable = {
       metrics: [
         'sidestream_kafka_consumer_lag_records',
         'sidestream_kafka_consumer_lag_seconds',
+        'sidestream_kafka_committed_lag_records',
+        'sidestream_kafka_committed_lag_seconds',
         'sidestream_kafka_committed_offset',
         'sidestream_kafka_high_watermark',
         'sidestream_kafka_assigned_partitions',

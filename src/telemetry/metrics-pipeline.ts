@@ -13,6 +13,7 @@
  * which counts it, after the batch's snapshot has been taken.
  */
 import type {
+  BatchOverdue,
   BatchRecord,
   BatchTraceContext,
   BlockStored,
@@ -182,6 +183,10 @@ export class MetricsPipeline implements Required<StreamingListener> {
 
   onBatchTraceContext(batchTime: number, context: BatchTraceContext): void {
     this.applying.onBatchTraceContext?.(batchTime, context);
+  }
+
+  onBatchOverdue(event: BatchOverdue): void {
+    this.applying.onBatchOverdue?.(event);
   }
 
   onReceiverStarted(event: ReceiverEvent): void {

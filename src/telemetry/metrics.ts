@@ -28,7 +28,8 @@ export type MetricUnit =
   | 'partitions'
   | 'records_per_second'
   | 'restarts'
-  | 'status';
+  | 'status'
+  | 'boolean';
 
 export interface MetricSpec {
   readonly name: string;
@@ -96,6 +97,16 @@ export const METRICS = [
     buckets: DELAY_BUCKETS,
   },
   {
+    name: 'sidestream_batch_generation_delay_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    help:
+      "Time from a batch's batch time to its submission (its inputs captured, a direct stream's plan " +
+      'included), of completed batches; not part of the scheduling or total delay, which Spark measures from submission.',
+    labelNames: [],
+    buckets: DELAY_BUCKETS,
+  },
+  {
     name: 'sidestream_last_batch_scheduling_delay_seconds',
     type: 'gauge',
     unit: 'seconds',
@@ -117,6 +128,13 @@ export const METRICS = [
     labelNames: [],
   },
   {
+    name: 'sidestream_last_batch_generation_delay_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Generation delay (submission - batch time) of the most recently completed batch.',
+    labelNames: [],
+  },
+  {
     name: 'sidestream_last_batch_records',
     type: 'gauge',
     unit: 'records',
@@ -135,6 +153,15 @@ export const METRICS = [
     type: 'gauge',
     unit: 'batches',
     help: 'Batches generated but not yet started because an earlier batch is still running.',
+    labelNames: [],
+  },
+  {
+    name: 'sidestream_next_batch_overdue_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help:
+      'How far past its time the next batch is while it has not been submitted (its generation, e.g. a ' +
+      'plan waiting on a broker that does not answer, is not done); 0 while generation keeps up. Read at scrape time.',
     labelNames: [],
   },
   {
@@ -204,6 +231,24 @@ export const METRICS = [
     labelNames: ['topic', 'partition'],
   },
   {
+    name: 'sidestream_kafka_committed_lag_records',
+    type: 'gauge',
+    unit: 'records',
+    help:
+      'Records of a partition after its committed offset (high watermark - committed offset): the lag ' +
+      'kafka-lag-exporter and Burrow show; includes batches planned but not committed. Absent unless the input reports it.',
+    labelNames: ['topic', 'partition'],
+  },
+  {
+    name: 'sidestream_kafka_committed_lag_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help:
+      'Age (now - Kafka timestamp) of the record at the committed offset of a partition, the oldest not ' +
+      'committed; 0 when nothing waits. Absent unless the input reports it.',
+    labelNames: ['topic', 'partition'],
+  },
+  {
     name: 'sidestream_kafka_committed_offset',
     type: 'gauge',
     unit: 'offset',
@@ -236,8 +281,8 @@ export const METRICS = [
     type: 'gauge',
     unit: 'status',
     help:
-      "Burrow-style health of a partition's consumption over the last commits (ok, warn, stall, stop, " +
-      'rewind; see docs/telemetry.md): 1 for the current status, 0 for the four others.',
+      "Burrow-style health of a partition's consumption over its last committed offsets and committed lag " +
+      '(ok, warn, stall, stop, rewind; see docs/telemetry.md): 1 for the current status, 0 for the four others.',
     labelNames: ['topic', 'partition', 'status'],
   },
   {
@@ -276,6 +321,24 @@ export const METRICS = [
     type: 'counter',
     unit: 'failures',
     help: 'Failures inputs reported that did not stop them (cannot reach the upstream, a commit upstream failed, a stored block unreadable), by input stream.',
+    labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_input_connected',
+    type: 'gauge',
+    unit: 'boolean',
+    help:
+      'Whether an input is connected to its upstream (1) or not (0), by input stream; read from the input at ' +
+      'scrape time. No series for inputs without an upstream (queue, generator).',
+    labelNames: ['stream'],
+  },
+  {
+    name: 'sidestream_input_last_response_timestamp_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help:
+      'Unix time an input last heard from its upstream (a broker answer, bytes on a socket, a file read), by ' +
+      'input stream; read at scrape time. Absent before the first answer and for inputs without an upstream.',
     labelNames: ['stream'],
   },
   {

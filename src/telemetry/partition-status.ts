@@ -1,11 +1,15 @@
 /**
  * PartitionStatusTracker: Burrow's consumer-status evaluation, adapted to one Kafka partition of
  * a direct stream, fed by the 'partition-lag' SourceEvents (one per planned batch, carrying the
- * committed offset, the records lag and the high watermark) and evaluated again at every batch
- * completion (for `stop`, which needs time to pass without events).
+ * committed offset, the high watermark and the committed lag) and evaluated again at every batch
+ * completion and, when the metrics have the engine's clock, at every scrape (for `stop`, which
+ * needs time to pass without events, including when no batch completes at all).
  *
  * A "commit" here is one such sample: the offset the stream had committed when it planned a batch
- * for the partition. The window is the last `windowSize` samples (default 10, Burrow's default).
+ * for the partition, and the lag at that offset (high watermark - committed offset), as Burrow
+ * measures it. Not the planned lag: records planned but never committed (a batch that keeps
+ * failing, a broker that froze mid-batch) are waiting records, though no plan is left to make.
+ * The window is the last `windowSize` samples (default 10, Burrow's default).
  * Rules, checked in this order; the first that holds is the status:
  *
  * 1. rewind: the committed offset went backwards between two consecutive samples of the window
@@ -33,7 +37,7 @@ export interface PartitionSample {
   /** Clock time (epoch ms) of the sample: the batch time of the plan it was measured for. */
   readonly timeMs: number;
   readonly committedOffset: number;
-  /** Records left after the planned batch (high watermark - until-offset). */
+  /** The committed lag: records after the committed offset (high watermark - committed offset). */
   readonly lag: number;
 }
 

@@ -34,6 +34,7 @@ function batch(batchTime: number, inputs: InputRecord[], outcome: 'succeeded' | 
     app: 'clicks',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime + 1,
     processingEndTime: batchTime + 11,
     schedulingDelayMs: 1,
@@ -129,6 +130,8 @@ describe('AgentStatus', () => {
           lagSeconds: 1.5,
           committedOffset: 90,
           highWatermark: 100,
+          committedLagRecords: null,
+          committedLagSeconds: null,
         },
         {
           stream: 'kafka:events',
@@ -138,6 +141,8 @@ describe('AgentStatus', () => {
           lagSeconds: null,
           committedOffset: 50,
           highWatermark: 50,
+          committedLagRecords: null,
+          committedLagSeconds: null,
         },
       ],
     });
@@ -187,7 +192,10 @@ describe('AgentStatus on a StreamingContext', () => {
       {
         streamId: 0,
         name: 'socket:127.0.0.1:9',
+        kind: 'receiver',
         connected: false,
+        disconnectedReason: 'not started',
+        lastResponseTime: null,
         receiver: { state: 'starting', lastError: null, lastErrorTime: null, errors: 0 },
         errors: 0,
         lastError: null,
@@ -196,7 +204,10 @@ describe('AgentStatus on a StreamingContext', () => {
       {
         streamId: 1,
         name: 'queue',
+        kind: 'other',
         connected: null,
+        disconnectedReason: null,
+        lastResponseTime: null,
         receiver: null,
         errors: 0,
         lastError: null,
@@ -230,6 +241,71 @@ describe('AgentStatus on a StreamingContext', () => {
     expect(second).toMatchObject({ errors: 2, lastErrorTime: 7_000, receiver: null });
     expect(second?.lastError).toContain('cannot reach');
     expect(second?.lastError).not.toContain('secret');
+  });
+});
+
+describe('AgentStatus: readiness and connections', () => {
+  it('carries the readiness reasons, redacted, and each input connection with its reason and last answer', () => {
+    const { ctx } = fakeContext([]);
+    const status = new AgentStatus({
+      config,
+      ssc: {
+        ...ctx,
+        ready: false,
+        readiness: {
+          ready: false,
+          reasons: ['input kafka:events is not connected: cannot reach sasl://u:pw@broker:9092'],
+        },
+        graph: {
+          inputs: [
+            {
+              streamId: 0,
+              source: {
+                name: 'kafka:events',
+                connected: false,
+                disconnectedReason: 'cannot reach sasl://u:pw@broker:9092',
+                lastResponseMs: 4_000,
+              },
+            },
+            { streamId: 1, source: { name: 'socket:h:1', connected: true, lastResponseMs: 5_000 } },
+            { streamId: 2, source: { name: 'file-tail:/x', connected: false } },
+          ],
+        },
+      },
+      version: '1',
+    });
+    const s = status.snapshot();
+    expect(s.ready).toBe(false);
+    expect(s.readiness).toEqual({
+      ready: false,
+      reasons: ['input kafka:events is not connected: cannot reach sasl://[redacted]@broker:9092'],
+    });
+    expect(s.inputs.map((i) => [i.connected, i.disconnectedReason, i.lastResponseTime])).toEqual([
+      [false, 'cannot reach sasl://[redacted]@broker:9092', 4_000],
+      [true, null, 5_000],
+      [false, 'no reason given', null],
+    ]);
+  });
+
+  it('without reasons from the context, says only that it is not ready', () => {
+    const { ctx } = fakeContext([]);
+    const notReady = new AgentStatus({ config, ssc: { ...ctx, ready: false }, version: '1' }).snapshot();
+    expect(notReady.readiness).toEqual({ ready: false, reasons: ['not ready'] });
+    const ready = new AgentStatus({ config, ssc: ctx, version: '1' }).snapshot();
+    expect(ready.readiness).toEqual({ ready: true, reasons: [] });
+  });
+
+  it('tells a Kafka direct stream from a receiver and from other inputs; reasons from the context', () => {
+    const ssc = new StreamingContext({ appName: 'clicks', batchIntervalMs: 1000 });
+    ssc
+      .kafkaDirectStream({ brokers: ['127.0.0.1:1'], topics: ['t'], groupId: 'g' })
+      .foreachRDD(async () => {});
+    ssc.fileTailStream('/nonexistent/app.log').foreachRDD(async () => {});
+    ssc.generatorStream({ ratePerSec: 1 }).foreachRDD(async () => {});
+    const s = new AgentStatus({ config, ssc, version: '1' }).snapshot();
+    expect(s.inputs.map((i) => i.kind)).toEqual(['kafka-direct', 'receiver', 'other']);
+    expect(s.readiness).toEqual({ ready: false, reasons: ssc.readiness.reasons });
+    expect(s.readiness.reasons[0]).toBe('the context has not started');
   });
 });
 

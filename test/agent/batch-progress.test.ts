@@ -15,6 +15,7 @@ function batch(overrides: Partial<CompletedBatchRecord> = {}): CompletedBatchRec
     app: 'clicks',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime + 1,
     processingEndTime: batchTime + 36,
     schedulingDelayMs: 1,
@@ -49,6 +50,15 @@ describe('batch progress', () => {
     expect(formatBatchProgress(failed)).toBe(
       'batch 12:00:01.000  1,234 records  sched 1ms  proc 35ms  FAILED (4 failed task attempts)',
     );
+  });
+
+  it('shows a generation delay of a second or more first, as gen', () => {
+    const late = batch({ submissionTime: batchTime + 24_600, generationDelayMs: 24_600 });
+    expect(formatBatchProgress(late)).toBe(
+      'batch 12:00:01.000  1,234 records  gen 24.6s  sched 1ms  proc 35ms  lag 6.2s',
+    );
+    expect(formatBatchProgress(batch({ generationDelayMs: 999 }))).not.toContain('gen');
+    expect(batchProgressFields(late)).toMatchObject({ generationDelayMs: 24_600, schedulingDelayMs: 1 });
   });
 
   it('a terminal reading text gets the line; json or a pipe gets a debug log line', () => {

@@ -145,6 +145,26 @@ describe('HTTP token', () => {
       expect((await fetchRaw(`${server.url}${path}`)).status, path).toBe(200);
   });
 
+  it('/readyz stays open but, with a token set, shows its reasons (names, errors) only with the token', async () => {
+    const server = await AgentHttpServer.start({
+      address: { host: '127.0.0.1', port: 0 },
+      metrics: new MetricsRegistry('t'),
+      source: {
+        ready: false,
+        readiness: { ready: false, reasons: ['input socket:db-7.internal:9999 is not connected: refused'] },
+        recentBatches: () => [],
+      },
+      token: TOKEN,
+    });
+    servers.push(server);
+    const anonymous = await fetchRaw(`${server.url}/readyz`);
+    expect(anonymous.status).toBe(503);
+    expect(anonymous.body).toBe('not ready\n1 reason, shown with the agent token (or in GET /api/status)\n');
+    const withToken = await fetchRaw(`${server.url}/readyz`, { Authorization: `Bearer ${TOKEN}` });
+    expect(withToken.status).toBe(503);
+    expect(withToken.body).toBe('not ready\ninput socket:db-7.internal:9999 is not connected: refused\n');
+  });
+
   it('without a token everything is open; the page comes with a strict CSP', async () => {
     const server = await start();
     expect((await fetchRaw(`${server.url}/api/status`)).status).toBe(200);

@@ -18,6 +18,7 @@ function batch(batchTime: number): CompletedBatchRecord {
     app: 't',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime,
     processingEndTime: batchTime + 5,
     schedulingDelayMs: 0,
@@ -61,6 +62,40 @@ describe('AgentHttpServer', () => {
     server.markStopping();
     expect((await httpGet(`${server.url}/healthz`)).status).toBe(503);
     expect((await httpGet(`${server.url}/readyz`)).status).toBe(503);
+  });
+
+  it('/readyz: plain text, `ready`, or `not ready` and every reason a line, redacted; stopping first', async () => {
+    const source: {
+      ready: boolean;
+      readiness: { ready: boolean; reasons: string[] };
+      recentBatches: () => CompletedBatchRecord[];
+    } = {
+      ready: false,
+      readiness: {
+        ready: false,
+        reasons: [
+          'input socket:h:1 is not connected: connect ECONNREFUSED h:1',
+          'batch 2026-01-01T00:00:00.000Z is overdue: not generated 24.6 s after its time, waiting for input kafka:events (tcp://u:secret@b:9092)',
+        ],
+      },
+      recentBatches: () => [],
+    };
+    const server = await start(source);
+    const notReady = await httpGet(`${server.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(notReady.contentType).toBe('text/plain; charset=utf-8');
+    expect(notReady.body).toBe(
+      'not ready\n' +
+        'input socket:h:1 is not connected: connect ECONNREFUSED h:1\n' +
+        'batch 2026-01-01T00:00:00.000Z is overdue: not generated 24.6 s after its time, waiting for input kafka:events (tcp://[redacted]@b:9092)\n',
+    );
+    source.ready = true;
+    source.readiness = { ready: true, reasons: [] };
+    const ready = await httpGet(`${server.url}/readyz`);
+    expect([ready.status, ready.body]).toEqual([200, 'ready\n']);
+    server.markStopping();
+    const stopping = await httpGet(`${server.url}/readyz`);
+    expect([stopping.status, stopping.body]).toEqual([503, 'not ready\nthe agent is stopping\n']);
   });
 
   it('refuses other methods on known paths', async () => {

@@ -196,6 +196,69 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
     await context.close();
   });
 
+  it('a dead broker and a refused socket: Not ready with the reasons as text, never "no Kafka direct stream"', {
+    timeout: 60_000,
+  }, async () => {
+    const deadPort = await freePort();
+    const job = join(dir, 'dead-upstreams.mjs');
+    await writeFile(
+      job,
+      `export default (ssc) => {
+  ssc.kafkaDirectStream({ brokers: ['127.0.0.1:${deadPort}'], topics: ['nowhere'], groupId: 'dead',
+    kafka: { connectionTimeout: 300, retry: { retries: 0 }, logLevel: 0 } })
+    .foreachRDD(async (rdd) => { await rdd.count(); });
+  ssc.socketTextStream('127.0.0.1', ${deadPort}, { restartDelayMs: 200, maxRestartDelayMs: 500 })
+    .foreachRDD(async (rdd) => { await rdd.count(); });
+};
+`,
+    );
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    spawnCli(['run', job, '--http', `127.0.0.1:${port}`, '--batch-interval', '500ms']);
+    // Batches complete (empty), but the inputs are not connected: 503 with the reasons, as text.
+    const readyz = await eventually(
+      async () => {
+        const r = await httpGet(`${base}/readyz`).catch(() => undefined);
+        return r?.status === 503 &&
+          !r.body.includes('no batch has completed yet') &&
+          r.body.includes('socket:')
+          ? r
+          : undefined;
+      },
+      30_000,
+      'a batch completed while the inputs are not connected',
+    );
+    expect(readyz.body).toMatch(/^not ready\n/);
+    expect(readyz.body).toContain('input kafka:nowhere is not connected');
+    expect(readyz.body).toMatch(
+      new RegExp(`input socket:127\\.0\\.0\\.1:${deadPort} is not connected: .*ECONNREFUSED`),
+    );
+
+    const context = await browser!.newContext({ viewport: { width: 1440, height: 1000 } });
+    const page = await context.newPage();
+    const problems = watch(page, base);
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await page.locator('body[data-loaded="true"]').waitFor({ timeout: 10_000 });
+    await eventually(
+      async () => ((await page.locator('#state').textContent()) === 'Not ready' ? true : undefined),
+      10_000,
+      'the Not ready badge',
+    );
+    const notice = page.locator('#readiness');
+    expect(await notice.isVisible()).toBe(true);
+    expect(await notice.textContent()).toMatch(/^Not ready: .*input kafka:nowhere is not connected/);
+    // The socket's reason is on the page as text, not in a tooltip.
+    const socketRow = page.locator('#inputs-body tr', { hasText: 'socket:' });
+    expect(await socketRow.locator('.detail').first().textContent()).toMatch(/ECONNREFUSED/);
+    // The job has a Kafka direct stream: the empty chart says why it is empty.
+    const empty = await page.locator('#chart-kafka .chart-empty').textContent();
+    expect(empty).not.toContain('No Kafka direct stream');
+    expect(empty).toContain('kafka:nowhere not connected');
+    await screenshot(page, 'status-page-not-ready.png');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('draws Kafka consumer lag per partition and the partitions table (synthetic batch records)', async () => {
     const now = Date.now();
     const batches: CompletedBatchRecord[] = [];
@@ -206,6 +269,7 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
         app: 'clicks',
         batchTime: t,
         submissionTime: t,
+        generationDelayMs: 0,
         processingStartTime: t + 2,
         processingEndTime: t + 40 + (i % 7) * 15,
         schedulingDelayMs: 2,

@@ -56,4 +56,50 @@ describe('JobGenerator.restart', () => {
     expect(errors).toEqual([]);
     await generator.stop();
   });
+
+  it('a recovered batch is overdue from the restart, not from its old batch time', async () => {
+    const clock = new ManualClock(5300);
+    const ssc = new StreamingContext({ appName: 'restart', batchIntervalMs: 1000, clock, tracing: false });
+    let release: (() => void) | undefined;
+    ssc
+      .inputStream<number>({
+        name: 'slow-replay',
+        start() {},
+        async generate(t) {
+          // The first recovered batch waits, as a replay waits for its partitions.
+          if (t === 2000) await new Promise<void>((resolve) => (release = resolve));
+          return { rdd: RDD.empty<number>(standaloneRddEnv), numRecords: 0 };
+        },
+        stop() {},
+      })
+      .foreachRDD(() => {});
+    const submitted: number[] = [];
+    const scheduler = {
+      submit: (set: JobSet) => submitted.push(set.info.batchTime),
+    } as unknown as JobScheduler;
+    const generator = new JobGenerator({
+      app: 'restart',
+      clock,
+      graph: ssc.graph,
+      batchIntervalMs: 1000,
+      scheduler,
+      onError: () => {},
+    });
+    generator.restart(0, [2000, 3000], () => {});
+    await waitFor(() => release !== undefined, 2000, 'the replay of 2000 to start');
+    expect(generator.overdue(5300)).toEqual({
+      batchTimeMs: 2000,
+      overdueMs: 0,
+      waitingFor: 'input slow-replay',
+    });
+    clock.advance(900); // 6200: the timer's first batch (6000) is due too, behind the replay
+    expect(generator.overdue(clock.now())).toMatchObject({ batchTimeMs: 2000, overdueMs: 900 });
+    release?.();
+    await waitFor(() => submitted.length === 3, 2000, 'the recovered batches and 6000');
+    expect(submitted).toEqual([2000, 3000, 6000]);
+    expect(generator.overdue(clock.now())).toBeUndefined();
+    await generator.stop();
+    clock.advance(5000);
+    expect(generator.overdue(clock.now())).toBeUndefined();
+  });
 });

@@ -14,13 +14,16 @@
  * - Agent B, pushing to Graphite through a relay that resets every connection (exporter errors)
  *   until Prometheus has seen those errors rise, and then relays to carbon: a generator stream and a direct Kafka stream on its own
  *   backlogged topic whose output takes 1.5 s and throws (--on-batch-failure continue).
- * - Agent C: only a socketTextStream to a port where nothing listens.
+ * - Agent C, the app whose data stopped: a fileTailStream on A's file (it keeps receiving), a
+ *   socketTextStream to a port where nothing listens, and an input whose capture of the first
+ *   batch never returns (a plan waiting on a frozen broker), so no batch is ever generated.
  *
  * Then: (1) the fire drill, read from /api/v1/alerts (polled every 500 ms from the start, so an
  * alert seen firing once counts): TaskFailures, EventTimeLagHigh and ConsumerLagGrowing fire for A;
- * ExporterFailing, BatchFailed, BatchesQueueing and PartitionStalled for B; ReceiverErrors and
- * NoRecordsProcessed for C; BatchFailed, BatchesQueueing and ExporterFailing never for A,
- * NoRecordsProcessed never for A or B; (2) A's /metrics shows the WAL
+ * ExporterFailing, BatchFailed, BatchesQueueing and PartitionStalled for B; ReceiverErrors,
+ * InputDisconnected, BatchOverdue and NoRecordsProcessed for C; BatchFailed, BatchesQueueing and
+ * ExporterFailing never for A, NoRecordsProcessed and BatchOverdue never for A or B,
+ * InputDisconnected never for B; (2) A's /metrics shows the WAL
  * error of the torn tail; (3) every PromQL expression of every Prometheus dashboard panel and every
  * metric selector of every rule returns a non-empty result for A and B; (4) every Graphite target
  * of every Graphite dashboard panel and of the Grafana-managed rules returns non-null datapoints
@@ -316,6 +319,8 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
     agentC = startAgent(['run', JOB, '--app', appC, '--http', `127.0.0.1:${portC}`, ...common], {
       ONLY_SOCKET: '1',
       SOCKET_PORT: String(refusedPort),
+      TAIL_FILE: tailFile,
+      FREEZE_AFTER: '0',
     });
 
     started = Date.now();
@@ -382,16 +387,28 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
     }
   }, 120_000);
 
-  it('fire drill: a refused receiver and an app without input (agent C)', async () => {
+  it('fire drill: a refused receiver, a stuck generation and input nobody processes (agent C)', async () => {
     const c = { app: appC };
     const receiver = await waitFiring('SidestreamReceiverErrors', c, 30_000);
     expect(receiver.labels.stream).toMatch(/^socket:127\.0\.0\.1:\d+$/);
-    await waitFiring('SidestreamNoRecordsProcessed', c, 30_000);
-    // Agents A and B process records.
+    const disconnected = await waitFiring('SidestreamInputDisconnected', c, 30_000);
+    expect(disconnected.labels.stream).toMatch(/^socket:127\.0\.0\.1:\d+$/);
+    await waitFiring('SidestreamBatchOverdue', c, 30_000);
+    // Its file tail keeps receiving; nothing is processed.
+    await waitFiring('SidestreamNoRecordsProcessed', c, 40_000);
+    // /readyz says why, in words.
+    const readyz = await fetch(`http://127.0.0.1:${portC}/readyz`);
+    expect(readyz.status).toBe(503);
+    const reasons = await readyz.text();
+    expect(reasons).toMatch(/is overdue: not generated .* waiting for input frozen-upstream/);
+    expect(reasons).toMatch(/input socket:127\.0\.0\.1:\d+ is not connected: .*ECONNREFUSED/);
+    // Agents A and B process records and generate their batches on time.
     for (const app of [appA, appB]) {
       expect(firing(seenFiring, 'SidestreamNoRecordsProcessed', { app }), app).toBeUndefined();
+      expect(firing(seenFiring, 'SidestreamBatchOverdue', { app }), app).toBeUndefined();
     }
-  }, 60_000);
+    expect(firing(seenFiring, 'SidestreamInputDisconnected', { app: appB })).toBeUndefined();
+  }, 90_000);
 
   it('the torn WAL tail in the checkpoint directory of agent A was reported by the recovery at start', async () => {
     const text = await (await fetch(`http://127.0.0.1:${portA}/metrics`)).text();

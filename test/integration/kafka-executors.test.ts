@@ -167,5 +167,11 @@ describe.runIf(hasKafka)('Kafka direct tasks in executor workers', () => {
       .filter((l) => l.records > 0);
     expect(lagging.length).toBeGreaterThan(0);
     for (const l of lagging) expect(l.seconds).toBeGreaterThanOrEqual(59);
+    // And from the offset last committed to Kafka: fetched the same way, on demand.
+    const all = workers.batches.flatMap((b) => b.inputs[0]!.consumerLag ?? []);
+    for (const l of all) expect(l.committedLagRecords).toBe(l.highWatermark - l.committedOffset);
+    const behind = all.filter((l) => l.committedLagRecords! > 0);
+    expect(behind.length).toBeGreaterThan(0);
+    for (const l of behind) expect(l.committedLagSeconds).toBeGreaterThanOrEqual(59);
   });
 });

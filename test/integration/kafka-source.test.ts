@@ -129,6 +129,58 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
     for (const l of last) expect(l.committedOffset).toBeLessThanOrEqual(l.highWatermark);
   });
 
+  it('committed lag: from the offset last committed to Kafka, larger than the lag while batches are in flight, with its age', {
+    timeout: 60_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('committed-lag'), 1);
+    const base = Date.now() - 60_000;
+    // Record i (offset i) is stamped base + i: the age of the record at any offset is known.
+    await produce(
+      topic,
+      records(900, 1, (i) => ({ timestamp: String(base + i) })),
+    );
+    const ssc = context(300);
+    const batches: CompletedBatchRecord[] = [];
+    const lags: (PartitionLag & { batchTime: number })[] = [];
+    ssc.addStreamingListener({
+      onBatchCompleted: (b) => batches.push(b),
+      onSourceEvent: (e) => {
+        if (e.type === 'partition-lag') {
+          const { type, streamId, stream, ...lag } = e;
+          lags.push(lag);
+        }
+      },
+    });
+    ssc
+      .kafkaDirectStream({ ...earliest(topic), maxRatePerPartition: 500 }) // 150 records per batch
+      .foreachRDD(async (rdd) => {
+        await rdd.count();
+        // Slower than the batch interval: later batches are planned before this one commits.
+        await new Promise((r) => setTimeout(r, 700));
+      });
+    await ssc.start();
+    await waitFor(() => processed(batches) >= 900, 40_000, 'every record');
+    await ssc.stop({ graceful: true });
+
+    expect(lags.length).toBeGreaterThan(0);
+    for (const l of lags) {
+      expect(l.committedLagRecords).toBe(l.highWatermark - l.committedOffset);
+      expect(l.committedLagRecords).toBeGreaterThanOrEqual(l.records);
+      if (l.committedLagRecords === 0) expect(l.committedLagSeconds).toBe(0);
+      else if (l.committedLagSeconds !== undefined) {
+        // The age of the record at the committed offset when the batch was planned.
+        const age = (l.batchTime - (base + l.committedOffset)) / 1000;
+        expect(Math.abs(l.committedLagSeconds - age)).toBeLessThan(3);
+      }
+    }
+    // Batches in flight: the group's committed offset trails the plan, and lag tools see more.
+    expect(lags.some((l) => l.committedLagRecords! > l.records)).toBe(true);
+    // Known for every batch planned behind its committed offset (fetched when not buffered).
+    expect(
+      lags.filter((l) => l.committedLagRecords! > 0).every((l) => l.committedLagSeconds !== undefined),
+    ).toBe(true);
+  });
+
   it('dead-letters the records the decoder rejects, once each, even when the first sends fail', async () => {
     const topic = await createTopic(uniqueTopic('dlq-src'), 1);
     const dlq = await createTopic(uniqueTopic('dlq'), 1);

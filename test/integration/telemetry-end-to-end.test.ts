@@ -83,6 +83,10 @@ const CASES: readonly Case[] = [
   },
   { metric: 'sidestream_last_batch_total_delay_seconds', fromBatches: (b) => last(b).totalDelayMs / 1000 },
   {
+    metric: 'sidestream_last_batch_generation_delay_seconds',
+    fromBatches: (b) => last(b).generationDelayMs / 1000,
+  },
+  {
     metric: 'sidestream_last_completed_batch_timestamp_seconds',
     fromBatches: (b) => last(b).processingEndTime / 1000,
   },
@@ -99,6 +103,7 @@ const CASES: readonly Case[] = [
   { metric: 'sidestream_batch_scheduling_delay_seconds', stat: 'count', fromBatches: (b) => b.length },
   { metric: 'sidestream_batch_processing_delay_seconds', stat: 'count', fromBatches: (b) => b.length },
   { metric: 'sidestream_batch_total_delay_seconds', stat: 'count', fromBatches: (b) => b.length },
+  { metric: 'sidestream_batch_generation_delay_seconds', stat: 'count', fromBatches: (b) => b.length },
   {
     metric: 'sidestream_event_time_lag_seconds',
     labels: { stream: STREAM },
@@ -111,6 +116,10 @@ const CASES: readonly Case[] = [
 const NOT_PRODUCED: Partial<Record<MetricName, string>> = {
   sidestream_build_info: 'an info series (version label), not a count; checked by the listener tests',
   sidestream_batches_waiting: 'read at scrape time: the held batch keeps later ones waiting, so it grows',
+  sidestream_next_batch_overdue_seconds:
+    'read at scrape time, a few milliseconds at most: only processing is held, generation keeps up',
+  sidestream_input_connected: 'the generator has no upstream, so no connection series',
+  sidestream_input_last_response_timestamp_seconds: 'the generator has no upstream',
   sidestream_task_failures_total: 'no task fails in this run, so no error_type series exists',
   sidestream_record_errors_total: 'the generator has no decoder, so no record is rejected',
   sidestream_records_received_total: 'the generator is not a receiver',
@@ -118,6 +127,8 @@ const NOT_PRODUCED: Partial<Record<MetricName, string>> = {
   sidestream_rate_limit_records_per_second: 'no backpressure without a Kafka input',
   sidestream_kafka_consumer_lag_records: 'no Kafka input',
   sidestream_kafka_consumer_lag_seconds: 'no Kafka input',
+  sidestream_kafka_committed_lag_records: 'no Kafka input',
+  sidestream_kafka_committed_lag_seconds: 'no Kafka input',
   sidestream_kafka_committed_offset: 'no Kafka input',
   sidestream_kafka_high_watermark: 'no Kafka input',
   sidestream_kafka_partition_status: 'no Kafka input',

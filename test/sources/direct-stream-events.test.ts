@@ -140,6 +140,31 @@ describe('DirectStreamEvents', () => {
     ]);
   });
 
+  it('posts input-connectivity with the reason, as docs/kafka.md shows it', () => {
+    const { posted, events } = setup();
+    posted.connectivity(false, 'no answer from 127.0.0.1:9092 to ListOffsets for 1.0 s');
+    posted.connectivity(
+      true,
+      'answering again after: no answer from 127.0.0.1:9092 to ListOffsets for 1.0 s',
+    );
+    expect(events).toEqual([
+      {
+        type: 'input-connectivity',
+        streamId: 3,
+        stream: 'kafka:clicks',
+        connected: false,
+        reason: 'no answer from 127.0.0.1:9092 to ListOffsets for 1.0 s',
+      },
+      {
+        type: 'input-connectivity',
+        streamId: 3,
+        stream: 'kafka:clicks',
+        connected: true,
+        reason: 'answering again after: no answer from 127.0.0.1:9092 to ListOffsets for 1.0 s',
+      },
+    ]);
+  });
+
   it('reports failures as input-error events, never as receiver errors; before start it posts nothing but still counts', () => {
     const { posted, events } = setup();
     posted.failure('connect', 'cannot reach Kafka');

@@ -5,6 +5,7 @@ export const BATCH_RECORD_KEYS: readonly string[] = [
   'submissionTime',
   'processingStartTime',
   'processingEndTime',
+  'generationDelayMs',
   'schedulingDelayMs',
   'processingDelayMs',
   'totalDelayMs',

@@ -25,6 +25,7 @@ function failedBatch(batchTime: number): CompletedBatchRecord {
     app: 'orders',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime,
     processingEndTime: batchTime + 5,
     schedulingDelayMs: 0,

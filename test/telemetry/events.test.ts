@@ -24,6 +24,7 @@ const batch: CompletedBatchRecord = {
   app: 'ev',
   batchTime: 10_000,
   submissionTime: 10_000,
+  generationDelayMs: 0,
   processingStartTime: 10_010,
   processingEndTime: 10_050,
   schedulingDelayMs: 10,
@@ -64,6 +65,10 @@ const SAMPLES: { [T in TelemetryEventType]: Extract<TelemetryEvent, { type: T }>
   onBatchTraceContext: {
     type: 'onBatchTraceContext',
     args: [10_000, { traceparents: [], consumerGroups: [] }],
+  },
+  onBatchOverdue: {
+    type: 'onBatchOverdue',
+    args: [{ batchTime: 10_000, overdue: true, lateMs: 2_400, waitingFor: `input ${stream}` }],
   },
   onReceiverStarted: { type: 'onReceiverStarted', args: [receiver] },
   onReceiverError: { type: 'onReceiverError', args: [{ ...receiver, message: 'reset' }] },
@@ -176,6 +181,8 @@ const SAMPLES: { [T in TelemetryEventType]: Extract<TelemetryEvent, { type: T }>
         seconds: 1,
         highWatermark: 14,
         committedOffset: 10,
+        committedLagRecords: 4,
+        committedLagSeconds: 2,
       },
     ],
   },
@@ -185,7 +192,14 @@ function listener() {
   const metrics = new MetricsRegistry('ev');
   const l = new PrometheusListener(
     metrics.registry,
-    { appName: 'ev', batchIntervalMs: 1000, batchesWaiting: 0 },
+    {
+      appName: 'ev',
+      batchIntervalMs: 1000,
+      batchesWaiting: 0,
+      nextBatchOverdueMs: 0,
+      // Read at scrape time, whatever the events: a connected input that answered at 10 s.
+      graph: { inputs: [{ streamId: 0, source: { name: stream, connected: true, lastResponseMs: 10_000 } }] },
+    },
     '0.0.0',
   );
   return { metrics, listener: l };
@@ -207,12 +221,15 @@ const PRELUDE: Partial<Record<TelemetryEventType, TelemetryEventType>> = {
 /** Owned by the exporters (they count their own failures), not by any listener event. */
 const EXPORTER_OWNED = new Set(['sidestream_exporter_errors_total']);
 
-/** Set when the listener is built, by no event: they need no row to exist. */
+/** Set when the listener is built or read from the context at scrape time, by no event: they need no row to exist. */
 const SET_AT_START = new Set([
   'sidestream_build_info',
   'sidestream_restarts_total',
   'sidestream_batch_interval_seconds',
   'sidestream_batches_waiting',
+  'sidestream_next_batch_overdue_seconds',
+  'sidestream_input_connected',
+  'sidestream_input_last_response_timestamp_seconds',
 ]);
 
 /** A log sink at debug that keeps every line with its level. */

@@ -65,6 +65,7 @@ export function renderStatusPage(nonce: string): string {
   </div>
 </header>
 <div id="banner" class="banner" role="alert" hidden></div>
+<div id="readiness" class="notice" role="status" hidden></div>
 <main>
   <section class="cards" aria-label="summary">
     <div class="card" id="card-rate"><div class="label">Input rate</div><div class="value" id="rate">–</div><div class="sub" id="rate-sub"></div></div>
@@ -94,7 +95,7 @@ export function renderStatusPage(nonce: string): string {
   <section class="panel" id="kafka-section" hidden>
     <h2>Kafka partitions</h2>
     <div class="table-scroll"><table class="grid-table">
-      <thead><tr><th>Topic</th><th class="num">Partition</th><th class="num">Lag (records)</th><th class="num">Lag (age)</th><th class="num">Committed offset</th><th class="num">High watermark</th></tr></thead>
+      <thead><tr><th>Topic</th><th class="num">Partition</th><th class="num">Lag (records)</th><th class="num">Lag (age)</th><th class="num">Committed lag</th><th class="num">Committed offset</th><th class="num">High watermark</th></tr></thead>
       <tbody id="kafka-body"></tbody>
     </table></div>
   </section>

@@ -34,6 +34,9 @@ body { margin: 0; }
 .badge.bad { background: #991b1b; color: #fee2e2; }
 .ok-text { color: #4ade80; } .warn-text { color: #fbbf24; } .bad-text { color: var(--bad); }
 .banner { margin: 12px 24px 0; padding: 10px 14px; border-radius: 8px; background: var(--bad-bg); color: var(--bad); border: 1px solid var(--bad); }
+.notice { margin: 12px 24px 0; padding: 10px 14px; border-radius: 8px; background: var(--warn-bg); color: var(--warn); border: 1px solid var(--warn); font-weight: 600; }
+.grid-table .detail { font-size: 12px; margin-top: 2px; white-space: normal; min-width: 220px; max-width: 420px; }
+.grid-table tr.disconnected td:first-child { box-shadow: inset 3px 0 0 var(--bad); }
 main { padding: 16px 24px 8px; display: flex; flex-direction: column; gap: 16px; max-width: 1600px; margin: 0 auto; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
 .card { background: var(--panel); border: 1px solid var(--border); border-radius: 10px; padding: 12px 14px; box-shadow: var(--shadow); border-top: 3px solid var(--accent); }

@@ -1,7 +1,7 @@
 /**
  * Everything a direct Kafka stream tells its listeners, posted from this one place: the source
- * events (`rebalance`, `offsets-reset`, `record-error`, `partition-lag`, `input-error`, shaped
- * as src/events/ declares them and docs/kafka.md shows them). A direct stream has no receiver:
+ * events (`rebalance`, `offsets-reset`, `record-error`, `partition-lag`, `input-error`,
+ * `input-connectivity`, shaped as src/events/ declares them and docs/kafka.md shows them). A direct stream has no receiver:
  * its failures are input events, never receiver errors. The counter that goes with an event is
  * bumped here, with it, so a count and its events cannot disagree.
  */
@@ -103,6 +103,18 @@ export class DirectStreamEvents {
       stream: this.stream,
       batchTime: batchTimeMs,
       ...lag,
+    });
+  }
+
+  /** The stream lost its brokers (`reason` names the broker and what it waited for), or has them back. */
+  connectivity(connected: boolean, reason: string): void {
+    const ctx = this.ctx;
+    ctx?.report({
+      type: 'input-connectivity',
+      streamId: ctx.streamId,
+      stream: this.stream,
+      connected,
+      reason,
     });
   }
 

@@ -1,13 +1,17 @@
 /**
  * A direct stream's place in its Kafka consumer group, and its connections to Kafka: connecting
- * (retried with backoff, never blocking start), the kafkajs group consumer and its events
- * (GROUP_JOIN, END_BATCH_PROCESS, CRASH), fetching into the partition table's buffers,
- * positioning newly assigned partitions (pause, seek, resume: where they start is
- * restart-plan.ts's startingPosition, fed here with what Kafka and the sink say), re-positioning
- * after a failed batch, and committing offsets to the group. It also holds the admin client (high
- * watermarks) and the direct range reader (executor workers, on-demand reads).
+ * (retried with backoff, never blocking start; again after the consumer is lost), the kafkajs
+ * group consumer and its events (GROUP_JOIN, END_BATCH_PROCESS, CRASH, and every request's
+ * answer for the BrokerWatch), fetching into the partition table's buffers, positioning newly
+ * assigned partitions (pause, seek, resume: where they start is restart-plan.ts's
+ * startingPosition, fed here with what Kafka and the sink say; a positioning Kafka did not answer
+ * in time is retried before the next plan), re-positioning after a failed batch, and committing
+ * offsets to the group (group-commits.ts). It also holds the planning client (partition
+ * offsets, per leader), the admin client (topics, the group's committed offsets) and the direct
+ * range reader (executor workers, on-demand reads). Every request it makes while planning,
+ * positioning or committing is bounded by the stream's request time (broker-watch.ts).
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
 import { describeError, SidestreamError } from '../../errors.js';
 import {
   type OffsetRange,
@@ -15,13 +19,19 @@ import {
   type TopicPartition,
   topicPartitionKey,
 } from '../../topic-partition.js';
+import { type BrokerWatch, within } from './broker-watch.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { DirectStreamEvents, DirectStreamStats } from './direct-stream-events.js';
+import { GroupCommits } from './group-commits.js';
+import type { GroupMemberId } from './group-member-id.js';
 import { type KafkaConnectionOptions, kafkaClientFor } from './kafka-direct-stream-options.js';
+import { classifyKafkaFailure } from './kafka-failures.js';
 import { KafkaRangeReader, toRawMessage } from './kafka-range-reader.js';
 import type { RawKafkaMessage } from './kafka-record.js';
+import { loadKafkajs } from './kafkajs-client.js';
+import { PartitionOffsets, type PartitionOffsetsAnswer } from './partition-offsets.js';
 import type { OwnedPartition, PartitionTable } from './partition-table.js';
-import { type RestartPlan, startingPosition } from './restart-plan.js';
+import { type RestartPlan, type StartingPosition, startingPosition } from './restart-plan.js';
 
 /** What the membership works with besides its own connections. */
 export interface MembershipPeers {
@@ -37,16 +47,38 @@ export interface MembershipPeers {
   onDemand(): boolean;
 }
 
+/** What the membership is given when the stream starts. */
+export interface MembershipStart {
+  readonly restart: RestartPlan;
+  readonly watch: BrokerWatch;
+  /** The member id the consumer rejoins its group as (group-member-id.ts). */
+  readonly member: GroupMemberId;
+}
+
 export class GroupMembership {
   private client: Promise<Kafka> | undefined;
   private admin: Admin | undefined;
   private consumer: Consumer | undefined;
+  private offsets: PartitionOffsets | undefined;
   private rangeReader: KafkaRangeReader | undefined;
+  private watch: BrokerWatch | undefined;
+  private member: GroupMemberId | undefined;
+  private commits: GroupCommits | undefined;
+  /** Assigned by the group, not yet positioned (Kafka did not answer in time): retried before each plan. */
+  private unpositioned: TopicPartition[] = [];
+  /** A retry of their positioning is queued behind the assignment changes. */
+  private retryingPositions = false;
+  /** The consumer was lost for good (a crash kafkajs does not restart, a deleted topic): reconnecting. */
+  private reconnecting = false;
+  /** The consumer has joined the group at least once since the stream started. */
+  private joinedOnce = false;
   /** Partitions per topic when the stream first connected; one added later starts at its earliest offset. */
   private initialPartitions: Map<string, Set<number>> | undefined;
   private restart: RestartPlan | undefined;
   /** The restart's replay starts no assignment has used yet (each applies to a first assignment only). */
   private unusedReplayStarts = new Map<string, number>();
+  /** Partitions placed at least once in this run (partition keys): the offset log no longer places them. */
+  private readonly positionedOnce = new Set<string>();
   private isConnected = false;
   private halted = false;
   private connectLoop: Promise<void> | undefined;
@@ -68,24 +100,53 @@ export class GroupMembership {
     return this.halted;
   }
 
-  /** Whether high watermarks can be fetched (the admin client is connected): planning needs them. */
+  /** Whether partition offsets can be asked for (the stream is connected): planning needs them. */
   get canPlan(): boolean {
-    return this.admin !== undefined;
+    return this.admin !== undefined && this.offsets !== undefined;
   }
 
   /**
    * Starts connecting (in the background: an unreachable broker is retried with backoff while the
    * engine runs empty batches and /readyz stays false). `restart` places the partitions assigned.
    */
-  start(restart: RestartPlan): void {
+  start({ restart, watch, member }: MembershipStart): void {
     this.restart = restart;
+    this.watch = watch;
+    this.member = member;
+    this.commits = new GroupCommits(this.peers.table, this.peers.events, watch, () => this.coordinator);
     this.unusedReplayStarts = new Map(restart.replayStart);
     this.client = kafkaClientFor(this.options);
     this.connectLoop = this.connectWithRetry();
   }
 
-  /** Resolves once the latest assignment from the group has been applied. */
+  /** `host:port` of the group coordinator once known; the seed brokers until then. */
+  private get coordinator(): string {
+    return this.member?.coordinator ?? this.options.brokers.join(',');
+  }
+
+  private get requestMs(): number {
+    return this.watch?.timing.requestMs ?? 30_000;
+  }
+
+  /**
+   * Resolves once the latest assignment from the group has been applied, after one more try at
+   * positioning the partitions whose positioning Kafka did not answer (bounded).
+   */
   settled(): Promise<void> {
+    if (this.unpositioned.length > 0 && !this.retryingPositions) {
+      this.retryingPositions = true;
+      this.assignmentChange = this.assignmentChange
+        .then(() => this.positionAssigned())
+        .catch((error) => {
+          this.peers.events.failure(
+            'assign',
+            `positioning assigned partitions failed: ${describeError(error)}`,
+          );
+        })
+        .finally(() => {
+          this.retryingPositions = false;
+        });
+    }
     return this.assignmentChange;
   }
 
@@ -94,20 +155,82 @@ export class GroupMembership {
     this.rangeReader ??= new KafkaRangeReader(this.client ?? kafkaClientFor(this.options), {
       maxWaitTimeMs: this.options.consumer?.maxWaitTimeMs ?? 500,
       metadataMaxAgeMs: this.options.metadataMaxAgeMs ?? 30_000,
+      observer: this.watch,
     });
     return this.rangeReader;
   }
 
-  /** High watermarks per partition key, one ListOffsets per topic; undefined when not connected. */
-  async highWatermarks(topics: Iterable<string>): Promise<Map<string, number> | undefined> {
+  /**
+   * The end offsets (high watermarks, read_committed) of `parts`, asked of their leaders within
+   * `budgetMs` (default: the stream's request time); undefined when not connected. Partitions
+   * whose leader did not answer in time are in `missed`.
+   */
+  async highWatermarks(
+    parts: readonly TopicPartition[],
+    budgetMs = this.requestMs,
+  ): Promise<PartitionOffsetsAnswer | undefined> {
+    const offsets = this.offsets;
+    if (!offsets) return undefined;
+    const answer = await offsets.offsets(parts, 'end', budgetMs);
+    // Trouble with a broker that no longer leads anything of ours (nor coordinates the group)
+    // does not make the stream disconnected.
+    this.watch?.use([...answer.leaders, this.options.brokers.join(','), this.coordinator]);
+    if (answer.missingTopics.size > 0) void this.checkTopics(answer.missingTopics);
+    return answer;
+  }
+
+  /**
+   * A broker said a subscribed topic does not exist: confirmed with the topic list, the topic was
+   * deleted under the running stream. Reported, and the stream reconnects: the connect loop then
+   * reports the missing topic at every attempt (and /readyz says it) until it exists again. No
+   * partition of any topic is planned meanwhile; nothing stops the agent.
+   */
+  private async checkTopics(suspects: ReadonlySet<string>): Promise<void> {
     const admin = this.admin;
-    if (!admin) return undefined;
-    const high = new Map<string, number>();
-    for (const topic of topics) {
-      for (const o of await admin.fetchTopicOffsets(topic))
-        high.set(topicPartitionKey(topic, o.partition), Number(o.high));
+    if (!admin || this.reconnecting) return;
+    let known: Set<string>;
+    try {
+      known = new Set(
+        await within(
+          this.watch?.track('Metadata', this.options.brokers.join(','), admin.listTopics()) ??
+            admin.listTopics(),
+          this.requestMs,
+          'listing topics',
+        ),
+      );
+    } catch {
+      return;
     }
-    return high;
+    const gone = [...suspects].filter((t) => !known.has(t));
+    if (gone.length === 0) return;
+    const message = `topic(s) ${gone.join(', ')} no longer exist on ${this.options.brokers.join(',')} (deleted while the stream ran); the stream stops reading, reconnects and waits for them to exist again`;
+    this.peers.events.failure('consume', message);
+    await this.reconnect(message);
+  }
+
+  /**
+   * The consumer is gone for good (a crash kafkajs does not restart, a deleted topic): drop every
+   * connection and connect again with backoff. Reads waiting for the consumer's fetches fail at
+   * once (their batches are re-planned, see recover in kafka-direct-source.ts).
+   */
+  private async reconnect(reason: string): Promise<void> {
+    if (this.reconnecting || this.halted) return;
+    this.reconnecting = true;
+    this.isConnected = false;
+    this.watch?.membershipDown(reason);
+    // The consumer goes, and with it this agent's share of the group: every partition is
+    // revoked (reads waiting for its fetches fail at once and their batch is planned again), and
+    // whatever the group assigns after reconnecting is placed afresh, from Kafka's and the sink's
+    // offsets (a deleted topic created again starts from its own, new offsets).
+    const table = this.peers.table;
+    const revoked = table.keys();
+    for (const k of revoked) table.revoke(k, `${this.name} partition ${k} (${reason})`);
+    this.unpositioned = [];
+    if (revoked.length > 0) this.peers.events.rebalance([], revoked.map(parseTopicPartitionKey));
+    await this.connectLoop?.catch(() => {});
+    await this.disconnectQuietly();
+    this.reconnecting = false;
+    if (!this.halted) this.connectLoop = this.connectWithRetry();
   }
 
   private async connectWithRetry(): Promise<void> {
@@ -117,10 +240,9 @@ export class GroupMembership {
         await this.connectOnce();
         return;
       } catch (error) {
-        this.peers.events.failure(
-          'connect',
-          `cannot reach Kafka at ${this.options.brokers.join(',')}: ${describeError(error)}; retrying in ${delay} ms`,
-        );
+        const message = `cannot reach Kafka at ${this.options.brokers.join(',')}: ${describeError(error)}; retrying in ${delay} ms`;
+        this.peers.events.failure('connect', message);
+        this.watch?.membershipDown(message);
         await this.disconnectQuietly();
         // The backoff sleep ends early when the stream stops, so a stop is never held up by it.
         await new Promise<void>((resolve) => {
@@ -139,7 +261,12 @@ export class GroupMembership {
   private async connectOnce(): Promise<void> {
     // start() made the client before starting the loop; loading kafkajs fails like a connect.
     const kafka = await (this.client ?? kafkaClientFor(this.options));
+    const watch = this.watch;
     const admin = kafka.admin();
+    if (watch) {
+      // Every answer kafkajs' own clients get counts as hearing from that broker.
+      admin.on(admin.events.REQUEST, (e) => watch.answered(e.payload.broker));
+    }
     await admin.connect();
     this.admin = admin;
     const known = new Set(await admin.listTopics());
@@ -164,8 +291,18 @@ export class GroupMembership {
       this.initialPartitions = initial;
     }
     await this.peers.deadLetters.connect(kafka);
+    if (watch)
+      this.offsets = new PartitionOffsets(
+        kafka,
+        watch,
+        this.options.brokers,
+        this.options.metadataMaxAgeMs ?? 30_000,
+      );
+    const { PartitionAssigners } = await loadKafkajs();
+    const roundRobin: PartitionAssigner = PartitionAssigners.roundRobin;
     const consumer = kafka.consumer({
       groupId: this.options.groupId,
+      partitionAssigners: [this.member ? this.member.assigner(roundRobin) : roundRobin],
       allowAutoTopicCreation: false,
       readUncommitted: false,
       metadataMaxAge: this.options.metadataMaxAgeMs ?? 30_000,
@@ -182,8 +319,21 @@ export class GroupMembership {
     });
     this.consumer = consumer;
     const table = this.peers.table;
+    if (watch) {
+      consumer.on(consumer.events.REQUEST, (e) => watch.answered(e.payload.broker));
+      consumer.on(consumer.events.REQUEST_TIMEOUT, (e) =>
+        watch.failed(e.payload.broker, e.payload.apiName, "kafkajs' request timeout ran out"),
+      );
+    }
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      this.member?.joined(event.payload.memberId);
+      if (this.consumer === consumer && !this.reconnecting) {
+        // Joined: first, or again after a crash kafkajs restarted the consumer from.
+        this.isConnected = true;
+        this.joinedOnce = true;
+        watch?.membershipUp();
+      }
       // Hold newly assigned partitions until onAssignment has positioned them (this runs before
       // kafkajs' first fetch of the new generation). Fetched right away from the group's
       // committed offset, a partition whose offset retention has deleted would hit kafkajs'
@@ -227,7 +377,16 @@ export class GroupMembership {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.isConnected = false;
-      this.peers.events.failure('consume', `Kafka consumer crashed: ${describeError(event.payload.error)}`);
+      const error: unknown = event.payload.error;
+      const restarts = event.payload.restart === true;
+      const message = `Kafka consumer crashed: ${describeError(error)}${restarts ? '; kafkajs restarts it' : '; reconnecting'}`;
+      this.peers.events.failure('consume', message);
+      // Before the first join, a crash kafkajs restarts from is part of connecting (a fresh
+      // broker's coordinator loading its group, for example): reported, not a lost connection.
+      watch?.membershipDown(message, { connecting: restarts && !this.joinedOnce });
+      if (classifyKafkaFailure(error).kind === 'missing-topic')
+        void this.checkTopics(new Set(this.options.topics));
+      else if (!restarts) void this.reconnect(message);
     });
     await consumer.connect();
     // Every assigned partition is positioned by an explicit seek (startingPositions), so
@@ -240,7 +399,8 @@ export class GroupMembership {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onFetched(payload),
     });
-    this.isConnected = true;
+    // Connected once the consumer has joined the group (GROUP_JOIN): run() also returns when
+    // its first join failed and kafkajs restarts it.
   }
 
   private async onFetched({
@@ -299,48 +459,110 @@ export class GroupMembership {
       }
     }
     this.peers.events.rebalance(added, revoked.map(parseTopicPartitionKey));
-    const starts = added.length === 0 ? [] : await this.startingPositions(added);
-    for (const [tp, start] of starts) {
-      table.add(tp, start);
-      // Set by connectOnce before the consumer could join; should a failed connect have dropped
-      // it meanwhile, the throw fails this assignment, which is reported.
-      const consumer = this.consumer;
-      if (!consumer)
-        throw new Error(`${this.name}: the consumer disconnected while partitions were assigned`);
-      consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
-    }
-    // Positioned: let kafkajs fetch them (held since GROUP_JOIN; resuming is idempotent). Not
-    // when the ranges are read on demand (executors): the consumer keeps the membership only.
-    if (!this.peers.onDemand())
-      this.consumer?.resume(Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions })));
+    // Partitions still waiting for a position from an earlier assignment stay only if still assigned.
+    this.unpositioned = [
+      ...this.unpositioned.filter((tp) => wanted.has(topicPartitionKey(tp.topic, tp.partition))),
+      ...added.filter(
+        (tp) => !this.unpositioned.some((u) => u.topic === tp.topic && u.partition === tp.partition),
+      ),
+    ];
+    await this.positionAssigned();
   }
 
   /**
-   * Where newly assigned partitions start (startingPosition's rules), from each topic's
-   * watermarks, the group's offsets committed to Kafka and the sink's offset store; an
+   * Places the assigned partitions not yet positioned, then lets kafkajs fetch them (held since
+   * GROUP_JOIN). Should Kafka not answer in time, they stay held and unplanned, and the next plan
+   * tries again: nothing is planned from a position that was not looked up.
+   */
+  private async positionAssigned(): Promise<void> {
+    const parts = this.unpositioned;
+    if (parts.length === 0) return;
+    const table = this.peers.table;
+    let starts: ({ readonly tp: TopicPartition } & StartingPosition)[];
+    try {
+      starts = await this.startingPositions(parts);
+    } catch (error) {
+      this.peers.events.failure(
+        'assign',
+        `looking up where partitions ${parts.map((p) => topicPartitionKey(p.topic, p.partition)).join(', ')} start failed: ${describeError(error)}; tried again before the next batch, nothing of them is planned until then`,
+      );
+      return;
+    }
+    // Set by connectOnce before the consumer could join; should a failed connect have dropped
+    // it meanwhile, the throw fails this assignment, which is reported.
+    const consumer = this.consumer;
+    if (!consumer) throw new Error(`${this.name}: the consumer disconnected while partitions were assigned`);
+    for (const { tp, offset, reset } of starts) {
+      const key = topicPartitionKey(tp.topic, tp.partition);
+      // Placed: the restart's replay start and logged position were used up by it.
+      this.unusedReplayStarts.delete(key);
+      this.positionedOnce.add(key);
+      if (reset) this.peers.events.offsetsReset(tp, reset);
+      table.add(tp, offset);
+      consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) });
+    }
+    this.unpositioned = this.unpositioned.filter((u) => !table.has(u));
+    // Positioned: let kafkajs fetch them (resuming is idempotent). Not when the ranges are read
+    // on demand (executors): the consumer keeps the membership only.
+    if (!this.peers.onDemand()) {
+      const byTopic = new Map<string, number[]>();
+      for (const a of table.values()) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), a.partition]);
+      consumer.resume([...byTopic].map(([topic, partitions]) => ({ topic, partitions })));
+    }
+  }
+
+  /**
+   * Where newly assigned partitions start (startingPosition's rules), from their watermarks (asked
+   * of their leaders), the group's offsets committed to Kafka and the sink's offset store; an
    * out-of-range stored offset is reported as it falls back to the earliest offset. Every
-   * partition given gets a position, topic by topic (topics in the order they first appear).
+   * partition given gets a position, topic by topic (topics in the order they first appear), or
+   * the lookup throws: Kafka's part of it is bounded by the stream's request time.
    */
   private async startingPositions(
     parts: readonly TopicPartition[],
-  ): Promise<(readonly [TopicPartition, number])[]> {
+  ): Promise<({ readonly tp: TopicPartition } & StartingPosition)[]> {
     // Connected by connectOnce before the consumer could join; should a failed connect have
-    // dropped it meanwhile, the throw fails this assignment, which is reported.
+    // dropped them meanwhile, the throw fails this assignment, which is reported.
     const admin = this.admin;
-    if (!admin) throw new Error(`${this.name}: the admin client disconnected while partitions were assigned`);
+    const offsets = this.offsets;
+    if (!admin || !offsets)
+      throw new Error(`${this.name}: the Kafka clients disconnected while partitions were assigned`);
+    const deadline = Date.now() + this.requestMs;
+    const remaining = () => Math.max(deadline - Date.now(), 0);
+    const low = await offsets.offsets(parts, 'start', remaining());
+    const high = await offsets.offsets(parts, 'end', remaining());
+    const missed = new Map([...low.missed, ...high.missed]);
+    if (missed.size > 0) {
+      throw new Error(`no watermarks for ${[...missed].map(([key, why]) => `${key} (${why})`).join(', ')}`);
+    }
+    const topics = [...new Set(parts.map((p) => p.topic))];
+    const fetchOffsets = admin.fetchOffsets({ groupId: this.options.groupId, topics });
+    const committed = await within(
+      this.watch?.track('OffsetFetch', this.coordinator, fetchOffsets) ?? fetchOffsets,
+      remaining(),
+      `OffsetFetch from ${this.coordinator}`,
+    );
+    // The offset log's positions (and 'skip') place a partition's first assignment of this run
+    // only, like the replay starts: one assigned again later resumes where the group (or the
+    // sink) says, which is newer than the log read at start.
     const restart = this.restart;
+    const loggedPositions = new Map(
+      [...(restart?.loggedPositions ?? new Map<string, number>())].filter(
+        ([key]) => !this.positionedOnce.has(key),
+      ),
+    );
     const rules = {
       skipsUncommitted: restart?.skipsUncommitted ?? false,
-      loggedPositions: restart?.loggedPositions ?? new Map<string, number>(),
+      loggedPositions,
       replayStart: this.unusedReplayStarts,
       startingOffsets: this.options.startingOffsets,
     };
-    const out: (readonly [TopicPartition, number])[] = [];
-    for (const topic of new Set(parts.map((p) => p.topic))) {
-      const watermarks = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o]));
-      const committed = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+    const out: ({ readonly tp: TopicPartition } & StartingPosition)[] = [];
+    for (const topic of topics) {
       const committedByPartition = new Map(
-        (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)] as const),
+        (committed.find((c) => c.topic === topic)?.partitions ?? []).map(
+          (p) => [p.partition, Number(p.offset)] as const,
+        ),
       );
       const sinkOffsets =
         (await this.options.offsetStore?.fetchOffsets(
@@ -353,15 +575,13 @@ export class GroupMembership {
         const start = startingPosition(rules, {
           topic,
           partition,
-          low: Number(watermarks.get(partition)?.low ?? 0),
-          high: Number(watermarks.get(partition)?.high ?? 0),
+          low: low.offsets.get(key) ?? 0,
+          high: high.offsets.get(key) ?? 0,
           sinkOffset: sinkOffsets.get(partition),
           committedOffset: committedByPartition.get(partition),
           addedToTopic: !(this.initialPartitions?.get(topic)?.has(partition) ?? true),
         });
-        this.unusedReplayStarts.delete(key);
-        if (start.reset) this.peers.events.offsetsReset({ topic, partition }, start.reset);
-        out.push([tp, start.offset]);
+        out.push({ tp, ...start });
       }
     }
     return out;
@@ -391,52 +611,51 @@ export class GroupMembership {
   }
 
   /**
-   * A batch's until-offsets of the partitions still owned, to the group (best effort: the offset
-   * log is the source of truth; Kafka's copy is for outside lag tools and the next owner).
+   * A batch's until-offsets of the partitions still owned, to the group (best effort and bounded:
+   * the offset log is the source of truth; Kafka's copy is for outside lag tools and the next owner).
    */
   async commit(batchTimeMs: number, ranges: readonly OffsetRange[]): Promise<void> {
-    const table = this.peers.table;
-    const owned = ranges.filter((r) => table.has(r));
-    if (owned.length === 0 || !this.consumer) return;
-    try {
-      // The metadata carries the batch's whole range, so an operator looking at the group with
-      // kafka-consumer-groups (or a lag exporter) sees what the last batch read.
-      await this.consumer.commitOffsets(
-        owned.map((r) => ({
-          topic: r.topic,
-          partition: r.partition,
-          offset: String(r.untilOffset),
-          metadata: JSON.stringify({ batchTime: batchTimeMs, from: r.fromOffset, until: r.untilOffset }),
-        })),
-      );
-      table.committedTo(owned);
-    } catch (error) {
-      this.peers.events.failure(
-        'commit',
-        `committing offsets to Kafka failed (the offset log has them): ${describeError(error)}`,
-      );
-    }
+    const consumer = this.consumer;
+    const owned = ranges.filter((r) => this.peers.table.has(r));
+    if (owned.length === 0 || !consumer) return;
+    await this.commits?.commit(consumer, batchTimeMs, owned);
   }
 
   async stop(): Promise<void> {
     this.halted = true;
     this.wakeConnectLoop?.();
     await this.connectLoop?.catch(() => {});
-    await this.disconnectQuietly();
+    await this.commits?.flush(this.requestMs);
+    await this.disconnectQuietly({ leaving: true });
   }
 
-  private async disconnectQuietly(): Promise<void> {
+  /**
+   * Drops every connection (each disconnect bounded: a broker that does not answer must not hold
+   * a stop). `leaving`: the stream stops; once the consumer has left the group, its member id
+   * names no member any more and is forgotten.
+   */
+  private async disconnectQuietly({ leaving = false }: { leaving?: boolean } = {}): Promise<void> {
     this.isConnected = false;
     const consumer = this.consumer;
     const admin = this.admin;
+    const offsets = this.offsets;
     const producer = this.peers.deadLetters.detach();
     this.consumer = undefined;
     this.admin = undefined;
+    this.offsets = undefined;
     const reader = this.rangeReader;
     this.rangeReader = undefined;
-    await consumer?.disconnect().catch(() => {});
-    await producer?.disconnect().catch(() => {});
-    await admin?.disconnect().catch(() => {});
+    const bound = this.requestMs;
+    const left = consumer
+      ? await within(consumer.disconnect(), bound, 'leaving the group').then(
+          () => true,
+          () => false,
+        )
+      : false;
+    if (left && leaving) await this.member?.left();
+    await within(producer?.disconnect() ?? Promise.resolve(), bound, 'disconnecting').catch(() => {});
+    await within(admin?.disconnect() ?? Promise.resolve(), bound, 'disconnecting').catch(() => {});
+    await offsets?.close();
     await reader?.close();
   }
 }

@@ -8,10 +8,17 @@
  * exporters see where the stream is. docs/kafka.md is the user's guide.
  *
  * This is the InputSource glue; the parts live beside it: group-membership.ts (the group consumer,
- * connecting, positioning assigned partitions) over partition-table.ts (the owned partitions),
+ * connecting, positioning assigned partitions, commits) over partition-table.ts (the owned
+ * partitions), partition-offsets.ts (the offsets a plan asks the leaders for), broker-watch.ts
+ * (whether the brokers answer: `connected`, `lastResponseMs`, `disconnectedReason`, and how long
+ * a plan waits), group-member-id.ts (rejoining the group as the same member after a restart),
  * restart-plan.ts (what a restart replays and where partitions start, pure), kafka-rdd-reads.ts
  * (the batch's RDD, in-process or in executor workers), dead-letters.ts (rejected records),
  * consumer-lag.ts (lag per planned partition) and direct-stream-events.ts (every event posted).
+ *
+ * Planning never fails for Kafka's sake: a partition whose offsets Kafka did not give in time is
+ * left out of the batch (its position unchanged, so a later batch plans it) and the failure is
+ * reported; docs/kafka.md ("When brokers fail") says what is retried and for how long.
  */
 import { join } from 'node:path';
 import type { InputBatch, InputContext, InputSource, RemoteReadRdd } from '../../dstream/input-source.js';
@@ -20,9 +27,11 @@ import { remedyOf, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type OffsetRange, topicPartitionKey } from '../../topic-partition.js';
 import { startedContext } from '../started-context.js';
+import { BrokerWatch, brokerTiming } from './broker-watch.js';
 import { measureConsumerLag } from './consumer-lag.js';
 import { DeadLetters } from './dead-letters.js';
 import { DirectStreamEvents, type DirectStreamStats } from './direct-stream-events.js';
+import { GroupMemberId } from './group-member-id.js';
 import { GroupMembership } from './group-membership.js';
 import {
   type KafkaDirectStreamOptions,
@@ -81,6 +90,9 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   /** Set by recover(): re-position every owned partition before planning the next batch. */
   private rewindPending = false;
   private readonly pending = new Map<number, readonly OffsetRange[]>();
+  private watch: BrokerWatch | undefined;
+  /** The partitions the previous plan could not have offsets for (reported when this changes). */
+  private lastMissed = '';
 
   constructor(
     private readonly options: KafkaDirectStreamOptions<V>,
@@ -107,8 +119,21 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     });
   }
 
+  /** True while the group membership is up and every broker the stream uses answers (broker-watch.ts). */
   get connected(): boolean {
-    return this.membership.connected;
+    return this.watch?.verdict().connected ?? false;
+  }
+
+  /** Clock time (epoch ms) of the last answer from any broker to any request of the driver. */
+  get lastResponseMs(): number | undefined {
+    return this.watch?.lastResponseMs;
+  }
+
+  /** Why `connected` is false: the broker and what was waited for, or why the group membership is down. */
+  get disconnectedReason(): string | undefined {
+    if (!this.watch) return 'not started';
+    const verdict = this.watch.verdict();
+    return verdict.connected ? undefined : verdict.reason;
   }
 
   /** Partitions this agent owns now (topic, partition, next offset to plan, committed offset). */
@@ -129,9 +154,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     this.ctx = ctx;
     this.events.attach(ctx);
     warnIfKafkajsLeaksAborts();
-    if (this.hooks.checkpointDir) {
-      this.offsetLog = new OffsetLog(join(this.hooks.checkpointDir, 'kafka', `stream-${ctx.streamId}`));
-    }
+    const streamDir = this.hooks.checkpointDir
+      ? join(this.hooks.checkpointDir, 'kafka', `stream-${ctx.streamId}`)
+      : undefined;
+    if (streamDir) this.offsetLog = new OffsetLog(streamDir);
     const log = this.offsetLog;
     const policy = this.options.firstBatchAfterRestart ?? 'rerun';
     const checkpointMs = ctx.recoveringFromCheckpointMs;
@@ -152,7 +178,21 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     this.restart = restart;
     this.replays = restart.replays;
     this.lastCheckpointMs = restart.lastCheckpointMs;
-    this.membership.start(restart);
+    const watch = new BrokerWatch(
+      brokerTiming(ctx.batchIntervalMs),
+      (v) => this.events.connectivity(v.connected, v.reason),
+      this.options.brokers,
+    );
+    this.watch = watch;
+    watch.start();
+    // Beside the offset log (created by its init): the member id a restart rejoins the group as.
+    const member = new GroupMemberId(
+      streamDir && join(streamDir, 'group-member'),
+      this.options.groupId,
+      (message) => this.events.failure('assign', message),
+    );
+    await member.load();
+    this.membership.start({ restart, watch, member });
   }
 
   /** Checkpoint recovery: the logged batch times after the checkpoint, generated again. */
@@ -175,11 +215,12 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     const ctx = this.started();
     const lag = await measureConsumerLag(ranges, {
       planned: high,
-      highWatermarks: (topics) => this.membership.highWatermarks(topics),
+      highWatermarks: async (parts) => (await this.membership.highWatermarks(parts))?.offsets,
       table: this.table,
       onDemand: this.onDemand,
       reader: () => this.membership.reader(),
       clock: ctx.clock,
+      fetchTimeoutMs: Math.min(1000, this.watch?.timing.requestMs ?? 1000),
     });
     this.pending.set(batchTimeMs, ranges);
     // With no partition assigned there is nothing to log; writing an empty plan would bury an
@@ -227,14 +268,19 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       if (step.kind === 'wait') return { ranges: [] };
       if (step.kind === 'replay') return { ranges: this.table.claim(step.ranges) };
     }
-    const high =
-      (await this.membership.highWatermarks(new Set(parts.map((p) => p.topic)))) ?? new Map<string, number>();
-    const positions = parts.map((a) => ({
-      topic: a.topic,
-      partition: a.partition,
-      current: a.current,
-      latest: high.get(topicPartitionKey(a.topic, a.partition)) ?? a.current,
-    }));
+    // Bounded, and never a throw for Kafka's sake: partitions whose leader did not answer in time
+    // (or moved, or is being elected) get no range this batch and keep their position.
+    const answer = await this.membership.highWatermarks(parts);
+    const high = answer?.offsets ?? new Map<string, number>();
+    this.reportMissed(batchTimeMs, answer?.missed);
+    const positions = parts
+      .filter((a) => high.has(topicPartitionKey(a.topic, a.partition)))
+      .map((a) => ({
+        topic: a.topic,
+        partition: a.partition,
+        current: a.current,
+        latest: high.get(topicPartitionKey(a.topic, a.partition)) ?? a.current,
+      }));
     const ranges = planOffsetRanges(positions, {
       batchIntervalMs: this.started().batchIntervalMs,
       maxRatePerPartition: this.options.maxRatePerPartition,
@@ -246,23 +292,50 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     return { ranges: this.table.claim(ranges), high };
   }
 
+  /** An input-error when the partitions a plan had to leave out change (not once per batch). */
+  private reportMissed(batchTimeMs: number, missed: ReadonlyMap<string, string> | undefined): void {
+    const keys = [...(missed?.keys() ?? [])].sort().join(',');
+    if (keys === this.lastMissed) return;
+    this.lastMissed = keys;
+    if (!missed || missed.size === 0) return;
+    const why = [...new Set(missed.values())].join('; ');
+    this.events.failure(
+      'consume',
+      `batch ${batchTimeMs} plans nothing for ${[...missed.keys()].join(', ')}: no offsets from Kafka in time (${why}); their positions are kept and a later batch plans them`,
+    );
+  }
+
   /**
    * Checkpoint recovery cannot go on before the partitions are assigned: a batch generated
    * without its logged ranges would let a later checkpoint cover data that was never processed.
-   * Waits (bounded) for the assignment, then plans again.
+   * Waits for the assignment, then plans again. While Kafka does not answer (or the group has not
+   * formed) it waits as long as it takes, reporting every minute: a logged range is replayed
+   * exactly, never skipped. Only a group that is connected and still gives this agent no
+   * partition for the limit is fatal (the other members own them: the logged batches are not
+   * this agent's to replay).
    */
   private async waitToReplay(batchTimeMs: number): Promise<Planned> {
     const limitMs = Math.max(this.options.fetchTimeoutMs ?? 30_000, 60_000);
     const membership = this.membership;
-    for (
-      let waitedMs = 0;
-      !membership.stopped && (this.table.size === 0 || !membership.canPlan);
-      waitedMs += 50
-    ) {
-      if (waitedMs > limitMs) {
+    const started = Date.now();
+    let reportedAt = started;
+    let connectedMs = 0;
+    let last = started;
+    while (!membership.stopped && (this.table.size === 0 || !membership.canPlan)) {
+      const now = Date.now();
+      if (membership.connected && this.connected) connectedMs += now - last;
+      last = now;
+      if (connectedMs > limitMs) {
         throw new SidestreamError(
           'SS_SOURCE_FAILED',
           `${this.name}: no partition was assigned within ${limitMs} ms, so the batches logged after the checkpoint cannot be replayed; check that Kafka is reachable and the group can rebalance`,
+        );
+      }
+      if (now - reportedAt >= 60_000) {
+        reportedAt = now;
+        this.events.failure(
+          'assign',
+          `the batches logged after the checkpoint wait for their partitions (${Math.round((now - started) / 1000)} s so far): ${this.disconnectedReason ?? 'no partition assigned yet'}; they are replayed exactly once Kafka answers`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -303,6 +376,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 
   async stop(): Promise<void> {
     await this.membership.stop();
+    this.watch?.stop();
   }
 }
 

@@ -4,18 +4,18 @@
  * partition's leader, no consumer group. Executor worker threads use it so a Kafka task reads
  * its own range instead of receiving the records from the driver (docs/design/executors.md).
  *
- * kafkajs has no public assign(); its cluster (metadata, leader lookup, broker connections with
- * the client's TLS/SASL settings) is reached through the client's private createCluster, and
- * fetched partitions are filtered to their read_committed view by committedRecords (not
- * kafkajs' own filter, which lets interleaved aborted transactions through). The cluster is an
- * internal of kafkajs 2.2.4; package.json pins that exact version and
- * test/integration/kafka-range-reader.test.ts exercises it against the real broker, so an
- * upgrade that moves it fails loudly.
+ * kafkajs has no public assign(): the leader is reached through kafkajs' internal cluster
+ * (kafkajs-cluster.ts), and fetched partitions are filtered to their read_committed view by
+ * committedRecords (not kafkajs' own filter, which lets interleaved aborted transactions
+ * through). Every fetch is bounded by what is left of the read's time, so a leader that stops
+ * answering fails the read in time instead of holding it for kafkajs' request timeout; on the
+ * driver, every fetch is tracked by the stream's BrokerWatch (the `observer`).
  */
 import type { Kafka } from 'kafkajs';
-import { SidestreamError } from '../../errors.js';
-import { type AbortedTransaction, committedRecords, type FetchedRecord } from './committed-records.js';
+import { type RequestObserver, within } from './broker-watch.js';
+import { committedRecords, type FetchedRecord } from './committed-records.js';
 import { decodeHeaders, type RawKafkaMessage } from './kafka-record.js';
+import { createKafkajsCluster, type KafkajsCluster, READ_COMMITTED } from './kafkajs-cluster.js';
 
 /** One fetch of one partition: its read_committed records and how far the fetch reached. */
 interface Fetched {
@@ -27,47 +27,6 @@ interface Fetched {
   readonly onlyBelow: boolean;
 }
 
-interface KafkajsBroker {
-  fetch(request: {
-    replicaId?: number;
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-  }): Promise<{
-    responses: {
-      topicName: string;
-      partitions: {
-        partition: number;
-        messages: FetchedRecord[];
-        abortedTransactions?: AbortedTransaction[];
-      }[];
-    }[];
-  }>;
-}
-
-interface KafkajsCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(options: { nodeId: string }): Promise<KafkajsBroker>;
-  fetchTopicsOffset(
-    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
-  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
-}
-
-type CreateCluster = (options: {
-  metadataMaxAge: number;
-  allowAutoTopicCreation: boolean;
-  maxInFlightRequests: number | null;
-  isolationLevel: number;
-}) => KafkajsCluster;
-
-/** read_committed: the isolation level of the direct stream's group consumer. */
-const READ_COMMITTED = 1;
 /** Errors after which a fresh metadata lookup finds the partition's current leader. */
 const STALE_METADATA = new Set([
   'UNKNOWN_TOPIC_OR_PARTITION',
@@ -98,6 +57,8 @@ export interface KafkaRangeReaderOptions {
   /** Bytes one fetch may return for the partition; default 1 MiB (kafkajs' default). */
   readonly maxBytesPerPartition?: number;
   readonly metadataMaxAgeMs?: number;
+  /** Sees every fetch (the driver's BrokerWatch); none in executor workers. */
+  readonly observer?: RequestObserver | undefined;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -115,21 +76,6 @@ export function toRawMessage(m: FetchedRecord): RawKafkaMessage {
     headers: hasHeaders ? decodeHeaders(m.headers) : NO_HEADERS,
     rawHeaders: hasHeaders ? m.headers : undefined,
   };
-}
-
-function createCluster(kafka: Kafka): CreateCluster {
-  // The client keeps its factory under a module-private Symbol; its description is stable.
-  const symbol = Object.getOwnPropertySymbols(kafka).find(
-    (s) => s.description === 'private:Kafka:createCluster',
-  );
-  const factory = symbol === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[symbol];
-  if (typeof factory !== 'function') {
-    throw new SidestreamError(
-      'SS_SOURCE_FAILED',
-      'this kafkajs version does not expose the cluster executor workers read ranges with; install kafkajs 2.2.4 (the version package.json pins)',
-    );
-  }
-  return factory as CreateCluster;
 }
 
 export class KafkaRangeReader {
@@ -157,9 +103,10 @@ export class KafkaRangeReader {
   ): Promise<RangeRead> {
     if (until <= from) return { messages: [] };
     const deadline = Date.now() + timeoutMs;
-    const cluster = await this.connect();
+    const left = () => Math.max(deadline - Date.now(), 0);
+    const cluster = await within(this.connect(), left(), `connecting to read ${topic}-${partition}`);
     if (!this.topics.has(topic)) {
-      await cluster.addTargetTopic(topic);
+      await within(cluster.addTargetTopic(topic), left(), `metadata of ${topic}`);
       this.topics.add(topic);
     }
     const messages: RawKafkaMessage[] = [];
@@ -177,19 +124,29 @@ export class KafkaRangeReader {
       }
       let fetched: Fetched;
       try {
-        fetched = await this.fetchOnce(
-          cluster,
-          topic,
-          partition,
-          offset,
-          Math.min(deadline - Date.now(), this.options.maxWaitTimeMs ?? 500),
+        // A leader that stops answering (frozen: its connection stays open) would hold the fetch
+        // for kafkajs' request timeout: the read's own deadline bounds it.
+        fetched = await within(
+          this.fetchOnce(
+            cluster,
+            topic,
+            partition,
+            offset,
+            Math.min(deadline - Date.now(), this.options.maxWaitTimeMs ?? 500),
+          ),
+          left(),
+          `fetching ${topic}-${partition} at ${offset}`,
         );
       } catch (error) {
         const type = (error as { type?: string }).type;
         if (type === 'OFFSET_OUT_OF_RANGE') {
           // Retention deleted the start of the range: go on from the earliest retained offset,
           // as the consumer does, and say so.
-          const earliest = await this.earliest(cluster, topic, partition);
+          const earliest = await within(
+            this.earliest(cluster, topic, partition),
+            left(),
+            `the earliest offset of ${topic}-${partition}`,
+          );
           if (earliest <= offset) throw error;
           deleted ??= { storedOffset: offset, resetTo: earliest };
           offset = earliest;
@@ -236,7 +193,7 @@ export class KafkaRangeReader {
     }
     const broker = await cluster.findBroker({ nodeId });
     const fetchOffset = String(offset);
-    const { responses } = await broker.fetch({
+    const request = broker.fetch({
       isolationLevel: READ_COMMITTED,
       maxWaitTime: Math.max(maxWaitTime, 0),
       minBytes: 1,
@@ -248,6 +205,10 @@ export class KafkaRangeReader {
         },
       ],
     });
+    const observer = this.options.observer;
+    const { responses } = await (observer
+      ? observer.track('Fetch', broker.brokerAddress ?? `broker ${nodeId}`, request)
+      : request);
     const data = responses
       .find((r) => r.topicName === topic)
       ?.partitions.find((p) => p.partition === partition);
@@ -277,12 +238,7 @@ export class KafkaRangeReader {
   private connect(): Promise<KafkajsCluster> {
     if (this.cluster) return Promise.resolve(this.cluster);
     this.connecting ??= (async () => {
-      const cluster = createCluster(await this.kafka)({
-        metadataMaxAge: this.options.metadataMaxAgeMs ?? 30_000,
-        allowAutoTopicCreation: false,
-        maxInFlightRequests: null,
-        isolationLevel: READ_COMMITTED,
-      });
+      const cluster = createKafkajsCluster(await this.kafka, this.options.metadataMaxAgeMs ?? 30_000);
       try {
         await cluster.connect();
       } catch (error) {

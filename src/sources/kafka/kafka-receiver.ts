@@ -6,6 +6,12 @@
  * rebalance that moves a partition with uncommitted records, delivers those records again: at
  * most the batches in flight per partition (one fetch each) are duplicated. The direct stream
  * (kafkaDirectStream) needs no receiver and no WAL and is the exactly-once path; see docs/kafka.md.
+ *
+ * Its connection, as the stream reports it: not connected while the consumer connects and joins
+ * (`connecting to <brokers>`), connected once it runs; every fetch answered and every heartbeat
+ * counts as an answer from the brokers. A request that times out (a broker that does not answer,
+ * after kafkajs' `requestTimeout`) or a crash kafkajs restarts by itself is a disconnection until
+ * the next fetch is answered; a crash it does not restart restarts the receiver.
  */
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
 import type { Consumer, KafkaConfig } from 'kafkajs';
@@ -41,6 +47,8 @@ const defaultDecode = (value: Buffer | null) => (value === null ? null : value.t
 export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
   private consumer: Consumer | undefined;
   private isConnected = false;
+  /** Whether consumer.run() returned for the current start: answers may then connect it again. */
+  private running = false;
   /** Bumped by every start and stop: a start still loading kafkajs when stopped gives up. */
   private generation = 0;
   /** Records the decoder rejected (skipped and reported). */
@@ -58,6 +66,8 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
   /** Must not block (Receiver's contract): connecting, and loading kafkajs, happen after it returns. */
   onStart(): void {
     const generation = ++this.generation;
+    this.running = false;
+    this.reportDisconnected(`connecting to ${this.options.brokers.join(',')}`, { pending: true });
     void this.connect(generation).catch((error) => {
       if (this.generation === generation) this.restart('the Kafka consumer failed to start', error);
     });
@@ -86,10 +96,33 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
         : { maxBytesPerPartition: o.consumer.maxBytesPerPartition }),
     });
     this.consumer = consumer;
+    const current = () => this.consumer === consumer;
     consumer.on(consumer.events.CRASH, (event) => {
+      if (!current()) return;
       // kafkajs restarts itself after retriable crashes; anything else is ours to restart.
-      if (this.consumer === consumer && !event.payload.restart)
-        this.restart('the Kafka consumer crashed', event.payload.error);
+      if (!event.payload.restart) this.restart('the Kafka consumer crashed', event.payload.error);
+      else
+        this.disconnected(
+          `the Kafka consumer crashed (${describeError(event.payload.error)}); kafkajs restarts it`,
+        );
+    });
+    consumer.on(consumer.events.REQUEST_TIMEOUT, (event) => {
+      if (current())
+        this.disconnected(
+          `no answer from broker ${event.payload.broker} to ${event.payload.apiName} within ${event.payload.pendingDuration} ms`,
+        );
+    });
+    const answered = () => {
+      if (!current()) return;
+      this.reportResponse();
+      if (this.running && !this.isConnected) {
+        this.isConnected = true;
+        this.reportConnected();
+      }
+    };
+    consumer.on(consumer.events.FETCH, answered);
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      if (current()) this.reportResponse();
     });
     try {
       await this.run(consumer);
@@ -141,7 +174,18 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
         await heartbeat();
       },
     });
+    // A stop or restart while run() was joining the group: that consumer is not ours any more.
+    if (this.consumer !== consumer) return;
+    this.running = true;
     this.isConnected = true;
+    this.reportConnected();
+    this.reportResponse();
+  }
+
+  /** The brokers stopped answering: not connected until the next fetch is answered. */
+  private disconnected(reason: string): void {
+    this.isConnected = false;
+    this.reportDisconnected(reason);
   }
 
   onStop(): void {
@@ -149,6 +193,7 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
     const consumer = this.consumer;
     this.consumer = undefined;
     this.isConnected = false;
+    this.running = false;
     void consumer?.disconnect().catch(() => {});
   }
 }

@@ -34,6 +34,7 @@ function batch(
     app: 'test',
     batchTime,
     submissionTime: batchTime,
+    generationDelayMs: 0,
     processingStartTime: batchTime + 5,
     processingEndTime: batchTime + 25,
     schedulingDelayMs: 5,

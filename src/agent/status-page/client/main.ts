@@ -25,7 +25,7 @@ let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
-    if (state.status) renderBatches(state.batches, state.status.batchIntervalMs);
+    if (state.status) renderBatches(state.batches, state.status.batchIntervalMs, state.status);
   }, RESIZE_SETTLE_MS);
 });
 void poll(state, banner);

@@ -37,7 +37,7 @@ export async function poll(state: PageState, banner: HTMLElement): Promise<void>
     state.status = status;
     state.batches = batches;
     renderStatus(status, batches[0]);
-    renderBatches(batches, status.batchIntervalMs);
+    renderBatches(batches, status.batchIntervalMs, status);
     banner.hidden = true;
     setText('updated', `updated ${formatClock(Date.now())}`);
     document.body.dataset.loaded = 'true';

@@ -5,15 +5,21 @@
  * from chart-series.ts.
  */
 import type { CompletedBatchRecord } from '../../../events/index.js';
+import type { AgentStatusSnapshot } from '../../agent-status.js';
 import { delaySeries, failureTimes, kafkaLagSeries, lagSeries, rateSeries } from './chart-series.js';
 import { byId, setText } from './dom.js';
 import { drawChart } from './draw-chart.js';
 import { formatMs } from './format.js';
+import { kafkaChartEmptyText } from './status-words.js';
 
 const WAITING = 'Waiting for the first batch…';
 
-/** `oldestFirst`: the batch records in time order. */
-export function renderCharts(oldestFirst: readonly CompletedBatchRecord[], intervalMs: number): void {
+/** `oldestFirst`: the batch records in time order; `status`: for what an empty chart says. */
+export function renderCharts(
+  oldestFirst: readonly CompletedBatchRecord[],
+  intervalMs: number,
+  status: AgentStatusSnapshot | null,
+): void {
   drawChart(byId('chart-rate'), {
     unit: 'rate',
     empty: WAITING,
@@ -41,7 +47,7 @@ export function renderCharts(oldestFirst: readonly CompletedBatchRecord[], inter
   );
   drawChart(byId('chart-kafka'), {
     unit: 'count',
-    empty: 'No Kafka direct stream in this job',
+    empty: kafkaChartEmptyText(status),
     series: kafka.series,
   });
 }

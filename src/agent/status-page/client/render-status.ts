@@ -1,20 +1,23 @@
 /// <reference lib="dom" />
 /**
- * Renders GET /api/status: the header (app, state badge, interval, uptime, readiness), the
- * batches-waiting and checkpoint cards, the inputs table (with the newest batch's figures per
- * input), the Kafka partitions table and the configuration.
+ * Renders GET /api/status: the header (app, state badge, interval, uptime, readiness) and, when
+ * not ready, every reason under it, the batches-waiting and checkpoint cards, the inputs table
+ * (each input's connection and receiver with the reason or last error as text, and the newest
+ * batch's figures per input), the Kafka partitions table and the configuration.
  */
 import type { CompletedBatchRecord } from '../../../events/index.js';
 import type { AgentStatusSnapshot } from '../../agent-status.js';
 import { byId, dot, el, setText, td, tdNode } from './dom.js';
 import { formatAge, formatClock, formatInputErrors, formatMs, formatNumber } from './format.js';
+import { connectionWords, notReadyText, receiverWords, stateBadge, type Words } from './status-words.js';
 
-/** The state badge's text and colour class. */
-function stateBadge(s: AgentStatusSnapshot): readonly [label: string, kind: string] {
-  if (s.state === 'active') return s.ready ? ['Running', 'ok'] : ['Starting', 'warn'];
-  if (s.state === 'stopping') return ['Stopping', 'warn'];
-  if (s.state === 'stopped') return ['Stopped', 'bad'];
-  return ['Initializing', 'warn'];
+/** A cell's words: the coloured label, and the detail as a second line of text. */
+function wordsNode(words: Words): HTMLElement {
+  const label = words.tone === 'none' ? el('span', 'muted', words.label) : dot(words.tone, words.label);
+  if (words.detail === null) return label;
+  const box = el('div');
+  box.append(label, el('div', `detail ${words.tone === 'bad' ? 'bad-text' : 'muted'}`, words.detail));
+  return box;
 }
 
 /** `newest`: the newest batch record, for the inputs table's per-input figures. */
@@ -30,6 +33,10 @@ export function renderStatus(s: AgentStatusSnapshot, newest: CompletedBatchRecor
   setText('interval', formatMs(s.batchIntervalMs));
   setText('ready', s.ready ? 'ready' : 'not ready');
   byId('ready').className = s.ready ? 'ok-text' : 'warn-text';
+  const notReady = notReadyText(s);
+  const readiness = byId('readiness');
+  readiness.hidden = notReady === null || s.state !== 'active';
+  readiness.textContent = notReady ?? '';
   setText('waiting', String(s.batchesWaiting));
   byId('card-waiting').classList.toggle('alert', s.batchesWaiting > 1);
   if (!s.checkpoint.enabled) setText('checkpoint', 'off', 'no checkpoint directory configured');
@@ -53,19 +60,9 @@ function renderInputs(s: AgentStatusSnapshot, newest: CompletedBatchRecord | und
   for (const input of s.inputs) {
     const tr = el('tr');
     const inRecord = newest?.inputs.find((i) => i.streamId === input.streamId);
-    const conn =
-      input.connected === null
-        ? el('span', 'muted', 'n/a')
-        : input.connected
-          ? dot('ok', 'connected')
-          : dot('bad', 'disconnected');
-    const recv = input.receiver
-      ? dot(
-          input.receiver.state === 'started' ? 'ok' : input.receiver.state === 'error' ? 'bad' : 'warn',
-          input.receiver.state + (input.receiver.errors > 0 ? ` (${input.receiver.errors} errors)` : ''),
-        )
-      : el('span', 'muted', 'none (direct)');
-    if (input.receiver?.lastError) recv.title = input.receiver.lastError;
+    const conn = wordsNode(connectionWords(input, s.now));
+    const recv = wordsNode(receiverWords(input.receiver, s.now));
+    if (input.connected === false) tr.className = 'disconnected';
     const failures = formatInputErrors(input.errors, input.lastError, input.lastErrorTime, s.now);
     tr.append(
       td(input.name, 'mono'),
@@ -95,6 +92,12 @@ function renderKafkaPartitions(s: AgentStatusSnapshot): void {
       td(String(p.partition), 'num'),
       td(formatNumber(p.lagRecords), 'num'),
       td(p.lagSeconds === null ? '–' : formatMs(p.lagSeconds * 1000), 'num'),
+      td(
+        p.committedLagRecords === null || p.committedLagRecords === undefined
+          ? '–'
+          : formatNumber(p.committedLagRecords),
+        'num',
+      ),
       td(String(p.committedOffset), 'num mono'),
       td(String(p.highWatermark), 'num mono'),
     );
