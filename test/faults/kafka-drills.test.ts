@@ -13,7 +13,13 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freezeBroker, killBroker, restartBroker, thawBroker } from '../support/cluster-brokers.js';
+import {
+  freezeBroker,
+  killBroker,
+  restartBroker,
+  thawBroker,
+  waitForBrokerInIsr,
+} from '../support/cluster-brokers.js';
 import { LOCK_WAIT_MS, lockKafkaCluster } from '../support/cluster-lock.js';
 import {
   type Detected,
@@ -228,6 +234,8 @@ describe.runIf(hasHarness)('Kafka fault drills', () => {
     } finally {
       await thawBroker(leader);
     }
+    // The next drill starts from a whole cluster: a node still catching up would lead nothing.
+    await waitForBrokerInIsr(leader);
     await expectRecovered(run, agent);
   });
 
