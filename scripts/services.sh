@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Start, stop and inspect the real services that sidestream's integration tests use.
 #
-#   scripts/services.sh up     [kafka|postgres|graphite|prometheus|pushgateway|all]   start (idempotent: a running service is left alone)
-#   scripts/services.sh down   [kafka|postgres|graphite|prometheus|pushgateway|all]   stop what `up` started (data is kept)
-#   scripts/services.sh status [kafka|postgres|graphite|prometheus|pushgateway|all]   print what is running
-#   scripts/services.sh clean  [kafka|postgres|graphite|prometheus|pushgateway|all]   stop and delete the service's data
+#   scripts/services.sh up     [SERVICE|all]   start (idempotent: a running service is left alone)
+#   scripts/services.sh down   [SERVICE|all]   stop what `up` started (data is kept)
+#   scripts/services.sh status [SERVICE|all]   print what is running
+#   scripts/services.sh clean  [SERVICE|all]   stop and delete the service's data
+#   SERVICE: kafka | kafka-cluster | postgres | graphite | prometheus | pushgateway
 #
 # Everything listens on 127.0.0.1 only:
 #   Kafka      127.0.0.1:9092 (broker), 127.0.0.1:9093 (KRaft controller)
+#   Kafka cluster  three KRaft nodes (broker and controller each) for the fault drills and the
+#              fleet soak: brokers 127.0.0.1:19092-19094, controllers 19192-19194, and a listener
+#              for clients in a test's network namespace on 19292-19294; replication factor 3,
+#              min.insync.replicas 2
 #   PostgreSQL 127.0.0.1:5433, postgres://postgres@127.0.0.1:5433/sidestream (trust auth)
 #   Graphite   carbon-cache 127.0.0.1:2003 (line protocol, TCP and UDP), 2004 (pickle), 7002 (cache
 #              query); whisper files under $SIDESTREAM_RUN/graphite/storage/whisper; graphite-web's
@@ -24,6 +29,7 @@
 #   SIDESTREAM_RUN    data, logs and pid files, default /tmp/sidestream-services
 #   SIDESTREAM_KAFKA_VERSION  override the pinned Kafka version below (for trying another one)
 #   SIDESTREAM_WAIT_SECONDS   how long `up` waits for a service to answer, default 90
+#   SIDESTREAM_KAFKA_CLUSTER_HEAP  -Xmx of each node of the 3-broker cluster, default 384m
 # See docs/services.md.
 set -euo pipefail
 
@@ -140,23 +146,31 @@ ensure_java_maven() {
   if ((${#pkgs[@]})); then apt_install "${pkgs[@]}"; fi
 }
 
-# Resolves the broker's jars into the cache once; later calls see the marker and do nothing.
-kafka_fetch() {
-  if [[ -f "$KAFKA_LIB/.complete" ]]; then return 0; fi
+# maven_fetch POM DIR WHAT LOG: resolves POM's runtime dependencies (at $KAFKA_VERSION) into DIR once,
+# Maven's output in LOG; later calls see DIR/.complete and do nothing. DIR is filled beside itself
+# and moved in whole, so a half-resolved directory is never taken for a complete one.
+maven_fetch() {
+  local pom="$1" dir="$2" what="$3" mvn_log="$4"
+  if [[ -f "$dir/.complete" ]]; then return 0; fi
   ensure_java_maven
-  log "resolving Apache Kafka $KAFKA_VERSION from Maven Central into $KAFKA_LIB"
-  local tmp="$KAFKA_LIB.tmp.$$" mvn_log="$CACHE_DIR/kafka-$KAFKA_VERSION/mvn.log"
+  log "resolving $what $KAFKA_VERSION from Maven Central into $dir"
+  local tmp="$dir.tmp.$$"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  if ! mvn -q -B -f "$SCRIPT_DIR/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+  if ! mvn -q -B -f "$pom" -Dkafka.version="$KAFKA_VERSION" \
     dependency:copy-dependencies -DoutputDirectory="$tmp" >"$mvn_log" 2>&1; then
     rm -rf "$tmp"
-    die "could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION with Maven; from $mvn_log:
+    die "could not resolve $what $KAFKA_VERSION with Maven; from $mvn_log:
 $(grep -E 'ERROR' "$mvn_log" | head -n 5)"
   fi
-  rm -rf "$KAFKA_LIB"
-  mv "$tmp" "$KAFKA_LIB"
-  touch "$KAFKA_LIB/.complete"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  touch "$dir/.complete"
+}
+
+# The broker's jars (org.apache.kafka:kafka_2.13 and its runtime dependencies).
+kafka_fetch() {
+  maven_fetch "$SCRIPT_DIR/kafka/pom.xml" "$KAFKA_LIB" "Apache Kafka" "$CACHE_DIR/kafka-$KAFKA_VERSION/mvn.log"
 }
 
 # The broker's pid, when the pid file names a live kafka.Kafka process (not a reused pid).
@@ -269,6 +283,201 @@ kafka_clean() {
   kafka_down
   rm -rf "$KAFKA_RUN"
   log "kafka data removed ($KAFKA_RUN)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Kafka cluster: three KRaft nodes (each broker and controller) for the fault drills and the
+# fleet soak, beside the single broker and sharing its cached jars. Node n (1..3) answers clients
+# on 127.0.0.1:1909(1+n), its controller on 127.0.0.1:1919(1+n), and the NETNS listener
+# (clients inside a test's network namespace, test/support/network-namespace.ts) on
+# 127.0.0.1:1929(1+n), advertised as $CLUSTER_NETNS_HOST. test/support/kafka-cluster.ts reads the
+# same paths: $RUN/kafka-cluster/broker-<n>/{kafka.pid,kafka.log,data} and the tools' classpath.
+# ---------------------------------------------------------------------------------------------
+
+CLUSTER_NODES=(1 2 3)
+CLUSTER_RUN="$RUN_DIR/kafka-cluster"
+# Advertised by the NETNS listeners; only the DNAT rule in a test's namespace gives it meaning.
+CLUSTER_NETNS_HOST=10.251.255.254
+CLUSTER_HEAP="${SIDESTREAM_KAFKA_CLUSTER_HEAP:-384m}"
+KAFKA_TOOLS="$CACHE_DIR/kafka-$KAFKA_VERSION/tools"
+
+cluster_broker_port() { echo $((19091 + $1)); }
+cluster_controller_port() { echo $((19191 + $1)); }
+cluster_netns_port() { echo $((19291 + $1)); }
+cluster_node_dir() { echo "$CLUSTER_RUN/broker-$1"; }
+
+cluster_brokers() {
+  local n list=()
+  for n in "${CLUSTER_NODES[@]}"; do list+=("$KAFKA_HOST:$(cluster_broker_port "$n")"); done
+  echo "${list[*]}"
+}
+
+# Node $1's pid, when its pid file names a live kafka.Kafka process started on that node's config
+# (the three brokers' command lines differ only there).
+cluster_pid() {
+  pid_from_file "$(cluster_node_dir "$1")/kafka.pid" "kafka\.Kafka .*/kafka-cluster/broker-$1/server\.properties"
+}
+
+# Kafka's command-line tools (kafka-leader-election, kafka-reassign-partitions, ...), which the
+# fault drills use to move partition leaders. In a directory of their own: resolving them must
+# never replace the jars of a broker that is running.
+kafka_tools_fetch() {
+  maven_fetch "$SCRIPT_DIR/kafka/tools-pom.xml" "$KAFKA_TOOLS" "Apache Kafka tools" \
+    "$CACHE_DIR/kafka-$KAFKA_VERSION/mvn-tools.log"
+}
+
+cluster_write_conf() {
+  local n="$1" dir voters="" m
+  dir="$(cluster_node_dir "$n")"
+  for m in "${CLUSTER_NODES[@]}"; do voters+="${voters:+,}$m@$KAFKA_HOST:$(cluster_controller_port "$m")"; done
+  mkdir -p "$dir/data"
+  sed -e "s#@NODE_ID@#$n#g" -e "s#@VOTERS@#$voters#g" -e "s#@LOG_DIR@#$dir/data#g" \
+    -e "s#@BROKER_PORT@#$(cluster_broker_port "$n")#g" \
+    -e "s#@CONTROLLER_PORT@#$(cluster_controller_port "$n")#g" \
+    -e "s#@NETNS_PORT@#$(cluster_netns_port "$n")#g" \
+    -e "s#@NETNS_HOST@#$CLUSTER_NETNS_HOST#g" \
+    "$SCRIPT_DIR/kafka/cluster.properties.template" >"$dir/server.properties"
+}
+
+# Starts node $1 on its existing log dir (formatting it first when it has none).
+cluster_start_node() {
+  local n="$1" dir cp="$KAFKA_LIB/*" port
+  dir="$(cluster_node_dir "$n")"
+  for port in "$(cluster_broker_port "$n")" "$(cluster_controller_port "$n")" "$(cluster_netns_port "$n")"; do
+    if port_open "$port"; then
+      die "port $port (cluster node $n) is already taken by a process that this script did not start"
+    fi
+  done
+  cluster_write_conf "$n"
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    log "formatting KRaft storage of cluster node $n in $dir/data (cluster id $(cat "$CLUSTER_RUN/cluster-id"))"
+    java -cp "$cp" kafka.tools.StorageTool format -t "$(cat "$CLUSTER_RUN/cluster-id")" \
+      -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+      die "kafka storage format of cluster node $n failed, see $dir/format.log: $(tail -n 5 "$dir/format.log")"
+  fi
+  if [[ -f "$dir/kafka.log" ]]; then mv -f "$dir/kafka.log" "$dir/kafka.log.1"; fi
+  log "starting kafka cluster node $n on $KAFKA_HOST:$(cluster_broker_port "$n") (log: $dir/kafka.log)"
+  # setsid and 9>&- as for the single broker: outlive this script, do not hold main()'s lock.
+  setsid java "-Xmx$CLUSTER_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.showDateTime=true \
+    -Dorg.slf4j.simpleLogger.dateTimeFormat="yyyy-MM-dd'T'HH:mm:ss.SSS" \
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients=warn \
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.common.config=warn \
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.common.utils.AppInfoParser=warn \
+    -cp "$cp" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$dir/kafka.pid"
+}
+
+# True when every node answers a metadata request that lists all three brokers: each node is up,
+# a controller quorum has a leader, and it has registered (unfenced) every broker.
+cluster_ready() {
+  local n
+  for n in "${CLUSTER_NODES[@]}"; do port_open "$(cluster_broker_port "$n")" || return 1; done
+  if [[ -d "$REPO_DIR/node_modules/kafkajs" ]] && command -v node >/dev/null 2>&1; then
+    # shellcheck disable=SC2046 # one argument per broker
+    (cd "$REPO_DIR" && node "$SCRIPT_DIR/kafka/ready.mjs" --expect-brokers=${#CLUSTER_NODES[@]} $(cluster_brokers)) 2>/dev/null
+  else
+    for n in "${CLUSTER_NODES[@]}"; do
+      grep -q 'Kafka Server started' "$(cluster_node_dir "$n")/kafka.log" 2>/dev/null || return 1
+    done
+  fi
+}
+
+cluster_wait() {
+  local deadline=$((SECONDS + WAIT_SECONDS)) n pid
+  until cluster_ready; do
+    for n in "${CLUSTER_NODES[@]}"; do
+      pid="$(cluster_pid "$n")"
+      if [[ -z "$pid" ]]; then
+        rm -f "$(cluster_node_dir "$n")/kafka.pid"
+        die "kafka cluster node $n is not running (it exited during startup?); last lines of $(cluster_node_dir "$n")/kafka.log:
+$(tail -n 30 "$(cluster_node_dir "$n")/kafka.log" 2>/dev/null)"
+      fi
+    done
+    if ((SECONDS >= deadline)); then
+      die "the kafka cluster did not answer with all ${#CLUSTER_NODES[@]} brokers within ${WAIT_SECONDS}s (a frozen node stays unready until it is sent SIGCONT); see $CLUSTER_RUN/broker-*/kafka.log"
+    fi
+    sleep 0.5
+  done
+  log "kafka cluster is up: $(cluster_brokers | tr ' ' ',') (version $KAFKA_VERSION, data $CLUSTER_RUN)"
+}
+
+cluster_up() {
+  kafka_fetch
+  kafka_tools_fetch
+  local n pid running=0 started=0
+  for n in "${CLUSTER_NODES[@]}"; do
+    if [[ -n "$(cluster_pid "$n")" ]]; then running=$((running + 1)); fi
+  done
+  # Test data is disposable: log dirs written by another Kafka version are started afresh (only
+  # when no node runs: a running node's log dir is never pulled from under it).
+  if ((running == 0)) && [[ -d "$CLUSTER_RUN" && "$(cat "$CLUSTER_RUN/version" 2>/dev/null || true)" != "$KAFKA_VERSION" ]]; then
+    log "removing $CLUSTER_RUN (written by another Kafka version)"
+    rm -rf "$CLUSTER_RUN"
+  fi
+  mkdir -p "$CLUSTER_RUN"
+  echo "$KAFKA_VERSION" >"$CLUSTER_RUN/version"
+  if [[ ! -s "$CLUSTER_RUN/cluster-id" ]]; then
+    java -cp "$KAFKA_LIB/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1 >"$CLUSTER_RUN/cluster-id"
+    [[ -s "$CLUSTER_RUN/cluster-id" ]] || die "kafka.tools.StorageTool random-uuid printed nothing"
+  fi
+  for n in "${CLUSTER_NODES[@]}"; do
+    pid="$(cluster_pid "$n")"
+    if [[ -n "$pid" ]]; then
+      log "kafka cluster node $n already running (pid $pid)"
+    else
+      cluster_start_node "$n"
+      started=$((started + 1))
+    fi
+  done
+  cluster_wait
+  # As for the single broker: create the internal topics now (with three replicas, which needs all
+  # three brokers), so that the first test meets no "coordinator is loading" retries.
+  if ((started > 0)) && [[ -d "$REPO_DIR/node_modules/kafkajs" ]] && command -v node >/dev/null 2>&1; then
+    # shellcheck disable=SC2046 # one argument per broker
+    (cd "$REPO_DIR" && node "$SCRIPT_DIR/kafka/ready.mjs" --warm $(cluster_brokers)) >&2 ||
+      log "warning: kafka cluster warm-up failed (see above); continuing"
+  fi
+}
+
+cluster_down() {
+  local n pid pids=()
+  # All at once, and SIGKILL after 15 s: the last node's controlled shutdown waits for a controller
+  # quorum that the others took away (minutes), and test data needs no clean shutdown (a killed
+  # node recovers its log at the next start). SIGCONT first, so that a frozen node can act on SIGTERM.
+  for n in "${CLUSTER_NODES[@]}"; do
+    pid="$(cluster_pid "$n")"
+    pids+=("$pid")
+    if [[ -n "$pid" ]]; then kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  for n in "${CLUSTER_NODES[@]}"; do
+    stop_pid "kafka cluster node $n" "${pids[$((n - 1))]}" "$(cluster_node_dir "$n")/kafka.pid" 15
+  done
+}
+
+cluster_status() {
+  local n pid port
+  for n in "${CLUSTER_NODES[@]}"; do
+    pid="$(cluster_pid "$n")"
+    port="$(cluster_broker_port "$n")"
+    if [[ -n "$pid" && "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == T ]]; then
+      echo "kafka-cluster node $n: frozen (pid $pid, SIGSTOP) on $KAFKA_HOST:$port, log $(cluster_node_dir "$n")/kafka.log"
+    elif [[ -n "$pid" ]] && port_open "$port"; then
+      echo "kafka-cluster node $n: running (pid $pid) on $KAFKA_HOST:$port, version $(cat "$CLUSTER_RUN/version" 2>/dev/null || echo '?'), log $(cluster_node_dir "$n")/kafka.log"
+    elif [[ -n "$pid" ]]; then
+      echo "kafka-cluster node $n: starting or unhealthy (pid $pid, port $port closed), log $(cluster_node_dir "$n")/kafka.log"
+    elif port_open "$port"; then
+      echo "kafka-cluster node $n: port $port is open but not by a broker this script started"
+    else
+      echo "kafka-cluster node $n: stopped"
+    fi
+  done
+}
+
+cluster_clean() {
+  cluster_down
+  rm -rf "$CLUSTER_RUN"
+  log "kafka cluster data removed ($CLUSTER_RUN)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -672,7 +881,7 @@ usage() {
 main() {
   local action="${1:-}" target="${2:-all}"
   case "$action" in up | down | status | clean) ;; *) usage ;; esac
-  case "$target" in kafka | postgres | graphite | prometheus | pushgateway | all) ;; *) usage ;; esac
+  case "$target" in kafka | kafka-cluster | postgres | graphite | prometheus | pushgateway | all) ;; *) usage ;; esac
 
   mkdir -p "$RUN_DIR"
   chmod 755 "$RUN_DIR" 2>/dev/null || true
@@ -682,13 +891,21 @@ main() {
   flock -w 300 9 || die "another scripts/services.sh has held $RUN_DIR/.lock for 300s"
 
   local services=()
-  if [[ "$target" == all ]]; then services=(kafka postgres graphite prometheus pushgateway); else services=("$target"); fi
+  if [[ "$target" == all ]]; then
+    services=(kafka postgres graphite prometheus pushgateway kafka-cluster)
+  else
+    services=("$target")
+  fi
   for s in "${services[@]}"; do
     case "$s:$action" in
     kafka:up) kafka_up ;;
     kafka:down) kafka_down ;;
     kafka:status) kafka_status ;;
     kafka:clean) kafka_clean ;;
+    kafka-cluster:up) cluster_up ;;
+    kafka-cluster:down) cluster_down ;;
+    kafka-cluster:status) cluster_status ;;
+    kafka-cluster:clean) cluster_clean ;;
     postgres:up) pg_up ;;
     postgres:down) pg_down ;;
     postgres:status) pg_status ;;

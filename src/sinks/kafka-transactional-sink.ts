@@ -136,6 +136,12 @@ export class KafkaTransactionalSink implements OffsetStore {
     return offsets;
   }
 
+  /** No offset committed for the partition yet: only a range from the stream's start may commit. */
+  startingAt(topic: string, partition: number, offset: number): void {
+    const key = topicPartitionKey(topic, partition);
+    if (!this.known.has(key)) this.known.set(key, offset);
+  }
+
   private async committed(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
     const admin = await this.adminClient();
     const [entry] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
@@ -196,6 +202,15 @@ export class KafkaTransactionalSink implements OffsetStore {
         void stale?.then((p) => p.disconnect()).catch(() => {});
         throw this.fencedError(range, error);
       }
+      // The commit's outcome is unknown (a broker died or froze mid-commit: the coordinator may
+      // have committed it all the same). Forget the offset believed committed, and the producer:
+      // the retry initialises a new one, which waits until this transaction is complete one way
+      // or the other, then reads the group's offset as it really is. Trusting the old offset
+      // would write a committed range a second time.
+      this.known.delete(key);
+      const stale = this.producers.get(key);
+      this.producers.delete(key);
+      void stale?.then((p) => p.disconnect()).catch(() => {});
       throw error;
     }
   }

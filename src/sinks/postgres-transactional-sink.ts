@@ -33,6 +33,8 @@ export class PostgresTransactionalSink implements OffsetStore {
   readonly pool: pg.Pool;
   private readonly table: string;
   private ready: Promise<void> | undefined;
+  /** Where the stream started partitions with nothing stored yet (OffsetStore.startingAt). */
+  private readonly starts = new Map<string, number>();
 
   constructor(private readonly options: PostgresSinkOptions) {
     const table = options.offsetsTable ?? 'sidestream_offsets';
@@ -63,6 +65,10 @@ export class PostgresTransactionalSink implements OffsetStore {
         throw error;
       });
     return this.ready;
+  }
+
+  startingAt(topic: string, partition: number, offset: number): void {
+    this.starts.set(topicPartitionKey(topic, partition), offset);
   }
 
   async fetchOffsets(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
@@ -116,8 +122,18 @@ export class PostgresTransactionalSink implements OffsetStore {
       let applied = 0;
       const conflicts: string[] = [];
       for (const r of moving) {
-        const s = stored.get(topicPartitionKey(r.topic, r.partition)) ?? null;
-        if (s === null || s === r.fromOffset) continue;
+        const key = topicPartitionKey(r.topic, r.partition);
+        const s = stored.get(key) ?? null;
+        if (s === r.fromOffset) continue;
+        if (s === null) {
+          // Nothing stored yet: only a range from where the stream started this partition.
+          const start = this.starts.get(key);
+          if (start === undefined || start === r.fromOffset) continue;
+          conflicts.push(
+            `${key}: nothing stored, stream started at ${start}, batch [${r.fromOffset}, ${r.untilOffset})`,
+          );
+          continue;
+        }
         if (s === r.untilOffset) applied++;
         else
           conflicts.push(

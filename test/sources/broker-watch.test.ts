@@ -86,6 +86,25 @@ describe('BrokerWatch', () => {
     expect(watch.lastResponseMs).toBeUndefined();
   });
 
+  it('a first connection slower than the stall time is posted, naming the brokers, once', () => {
+    const { watch, posted, advance } = setup();
+    watch.start();
+    watch.stop();
+    advance(999);
+    expect(posted).toEqual([]);
+    advance(1);
+    expect(posted).toEqual([
+      { connected: false, reason: 'connecting to Kafka at b:1,b:2: no connection after 1.0 s' },
+    ]);
+    advance(5000);
+    expect(posted).toHaveLength(1);
+    watch.membershipUp();
+    expect(posted.at(-1)).toEqual({
+      connected: true,
+      reason: 'answering again after: connecting to Kafka at b:1,b:2: no connection after 1.0 s',
+    });
+  });
+
   it('a request unanswered for the stall time: disconnected, naming broker and request, once; its answer reconnects', async () => {
     const { watch, posted, advance, now } = setup();
     watch.membershipUp();

@@ -30,6 +30,19 @@ describe('PartitionBuffer', () => {
     expect(buffer.timestampAt(12)).toBe(1012);
   });
 
+  it('a read of released records fails instead of returning a range without them; a reset serves it again', async () => {
+    const buffer = new PartitionBuffer(0);
+    buffer.append(buffer.epoch, [msg(0), msg(1), msg(2), msg(3)], 3);
+    buffer.release(2);
+    await expect(buffer.read(2, 4, 1000)).resolves.toHaveLength(2);
+    const error = await buffer.read(0, 4, 1000).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SS_PARTITION_REVOKED' });
+    expect((error as Error).message).toContain('offsets [0, 2) are no longer held');
+    buffer.reset(0);
+    buffer.append(buffer.epoch, [msg(0), msg(1), msg(2), msg(3)], 3);
+    expect((await buffer.read(0, 4, 1000)).map((m) => m.offset)).toEqual([0, 1, 2, 3]);
+  });
+
   it('reads exactly [from, until) once fetched, waiting for the fetch position', async () => {
     const buffer = new PartitionBuffer(0);
     const read = buffer.read(2, 5, 1000);

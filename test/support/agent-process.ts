@@ -11,11 +11,30 @@ export interface AgentProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export interface StartAgentOptions {
+  /**
+   * A command the agent runs under, such as a network namespace's `ip netns exec <name>`
+   * (network-namespace.ts). It must exec the agent, so that the child's pid is the agent's and a
+   * signal reaches it.
+   */
+  readonly prefix?: readonly string[];
+}
+
+export function startAgent(
+  args: string[],
+  env: Record<string, string> = {},
+  options: StartAgentOptions = {},
+): AgentProcess {
+  const [command, ...prefixArgs] = options.prefix ?? [];
+  const argv = [process.execPath, CLI, ...args];
+  const child = spawn(
+    command ?? process.execPath,
+    command === undefined ? argv.slice(1) : [...prefixArgs, ...argv],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d) => {
     out += d;

@@ -5,6 +5,9 @@
 import { expect } from 'vitest';
 import { freePort, startAgent } from './agent-process.js';
 
+// Where the crash tests have always imported it from.
+export { waitForAsync } from './wait-for-async.js';
+
 export interface CrashLoopOptions {
   kills: number;
   /** Agent arguments for run `i`; `httpAddress` is a fresh 127.0.0.1 port. */
@@ -38,17 +41,4 @@ export async function crashLoop(options: CrashLoopOptions): Promise<number> {
     options.onExit?.(i, agent.output());
   }
   return selfKills;
-}
-
-/** Polls an async condition until it holds. */
-export async function waitForAsync(
-  cond: () => Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

@@ -1,6 +1,6 @@
 /**
  * The fire-drill copy of alerts/sidestream.rules.yml (docs/dashboards.md, "Fire drill"): the same
- * alerts, expressions and thresholds, with every `for` set to `forDuration` and every range
+ * alerts, expressions and thresholds, with every non-zero `for` set to `forDuration` and every range
  * selector window (`[1m]`, `[5m]`, `[15m]`) shortened to `window`, so that a test can make an alert
  * fire within seconds against a real Prometheus. Only the drill copy changes; the shipped rules
  * keep their documented defaults.
@@ -25,7 +25,9 @@ export function drillRules(options: DrillOptions = {}, rulesFile = RULES_FILE): 
   for (const group of doc.groups) {
     group.name = `${group.name}-drill`;
     for (const rule of group.rules) {
-      rule.for = forDuration;
+      // A rule without a `for` (the overdue gauge is already a duration) keeps none: a drill
+      // `for` would ask a sawtooth gauge to stay high for seconds, which the shipped rule never does.
+      if (rule.for !== undefined && rule.for !== '0s') rule.for = forDuration;
       rule.expr = rule.expr.replace(/\[\d+[smh]\]/g, `[${window}]`);
     }
   }

@@ -2,6 +2,7 @@
  * A producer that keeps producing keyed numeric records until stopped, keeping the expected
  * per-key totals and counts: what a crash or scale-out test compares the sink against.
  */
+import type { Kafka } from 'kafkajs';
 import { newKafka } from './services.js';
 
 export interface Totals {
@@ -19,9 +20,16 @@ export interface KeyedProducer {
 
 export async function startKeyedProducer(
   topic: string,
-  options: { keys: number; perSend?: number; pauseMs?: number; value?: (seq: number) => number },
+  options: {
+    keys: number;
+    perSend?: number;
+    pauseMs?: number;
+    value?: (seq: number) => number;
+    /** The client to produce with; default the single test broker's. */
+    kafka?: Kafka;
+  },
 ): Promise<KeyedProducer> {
-  const producer = newKafka(`producer-${topic}`).producer();
+  const producer = (options.kafka ?? newKafka(`producer-${topic}`)).producer();
   await producer.connect();
   const produced = new Map<string, Totals>();
   const valueFor = options.value ?? ((seq: number) => 1 + ((seq * 7919) % 100));

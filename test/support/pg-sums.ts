@@ -3,9 +3,9 @@
  * until the sink's stored offsets reach the end of every partition.
  */
 import type pg from 'pg';
-import { waitForAsync } from './crash-loop.js';
 import type { Totals } from './keyed-producer.js';
 import { newKafka } from './services.js';
+import { waitForAsync } from './wait-for-async.js';
 
 export async function createSumsTable(client: pg.Client, prefix: string): Promise<string> {
   const table = `${prefix}_${Date.now()}`;

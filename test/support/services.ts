@@ -73,13 +73,14 @@ export async function requireService(
   name: string,
   where: string,
   probe: () => Promise<void>,
+  hint = START_HINT,
 ): Promise<boolean> {
   try {
     await probe();
     return true;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    const message = `${name} is not reachable at ${where} (${reason}); ${START_HINT}`;
+    const message = `${name} is not reachable at ${where} (${reason}); ${hint}`;
     if (isCi()) throw new Error(`CI=true: ${message}`);
     console.warn(`[services] skipping ${name} tests: ${message}`);
     return false;

@@ -94,6 +94,8 @@ export class BrokerWatch implements RequestObserver {
   private posted: boolean | undefined;
   /** Why the stream was last posted as disconnected. */
   private lost: string | undefined;
+  /** When start() was first called: a first connection slower than the stall time is news too. */
+  private connectingSince: number | undefined;
 
   constructor(
     readonly timing: BrokerTiming,
@@ -106,6 +108,7 @@ export class BrokerWatch implements RequestObserver {
 
   /** Checks for stalled requests a few times per stall time, so a change is posted without delay. */
   start(): void {
+    this.connectingSince ??= this.now();
     this.timer ??= setInterval(() => this.check(), Math.max(Math.min(this.timing.stallMs / 4, 250), 20));
     this.timer.unref();
   }
@@ -208,15 +211,24 @@ export class BrokerWatch implements RequestObserver {
 
   /** Posts a change of connectivity (the first successful connection is not a change). */
   check(): void {
-    const verdict = this.verdict();
+    let verdict = this.verdict();
     if (verdict.connected === this.posted) return;
     if (this.posted === undefined) {
-      // Starting: being connected is the expected state, and still connecting is no news either.
+      // Starting: being connected is the expected state, and still connecting is no news either,
+      // for one stall time: kafkajs gives up on unreachable brokers only after its whole retry
+      // budget (about 25 s), and an agent started against dead brokers must say so long before.
       if (verdict.connected) {
         this.posted = true;
         return;
       }
-      if (!this.membership.up && this.membership.connecting) return;
+      if (!this.membership.up && this.membership.connecting) {
+        const waited = this.now() - (this.connectingSince ?? this.now());
+        if (waited < this.timing.stallMs) return;
+        verdict = {
+          connected: false,
+          reason: `${verdict.reason}: no connection after ${formatSeconds(waited)}`,
+        };
+      }
     }
     this.posted = verdict.connected;
     if (verdict.connected) {

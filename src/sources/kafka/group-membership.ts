@@ -581,6 +581,8 @@ export class GroupMembership {
           committedOffset: committedByPartition.get(partition),
           addedToTopic: !(this.initialPartitions?.get(topic)?.has(partition) ?? true),
         });
+        if (!sinkOffsets.has(partition))
+          this.options.offsetStore?.startingAt?.(topic, partition, start.offset);
         out.push({ tp, ...start });
       }
     }
@@ -602,6 +604,7 @@ export class GroupMembership {
         )) ?? new Map<number, number>();
       for (const a of owned) {
         const start = stored.get(a.partition) ?? a.committed;
+        if (!stored.has(a.partition)) this.options.offsetStore?.startingAt?.(topic, a.partition, start);
         if (start === a.current) continue;
         a.current = start;
         a.buffer.reset(start);

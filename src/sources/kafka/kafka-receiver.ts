@@ -11,7 +11,10 @@
  * (`connecting to <brokers>`), connected once it runs; every fetch answered and every heartbeat
  * counts as an answer from the brokers. A request that times out (a broker that does not answer,
  * after kafkajs' `requestTimeout`) or a crash kafkajs restarts by itself is a disconnection until
- * the next fetch is answered; a crash it does not restart restarts the receiver.
+ * the next fetch is answered; so is silence: a running consumer that hears nothing (no fetch,
+ * no heartbeat answered, no batch worked on) for SILENCE_MS is stalled behind a frozen broker or a
+ * partitioned network that kafkajs would notice only at its request timeout. A crash kafkajs does
+ * not restart restarts the receiver.
  */
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
 import type { Consumer, KafkaConfig } from 'kafkajs';
@@ -42,6 +45,9 @@ export interface KafkaReceiverStreamOptions<V = string | null> {
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
 
+/** Silence after which a running consumer counts as stalled (at least 4 fetch waits). */
+const SILENCE_MS = 2000;
+
 const defaultDecode = (value: Buffer | null) => (value === null ? null : value.toString('utf8'));
 
 export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
@@ -49,6 +55,8 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
   private isConnected = false;
   /** Whether consumer.run() returned for the current start: answers may then connect it again. */
   private running = false;
+  /** When the brokers last answered (a fetch, a heartbeat) or a batch was being worked on. */
+  private heardAt = 0;
   /** Bumped by every start and stop: a start still loading kafkajs when stopped gives up. */
   private generation = 0;
   /** Records the decoder rejected (skipped and reported). */
@@ -114,6 +122,7 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
     });
     const answered = () => {
       if (!current()) return;
+      this.heardAt = Date.now();
       this.reportResponse();
       if (this.running && !this.isConnected) {
         this.isConnected = true;
@@ -122,7 +131,9 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
     };
     consumer.on(consumer.events.FETCH, answered);
     consumer.on(consumer.events.HEARTBEAT, () => {
-      if (current()) this.reportResponse();
+      if (!current()) return;
+      this.heardAt = Date.now();
+      this.reportResponse();
     });
     try {
       await this.run(consumer);
@@ -140,6 +151,8 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        // Work on a batch is not silence: no fetch is sent while it runs.
+        this.heardAt = Date.now();
         const last = batch.messages.at(-1)?.offset;
         if (!isRunning() || isStale() || last === undefined) return;
         const { topic, partition } = batch;
@@ -172,14 +185,39 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
         await consumer.commitOffsets([{ topic, partition, offset: String(Number(last) + 1) }]);
         resolveOffset(last);
         await heartbeat();
+        this.heardAt = Date.now();
       },
     });
     // A stop or restart while run() was joining the group: that consumer is not ours any more.
     if (this.consumer !== consumer) return;
     this.running = true;
     this.isConnected = true;
+    this.heardAt = Date.now();
     this.reportConnected();
     this.reportResponse();
+    this.watchSilence(consumer);
+  }
+
+  /**
+   * A running consumer fetches at least every maxWaitTimeMs even when nothing is produced, so
+   * silence longer than SILENCE_MS means the brokers stopped answering: a partitioned network or a
+   * frozen broker keeps the TCP connection open, and kafkajs would say so only after its request
+   * timeout (30 s by default).
+   */
+  private watchSilence(consumer: Consumer): void {
+    const silenceMs = Math.max(SILENCE_MS, 4 * (this.options.consumer?.maxWaitTimeMs ?? 500));
+    const timer = setInterval(() => {
+      if (this.consumer !== consumer) {
+        clearInterval(timer);
+        return;
+      }
+      const silent = Date.now() - this.heardAt;
+      if (this.running && this.isConnected && silent >= silenceMs)
+        this.disconnected(
+          `no answer from Kafka at ${this.options.brokers.join(',')} for ${(silent / 1000).toFixed(1)} s (fetches and heartbeats unanswered)`,
+        );
+    }, 250);
+    timer.unref();
   }
 
   /** The brokers stopped answering: not connected until the next fetch is answered. */

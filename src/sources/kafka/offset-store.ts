@@ -8,4 +8,11 @@
 export interface OffsetStore {
   /** The next offset to read for each partition the store knows; absent partitions are unknown. */
   fetchOffsets(topic: string, partitions: readonly number[]): Promise<Map<number, number>>;
+  /**
+   * The stream starts `partition`, for which the store had no offset, at `offset` (its starting
+   * offsets rule). Until the store has an offset of its own for it, it must accept only a range
+   * that starts there: a later range, planned before an earlier one failed, would otherwise be
+   * committed over the records of the failed one and lose them.
+   */
+  startingAt?(topic: string, partition: number, offset: number): void;
 }

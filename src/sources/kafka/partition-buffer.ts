@@ -22,9 +22,12 @@ export class PartitionBuffer {
   private waiters: Waiter[] = [];
   private generation = 0;
   private revokedBy: string | undefined;
+  /** Records below this were released (or never held: the buffer started or was reset here). */
+  private releasedUntil: number;
 
   constructor(startOffset: number) {
     this.fetchedUntil = startOffset;
+    this.releasedUntil = startOffset;
   }
 
   /** One past the highest offset fetched so far. */
@@ -82,6 +85,7 @@ export class PartitionBuffer {
     this.messages = [];
     this.head = 0;
     this.fetchedUntil = offset;
+    this.releasedUntil = offset;
   }
 
   /**
@@ -90,6 +94,14 @@ export class PartitionBuffer {
    */
   async read(from: number, until: number, timeoutMs: number): Promise<RawKafkaMessage[]> {
     if (until <= from) return [];
+    // Records below releasedUntil are gone from memory: a slice would silently miss them, and a
+    // sink would commit the range without them. Fail the task instead; the source rewinds.
+    if (from < this.releasedUntil) {
+      throw new SidestreamError(
+        'SS_PARTITION_REVOKED',
+        `offsets [${from}, ${Math.min(until, this.releasedUntil)}) are no longer held (released up to ${this.releasedUntil}); the batch is planned again from the stored offsets`,
+      );
+    }
     if (this.fetchedUntil < until) {
       if (this.revokedBy !== undefined) throw this.revokedError(until);
       await new Promise<void>((resolve, reject) => {
@@ -143,6 +155,7 @@ export class PartitionBuffer {
 
   /** Drops records below `offset` (a range up to it was read and kept by its batch). */
   release(offset: number): void {
+    if (offset > this.releasedUntil) this.releasedUntil = Math.min(offset, this.fetchedUntil);
     this.head = this.lowerBound(offset);
     // Compact once the released prefix outweighs what is held: amortised O(1) per record.
     if (this.head > 1024 && this.head * 2 > this.messages.length) {
