@@ -52,6 +52,8 @@ export class KafkaTransactionalSink implements OffsetStore {
    * sink's producer owns the partition (it fences every other writer of it).
    */
   private readonly known = new Map<string, number>();
+  /** Where the stream started partitions with no committed offset (OffsetStore.startingAt). */
+  private readonly starts = new Map<string, number>();
   /**
    * Partitions whose producer another owner fenced. Never re-initialised on the way to a commit:
    * that would fence the new owner in turn. Only fetchOffsets (a new assignment) clears them.
@@ -136,10 +138,13 @@ export class KafkaTransactionalSink implements OffsetStore {
     return offsets;
   }
 
-  /** No offset committed for the partition yet: only a range from the stream's start may commit. */
+  /**
+   * No offset committed for the partition yet: only a range from the stream's start may commit.
+   * Kept apart from `known` (offsets this sink committed or read): fetchOffsets must never report
+   * an offset nothing committed.
+   */
   startingAt(topic: string, partition: number, offset: number): void {
-    const key = topicPartitionKey(topic, partition);
-    if (!this.known.has(key)) this.known.set(key, offset);
+    this.starts.set(topicPartitionKey(topic, partition), offset);
   }
 
   private async committed(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
@@ -167,10 +172,11 @@ export class KafkaTransactionalSink implements OffsetStore {
       ? this.known.get(key)
       : (await this.committed(range.topic, [range.partition])).get(range.partition);
     if (stored === range.untilOffset) return 'already-applied';
-    if (stored !== undefined && stored !== range.fromOffset) {
+    const expected = stored ?? this.starts.get(key);
+    if (expected !== undefined && expected !== range.fromOffset) {
       throw new SidestreamError(
         'SS_SINK_OFFSET_CONFLICT',
-        `group ${this.options.groupId} has committed ${stored} for ${range.topic}-${range.partition}, ` +
+        `group ${this.options.groupId} ${stored === undefined ? `has committed nothing and the stream started at ${expected}` : `has committed ${stored}`} for ${range.topic}-${range.partition}, ` +
           `but this range is [${range.fromOffset}, ${range.untilOffset}); nothing was written. ` +
           'Restart the stream with this sink as its offsetStore so that it resumes from the committed offset',
       );

@@ -49,4 +49,28 @@ describe.runIf(hasKafka)('KafkaTransactionalSink offsets', () => {
     expect(await write(0, 10)).toBe('already-applied');
     expect(await write(10, 12)).toBe('applied');
   });
+
+  it('with nothing committed, only a range from where the stream started the partition commits', {
+    timeout: 60_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('sink-start-in'), 1);
+    const out = await createTopic(uniqueTopic('sink-start-out'), 1);
+    const sink = new KafkaTransactionalSink({ brokers: kafkaBrokers(), groupId: `g-${topic}` });
+    sinks.push(sink);
+    expect((await sink.fetchOffsets(topic, [0])).get(0)).toBeUndefined();
+    sink.startingAt(topic, 0, 0);
+    // Nothing stored is not an offset: fetchOffsets still says so.
+    expect((await sink.fetchOffsets(topic, [0])).get(0)).toBeUndefined();
+    const write = (from: number, until: number) =>
+      sink.commitPartition({ topic, partition: 0, fromOffset: from, untilOffset: until }, [
+        {
+          topic: out,
+          messages: Array.from({ length: until - from }, (_, i) => ({ value: String(from + i) })),
+        },
+      ]);
+    // A later range, planned before the first one failed, would commit over its records.
+    await expect(write(36, 38)).rejects.toMatchObject({ code: 'SS_SINK_OFFSET_CONFLICT' });
+    expect(await write(0, 36)).toBe('applied');
+    expect(await write(36, 38)).toBe('applied');
+  });
 });

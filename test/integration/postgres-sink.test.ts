@@ -57,6 +57,22 @@ describe.runIf(hasServices)('PostgresTransactionalSink', () => {
     expect(await s.fetchOffsets('t', [0, 1])).toEqual(new Map([[0, 15]]));
   });
 
+  it('with nothing stored, only a range from where the stream started the partition commits', async () => {
+    const s = sink(`start-${Date.now()}`);
+    const write = async () => {};
+    s.startingAt('t', 0, 0);
+    await expect(
+      s.commitBatch([{ topic: 't', partition: 0, fromOffset: 36, untilOffset: 38 }], 2000, write),
+    ).rejects.toMatchObject({ code: 'SS_SINK_OFFSET_CONFLICT' });
+    expect(await s.fetchOffsets('t', [0])).toEqual(new Map());
+    expect(
+      await s.commitBatch([{ topic: 't', partition: 0, fromOffset: 0, untilOffset: 36 }], 1000, write),
+    ).toBe('applied');
+    expect(
+      await s.commitBatch([{ topic: 't', partition: 0, fromOffset: 36, untilOffset: 38 }], 2000, write),
+    ).toBe('applied');
+  });
+
   it('UidDeduplicator lets a replayed or overlapping batch write each record once', async () => {
     const dedupe = new UidDeduplicator({ app: `uid-${Date.now()}`, table: 'it_seen_uids' });
     const table = `it_uid_rows_${Date.now()}`;
