@@ -32,6 +32,7 @@ import { type AgentProcess, CLI, freePort, startAgent } from '../test/support/ag
 import { type AlertEvidence, alertEvidence } from '../test/support/alert-evidence.js';
 import { alertRuleHealth } from '../test/support/alert-rule-health.js';
 import { AlertWatch } from '../test/support/alert-watch.js';
+import { batchLogPeaks } from '../test/support/batch-log-peaks.js';
 import { type BurstyProducer, startBurstyProducer } from '../test/support/bursty-producer.js';
 import { burstySchedule } from '../test/support/bursty-schedule.js';
 import { committedBehind } from '../test/support/committed-behind.js';
@@ -50,6 +51,7 @@ import { sumMetric } from '../test/support/sum-metric.js';
 
 const JOB = fileURLToPath(new URL('./false-alert-soak-job.ts', import.meta.url));
 const PARTITIONS = 6;
+const BATCH_INTERVAL_S = 1;
 const POLL_MS = 5000;
 const PROGRESS_MS = 30_000;
 
@@ -136,14 +138,15 @@ async function run(): Promise<FalseAlertSummary> {
   await createKafkaTopic(kafka, topic, PARTITIONS);
 
   const port = await freePort();
+  const batchLog = join(dir, 'batches.jsonl');
   const agentUrl = `http://127.0.0.1:${port}`;
   const started = startAgent(
     runArgs({
       job: JOB,
       app: 'false-alert-soak',
-      batchInterval: '1s',
+      batchInterval: `${BATCH_INTERVAL_S}s`,
       checkpointDir: join(dir, 'checkpoint'),
-      batchLog: join(dir, 'batches.jsonl'),
+      batchLog,
       http: `127.0.0.1:${port}`,
     }),
     { TOPIC: topic, GROUP: group },
@@ -258,6 +261,7 @@ async function run(): Promise<FalseAlertSummary> {
     alertNames: loadRules().map((r) => r.alert),
     rules: await alertRuleHealth(prom.url),
     scrapes: { total: scrapesTotal, failed: scrapesTotal - scrapesOk },
+    peaks: await batchLogPeaks(batchLog, BATCH_INTERVAL_S * 1000),
     episodes: watch.episodes(),
     evidence,
     dir,

@@ -7,6 +7,7 @@
 import type { AlertEvidence } from './alert-evidence.js';
 import type { AlertRuleHealth } from './alert-rule-health.js';
 import type { AlertEpisode } from './alert-watch.js';
+import type { BatchLogPeaks } from './batch-log-peaks.js';
 import type { TrafficPhase } from './bursty-schedule.js';
 
 export interface FalseAlertSummary {
@@ -30,6 +31,8 @@ export interface FalseAlertSummary {
   readonly rules: AlertRuleHealth;
   /** Scrapes of the agent over the run, and how many failed (`up == 0`). */
   readonly scrapes: { readonly total: number; readonly failed: number };
+  /** How close the batches came to the alerts' thresholds (the agent's batch log). */
+  readonly peaks: BatchLogPeaks;
   readonly episodes: readonly AlertEpisode[];
   readonly evidence: readonly AlertEvidence[];
   /** Where the agent log, batch log and checkpoint stay. */
@@ -100,6 +103,18 @@ export function formatFalseAlertSummary(s: FalseAlertSummary): string {
     const p = of.filter((e) => e.state === 'pending').length;
     lines.push(`| ${name} | ${f} | ${p} |`);
   }
+  const k = s.peaks;
+  lines.push(
+    '',
+    '| closest approach (batch log) | threshold of the alert | peak |',
+    '| --- | --- | ---: |',
+    `| event-time lag, batch average (SidestreamEventTimeLagHigh) | above the batch interval (1 s) for 2m | ${k.eventTimeLagAvgMaxMs.toFixed(0)} ms; longest run above 1 s: ${k.lagAboveIntervalLongestRun} batches |`,
+    `| generation delay (SidestreamBatchOverdue) | next batch more than 2 intervals late | ${k.generationDelayMaxMs} ms |`,
+    `| scheduling delay (SidestreamBatchesQueueing) | more than 1 batch waiting for 5m | ${k.schedulingDelayMaxMs} ms |`,
+    `| processing time | | ${k.processingDelayMaxMs} ms |`,
+    `| committed lag (SidestreamConsumerLagGrowing) | above 60 s and growing for 5m | ${k.committedLagMaxSeconds.toFixed(1)} s |`,
+    `| failed tasks / batches (SidestreamTaskFailures, SidestreamBatchFailed) | more than 4 a minute / any | ${k.failedTasks} / ${k.failedBatches} |`,
+  );
   for (const e of s.episodes) {
     lines.push(
       '',
