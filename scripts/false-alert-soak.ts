@@ -19,7 +19,8 @@
  * 5 s it polls Prometheus's /api/v1/alerts; at the end it waits until the group's committed offsets
  * reach the end offsets, adds alerts only the ALERTS series kept, and prints the summary. Exits 0
  * when no alert fired, everything was consumed and every shipped rule was evaluating, 1 otherwise
- * (pending alerts are reported, not failed), 2 on bad arguments. Ctrl-C stops the agent and Prometheus and deletes the topic.
+ * (pending alerts are reported, not failed), 2 on bad arguments. Ctrl-C stops the agent and
+ * Prometheus and deletes the topic.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -35,7 +36,7 @@ import { AlertWatch } from '../test/support/alert-watch.js';
 import { batchLogPeaks } from '../test/support/batch-log-peaks.js';
 import { type BurstyProducer, startBurstyProducer } from '../test/support/bursty-producer.js';
 import { burstySchedule } from '../test/support/bursty-schedule.js';
-import { committedBehind } from '../test/support/committed-behind.js';
+import { waitUntilCommitted } from '../test/support/committed-behind.js';
 import { createKafkaTopic } from '../test/support/create-kafka-topic.js';
 import { loadRules, RULES_FILE } from '../test/support/dashboard-queries.js';
 import {
@@ -213,20 +214,7 @@ async function run(): Promise<FalseAlertSummary> {
   await playing.done;
 
   const planEndedAt = Date.now();
-  const admin = kafka.admin();
-  await admin.connect();
-  let behind: number;
-  try {
-    const end = Date.now() + 120_000;
-    behind = await committedBehind(admin, topic, group);
-    while (behind > 0 && Date.now() < end) {
-      await pollAlerts();
-      await sleep(1000);
-      behind = await committedBehind(admin, topic, group);
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const behind = await waitUntilCommitted(kafka, topic, group, 120_000, pollAlerts);
   const drainSeconds = (Date.now() - planEndedAt) / 1000;
   log(
     behind === 0
