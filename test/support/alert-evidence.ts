@@ -20,7 +20,6 @@ export interface AlertEvidence {
 }
 
 interface ApiRule {
-  type: string;
   name: string;
   query: string;
   duration: number;

@@ -17,8 +17,6 @@ export interface BurstyProducer {
   produced(): number;
   /** Bursts begun so far. */
   burstsStarted(): number;
-  /** The phase being played, undefined once the plan is over. */
-  phase(): TrafficPhase | undefined;
   /** Resolves when the plan is over (or stop() was called); rejects when a send fails. */
   readonly done: Promise<void>;
   /** Ends the plan early and disconnects. */
@@ -31,21 +29,19 @@ export async function startBurstyProducer(
   kafka: Kafka,
   topic: string,
   plan: readonly TrafficPhase[],
-  onPhase: (phase: TrafficPhase, index: number) => void = () => {},
+  onPhase: (phase: TrafficPhase) => void = () => {},
 ): Promise<BurstyProducer> {
   const producer = kafka.producer();
   await producer.connect();
   const startedAt = Date.now();
   let produced = 0;
   let bursts = 0;
-  let current: TrafficPhase | undefined;
   let stopping = false;
 
   const play = async () => {
-    for (const [index, phase] of plan.entries()) {
-      current = phase;
+    for (const phase of plan) {
       if (phase.rate > 0) bursts++;
-      onPhase(phase, index);
+      onPhase(phase);
       const phaseEnd = startedAt + phase.startMs + phase.durationMs;
       let sentInPhase = 0;
       while (!stopping && Date.now() < phaseEnd) {
@@ -66,7 +62,6 @@ export async function startBurstyProducer(
       }
       if (stopping) break;
     }
-    current = undefined;
   };
   const done = play().finally(() => producer.disconnect());
   // A caller that only polls must not see an unhandled rejection before it awaits `done`.
@@ -74,7 +69,6 @@ export async function startBurstyProducer(
   return {
     produced: () => produced,
     burstsStarted: () => bursts,
-    phase: () => current,
     done,
     async stop() {
       stopping = true;

@@ -57,28 +57,19 @@ export function formatFalseAlertSummary(s: FalseAlertSummary): string {
   const bursts = s.plan.filter((p) => p.rate > 0);
   // The lead-in idle is not a gap between bursts; the idle after the last burst is, if cut short.
   const gaps = s.plan.filter((p, i) => p.rate === 0 && i > 0);
+  const [burstMs, burstRates, gapMs] = [
+    bursts.map((b) => b.durationMs),
+    bursts.map((b) => b.rate),
+    gaps.map((g) => g.durationMs),
+  ];
+  const ruleErrors = s.rules.errors.length ? ` (${s.rules.errors.join('; ')})` : '';
   const rows: [string, string][] = [
     ['started', s.startedAt],
     ['duration', `${(s.durationS / 60).toFixed(1)} min`],
     ['seed', String(s.seed)],
     ['scrape and rule evaluation interval', `${s.scrapeIntervalS} s`],
-    [
-      'bursts',
-      `${bursts.length} (${range(
-        bursts.map((b) => b.durationMs),
-        seconds,
-      )}, ${range(
-        bursts.map((b) => b.rate),
-        (n) => `${n}`,
-      )} records/s)`,
-    ],
-    [
-      'idle gaps',
-      `${gaps.length} (${range(
-        gaps.map((g) => g.durationMs),
-        seconds,
-      )})`,
-    ],
+    ['bursts', `${bursts.length} (${range(burstMs, seconds)}, ${range(burstRates, String)} records/s)`],
+    ['idle gaps', `${gaps.length} (${range(gapMs, seconds)})`],
     ['records produced', s.recordsProduced.toLocaleString('en-US')],
     ['records processed by the agent', s.recordsProcessed.toLocaleString('en-US')],
     ['batches', s.batches.toLocaleString('en-US')],
@@ -88,7 +79,7 @@ export function formatFalseAlertSummary(s: FalseAlertSummary): string {
     ],
     [
       'alert rules loaded / evaluating without error',
-      `${s.rules.loaded} / ${s.rules.healthy} of ${s.alertNames.length}${s.rules.errors.length ? ` (${s.rules.errors.join('; ')})` : ''}`,
+      `${s.rules.loaded} / ${s.rules.healthy} of ${s.alertNames.length}${ruleErrors}`,
     ],
     ['scrapes of the agent / failed', `${s.scrapes.total.toLocaleString('en-US')} / ${s.scrapes.failed}`],
     ['alerts fired', String(fired(s).length)],
