@@ -57,11 +57,16 @@ export interface PrometheusProcess {
 }
 
 export interface PrometheusOptions {
-  /** A rules file's YAML (alerting or recording rules), evaluated every second. */
+  /** A rules file's YAML (alerting or recording rules), evaluated as often as targets are scraped. */
   readonly rules?: string;
+  /**
+   * Seconds between scrapes and between rule evaluations; default 1 (a test waits seconds, not
+   * minutes). The scrape timeout is the interval up to Prometheus's own default of 10 s.
+   */
+  readonly scrapeIntervalS?: number;
 }
 
-/** Starts Prometheus scraping `targets` (HOST:PORT) as job `sidestream` every second; waits until ready. */
+/** Starts Prometheus scraping `targets` (HOST:PORT) as job `sidestream` (every second by default); waits until ready. */
 export async function startPrometheus(
   targets: readonly string[],
   options: PrometheusOptions = {},
@@ -71,14 +76,15 @@ export async function startPrometheus(
   const url = `http://127.0.0.1:${port}`;
   const config = join(dir, 'prometheus.yml');
   const rules = join(dir, 'rules.yml');
+  const interval = options.scrapeIntervalS ?? 1;
   if (options.rules !== undefined) await writeFile(rules, options.rules);
   await writeFile(
     config,
     [
       'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 1s',
-      '  evaluation_interval: 1s',
+      `  scrape_interval: ${interval}s`,
+      `  scrape_timeout: ${Math.min(interval, 10)}s`,
+      `  evaluation_interval: ${interval}s`,
       ...(options.rules === undefined ? [] : ['rule_files:', `  - ${rules}`]),
       'scrape_configs:',
       '  - job_name: sidestream',
