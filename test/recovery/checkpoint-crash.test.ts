@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startAgent } from '../support/agent-process.js';
+import { freePort, startAgent, untilRunning } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
 import { startKeyedProducer, type Totals } from '../support/keyed-producer.js';
 import { runArgs } from '../support/run-args.js';
@@ -81,6 +81,7 @@ describe.runIf(hasKafka)('kill -9 with state recovered from metadata checkpoints
         throw new Error(`${(error as Error).message} (counted ${await counted()}):\n${final.output()}`);
       },
     );
+    await untilRunning(final);
     final.child.kill('SIGTERM');
     expect((await final.exited).code, final.output()).toBe(0);
 

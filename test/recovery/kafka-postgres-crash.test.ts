@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OffsetRange } from '../../src/index.js';
 import { OffsetLog } from '../../src/state/offset-log.js';
-import { freePort, startAgent } from '../support/agent-process.js';
+import { freePort, startAgent, untilRunning } from '../support/agent-process.js';
 import { connectedPgClient } from '../support/connected-pg-client.js';
 import { crashLoop } from '../support/crash-loop.js';
 import { startKeyedProducer } from '../support/keyed-producer.js';
@@ -99,6 +99,7 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
       CRASH_AFTER_COMMIT: '0',
     });
     await waitForSinkAtEnd(pgClient, 'crash_offsets', env.SINK_APP, topic, 120_000);
+    await untilRunning(final);
     final.child.kill('SIGTERM');
     expect((await final.exited).code, final.output()).toBe(0);
 

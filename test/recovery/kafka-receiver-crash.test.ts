@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startAgent } from '../support/agent-process.js';
+import { freePort, startAgent, untilRunning } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
 import { startKeyedProducer } from '../support/keyed-producer.js';
 import { runArgs } from '../support/run-args.js';
@@ -77,6 +77,7 @@ describe.runIf(hasKafka)('kafkaReceiverStream under kill -9', () => {
       120_000,
       'every produced record to reach the output',
     );
+    await untilRunning(final);
     final.child.kill('SIGTERM');
     expect((await final.exited).code, final.output()).toBe(0);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaRangeReader } from '../../src/sources/kafka/kafka-range-reader.js';
-import { freePort, startAgent } from '../support/agent-process.js';
+import { freePort, startAgent, untilRunning } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
 import { startKeyedProducer } from '../support/keyed-producer.js';
 import { runArgs } from '../support/run-args.js';
@@ -77,6 +77,7 @@ describe.runIf(hasKafka)('kill -9 with the Kafka transactional sink', () => {
       'the final run to commit the end of every partition',
     );
     await admin.disconnect();
+    await untilRunning(final);
     final.child.kill('SIGTERM');
     expect((await final.exited).code, final.output()).toBe(0);
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckingLineSender } from '../support/acking-line-sender.js';
-import { freePort, startAgent } from '../support/agent-process.js';
+import { freePort, startAgent, untilRunning } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
 import { runArgs } from '../support/run-args.js';
 
@@ -58,6 +58,7 @@ async function run(dir: string, wal: 'on' | 'off', kills: number) {
   } else {
     await new Promise((r) => setTimeout(r, 1500));
   }
+  await untilRunning(final);
   final.child.kill('SIGTERM');
   expect((await final.exited).code, final.output()).toBe(0);
   await sender.close();

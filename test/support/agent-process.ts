@@ -57,3 +57,20 @@ export async function freePort(): Promise<number> {
   if (!address || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
+
+/**
+ * Resolves once the agent has said it runs (its start line): from then on a SIGTERM reaches its
+ * own handler. Before Node has loaded the agent's first module nothing can catch a signal, and
+ * the process dies of it (exit code null): a test that stops an agent it has just started waits
+ * for this first.
+ */
+export async function untilRunning(agent: AgentProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!/running: batch interval/.test(agent.output())) {
+    if (agent.child.exitCode !== null || agent.child.signalCode !== null)
+      throw new Error(`the agent exited before it ran:\n${agent.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`the agent did not start within ${timeoutMs} ms:\n${agent.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
