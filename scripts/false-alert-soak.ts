@@ -49,6 +49,7 @@ import { type PrometheusProcess, startPrometheus, waitFor } from '../test/suppor
 import { runArgs } from '../test/support/run-args.js';
 import { newKafka } from '../test/support/services.js';
 import { sumMetric } from '../test/support/sum-metric.js';
+import { numberOption } from './number-option.js';
 
 const JOB = fileURLToPath(new URL('./false-alert-soak-job.ts', import.meta.url));
 const PARTITIONS = 6;
@@ -62,13 +63,6 @@ usage: npm run soak:alerts -- [--minutes N] [--seed N] [--scrape-interval SECOND
   process.exit(2);
 }
 
-function numberOption(value: string | undefined, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) usage(`--${name} must be a number >= ${min}, not '${value}'`);
-  return n;
-}
-
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string' },
@@ -79,9 +73,9 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const durationMs = Math.round(numberOption(values.minutes, 'minutes', 30, 0.5) * 60_000);
-const seed = numberOption(values.seed, 'seed', randomBytes(4).readUInt32BE(0), 0) >>> 0;
-const scrapeIntervalS = numberOption(values['scrape-interval'], 'scrape-interval', 15, 1);
+const durationMs = Math.round(numberOption(values.minutes, 'minutes', 30, 0.5, usage) * 60_000);
+const seed = numberOption(values.seed, 'seed', randomBytes(4).readUInt32BE(0), 0, usage) >>> 0;
+const scrapeIntervalS = numberOption(values['scrape-interval'], 'scrape-interval', 15, 1, usage);
 // Prometheus durations are whole units; `1.5s` would not load.
 if (!Number.isInteger(scrapeIntervalS)) usage('--scrape-interval must be a whole number of seconds');
 if (!existsSync(CLI)) usage(`${CLI} is missing: run \`npm run build\` first`);

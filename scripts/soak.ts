@@ -23,6 +23,7 @@ import { lockKafkaCluster } from '../test/support/cluster-lock.js';
 import type { FleetSink } from '../test/support/fleet.js';
 import { type FleetSoakReport, formatSoakReport, runFleetSoak } from '../test/support/fleet-soak.js';
 import { probeKafkaCluster } from '../test/support/kafka-cluster.js';
+import { numberOption } from './number-option.js';
 
 function usage(message: string): never {
   console.error(`soak: ${message}\nusage: npm run soak -- [--minutes N] [--kills N] [--broker-faults N] [--rolling N]
@@ -30,12 +31,8 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function whole(value: string | undefined, name: string, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) usage(`--${name} must be a number >= ${min}, not '${value}'`);
-  return n;
-}
+const whole = (value: string | undefined, name: string, fallback: number, min = 0) =>
+  numberOption(value, name, fallback, min, usage);
 
 const { values } = parseArgs({
   options: {

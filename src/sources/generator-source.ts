@@ -33,7 +33,7 @@ export interface GeneratorStreamOptions {
 }
 
 /** mulberry32: a tiny, fast, seedable PRNG; quality is ample for synthetic load. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

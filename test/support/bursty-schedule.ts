@@ -3,6 +3,7 @@
  * records/s separated by idle gaps of minutes, drawn from a seeded generator so that a run that
  * raised an alert can be replayed with the same plan (the seed is printed at the start).
  */
+import { prng } from '../../src/sources/generator-source.js';
 
 /** One phase of the plan: `rate` records/s from `startMs` for `durationMs` (rate 0: idle). */
 export interface TrafficPhase {
@@ -25,24 +26,10 @@ export interface BurstyScheduleOptions {
   readonly rate?: readonly [number, number];
 }
 
-/**
- * mulberry32: a tiny, well-spread 32-bit generator. Math.random cannot be seeded, and the plan
- * must be reproducible from the printed seed.
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Alternating idle and burst phases covering [0, durationMs), starting with the lead-in idle. */
 export function burstySchedule(options: BurstyScheduleOptions): TrafficPhase[] {
-  const random = seededRandom(options.seed);
+  // Seeded (Math.random cannot be): a plan is reproducible from the printed seed.
+  const random = prng(options.seed);
   const between = ([min, max]: readonly [number, number]) => Math.round(min + random() * (max - min));
   const burstMs = options.burstMs ?? [20_000, 60_000];
   const gapMs = options.gapMs ?? [60_000, 300_000];
