@@ -87,3 +87,12 @@ export async function lockKafkaCluster(
     if ((await holder())?.pid === process.pid) await unlink(lockPath()).catch(() => {});
   };
 }
+
+/**
+ * Whether another live process holds the cluster now: its drills may have a node down or frozen
+ * for a while, which is no reason for a file that merely probes the cluster to fail.
+ */
+export async function clusterHeldByOther(): Promise<boolean> {
+  const current = await holder();
+  return current !== undefined && current.pid !== process.pid && (current.pid === -1 || alive(current.pid));
+}

@@ -13,6 +13,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { clusterHeldByOther, LOCK_WAIT_MS } from './cluster-lock.js';
 import { nodeMetadata } from './node-metadata.js';
 import { requireService } from './services.js';
 import { waitForAsync } from './wait-for-async.js';
@@ -106,8 +107,25 @@ let clusterProbe: Promise<boolean> | undefined;
  * not throws instead (the file fails). The probe runs once per test file (module instance).
  */
 export function requireKafkaCluster(): Promise<boolean> {
-  clusterProbe ??= requireService('Kafka cluster', clusterBrokers().join(','), probeKafkaCluster);
+  clusterProbe ??= requireService('Kafka cluster', clusterBrokers().join(','), probeWhileHeld);
   return clusterProbe;
+}
+
+/**
+ * The probe, retried while another test file holds the cluster (cluster-lock.ts): test files
+ * load in parallel, and one file's drill may have a node down or frozen when another probes.
+ */
+async function probeWhileHeld(): Promise<void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await probeKafkaCluster();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline || !(await clusterHeldByOther())) throw error;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
 }
 
 /**
