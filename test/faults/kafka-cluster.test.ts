@@ -34,6 +34,21 @@ const hasCluster = await requireKafkaCluster();
 
 /** Sends one acks=all record to `topic` and resolves with its offset. */
 async function produceOne(topic: string, value: string): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await produceOnce(topic, value);
+    } catch (error) {
+      // Right after a node is fenced, the transaction coordinator it held is still loading on its
+      // new node: the idempotent producer's InitProducerId fails before anything is sent, so a
+      // new attempt cannot write the record twice. Anything else is the test's failure.
+      if (!/coordinator/i.test(String(error)) || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function produceOnce(topic: string, value: string): Promise<number> {
   const producer = newClusterKafka('cluster-test-producer', { brokers: await liveClusterBrokers() }).producer(
     {
       idempotent: true,
