@@ -29,7 +29,7 @@
 #   SIDESTREAM_RUN    data, logs and pid files, default /tmp/sidestream-services
 #   SIDESTREAM_KAFKA_VERSION  override the pinned Kafka version below (for trying another one)
 #   SIDESTREAM_WAIT_SECONDS   how long `up` waits for a service to answer, default 90
-#   SIDESTREAM_KAFKA_CLUSTER_HEAP  -Xmx of each node of the 3-broker cluster, default 384m
+#   SIDESTREAM_KAFKA_CLUSTER_HEAP  -Xmx of each node of the 3-broker cluster, default 1g
 # See docs/services.md.
 set -euo pipefail
 
@@ -298,7 +298,9 @@ CLUSTER_NODES=(1 2 3)
 CLUSTER_RUN="$RUN_DIR/kafka-cluster"
 # Advertised by the NETNS listeners; only the DNAT rule in a test's namespace gives it meaning.
 CLUSTER_NETNS_HOST=10.251.255.254
-CLUSTER_HEAP="${SIDESTREAM_KAFKA_CLUSTER_HEAP:-384m}"
+# 1g: a node thawed after the frozen-leader drill reads every request its clients queued meanwhile
+# at once, and with 384m one node ran out of heap there (in CI) and stayed up serving nothing.
+CLUSTER_HEAP="${SIDESTREAM_KAFKA_CLUSTER_HEAP:-1g}"
 KAFKA_TOOLS="$CACHE_DIR/kafka-$KAFKA_VERSION/tools"
 
 cluster_broker_port() { echo $((19091 + $1)); }
@@ -358,7 +360,9 @@ cluster_start_node() {
   if [[ -f "$dir/kafka.log" ]]; then mv -f "$dir/kafka.log" "$dir/kafka.log.1"; fi
   log "starting kafka cluster node $n on $KAFKA_HOST:$(cluster_broker_port "$n") (log: $dir/kafka.log)"
   # setsid and 9>&- as for the single broker: outlive this script, do not hold main()'s lock.
-  setsid java "-Xmx$CLUSTER_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
+  # ExitOnOutOfMemoryError: a node out of heap is half alive (threads dead, pid and ports held);
+  # exited, it is reported as stopped with its log, and `up kafka-cluster` starts it again.
+  setsid java "-Xmx$CLUSTER_HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dorg.slf4j.simpleLogger.showDateTime=true \
     -Dorg.slf4j.simpleLogger.dateTimeFormat="yyyy-MM-dd'T'HH:mm:ss.SSS" \
     -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients=warn \
