@@ -1,6 +1,7 @@
 /**
- * Imported first by cli.ts for its side effect: ES modules evaluate their imports in order, so
- * the signal handlers are in place before the heavier modules (kafkajs, the engine) load. Only
+ * Imported by cli.ts for its side effect, before cli.ts loads the command (cli-main.ts) with a
+ * dynamic import, so the signal handlers are in place before the heavier modules (commander,
+ * kafkajs, the engine) are even read. Only
  * the long-running commands catch signals this early; `status` and `validate` keep Node's
  * default so Ctrl-C ends them as usual.
  */

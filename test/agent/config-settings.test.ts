@@ -27,7 +27,7 @@ const ALL: [string, string | undefined, string | undefined, string | undefined][
   ),
 ]);
 
-/** The flags the CLI adds itself next to the settings' (cli.ts, commander). */
+/** The flags the CLI adds itself next to the settings' (cli-main.ts, commander). */
 const CLI_OWN_FLAGS = ['--config', '--verbose', '--help', '--version'];
 
 function duplicates(names: readonly string[]): string[] {
