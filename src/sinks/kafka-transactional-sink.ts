@@ -40,6 +40,8 @@ export interface OutputMessages {
 }
 
 export class KafkaTransactionalSink implements OffsetStore {
+  /** The group's committed offsets are this sink's store: the stream must not commit them too. */
+  readonly ownsGroupOffsets = true;
   private kafka: Promise<Kafka> | undefined;
   private readonly producers = new Map<string, Promise<Producer>>();
   private admin: Promise<Admin> | undefined;

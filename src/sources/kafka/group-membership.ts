@@ -619,8 +619,17 @@ export class GroupMembership {
    */
   async commit(batchTimeMs: number, ranges: readonly OffsetRange[]): Promise<void> {
     const consumer = this.consumer;
-    const owned = ranges.filter((r) => this.peers.table.has(r));
+    // An empty range moves nothing when the batch before it succeeded; when that batch failed
+    // (its partition is being re-planned), committing the empty range's offset would skip the
+    // failed batch's records: so empty ranges are never committed.
+    const owned = ranges.filter((r) => r.untilOffset > r.fromOffset && this.peers.table.has(r));
     if (owned.length === 0 || !consumer) return;
+    if (this.options.offsetStore?.ownsGroupOffsets) {
+      // The sink committed these offsets inside its own transactions (a range it had not applied
+      // failed the batch): only the table learns of them, for the committed lag.
+      this.peers.table.committedTo(owned);
+      return;
+    }
     await this.commits?.commit(consumer, batchTimeMs, owned);
   }
 

@@ -15,4 +15,11 @@ export interface OffsetStore {
    * committed over the records of the failed one and lose them.
    */
   startingAt?(topic: string, partition: number, offset: number): void;
+  /**
+   * True when the store IS the stream's consumer group's committed offsets (the Kafka sink
+   * commits them inside its transactions). The stream then never commits to the group itself: a
+   * commit outside the sink's transactions (an empty range planned before an earlier batch
+   * failed, say) would move the group's offset past records the sink never applied.
+   */
+  readonly ownsGroupOffsets?: boolean;
 }
