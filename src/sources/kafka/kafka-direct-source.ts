@@ -67,6 +67,9 @@ interface Planned {
   readonly high?: ReadonlyMap<string, number>;
 }
 
+/** How long a plan may still take once a graceful stop began (see stopReceiving). */
+const STOP_PLAN_GRACE_MS = 2000;
+
 export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRecord<V>> {
   readonly name: string;
   readonly stats: DirectStreamStats = {
@@ -89,6 +92,11 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   private lastCheckpointMs: number | undefined;
   /** Set by recover(): re-position every owned partition before planning the next batch. */
   private rewindPending = false;
+  /** Resolved by a graceful stop (stopReceiving): a plan still waiting on Kafka then gives up. */
+  private stopPlanning: () => void = () => {};
+  private readonly planningStopped = new Promise<void>((resolve) => {
+    this.stopPlanning = resolve;
+  });
   private readonly pending = new Map<number, readonly OffsetRange[]>();
   private watch: BrokerWatch | undefined;
   /** The partitions the previous plan could not have offsets for (reported when this changes). */
@@ -210,8 +218,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   }
 
   async generate(batchTimeMs: number): Promise<InputBatch<KafkaRecord<V>>> {
-    await this.membership.settled();
-    const { ranges, high } = await this.plan(batchTimeMs);
+    const { ranges, high } = await this.planUnlessStopping(batchTimeMs);
     const ctx = this.started();
     const lag = await measureConsumerLag(ranges, {
       planned: high,
@@ -230,6 +237,40 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
       await log.writePlanned({ batchTime: batchTimeMs, ranges: { [this.name]: ranges } });
     for (const l of lag) this.events.partitionLag(batchTimeMs, l);
     return this.reads.batch(ctx.rddEnv, ranges, lag);
+  }
+
+  /**
+   * A graceful stop: plans that wait on Kafka (a group settling, a broker that does not answer, a
+   * sink fencing a partition's previous owner) may go on for STOP_PLAN_GRACE_MS after the stop
+   * began; then their batches are generated empty. Without this, a stop that met a broker fault waited for a plan 30 s late and
+   * hit the shutdown timeout. An empty batch loses nothing: nothing of it was logged or committed,
+   * so the sink's offsets (or the offset log) start the next owner where this one stopped.
+   */
+  stopReceiving(): void {
+    this.stopPlanning();
+  }
+
+  /** Resolves STOP_PLAN_GRACE_MS after the stop began: one grace for all plans, not one each. */
+  private readonly planGraceOver = this.planningStopped.then(
+    () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), STOP_PLAN_GRACE_MS)),
+  );
+
+  private async planUnlessStopping(batchTimeMs: number): Promise<Planned> {
+    const planning = (async () => {
+      await this.membership.settled();
+      return this.plan(batchTimeMs);
+    })();
+    // A batch logged before a restart is replayed exactly, never generated empty: a checkpoint
+    // after an empty one would let the restart after this one skip the logged ranges.
+    if (this.restart && this.replays.length > 0) return planning;
+    const planned = await Promise.race([planning, this.planGraceOver]);
+    if (planned !== undefined) return planned;
+    planning.catch(() => {});
+    this.events.failure(
+      'consume',
+      `batch ${batchTimeMs} is generated empty: the agent is stopping and its plan still waited on Kafka after ${STOP_PLAN_GRACE_MS} ms; nothing of it was logged or committed, so whoever reads the partitions next starts where this agent stopped`,
+    );
+    return { ranges: [] };
   }
 
   /**
