@@ -17,9 +17,10 @@
  * (use the PostgreSQL sink for those).
  */
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
-import type { Admin, Kafka, KafkaConfig, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaConfig, Message, PartitionMetadata, Producer } from 'kafkajs';
 import { SidestreamError } from '../errors.js';
 import { kafkaClient } from '../sources/kafka/kafkajs-client.js';
+import { sendByPartition } from '../sources/kafka/kafkajs-send-by-partition.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
 import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import type { CommitOutcome } from './postgres-transactional-sink.js';
@@ -61,6 +62,8 @@ export class KafkaTransactionalSink implements OffsetStore {
    * that would fence the new owner in turn. Only fetchOffsets (a new assignment) clears them.
    */
   private readonly fenced = new Set<string>();
+  /** Output topics' partition metadata, read once (again after a failed transaction). */
+  private readonly outputPartitions = new Map<string, Promise<PartitionMetadata[]>>();
 
   constructor(private readonly options: KafkaSinkOptions) {
     if (!options.groupId)
@@ -185,8 +188,16 @@ export class KafkaTransactionalSink implements OffsetStore {
     }
     const txn = await producer.transaction();
     try {
+      // One send per output partition: see kafkajs-send-by-partition.ts for the records kafkajs
+      // drops when a leader moves during a send to several partitions.
       for (const out of outputs)
-        if (out.messages.length > 0) await txn.send({ topic: out.topic, messages: out.messages });
+        if (out.messages.length > 0)
+          await sendByPartition(
+            (r) => txn.send(r),
+            out.topic,
+            out.messages,
+            await this.partitionsOf(out.topic),
+          );
       await txn.sendOffsets({
         consumerGroupId: this.options.groupId,
         topics: [
@@ -201,6 +212,8 @@ export class KafkaTransactionalSink implements OffsetStore {
       return 'applied';
     } catch (error) {
       await txn.abort().catch(() => {});
+      // A partition count read before the topic grew would leave its new partitions unused.
+      for (const out of outputs) this.outputPartitions.delete(out.topic);
       if (isFencing(error)) {
         // Another agent initialised this partition's transactional id: it owns the partition now.
         this.fenced.add(key);
@@ -221,6 +234,20 @@ export class KafkaTransactionalSink implements OffsetStore {
       void stale?.then((p) => p.disconnect()).catch(() => {});
       throw error;
     }
+  }
+
+  private partitionsOf(topic: string): Promise<PartitionMetadata[]> {
+    let partitions = this.outputPartitions.get(topic);
+    if (!partitions) {
+      partitions = (async () => {
+        const admin = await this.adminClient();
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return topics[0]?.partitions ?? [];
+      })();
+      partitions.catch(() => this.outputPartitions.delete(topic));
+      this.outputPartitions.set(topic, partitions);
+    }
+    return partitions;
   }
 
   private fencedError(range: OffsetRange, cause?: unknown): SidestreamError {
