@@ -450,8 +450,7 @@ export class GroupMembership {
     for (const k of revoked) table.revoke(k, `${this.name} partition ${k}`);
     // A new generation restarts kafkajs' fetching of retained partitions from the offsets
     // committed to Kafka (or the earliest offset): send it back to where the buffer is.
-    for (const a of table.values())
-      this.consumer?.seek({ topic: a.topic, partition: a.partition, offset: String(a.buffer.position) });
+    for (const a of table.values()) this.seekIfRunning(a.topic, a.partition, a.buffer.position);
     const added: TopicPartition[] = [];
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
@@ -608,8 +607,22 @@ export class GroupMembership {
         if (start === a.current) continue;
         a.current = start;
         a.buffer.reset(start);
-        this.consumer?.seek({ topic, partition: a.partition, offset: String(start) });
+        this.seekIfRunning(topic, a.partition, start);
       }
+    }
+  }
+
+  /**
+   * Moves kafkajs' fetch position of an owned partition. kafkajs refuses (throws) while its
+   * consumer is not running, e.g. restarting after a crash; nothing is lost by skipping it then:
+   * the table holds the position, and the next assignment seeks every retained partition to it
+   * (onAssignment). Throwing here failed batch generation and stopped the agent.
+   */
+  private seekIfRunning(topic: string, partition: number, offset: number): void {
+    try {
+      this.consumer?.seek({ topic, partition, offset: String(offset) });
+    } catch {
+      // Not running: see above.
     }
   }
 

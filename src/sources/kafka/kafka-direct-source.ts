@@ -23,7 +23,7 @@
 import { join } from 'node:path';
 import type { InputBatch, InputContext, InputSource, RemoteReadRdd } from '../../dstream/input-source.js';
 import type { RddEnv } from '../../dstream/rdd.js';
-import { remedyOf, SidestreamError } from '../../errors.js';
+import { describeError, remedyOf, SidestreamError } from '../../errors.js';
 import { OffsetLog, type PlannedBatch } from '../../state/offset-log.js';
 import { type OffsetRange, topicPartitionKey } from '../../topic-partition.js';
 import { startedContext } from '../started-context.js';
@@ -37,6 +37,7 @@ import {
   type KafkaDirectStreamOptions,
   validateKafkaDirectStreamOptions,
 } from './kafka-direct-stream-options.js';
+import { classifyKafkaFailure, isTransient } from './kafka-failures.js';
 import { KafkaRddReads } from './kafka-rdd-reads.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { warnIfKafkajsLeaksAborts } from './kafkajs-read-committed.js';
@@ -287,8 +288,21 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
 
   private async plan(batchTimeMs: number): Promise<Planned> {
     if (this.rewindPending) {
+      try {
+        await this.membership.rewind();
+      } catch (error) {
+        // The sink's offsets (or Kafka's) could not be read: a broker or the group coordinator
+        // did not answer. Nothing is planned until they can be (the rewind is tried again next
+        // batch); planning from the old positions would repeat the ranges that just failed.
+        const failure = classifyKafkaFailure(error);
+        if (!isTransient(failure)) throw error;
+        this.events.failure(
+          'consume',
+          `batch ${batchTimeMs} plans nothing: the offsets to re-plan from could not be read (${failure.what}: ${describeError(error)}); tried again next batch`,
+        );
+        return { ranges: [] };
+      }
       this.rewindPending = false;
-      await this.membership.rewind();
       // Batches planned from the old positions are obsolete; the replay of a restart too.
       this.replays = [];
     }
