@@ -48,7 +48,8 @@ export async function startFleetProducer(
   options: FleetProducerOptions,
 ): Promise<FleetProducer> {
   // Idempotent: a retried produce is never written twice, so the topic holds each seq at most once.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const newProducer = () => kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  let producer = newProducer();
   await producer.connect();
   const acked: number[] = [];
   let failedRecords = 0;
@@ -65,6 +66,7 @@ export async function startFleetProducer(
         const partition = (seq % options.keys) % options.partitions;
         perPartition.set(partition, [...(perPartition.get(partition) ?? []), seq]);
       }
+      let failed = false;
       await Promise.all(
         [...perPartition].map(async ([partition, batch]) => {
           try {
@@ -79,12 +81,29 @@ export async function startFleetProducer(
             });
             acked.push(...batch);
           } catch (error) {
+            failed = true;
             failedSends++;
             failedRecords += batch.length;
             if (examples.length < 5) examples.push(error instanceof Error ? error.message : String(error));
           }
         }),
       );
+      if (failed) {
+        // kafkajs gives a failed send's sequence numbers to the next send of the partition. When
+        // the failed one was written after all, the broker takes the next one for its duplicate
+        // and drops it while kafkajs reports it sent (acknowledged records missing from the
+        // topic): a new producer (a new producer id) starts the sequences afresh.
+        await producer.disconnect().catch(() => {});
+        producer = newProducer();
+        while (
+          producing &&
+          !(await producer.connect().then(
+            () => true,
+            () => false,
+          ))
+        )
+          await new Promise((resolve) => setTimeout(resolve, 500));
+      }
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, options.pauseMs);

@@ -4,15 +4,19 @@
  * counted and reported once each. Owns the dead-letter producer, which connects and disconnects
  * with the group membership. docs/kafka.md ("Records the decoder rejects") is the user's view.
  */
-import type { IHeaders, Kafka, Producer } from 'kafkajs';
+import type { IHeaders, Kafka, PartitionMetadata, Producer } from 'kafkajs';
 import { describeError } from '../../errors.js';
 import type { OffsetRange } from '../../topic-partition.js';
 import { errorType, type Rejected } from './decode-range.js';
 import type { DirectStreamEvents } from './direct-stream-events.js';
 import type { KafkaConnectionOptions } from './kafka-direct-stream-options.js';
+import { sendByPartition } from './kafkajs-send-by-partition.js';
 
 export class DeadLetters {
   private producer: Producer | undefined;
+  private kafka: Kafka | undefined;
+  /** The dead-letter topic's partitions, read at connect (again after a failed send). */
+  private partitions: PartitionMetadata[] = [];
   /** Sends, one at a time (kafkajs' idempotent producer misorders concurrent sends). */
   private sends: Promise<unknown> = Promise.resolve();
 
@@ -27,6 +31,14 @@ export class DeadLetters {
     // Idempotent, so a send kafkajs retries internally is written once. Its retries stay
     // bounded (kafkajs' idempotent default is unbounded): a send that keeps failing fails its
     // task, and the engine retries the task.
+    this.kafka = kafka;
+    await this.renew(this.options.deadLetterTopic);
+  }
+
+  /** A new producer (a new producer id, so sequence numbers start afresh) and fresh metadata. */
+  private async renew(topic: string): Promise<void> {
+    const kafka = this.kafka;
+    if (!kafka) return;
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -34,6 +46,14 @@ export class DeadLetters {
       retry: { ...this.options.kafka?.retry, retries: this.options.kafka?.retry?.retries ?? 5 },
     });
     await producer.connect();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      this.partitions = topics[0]?.partitions ?? [];
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
     this.producer = producer;
   }
 
@@ -41,6 +61,7 @@ export class DeadLetters {
   detach(): Producer | undefined {
     const producer = this.producer;
     this.producer = undefined;
+    this.kafka = undefined;
     return producer;
   }
 
@@ -59,6 +80,8 @@ export class DeadLetters {
   }
 
   private async send(topic: string, r: OffsetRange, rejected: readonly Rejected[]): Promise<void> {
+    // Replaced after a failed send, and that may have failed too (the broker still down).
+    if (!this.producer && this.kafka) await this.renew(topic).catch(() => {});
     const producer = this.producer;
     if (!producer)
       throw new Error(
@@ -80,7 +103,23 @@ export class DeadLetters {
         ...(raw.timestamp >= 0 ? { timestamp: String(raw.timestamp) } : {}),
       };
     });
-    const send = this.sends.then(() => producer.send({ topic, messages, acks: -1 }));
+    // One send per partition (kafkajs-send-by-partition.ts: a multi-partition send can drop a
+    // partition's records when its leader moves).
+    const send = this.sends.then(() =>
+      sendByPartition((m) => producer.send({ ...m, acks: -1 }), topic, messages, this.partitions).catch(
+        async (error: unknown) => {
+          // kafkajs hands a failed send's sequence numbers to the next send: were the failed
+          // records written after all, the broker would take the next ones for duplicates and
+          // drop them. A new producer starts afresh; the task's retry sends these again.
+          if (this.producer === producer) {
+            this.producer = undefined;
+            await producer.disconnect().catch(() => {});
+            await this.renew(topic).catch(() => {});
+          }
+          throw error;
+        },
+      ),
+    );
     this.sends = send.catch(() => {});
     await send;
   }
