@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logLevel } from 'kafkajs';
 import type pg from 'pg';
-import { type AgentProcess, freePort, startAgent } from './agent-process.js';
+import { type AgentProcess, startAgent } from './agent-process.js';
 import { clusterBrokers, createClusterTopic, newClusterKafka } from './kafka-cluster.js';
 import { createSumsTable, readSums } from './pg-sums.js';
 import { runArgs } from './run-args.js';
@@ -198,9 +198,7 @@ export class Fleet {
     const m = this.member(index);
     if (m.current || m.starting) throw new Error(`agent ${index} is already running`);
     m.starting = true;
-    let http: number;
     try {
-      http = await freePort();
       await mkdir(m.dir, { recursive: true });
     } finally {
       // From here to `m.current = run` nothing awaits: no one can start a second run meanwhile.
@@ -220,7 +218,9 @@ export class Fleet {
         checkpointDir: join(m.dir, 'checkpoint'),
         batchLog: join(m.dir, `batches-run-${number}.jsonl`),
         flags,
-        http: `127.0.0.1:${http}`,
+        // Port 0: the fleet never calls the agents' HTTP, and a port picked free beforehand was
+        // once taken by another process's connection before the agent bound it.
+        http: '127.0.0.1:0',
       }),
       { ...this.env(), CRASH_AFTER_COMMIT: '0' },
     );
