@@ -253,6 +253,34 @@ const partitionFacts = (facts: Partial<PartitionFacts> = {}): PartitionFacts => 
   ...facts,
 });
 
+describe('startingPosition with a sink offset store that knows nothing of the partition', () => {
+  const rules = (startingOffsets: 'earliest' | 'latest'): StartRules => ({
+    skipsUncommitted: false,
+    loggedPositions: new Map([['t-0', 52]]),
+    replayStart: new Map([['t-0', 40]]),
+    startingOffsets,
+    offsetStore: true,
+  });
+  const facts = partitionFacts({ low: 0, high: 100, sinkOffset: undefined, committedOffset: undefined });
+
+  it('earliest: from the low watermark, not from what the offset log planned (it may never have been applied)', () => {
+    expect(startingPosition(rules('earliest'), facts)).toEqual({ offset: 0 });
+    // Without a store the log's plans are the truth, as before.
+    expect(startingPosition({ ...rules('earliest'), offsetStore: false }, facts)).toEqual({ offset: 40 });
+  });
+
+  it('latest: the earliest position the stream had for it, never past it', () => {
+    expect(startingPosition(rules('latest'), facts)).toEqual({ offset: 40 });
+    expect(
+      startingPosition({ ...rules('latest'), loggedPositions: new Map(), replayStart: new Map() }, facts),
+    ).toEqual({ offset: 100 });
+  });
+
+  it('a stored offset still wins', () => {
+    expect(startingPosition(rules('earliest'), { ...facts, sinkOffset: 60 })).toEqual({ offset: 60 });
+  });
+});
+
 describe('startingPosition', () => {
   it.each<{
     name: string;

@@ -555,6 +555,7 @@ export class GroupMembership {
       loggedPositions,
       replayStart: this.unusedReplayStarts,
       startingOffsets: this.options.startingOffsets,
+      offsetStore: this.options.offsetStore !== undefined,
     };
     const out: ({ readonly tp: TopicPartition } & StartingPosition)[] = [];
     for (const topic of topics) {

@@ -132,6 +132,12 @@ export interface StartRules {
   /** Replay starts no assignment has used yet: each applies to a partition's first assignment only. */
   readonly replayStart: ReadonlyMap<string, number>;
   readonly startingOffsets: 'earliest' | 'latest' | undefined;
+  /**
+   * The stream has a sink's offset store: it alone says what was applied. A partition it knows
+   * nothing of has had nothing applied, whatever the offset log planned for it (a planned batch
+   * may have failed, or died with its agent, and another agent's plans moved on past it).
+   */
+  readonly offsetStore?: boolean;
 }
 
 /** What Kafka and the sink say about a newly assigned partition (fetched by the caller). */
@@ -157,7 +163,8 @@ export interface StartingPosition {
 
 /**
  * The first offset of a newly assigned partition: with 'skip', after the skipped batches; else
- * the sink's offset store; else the oldest replayed from-offset; else the offset log; else the
+ * the sink's offset store (and when the stream has one that knows nothing of the partition, its
+ * start: see StartRules.offsetStore); else the oldest replayed from-offset; else the offset log; else the
  * offset committed to Kafka (it lags the log by a batch after a crash); else startingOffsets,
  * except that a partition added to the topic since the stream first connected starts at its
  * earliest offset. A stored offset outside the retained range falls back to the earliest.
@@ -165,6 +172,21 @@ export interface StartingPosition {
 export function startingPosition(rules: StartRules, facts: PartitionFacts): StartingPosition {
   const { low, high } = facts;
   const key = topicPartitionKey(facts.topic, facts.partition);
+  if (rules.offsetStore && facts.sinkOffset === undefined && !rules.skipsUncommitted) {
+    // Nothing applied: from the start ('earliest', or a partition added to the topic), else from
+    // the earliest position this stream ever had for it (never past a record it did not apply).
+    const positions = [rules.replayStart.get(key), rules.loggedPositions.get(key), facts.committedOffset];
+    const known = positions.filter((o): o is number => o !== undefined && o >= 0);
+    const start =
+      rules.startingOffsets === 'earliest' || facts.addedToTopic
+        ? low
+        : known.length > 0
+          ? Math.min(...known)
+          : high;
+    if (start < low || start > high)
+      return { offset: low, reset: { cause: 'out-of-range', storedOffset: start, low, high } };
+    return { offset: start };
+  }
   let start =
     (rules.skipsUncommitted ? rules.loggedPositions.get(key) : undefined) ??
     facts.sinkOffset ??
