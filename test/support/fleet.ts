@@ -90,7 +90,15 @@ interface Run {
   ending: 'SIGKILL' | 'SIGTERM' | undefined;
   /** Partitions it owns, from its rebalance lines. */
   readonly owned: Set<number>;
+  /** When it was spawned (Date.now()). */
+  readonly startedAt: number;
 }
+
+/**
+ * A clean stop is sent no sooner than this after the spawn: until Node has run the agent's entry
+ * (about 100-300 ms on a busy machine) nothing can catch a signal, and SIGTERM kills it.
+ */
+const NODE_BOOTSTRAP_MS = 1000;
 
 interface Member {
   readonly index: number;
@@ -224,7 +232,7 @@ export class Fleet {
       }),
       { ...this.env(), CRASH_AFTER_COMMIT: '0' },
     );
-    const run: Run = { number, agent, ending: undefined, owned: new Set() };
+    const run: Run = { number, agent, ending: undefined, owned: new Set(), startedAt: Date.now() };
     m.current = run;
     // One line buffer per stream: chunks of stdout and stderr interleave.
     const lines = () => {
@@ -288,6 +296,8 @@ export class Fleet {
     if (!run) return;
     const agent = run.agent;
     run.ending = 'SIGTERM';
+    const young = NODE_BOOTSTRAP_MS - (Date.now() - run.startedAt);
+    if (young > 0) await new Promise((resolve) => setTimeout(resolve, young));
     agent.child.kill('SIGTERM');
     const timer = setTimeout(() => {
       this.uncleanStops.push(
