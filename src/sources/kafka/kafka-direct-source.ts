@@ -243,9 +243,10 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
   /**
    * A graceful stop: plans that wait on Kafka (a group settling, a broker that does not answer, a
    * sink fencing a partition's previous owner) may go on for STOP_PLAN_GRACE_MS after the stop
-   * began; then their batches are generated empty. Without this, a stop that met a broker fault waited for a plan 30 s late and
-   * hit the shutdown timeout. An empty batch loses nothing: nothing of it was logged or committed,
-   * so the sink's offsets (or the offset log) start the next owner where this one stopped.
+   * began; then their batches are generated empty. Without this, a stop that met a broker fault
+   * waited for a plan 30 s late and hit the shutdown timeout. An empty batch loses nothing:
+   * nothing of it was logged or committed, so the sink's offsets (or the offset log) start the
+   * next owner where this one stopped.
    */
   stopReceiving(): void {
     this.stopPlanning();

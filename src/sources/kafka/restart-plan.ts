@@ -164,8 +164,8 @@ export interface StartingPosition {
 /**
  * The first offset of a newly assigned partition: with 'skip', after the skipped batches; else
  * the sink's offset store (and when the stream has one that knows nothing of the partition, its
- * start: see StartRules.offsetStore); else the oldest replayed from-offset; else the offset log; else the
- * offset committed to Kafka (it lags the log by a batch after a crash); else startingOffsets,
+ * start: see StartRules.offsetStore); else the oldest replayed from-offset; else the offset log;
+ * else the offset committed to Kafka (it lags the log by a batch after a crash); else startingOffsets,
  * except that a partition added to the topic since the stream first connected starts at its
  * earliest offset. A stored offset outside the retained range falls back to the earliest.
  */
