@@ -1,10 +1,10 @@
 /**
  * The short fleet soak CI runs (test/support/fleet-soak.ts; `npm run soak` is the long one), once
- * with each transactional sink (PostgreSQL, then Kafka): three agents in one consumer group over a 24-partition topic of the
- * 3-broker cluster, a producer running, agents killed with -9, a rolling restart, and one broker
- * killed and another frozen. The sink must end up holding every record of the topic exactly once,
- * the cluster must have kept every record it acknowledged, and no agent may exit on its own or
- * fail to stop cleanly.
+ * with each transactional sink (PostgreSQL, then Kafka): three agents in one consumer group over
+ * a 24-partition topic of the 3-broker cluster, a producer running, agents killed with -9, a
+ * rolling restart, and one broker killed and another frozen. The sink must end up holding every
+ * record of the topic exactly once, the cluster must have kept every record it acknowledged, and
+ * no agent may exit on its own. Unclean stops are printed (see the end of the test).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
