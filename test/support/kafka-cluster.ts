@@ -147,6 +147,7 @@ export async function createClusterTopic(
     const created = await admin.createTopics({
       topics: [{ topic: name, numPartitions: partitions, replicationFactor }],
       timeout: 10_000,
+      waitForLeaders: false,
     });
     if (!created) throw new Error(`topic ${name} already exists`);
   } finally {
