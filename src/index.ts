@@ -68,6 +68,7 @@ export type { CommitOutcome, PostgresSinkOptions } from './sinks/postgres-transa
 export { PostgresTransactionalSink } from './sinks/postgres-transactional-sink.js';
 export type { UidDeduplicatorOptions } from './sinks/uid-deduplicator.js';
 export { UidDeduplicator } from './sinks/uid-deduplicator.js';
+export type { SqlClient, SqlQueryResult } from './sinks/sql-client.js';
 export type { FileTailOptions } from './sources/file-tail-receiver.js';
 export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';
 export type {

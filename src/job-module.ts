@@ -4,11 +4,13 @@
  * export, and calls it, turning each way that can fail into one coded, actionable error; that
  * includes never finishing: importing and declaring each have a time limit (SS_JOB_LOAD_TIMEOUT).
  */
+import { register } from 'node:module';
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { codeOf, describeError, SidestreamError } from './errors.js';
 import type { StreamingContext } from './streaming-context.js';
+import { TYPESCRIPT_MODULE_HOOK } from './typescript-module-hook.js';
 
 export type JobFunction = (ssc: StreamingContext) => void | Promise<void>;
 
@@ -75,7 +77,11 @@ let tsxRegistered: Promise<unknown> | undefined;
  * second copy of the engine whose classes fail every instanceof check against the agent's.
  */
 function registerTypeScript(): Promise<unknown> {
-  tsxRegistered ??= import('tsx/esm/api').then((tsx) => tsx.register());
+  tsxRegistered ??= import('tsx/esm/api').then((tsx) => {
+    tsx.register();
+    // After tsx, so that it sees tsx's answer: a job's .ts files are ES modules in any package.
+    register(TYPESCRIPT_MODULE_HOOK);
+  });
   return tsxRegistered;
 }
 
@@ -151,10 +157,14 @@ function importHint(error: unknown): string {
   if (code === 'ERR_MODULE_NOT_FOUND' && typeof message === 'string' && message.includes("'sidestream'")) {
     return "; install sidestream in the job's project (npm install sidestream) or import only types from it";
   }
-  if (typeof message === 'string' && message.includes('Cannot require() ES Module')) {
-    // A .ts file outside a "type": "module" package is compiled as CommonJS, which cannot load
-    // the ES-module sidestream package while the agent itself is loading.
-    return '; the job is compiled as CommonJS because no package.json with "type": "module" is beside it: rename it to .mts, or add {"type": "module"} in a package.json in its folder';
+  if (
+    typeof message === 'string' &&
+    (message.includes('Cannot use import statement outside a module') ||
+      message.includes("Unexpected token 'export'"))
+  ) {
+    // A .js file in a package without "type": "module" (npm init -y writes "commonjs") is
+    // CommonJS to Node; .ts files are loaded as ES modules anyway (typescript-module-hook.ts).
+    return '; the job is written as an ES module but its package.json does not say "type": "module": rename it to .mjs, add {"type": "module"} to that package.json, or write it in CommonJS (module.exports = function job(ssc) { ... })';
   }
   return '; fix the error in the module (run with --verbose for the stack)';
 }

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { SidestreamError } from '../errors.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
 import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
+import type { SqlClient } from './sql-client.js';
 
 export interface PostgresSinkOptions {
   connectionString: string;
@@ -30,7 +31,7 @@ export type CommitOutcome = 'applied' | 'already-applied' | 'empty';
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 export class PostgresTransactionalSink implements OffsetStore {
-  readonly pool: pg.Pool;
+  private readonly pool: pg.Pool;
   private readonly table: string;
   private ready: Promise<void> | undefined;
   /** Where the stream started partitions with nothing stored yet (OffsetStore.startingAt). */
@@ -87,11 +88,13 @@ export class PostgresTransactionalSink implements OffsetStore {
    * stored offsets equal the batch's from-offsets (or the partitions are new to the table).
    * Returns 'already-applied' without writing when the stored offsets already equal the
    * until-offsets; throws SS_SINK_OFFSET_CONFLICT (remedy: re-plan the batch) otherwise.
+   * `write` gets the transaction's client, pg's PoolClient: typed as SqlClient (query only), or as
+   * pg's own type when the callback's parameter names it (with @types/pg installed).
    */
-  async commitBatch(
+  async commitBatch<C extends SqlClient = SqlClient>(
     ranges: readonly OffsetRange[],
     batchTimeMs: number,
-    write: (client: pg.PoolClient) => Promise<void>,
+    write: (client: C) => Promise<void>,
   ): Promise<CommitOutcome> {
     const moving = ranges.filter((r) => r.untilOffset > r.fromOffset);
     if (moving.length === 0) return 'empty';
@@ -152,7 +155,8 @@ export class PostgresTransactionalSink implements OffsetStore {
             'nothing was written. Restart the stream so that it resumes from the stored offsets (pass the sink as offsetStore)',
         );
       }
-      await write(client);
+      // The client is pg's PoolClient: a job that annotates its callback with pg's type gets it.
+      await write(client as unknown as C);
       await client.query(
         `UPDATE ${this.table} AS o SET until_offset = x.u, batch_time = $4, updated_at = now()
          FROM unnest($2::text[], $3::int[], $5::bigint[]) AS x(t, p, u)

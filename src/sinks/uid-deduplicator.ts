@@ -9,8 +9,8 @@
  * Guarantee, precisely: for writes made in the same PostgreSQL transaction as `claim`, each UID's
  * write commits at most once, for as long as its row is kept (see `prune`).
  */
-import type pg from 'pg';
 import { SidestreamError } from '../errors.js';
+import type { SqlClient } from './sql-client.js';
 
 export interface UidDeduplicatorOptions {
   /** Names this job's rows; several jobs can share one table. */
@@ -36,7 +36,7 @@ export class UidDeduplicator {
     this.table = table;
   }
 
-  async init(client: pg.ClientBase): Promise<void> {
+  async init(client: SqlClient): Promise<void> {
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${this.table} (
         app text NOT NULL, uid text NOT NULL, seen_at timestamptz NOT NULL DEFAULT now(),
@@ -49,7 +49,7 @@ export class UidDeduplicator {
    * Records `uids` as written and returns those not recorded before. Call inside the transaction
    * that writes the records, and write only the returned ones.
    */
-  async claim(client: pg.ClientBase, uids: readonly string[]): Promise<Set<string>> {
+  async claim(client: SqlClient, uids: readonly string[]): Promise<Set<string>> {
     if (uids.length === 0) return new Set();
     if (!this.created.has(client)) await this.init(client);
     const { rows } = await client.query<{ uid: string }>(
@@ -61,7 +61,7 @@ export class UidDeduplicator {
   }
 
   /** Forgets UIDs claimed more than `olderThanMs` ago; replays older than that are no longer caught. */
-  async prune(client: pg.ClientBase, olderThanMs: number): Promise<number> {
+  async prune(client: SqlClient, olderThanMs: number): Promise<number> {
     const result = await client.query(
       `DELETE FROM ${this.table} WHERE app = $1 AND seen_at < now() - ($2::bigint * interval '1 millisecond')`,
       [this.options.app, olderThanMs],
