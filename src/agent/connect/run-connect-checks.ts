@@ -60,16 +60,19 @@ async function runOne(check: ConnectCheck, timeoutMs: number): Promise<CheckLine
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   let runDone = false;
-  const ran = check
-    .run({
-      report: add,
-      slot,
-      step: (what) => {
-        step = what;
-      },
-      signal: controller.signal,
-      timeoutMs,
-    })
+  // Through a promise so that a probe throwing before its first await fails like any other.
+  const ran = Promise.resolve()
+    .then(() =>
+      check.run({
+        report: add,
+        slot,
+        step: (what) => {
+          step = what;
+        },
+        signal: controller.signal,
+        timeoutMs,
+      }),
+    )
     .catch((error: unknown) => add('FAIL', describeConnectError(error, check.service)))
     .then(() => {
       runDone = true;

@@ -1,8 +1,9 @@
 /**
  * runConnectChecks without a network: lines come back in the order the checks (and their slots)
- * were listed whatever order they finished in; a throw becomes one FAIL line; a check that runs
- * out of time keeps what it reported, gets its silent slots or its pending step as FAIL lines,
- * is aborted, and cannot add lines after its report is over.
+ * were listed whatever order they finished in; a throw (even before the probe's first await)
+ * becomes one FAIL line; a check that runs out of time keeps what it reported, gets its silent
+ * slots or its pending step as FAIL lines, is aborted, and cannot add lines after its report is
+ * over.
  */
 import { describe, expect, it } from 'vitest';
 import type { CheckProgress, ConnectCheck } from '../../../src/agent/connect/connect-check.js';
@@ -32,6 +33,9 @@ describe('runConnectChecks', () => {
         check('broken', async () => {
           throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
         }),
+        check('throws at once', () => {
+          throw new TypeError('Invalid URL');
+        }),
       ],
       2000,
     );
@@ -41,6 +45,7 @@ describe('runConnectChecks', () => {
       ['FAIL', 'broker b', 'b refused'],
       ['ok', 'slots', 'topic t has 1 partition'],
       ['FAIL', 'broken', 'connection refused (ECONNREFUSED); is the thing running there, on that port?'],
+      ['FAIL', 'throws at once', 'TypeError: Invalid URL'],
     ]);
     expect(lines[0]?.ms).toBeGreaterThanOrEqual(50);
   });
