@@ -17,6 +17,7 @@ import { note, reportError } from './report-error.js';
 import { runAgent } from './run-agent.js';
 import { runStatus } from './status-command.js';
 import { SUPERVISED_ENV, supervise } from './supervisor.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, parseConnectTimeout, validateConnect } from './validate-connect.js';
 
 const USAGE_EXIT = 2;
 
@@ -100,6 +101,8 @@ async function runJob(job: JobRef, options: AgentOptions): Promise<number> {
 }
 
 async function validate(jobModule: string | undefined, options: AgentOptions): Promise<number> {
+  const connectTimeoutMs = connectTimeout(options);
+  if (connectTimeoutMs === undefined) return USAGE_EXIT;
   const flags = configFlagValues(options);
   configureLogger(earlyLogSettings(flags));
   const prepared = await prepareJob({
@@ -113,7 +116,26 @@ async function validate(jobModule: string | undefined, options: AgentOptions): P
     return 1;
   }
   process.stdout.write('ok\n');
-  return 0;
+  if (options.connect !== true) return 0;
+  return validateConnect(prepared.config, prepared.ssc, connectTimeoutMs, (text) =>
+    process.stdout.write(text),
+  );
+}
+
+/** `--connect-timeout` in ms (its default when not given); undefined after reporting a bad value. */
+function connectTimeout(options: AgentOptions): number | undefined {
+  const raw = options.connectTimeout;
+  if (raw === undefined) return DEFAULT_CONNECT_TIMEOUT_MS;
+  const parsed =
+    options.connect === true
+      ? parseConnectTimeout(String(raw))
+      : { problem: '--connect-timeout only applies with --connect' };
+  if ('ms' in parsed) return parsed.ms;
+  reportError(
+    new SidestreamError('SS_USAGE', `${parsed.problem}; run 'sidestream validate --help' for usage`),
+    false,
+  );
+  return undefined;
 }
 
 async function status(flags: { http?: string; limit?: string; verbose?: boolean }): Promise<number> {
@@ -163,7 +185,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('validate')
       .description('check the configuration and that the job module declares a graph, without starting')
-      .argument('[job-module]', 'path of the job module'),
+      .argument('[job-module]', 'path of the job module')
+      .option(
+        '--connect',
+        "also check that the job's Kafka inputs and sinks, graphite and pushgateway answer",
+      )
+      .option('--connect-timeout <duration>', 'how long each --connect check may take; default 5s'),
   ).action(async (jobModule: string | undefined, options: AgentOptions) => {
     setExit(await validate(jobModule, options));
   });

@@ -71,6 +71,11 @@ export class KafkaTransactionalSink implements OffsetStore {
     this.prefix = options.transactionalIdPrefix ?? `sidestream-${options.groupId}`;
   }
 
+  /** Where the sink writes, read-only, for checks made before the job starts (`sidestream validate --connect`). */
+  get target(): Readonly<KafkaSinkOptions> {
+    return this.options;
+  }
+
   /** The kafkajs client, created (and kafkajs loaded) on first use. */
   private client(): Promise<Kafka> {
     this.kafka ??= kafkaClient({

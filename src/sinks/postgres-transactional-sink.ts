@@ -51,6 +51,14 @@ export class PostgresTransactionalSink implements OffsetStore {
     this.pool.on('error', () => {});
   }
 
+  /**
+   * Where the sink writes, read-only, for checks made before the job starts (`sidestream validate
+   * --connect`). The connection string may hold a password: redact it before showing it.
+   */
+  get target(): { readonly connectionString: string; readonly offsetsTable: string } {
+    return { connectionString: this.options.connectionString, offsetsTable: this.table };
+  }
+
   /** Creates the offsets table if it does not exist. Called by the other methods as needed. */
   init(): Promise<void> {
     this.ready ??= this.pool

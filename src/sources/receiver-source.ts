@@ -51,7 +51,8 @@ export class ReceiverSource<T> implements InputSource<T> {
 
   constructor(
     readonly name: string,
-    private readonly receiver: Receiver<T> & { readonly connected?: boolean },
+    /** Public for checks that describe what a declared input reads from (kafka-input-target.ts). */
+    readonly receiver: Receiver<T> & { readonly connected?: boolean },
     private readonly options: ReceiverStreamOptions<T> = {},
     /** Backpressure's current rate bound, polled each batch. */
     private readonly rate: () => number | undefined = () => undefined,

@@ -27,8 +27,8 @@ const ALL: [string, string | undefined, string | undefined, string | undefined][
   ),
 ]);
 
-/** The flags the CLI adds itself next to the settings' (cli-main.ts, commander). */
-const CLI_OWN_FLAGS = ['--config', '--verbose', '--help', '--version'];
+/** The flags the CLI adds itself next to the settings' (cli-main.ts, commander; --connect* are validate's). */
+const CLI_OWN_FLAGS = ['--config', '--verbose', '--help', '--version', '--connect', '--connect-timeout'];
 
 function duplicates(names: readonly string[]): string[] {
   return names.filter((n, i) => names.indexOf(n) !== i);

@@ -34,6 +34,7 @@ import { DirectStreamEvents, type DirectStreamStats } from './direct-stream-even
 import { GroupMemberId } from './group-member-id.js';
 import { GroupMembership } from './group-membership.js';
 import {
+  type KafkaConnectionOptions,
   type KafkaDirectStreamOptions,
   validateKafkaDirectStreamOptions,
 } from './kafka-direct-stream-options.js';
@@ -143,6 +144,11 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     if (!this.watch) return 'not started';
     const verdict = this.watch.verdict();
     return verdict.connected ? undefined : verdict.reason;
+  }
+
+  /** The options that say where the stream reads (read-only: kafka-input-target.ts describes them). */
+  get connectionOptions(): Readonly<KafkaConnectionOptions> {
+    return this.options;
   }
 
   /** Partitions this agent owns now (topic, partition, next offset to plan, committed offset). */

@@ -71,6 +71,11 @@ export class KafkaReceiver<V = string | null> extends Receiver<KafkaRecord<V>> {
     return this.isConnected;
   }
 
+  /** The options that say where the receiver reads (read-only: kafka-input-target.ts describes them). */
+  get connectionOptions(): Readonly<Omit<KafkaReceiverStreamOptions<V>, 'decode' | 'eventTime'>> {
+    return this.options;
+  }
+
   /** Must not block (Receiver's contract): connecting, and loading kafkajs, happen after it returns. */
   onStart(): void {
     const generation = ++this.generation;
