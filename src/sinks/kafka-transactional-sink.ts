@@ -22,6 +22,7 @@ import { SidestreamError } from '../errors.js';
 import { kafkaClient } from '../sources/kafka/kafkajs-client.js';
 import { sendByPartition } from '../sources/kafka/kafkajs-send-by-partition.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
+import { whileCoordinatorMoves } from '../sources/kafka/while-coordinator-moves.js';
 import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import type { CommitOutcome } from './postgres-transactional-sink.js';
 
@@ -159,7 +160,9 @@ export class KafkaTransactionalSink implements OffsetStore {
 
   private async committed(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
     const admin = await this.adminClient();
-    const [entry] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+    const [entry] = await whileCoordinatorMoves(() =>
+      admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] }),
+    );
     const out = new Map<number, number>();
     for (const p of entry?.partitions ?? []) {
       const offset = Number(p.offset);
