@@ -54,8 +54,16 @@ export class KafkaTransactionalSink implements OffsetStore {
    * a moment after commit() returns, and kafkajs cannot ask for stable offsets (KIP-447): the
    * next batch must not read the previous one's offset back from the broker. Exact while this
    * sink's producer owns the partition (it fences every other writer of it).
+   *
+   * Each entry names the producer it was read or written under, and counts only while that
+   * producer is still the partition's: an offset read under one producer says nothing once
+   * another has been initialised. A fleet soak committed a range twice without this rule: the
+   * second transaction, from a producer initialised after the first had committed, started
+   * from the offset before it. The likeliest path in its logs: a read of the group's offset
+   * made under the previous, already fenced producer and answered after it was replaced, then
+   * taken as the new producer's.
    */
-  private readonly known = new Map<string, number>();
+  private readonly known = new Map<string, { offset: number; producer: Promise<Producer> }>();
   /** Where the stream started partitions with no committed offset (OffsetStore.startingAt). */
   private readonly starts = new Map<string, number>();
   /**
@@ -129,22 +137,22 @@ export class KafkaTransactionalSink implements OffsetStore {
     // Initialising the producer waits until the previous owner's last transaction is complete
     // (its markers written), so the offsets read afterwards are final.
     for (const p of partitions) this.fenced.delete(`${topic}-${p}`);
-    await Promise.all(partitions.map((p) => this.producerFor(topic, p)));
+    const owners = new Map(partitions.map((p) => [p, this.producerFor(topic, p)]));
+    await Promise.all(owners.values());
     const offsets = await this.committed(topic, partitions);
-    for (const p of partitions) {
+    for (const [p, owner] of owners) {
       const key = `${topic}-${p}`;
       const read = offsets.get(p);
       // A transaction this sink committed a moment ago may not be visible to OffsetFetch yet (its
       // markers): a re-read right after it (a batch that failed after this partition committed,
       // then re-planned from the stored offsets) must not step back behind it, or its range
       // would be written again. Offsets only move forward; another owner moves them past ours.
-      const mine = this.known.get(key);
+      const mine = this.knownUnder(key, owner);
       const offset = mine !== undefined && (read === undefined || read < mine) ? mine : read;
-      if (offset === undefined) this.known.delete(key);
-      else {
-        this.known.set(key, offset);
-        offsets.set(p, offset);
-      }
+      if (offset !== undefined) offsets.set(p, offset);
+      // Recorded only if the producer is still the one the read was made under (see `known`).
+      if (offset === undefined || this.producers.get(key) !== owner) this.known.delete(key);
+      else this.known.set(key, { offset, producer: owner });
     }
     return offsets;
   }
@@ -180,10 +188,13 @@ export class KafkaTransactionalSink implements OffsetStore {
     if (range.untilOffset <= range.fromOffset) return 'empty';
     const key = topicPartitionKey(range.topic, range.partition);
     if (this.fenced.has(key)) throw this.fencedError(range);
-    const producer = await this.producerFor(range.topic, range.partition);
-    const stored = this.known.has(key)
-      ? this.known.get(key)
-      : (await this.committed(range.topic, [range.partition])).get(range.partition);
+    const owner = this.producerFor(range.topic, range.partition);
+    const producer = await owner;
+    // Read after the producer is initialised: its initialisation waited until the previous
+    // holder's last transaction was complete, so the group's offset read now is final.
+    const stored =
+      this.knownUnder(key, owner) ??
+      (await this.committed(range.topic, [range.partition])).get(range.partition);
     if (stored === range.untilOffset) return 'already-applied';
     const expected = stored ?? this.starts.get(key);
     if (expected !== undefined && expected !== range.fromOffset) {
@@ -216,7 +227,7 @@ export class KafkaTransactionalSink implements OffsetStore {
         ],
       });
       await txn.commit();
-      this.known.set(key, range.untilOffset);
+      this.known.set(key, { offset: range.untilOffset, producer: owner });
       return 'applied';
     } catch (error) {
       await txn.abort().catch(() => {});
@@ -242,6 +253,12 @@ export class KafkaTransactionalSink implements OffsetStore {
       void stale?.then((p) => p.disconnect()).catch(() => {});
       throw error;
     }
+  }
+
+  /** The offset `known` holds for `key`, if it was read or written under `owner`. */
+  private knownUnder(key: string, owner: Promise<Producer>): number | undefined {
+    const entry = this.known.get(key);
+    return entry !== undefined && entry.producer === owner ? entry.offset : undefined;
   }
 
   private partitionsOf(topic: string): Promise<PartitionMetadata[]> {
