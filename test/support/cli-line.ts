@@ -12,6 +12,7 @@ import { type Command, CommanderError } from 'commander';
 import { buildProgram } from '../../src/agent/cli-main.js';
 import { configFlagValues } from '../../src/agent/config/cli-options.js';
 import type { ConfigField } from '../../src/agent/config.js';
+import { shellWords } from './shell-words.js';
 
 export type ParsedCliLine =
   | {
@@ -26,37 +27,6 @@ export type ParsedCliLine =
       readonly flags: Partial<Record<ConfigField, string>>;
     }
   | { readonly ok: false; readonly error: string };
-
-/**
- * The words of a shell command line: whitespace-separated, single and double quotes grouping
- * (without expansion; a backslash escapes the next character outside single quotes).
- */
-export function shellWords(line: string): string[] {
-  const words: string[] = [];
-  let word: string | null = null;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i] as string;
-    if (quote !== null) {
-      if (c === quote) quote = null;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length) word += line[++i] as string;
-      else word += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      word ??= '';
-    } else if (c === '\\' && i + 1 < line.length) {
-      word = (word ?? '') + (line[++i] as string);
-    } else if (/\s/.test(c)) {
-      if (word !== null) words.push(word);
-      word = null;
-    } else {
-      word = (word ?? '') + c;
-    }
-  }
-  if (quote !== null) throw new Error(`unclosed ${quote} in: ${line}`);
-  if (word !== null) words.push(word);
-  return words;
-}
 
 const SILENT = { writeOut: () => {}, writeErr: () => {}, outputError: () => {} };
 
@@ -74,12 +44,18 @@ function recordingProgram(record: (command: Command, args: unknown[]) => void): 
 export async function parseCliLine(line: string): Promise<ParsedCliLine> {
   const [first, ...words] = shellWords(line);
   if (first !== 'sidestream') return { ok: false, error: `does not start with sidestream: ${line}` };
+  return parseCliArgs(words);
+}
+
+/** Parses the words after `sidestream`, as the shell would hand them to it. */
+export async function parseCliArgs(words: readonly string[]): Promise<ParsedCliLine> {
+  const line = ['sidestream', ...words].join(' ');
   let ran: { command: Command; args: unknown[] } | undefined;
   const program = recordingProgram((command, args) => {
     ran = { command, args };
   });
   try {
-    await program.parseAsync(words, { from: 'user' });
+    await program.parseAsync([...words], { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     // Help and the version are a successful parse too: `sidestream help run`, `run --help`.
