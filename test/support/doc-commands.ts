@@ -128,7 +128,7 @@ export function inlineInvocations(markdown: string): Invocation[] {
   }));
 }
 
-const SETTING_KEYS = new Set(SETTINGS.map((s) => s.key));
+const SETTING_KEYS: ReadonlySet<string> = new Set(SETTINGS.map((s) => s.key));
 
 /**
  * Whether a YAML block is a sidestream configuration file: it names itself one in its first
