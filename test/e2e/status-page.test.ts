@@ -1,9 +1,10 @@
 /**
  * The status page (GET /) in a real headless Chromium against a real agent child process: it
  * loads with no console error, no failed request and no request anywhere but the agent; its
- * charts draw the live batches; failed batches are highlighted; with a token, the browser needs
- * it (HTTP Basic, the token as the password). Screenshots go to test-artifacts/ (git-ignored, kept
- * by CI) for a person to look at.
+ * charts draw the live batches, the event-time lag line breaking where a batch had no records;
+ * failed batches are highlighted, and the failed count is red only when not 0; the Configuration
+ * section shows that it opens; with a token, the browser needs it (HTTP Basic, the token as the
+ * password). Screenshots go to test-artifacts/ (git-ignored, kept by CI) for a person to look at.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -324,7 +325,20 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
       batchIntervalMs: 1000,
       ready: true,
       batchesWaiting: 0,
-      inputs: [{ streamId: 0, name: 'kafka:clicks', connected: true, receiver: null }],
+      inputs: [
+        {
+          streamId: 0,
+          name: 'kafka:clicks',
+          kind: 'kafka-direct',
+          connected: true,
+          disconnectedReason: null,
+          lastResponseTime: now - 200,
+          receiver: null,
+          errors: 0,
+          lastError: null,
+          lastErrorTime: null,
+        },
+      ],
       kafka: {
         batchTime: batches[0]!.batchTime,
         partitions: batches[0]!.inputs[0]!.consumerLag!.map((p) => ({
@@ -367,6 +381,7 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
         'Error: sink <b>unavailable</b>',
       );
       expect(await page.locator('#batches-body b').count()).toBe(0);
+      expect(await page.locator('#inputs-body tr').first().textContent()).not.toMatch(/undefined|NaN/);
       // One failed batch: the count is red.
       expect(await page.locator('#failed').textContent()).toBe('1');
       expect(await page.locator('#failed').evaluate((e) => e.classList.contains('bad-text'))).toBe(true);
