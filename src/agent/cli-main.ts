@@ -137,7 +137,7 @@ async function status(flags: { http?: string; limit?: string; verbose?: boolean 
   }
 }
 
-/** The whole command line; test/agent/cli-examples.test.ts parses lines with it without running them. */
+/** The whole command line; tests parse written lines with it without running them (test/support/cli-line.ts). */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('sidestream')
     .description('A micro-batch streaming engine and agent modelled on Spark Streaming')
