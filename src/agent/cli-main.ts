@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { SidestreamError } from '../errors.js';
+import { addExamples } from './cli-examples.js';
 import { addConfigOptions, configFlagValues } from './config/cli-options.js';
 import { settingFor } from './config/settings.js';
 import { type ConfigField, DEFAULT_HTTP, parseHttpAddress, resolveConfig } from './config.js';
@@ -158,7 +159,8 @@ async function status(flags: { http?: string; limit?: string; verbose?: boolean 
   }
 }
 
-function buildProgram(setExit: (code: number) => void): Command {
+/** The whole command line; tests parse written lines with it without running them (test/support/cli-line.ts). */
+export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('sidestream')
     .description('A micro-batch streaming engine and agent modelled on Spark Streaming')
     .version(packageVersion())
@@ -205,6 +207,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(await status(flags));
     });
 
+  addExamples(program);
   return program;
 }
 
@@ -213,8 +216,9 @@ function usageError(error: CommanderError, argv: readonly string[]): number {
   const command = argv.find((a) => ['run', 'demo', 'validate', 'status'].includes(a));
   const hint = `run 'sidestream${command ? ` ${command}` : ''} --help' for usage`;
   if (error.code === 'commander.help') {
-    // No command given: commander has printed the help already.
-    return USAGE_EXIT;
+    // Commander has printed the help already: asked for (`sidestream help run`, exit code 0) or
+    // because no command was given.
+    return error.exitCode === 0 ? 0 : USAGE_EXIT;
   }
   const message = error.message
     .replace(/^error: /, '')
@@ -238,18 +242,6 @@ async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-const verbose = process.argv.includes('--verbose');
-// Whatever escapes the engine's own error handling (a job's stray timer, say) still ends in one
-// readable line and a non-zero exit, like every other failure.
-process.on('uncaughtException', (error) => {
-  reportError(error, verbose);
-  process.exit(1);
-});
-process.on('unhandledRejection', (error) => {
-  reportError(error, verbose);
-  process.exit(1);
-});
-
 /**
  * Exits once stdout and stderr have flushed: pipes are asynchronous on macOS, where a bare
  * process.exit() could cut off the last batch lines or the error message.
@@ -263,18 +255,33 @@ function exitAfterFlush(code: number): void {
   process.stderr.write('', done);
 }
 
-const command = main(process.argv);
-command.then(exitAfterFlush, (error: unknown) => {
-  reportError(error, verbose);
-  exitAfterFlush(1);
-});
-failWhenLeftUnsettled(command, () => {
-  reportError(
-    new Error(
-      'the command stopped with its work unfinished: it was waiting for something that can never ' +
-        'happen (a promise that never settles); please report this with the --verbose output',
-    ),
-    verbose,
-  );
-  exitAfterFlush(1);
-});
+/** Runs the command line of this process and exits; cli.ts calls it once the module is loaded. */
+export function runCli(): void {
+  const verbose = process.argv.includes('--verbose');
+  // Whatever escapes the engine's own error handling (a job's stray timer, say) still ends in one
+  // readable line and a non-zero exit, like every other failure.
+  process.on('uncaughtException', (error) => {
+    reportError(error, verbose);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (error) => {
+    reportError(error, verbose);
+    process.exit(1);
+  });
+
+  const command = main(process.argv);
+  command.then(exitAfterFlush, (error: unknown) => {
+    reportError(error, verbose);
+    exitAfterFlush(1);
+  });
+  failWhenLeftUnsettled(command, () => {
+    reportError(
+      new Error(
+        'the command stopped with its work unfinished: it was waiting for something that can never ' +
+          'happen (a promise that never settles); please report this with the --verbose output',
+      ),
+      verbose,
+    );
+    exitAfterFlush(1);
+  });
+}

@@ -8,4 +8,5 @@
  */
 import './catch-early-signals.js';
 
-await import('./cli-main.js');
+const { runCli } = await import('./cli-main.js');
+runCli();

@@ -1,9 +1,10 @@
 /**
  * The status page (GET /) in a real headless Chromium against a real agent child process: it
  * loads with no console error, no failed request and no request anywhere but the agent; its
- * charts draw the live batches; failed batches are highlighted; with a token, the browser needs
- * it (HTTP Basic, the token as the password). Screenshots go to test-artifacts/ (git-ignored, kept
- * by CI) for a person to look at.
+ * charts draw the live batches, the event-time lag line breaking where a batch had no records;
+ * failed batches are highlighted, and the failed count is red only when not 0; the Configuration
+ * section shows that it opens; with a token, the browser needs it (HTTP Basic, the token as the
+ * password). Screenshots go to test-artifacts/ (git-ignored, kept by CI) for a person to look at.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,9 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
     expect(await page.locator('#chart-kafka .chart-empty').textContent()).toContain('No Kafka');
     expect(await page.locator('#batches-body tr').count()).toBeGreaterThanOrEqual(6);
     expect(await page.locator('#batches-body tr.failed').count()).toBe(0);
+    // Nothing failed: the 0 is plain, not red.
+    expect(await page.locator('#failed').textContent()).toBe('0');
+    expect(await page.locator('#failed').evaluate((e) => e.classList.contains('bad-text'))).toBe(false);
     expect(await page.locator('#inputs-body tr').count()).toBe(1);
     expect(await page.locator('#inputs-body td').first().textContent()).toBe('generator');
     expect(await page.locator('#rate').textContent()).toMatch(/\/s$/);
@@ -262,9 +266,12 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
   it('draws Kafka consumer lag per partition and the partitions table (synthetic batch records)', async () => {
     const now = Date.now();
     const batches: CompletedBatchRecord[] = [];
+    // Batches 10 and 11 read nothing: no records, no event-time lag, a gap in the lag chart.
+    const idle = (i: number) => i === 10 || i === 11;
     for (let i = 0; i < 30; i++) {
       const t = now - (30 - i) * 1000;
       const lag = (p: number) => Math.max(0, (p + 1) * 400 - i * 10 * (p + 1));
+      const records = idle(i) ? 0 : 900 + i * 20;
       batches.unshift({
         app: 'clicks',
         batchTime: t,
@@ -275,15 +282,17 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
         schedulingDelayMs: 2,
         processingDelayMs: 38 + (i % 7) * 15,
         totalDelayMs: 40 + (i % 7) * 15,
-        numRecords: 900 + i * 20,
+        numRecords: records,
         outcome: i === 21 ? 'failed' : 'succeeded',
         inputs: [
           {
             streamId: 0,
             name: 'kafka:clicks',
-            numRecords: 900 + i * 20,
+            numRecords: records,
             offsetRanges: [],
-            eventTimeLagMs: { avg: 800 - i * 10, max: 1500 - i * 15, p50: 780 - i * 10, p99: 1400 - i * 15 },
+            eventTimeLagMs: idle(i)
+              ? null
+              : { avg: 800 - i * 10, max: 1500 - i * 15, p50: 780 - i * 10, p99: 1400 - i * 15 },
             consumerLag: [0, 1, 2].map((p) => ({
               topic: 'clicks',
               partition: p,
@@ -316,7 +325,20 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
       batchIntervalMs: 1000,
       ready: true,
       batchesWaiting: 0,
-      inputs: [{ streamId: 0, name: 'kafka:clicks', connected: true, receiver: null }],
+      inputs: [
+        {
+          streamId: 0,
+          name: 'kafka:clicks',
+          kind: 'kafka-direct',
+          connected: true,
+          disconnectedReason: null,
+          lastResponseTime: now - 200,
+          receiver: null,
+          errors: 0,
+          lastError: null,
+          lastErrorTime: null,
+        },
+      ],
       kafka: {
         batchTime: batches[0]!.batchTime,
         partitions: batches[0]!.inputs[0]!.consumerLag!.map((p) => ({
@@ -359,6 +381,29 @@ describe.runIf(hasChromium)('status page in headless Chromium', () => {
         'Error: sink <b>unavailable</b>',
       );
       expect(await page.locator('#batches-body b').count()).toBe(0);
+      expect(await page.locator('#inputs-body tr').first().textContent()).not.toMatch(/undefined|NaN/);
+      // One failed batch: the count is red.
+      expect(await page.locator('#failed').textContent()).toBe('1');
+      expect(await page.locator('#failed').evaluate((e) => e.classList.contains('bad-text'))).toBe(true);
+      // The idle batches break the event-time lag lines (avg and p99) into two runs each.
+      const lagLines = page.locator('#chart-lag path.series');
+      expect(await pointsOf(page, '#chart-lag path.series')).toEqual([28, 28]);
+      for (let i = 0; i < 2; i++) {
+        expect(await lagLines.nth(i).getAttribute('data-segments')).toBe('2');
+        expect((await lagLines.nth(i).getAttribute('d'))?.match(/M/g)).toHaveLength(2);
+      }
+      // Configuration: a visible marker and a pointer say it opens; a click opens it.
+      const summary = page.locator('details summary');
+      const looks = await summary.evaluate((e) => ({
+        cursor: getComputedStyle(e).cursor,
+        marker: getComputedStyle(e, '::before').content,
+      }));
+      expect(looks.cursor).toBe('pointer');
+      expect(looks.marker).toBe('"\u25B8"');
+      expect(await page.locator('#config').isVisible()).toBe(false);
+      await summary.click();
+      expect(await page.locator('#config').isVisible()).toBe(true);
+      expect(await page.locator('#config').textContent()).toContain('"app": "clicks"');
       await screenshot(page, 'status-page-kafka.png');
       expect(problems).toEqual([]);
       await context.close();

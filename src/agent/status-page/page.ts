@@ -72,7 +72,7 @@ export function renderStatusPage(nonce: string): string {
     <div class="card" id="card-scheduling"><div class="label">Scheduling delay</div><div class="value" id="scheduling">–</div><div class="sub" id="scheduling-sub"></div></div>
     <div class="card" id="card-processing"><div class="label">Processing time</div><div class="value" id="processing">–</div><div class="sub" id="processing-sub"></div></div>
     <div class="card" id="card-total"><div class="label">Total delay</div><div class="value" id="total">–</div><div class="sub" id="total-sub"></div></div>
-    <div class="card" id="card-batches"><div class="label">Batches (window)</div><div class="value"><span id="completed">–</span> <span class="small">ok</span> · <span id="failed" class="bad-text">–</span> <span class="small">failed</span></div><div class="sub">averages over the batches shown</div></div>
+    <div class="card" id="card-batches"><div class="label">Batches (window)</div><div class="value"><span id="completed">–</span> <span class="small">ok</span> · <span id="failed">–</span> <span class="small">failed</span></div><div class="sub">averages over the batches shown</div></div>
     <div class="card" id="card-waiting"><div class="label">Batches waiting</div><div class="value" id="waiting">–</div><div class="sub">generated, not yet started</div></div>
     <div class="card" id="card-checkpoint"><div class="label">Last checkpoint</div><div class="value" id="checkpoint">–</div><div class="sub">metadata checkpoint</div></div>
   </section>

@@ -1,4 +1,8 @@
-/** The status page's stylesheet, inlined by page.ts (system fonts only: nothing is fetched). */
+/**
+ * The status page's stylesheet, inlined by page.ts (system fonts only: nothing is fetched). A
+ * summary laid out as flex loses the browser's disclosure triangle, so the Configuration section
+ * draws its own marker, turned when open, or nobody would see that it opens.
+ */
 export const STATUS_PAGE_CSS = `
 :root {
   --bg: #f5f7fa; --panel: #ffffff; --border: #e3e8ef; --text: #1f2933; --muted: #66788a;
@@ -94,7 +98,11 @@ figcaption { display: flex; align-items: baseline; gap: 10px; flex-wrap: wrap; }
 .dot i { width: 8px; height: 8px; border-radius: 50%; display: inline-block; }
 .dot.ok i { background: var(--ok); } .dot.warn i { background: var(--warn); } .dot.bad i { background: var(--bad); }
 .muted { color: var(--muted); }
-details summary { cursor: pointer; display: flex; gap: 10px; align-items: baseline; }
+details summary { cursor: pointer; display: flex; gap: 10px; align-items: baseline; list-style: none; }
+details summary::-webkit-details-marker { display: none; }
+details summary::before { content: "\\25B8"; color: var(--muted); display: inline-block; width: 1em; transition: transform 0.15s; }
+details[open] summary::before { transform: rotate(90deg); }
+details summary:hover h2 { color: var(--accent); }
 pre { margin: 10px 0 0; padding: 12px; background: var(--bg); border-radius: 8px; border: 1px solid var(--border); overflow: auto; font-size: 12px; }
 footer { padding: 8px 24px 20px; font-size: 12px; color: var(--muted); text-align: center; }
 footer a { color: var(--accent); }

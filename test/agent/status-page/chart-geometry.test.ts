@@ -13,6 +13,7 @@ import {
   chartWidth,
   inTimeOrder,
   linePath,
+  lineSegments,
   nearestTime,
   niceStep,
   scaleX,
@@ -207,6 +208,33 @@ describe('paths', () => {
     expect(linePath(frame, [[5000, 50]])).toBe('M304.0,88.0');
     expect(linePath(frame, [])).toBe('');
     expect(areaPath(frame, [])).toBe('');
+  });
+
+  it('cuts the line into runs at the break times between points, one subpath each', () => {
+    const points: Point[] = [
+      [1000, 1],
+      [2000, 2],
+      [4000, 4],
+      [6000, 6],
+      [7000, 7],
+    ];
+    // 3000 and 5000 had no value; 0 and 9000 lie outside the points and cut nothing.
+    expect(lineSegments(points, [0, 3000, 5000, 9000])).toEqual([
+      [
+        [1000, 1],
+        [2000, 2],
+      ],
+      [[4000, 4]],
+      [
+        [6000, 6],
+        [7000, 7],
+      ],
+    ]);
+    // Two breaks between the same two points cut once.
+    expect(lineSegments(points, [2500, 3000])).toHaveLength(2);
+    expect(lineSegments(points)).toEqual([points]);
+    expect(lineSegments(points, [])).toEqual([points]);
+    expect(lineSegments([], [1000])).toEqual([]);
   });
 
   it('orders points by time without touching the input (the agent lists newest first)', () => {

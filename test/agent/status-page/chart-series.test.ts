@@ -197,6 +197,34 @@ describe('lagSeries', () => {
     ]);
   });
 
+  it('breaks the line at batches where the input had no records, no lag summary, or was missing', () => {
+    const series = lagSeries([
+      batch(1000, [input(0, 'gen', 5, { eventTimeLagMs: lag(10, 20) })]),
+      batch(2000, [input(0, 'gen', 0)]),
+      batch(3000, [input(0, 'gen', 5, { eventTimeLagMs: lag(30, 40) })]),
+      // Records without event times: no summary.
+      batch(4000, [input(0, 'gen', 5)]),
+      batch(5000, [input(0, 'gen', 5, { eventTimeLagMs: lag(50, 60) })]),
+      batch(6000, []),
+      // A summary beside zero records is not a measurement either.
+      batch(7000, [input(0, 'gen', 0, { eventTimeLagMs: lag(70, 80) })]),
+      batch(8000, [input(0, 'gen', 5, { eventTimeLagMs: lag(90, 100) })]),
+    ]);
+    expect(series.map((s) => s.breaks)).toEqual([
+      [2000, 4000, 6000, 7000],
+      [2000, 4000, 6000, 7000],
+    ]);
+    expect(series[0]?.points.map((p) => p[0])).toEqual([1000, 3000, 5000, 8000]);
+  });
+
+  it('has no breaks while every batch has a lag summary', () => {
+    const series = lagSeries([
+      batch(1000, [input(0, 'gen', 5, { eventTimeLagMs: lag(10, 20) })]),
+      batch(2000, [input(0, 'gen', 5, { eventTimeLagMs: lag(30, 40) })]),
+    ]);
+    expect(series.map((s) => s.breaks)).toEqual([undefined, undefined]);
+  });
+
   it('is empty when no input reports event time, or there is no batch', () => {
     expect(lagSeries([batch(1000, [input(0, 'socket', 5)])])).toEqual([]);
     expect(lagSeries([])).toEqual([]);

@@ -132,6 +132,26 @@ export function inTimeOrder(points: readonly Point[]): Point[] {
   return [...points].sort((a, b) => a[0] - b[0]);
 }
 
+/**
+ * Points in time order cut into the runs a line may join: a new run starts wherever a break time
+ * lies between two neighbouring points. Without breaks, all the points are one run; no point, no
+ * run.
+ */
+export function lineSegments(points: readonly Point[], breaks: readonly number[] = []): Point[][] {
+  const segments: Point[][] = [];
+  let current: Point[] = [];
+  for (const p of points) {
+    const before = current[current.length - 1]?.[0];
+    if (before !== undefined && breaks.some((t) => t > before && t < p[0])) {
+      segments.push(current);
+      current = [];
+    }
+    current.push(p);
+  }
+  if (current.length > 0) segments.push(current);
+  return segments;
+}
+
 /** The SVG path through points in time order ('' for none), to a tenth of a pixel. */
 export function linePath(frame: ChartFrame, points: readonly Point[]): string {
   return points

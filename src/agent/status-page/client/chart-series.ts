@@ -83,7 +83,9 @@ export function failureTimes(oldestFirst: readonly CompletedBatchRecord[]): numb
 
 /**
  * Event-time lag of each input that reports event time: its average (solid) and p99 (dashed, same
- * colour), at the batches whose record has a lag summary.
+ * colour), at the batches whose record has a lag summary. A batch in which the input had no
+ * records or no lag summary (or is missing) is a break: lag is measured from records, so there is
+ * no value to draw there, and a line joined across it would show one.
  */
 export function lagSeries(oldestFirst: readonly CompletedBatchRecord[]): Series[] {
   const series: Series[] = [];
@@ -93,15 +95,21 @@ export function lagSeries(oldestFirst: readonly CompletedBatchRecord[]): Series[
     const color = colour(n++);
     const avgPoints: Point[] = [];
     const p99Points: Point[] = [];
+    const breaks: number[] = [];
     for (const b of oldestFirst) {
-      const lag = b.inputs.find((x) => x.streamId === id)?.eventTimeLagMs;
-      if (!lag) continue;
+      const input = b.inputs.find((x) => x.streamId === id);
+      const lag = input?.eventTimeLagMs;
+      if (!input || input.numRecords === 0 || !lag) {
+        breaks.push(b.batchTime);
+        continue;
+      }
       avgPoints.push([b.batchTime, lag.avg]);
       p99Points.push([b.batchTime, lag.p99]);
     }
     if (avgPoints.length === 0) continue;
-    series.push({ name: `${name} avg`, color, points: avgPoints });
-    series.push({ name: `${name} p99`, color, points: p99Points, dashed: true });
+    const gaps = breaks.length > 0 ? { breaks } : {};
+    series.push({ name: `${name} avg`, color, points: avgPoints, ...gaps });
+    series.push({ name: `${name} p99`, color, points: p99Points, dashed: true, ...gaps });
   }
   return series;
 }

@@ -15,6 +15,12 @@ export interface Series {
   readonly area?: boolean;
   /** Drawn dashed, and so in the legend (the p99 beside an average). */
   readonly dashed?: boolean;
+  /**
+   * Batch times at which the series has no value (a batch without records has no event-time
+   * lag): the line stops before each and starts again after it, rather than drawing a straight
+   * line that looks like measured values.
+   */
+  readonly breaks?: readonly number[];
 }
 
 /** How a chart's values are written on its axis and in its tooltip (format.ts formatUnit). */

@@ -13,6 +13,7 @@ import {
   chartWidth,
   inTimeOrder,
   linePath,
+  lineSegments,
   MAX_MARKED_POINTS,
   nearestTime,
   scaleX,
@@ -76,20 +77,27 @@ export function drawChart(host: HTMLElement, spec: ChartSpec): void {
   for (const s of spec.series) {
     if (s.points.length === 0) continue;
     const points = inTimeOrder(s.points);
-    if (s.area) root.append(svg('path', { d: areaPath(frame, points), fill: s.color, class: 'area' }));
+    const segments = lineSegments(points, s.breaks);
+    if (s.area)
+      root.append(
+        svg('path', { d: segments.map((g) => areaPath(frame, g)).join(''), fill: s.color, class: 'area' }),
+      );
     root.append(
       svg('path', {
-        d: linePath(frame, points),
+        // One subpath per run: the pen lifts across the breaks.
+        d: segments.map((g) => linePath(frame, g)).join(''),
         stroke: s.color,
         class: `series${s.dashed ? ' dashed' : ''}`,
         'data-series': s.name,
         'data-points': points.length,
+        'data-segments': segments.length,
       }),
     );
-    if (points.length <= MAX_MARKED_POINTS) {
-      for (const p of points)
-        root.append(svg('circle', { cx: sx(p[0]), cy: sy(p[1]), r: 2.2, fill: s.color, class: 'point' }));
-    }
+    // A run of one point has no line to show it: it keeps its dot even when the others merge.
+    const marked =
+      points.length <= MAX_MARKED_POINTS ? points : segments.flatMap((g) => (g.length === 1 ? g : []));
+    for (const p of marked)
+      root.append(svg('circle', { cx: sx(p[0]), cy: sy(p[1]), r: 2.2, fill: s.color, class: 'point' }));
   }
   for (const t of spec.failures ?? []) {
     root.append(

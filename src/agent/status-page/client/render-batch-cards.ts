@@ -2,7 +2,8 @@
 /**
  * Renders the summary cards computed from the batch records: input rate, scheduling, processing
  * and total delay (average, last, max over the batches on the page) and the succeeded / failed
- * counts; a card turns red when the newest batch took longer than the interval or a batch failed.
+ * counts; a card turns red when the newest batch took longer than the interval or a batch failed,
+ * and the failed count is red only when it is not 0.
  */
 import type { CompletedBatchRecord } from '../../../events/index.js';
 import { average } from './average.js';
@@ -34,5 +35,7 @@ export function renderBatchCards(batches: readonly CompletedBatchRecord[], inter
   const failed = batches.filter((b) => b.outcome === 'failed').length;
   setText('completed', formatNumber(batches.filter((b) => b.outcome === 'succeeded').length));
   setText('failed', formatNumber(failed));
+  // Red says something failed: a red 0 reads as a failure at a glance.
+  byId('failed').classList.toggle('bad-text', failed > 0);
   byId('card-batches').classList.toggle('alert', failed > 0);
 }
