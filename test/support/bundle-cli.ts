@@ -10,14 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from './agent-process.js';
 
-/** The bundle's root directory; `args` go to both commands. */
-export function cliBundle(args: readonly string[]): string {
+/** The bundle's root directory; `args` go to both commands, `alertArgs` to `alerts` only. */
+export function cliBundle(args: readonly string[], alertArgs: readonly string[] = []): string {
   const root = mkdtempSync(join(tmpdir(), 'sidestream-bundle-'));
   for (const [command, dir] of [
     ['dashboards', 'dashboards'],
     ['alerts', 'alerts'],
   ] as const) {
-    execFileSync(process.execPath, [CLI, command, '--out', join(root, dir), ...args], { stdio: 'pipe' });
+    const own = command === 'alerts' ? alertArgs : [];
+    execFileSync(process.execPath, [CLI, command, '--out', join(root, dir), ...args, ...own], {
+      stdio: 'pipe',
+    });
   }
   return root;
 }
