@@ -182,9 +182,8 @@ function importHeader(dashboard: { panels?: { type: string }[] }, ds: Datasource
   };
 }
 
-function buildDashboard(spec: DashboardSpec, ds: Datasource, options: BundleOptions): unknown {
+function buildDashboard(spec: DashboardSpec, ds: Datasource, options: BundleOptions, q: PromScope): unknown {
   const label = LABEL[ds];
-  const q = promScope(options.selectors);
   // Without a uid the variable starts on the import dialog's choice; with one, on that uid.
   const current = options.datasourceUid ?? `\${${INPUT[ds]}}`;
   const builder = new DashboardBuilder(`${spec.title} (${label})`)
@@ -234,9 +233,10 @@ function buildDashboard(spec: DashboardSpec, ds: Datasource, options: BundleOpti
 /** Every dashboard file, in a stable order. */
 export function generateDashboards(options: BundleOptions = DEFAULT_BUNDLE_OPTIONS): GeneratedFile[] {
   const files: GeneratedFile[] = [];
+  const q = promScope(options.selectors);
   for (const ds of ['prometheus', 'graphite'] as const) {
-    for (const spec of dashboardSpecs(promScope(options.selectors))) {
-      files.push({ path: `dashboards/${ds}/${spec.uid}.json`, json: buildDashboard(spec, ds, options) });
+    for (const spec of dashboardSpecs(q)) {
+      files.push({ path: `dashboards/${ds}/${spec.uid}.json`, json: buildDashboard(spec, ds, options, q) });
     }
   }
   return files;
