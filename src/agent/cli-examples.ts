@@ -62,6 +62,23 @@ export const CLI_EXAMPLES: Readonly<Record<string, readonly CliExample[]>> = {
     { line: 'sidestream status', says: 'the recent batches of the agent on 127.0.0.1:9464' },
     { line: 'sidestream status --http 127.0.0.1:9465 --limit 20', says: 'another agent, 20 batches' },
   ],
+  dashboards: [
+    {
+      line: `sidestream dashboards --out grafana/ --datasource-uid prom-eu --selector 'cluster="eu-1"'`,
+      says: 'the four dashboards for your datasource, reading only cluster eu-1',
+    },
+    {
+      line: 'sidestream dashboards --dashboard overview',
+      says: 'one dashboard as JSON on stdout',
+    },
+  ],
+  alerts: [
+    { line: 'sidestream alerts --out rules/', says: 'the rule files as shipped' },
+    {
+      line: `sidestream alerts --out rules/ --selector 'cluster="eu-1"' --threshold SidestreamTaskFailures=10 --for SidestreamBatchesQueueing=10m --runbook-url https://git.example.com/sidestream/blob/main/docs/runbooks.md`,
+      says: 'your selectors, a threshold, a for and your runbook links',
+    },
+  ],
 };
 
 /** The `Examples:` section of one command's help; '' when the table has none for it. */

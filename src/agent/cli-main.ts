@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { SidestreamError } from '../errors.js';
+import { addBundleCommands } from './bundle-commands.js';
 import { addExamples } from './cli-examples.js';
 import { addConfigOptions, configFlagValues } from './config/cli-options.js';
 import { settingFor } from './config/settings.js';
@@ -207,13 +208,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await status(flags));
     });
 
+  // dashboards and alerts: their flags and bodies are in bundle-commands.ts.
+  addBundleCommands(program, setExit);
   addExamples(program);
   return program;
 }
 
 function usageError(error: CommanderError, argv: readonly string[]): number {
   if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
-  const command = argv.find((a) => ['run', 'demo', 'validate', 'status'].includes(a));
+  const command = argv.find((a) => ['run', 'demo', 'validate', 'status', 'dashboards', 'alerts'].includes(a));
   const hint = `run 'sidestream${command ? ` ${command}` : ''} --help' for usage`;
   if (error.code === 'commander.help') {
     // Commander has printed the help already: asked for (`sidestream help run`, exit code 0) or

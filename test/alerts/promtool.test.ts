@@ -4,7 +4,8 @@
  * each alert fires on its series and stays quiet on the others). Plus what promtool does not check:
  * the set of alerts is the one docs/reference.md lists, and each has a `for`, labels.severity and the summary,
  * description and runbook_url annotations, the runbook anchor existing in docs/runbooks.md.
- * The Grafana-managed Graphite rules carry the same names and metadata.
+ * The Grafana-managed Graphite rules carry the same names and metadata. The rules `sidestream
+ * alerts` writes with options pass `promtool check rules` too.
  */
 import { execFile } from 'node:child_process';
 import { constants, readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { cliBundle } from '../support/bundle-cli.js';
 import { GRAFANA_RULES_FILE, loadRules, REPO, RULES_FILE } from '../support/dashboard-queries.js';
 import { section } from '../support/doc-section.js';
 import { drillRules } from '../support/drill-rules.js';
@@ -58,6 +60,32 @@ describe.runIf(hasPromtool)('Prometheus alert rules', () => {
       expect(stdout).toContain(`SUCCESS: ${REFERENCE_ALERTS.length} rules found`);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('promtool check rules passes on `sidestream alerts` with selectors, thresholds, for durations and runbook links', async () => {
+    const root = cliBundle(
+      ['--selector', 'cluster="a"', '--selector', 'env=~"prod|stage"', '--selector', 'zone!="x y: #z"'],
+      [
+        '--threshold',
+        'SidestreamTaskFailures=10',
+        '--threshold',
+        'SidestreamCheckpointStale=900',
+        '--for',
+        'SidestreamBatchesQueueing=1h30m',
+        '--runbook-url',
+        'https://git.example.com/sidestream/blob/main/docs/runbooks.md',
+      ],
+    );
+    try {
+      const { stdout } = await run(PROMTOOL, [
+        'check',
+        'rules',
+        join(root, 'alerts', 'sidestream.rules.yml'),
+      ]);
+      expect(stdout).toContain(`SUCCESS: ${REFERENCE_ALERTS.length} rules found`);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 

@@ -54,9 +54,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     'time',
   ],
   'job-module': ['streaming-context', 'errors'],
+  'dashboards/': ['telemetry/', 'errors'],
   'executors/': ['engine/', 'dstream/', 'events/', 'streaming-context', 'job-module', 'errors', 'time'],
   'agent/': [
     'streaming-context',
+    'dashboards/',
     'job-module',
     'executors/',
     'engine/',

@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROCESS_METRICS, PROMETHEUS_BUILTIN_METRICS } from '../../dashboards/src/metric-refs.js';
+import { PROCESS_METRICS, PROMETHEUS_BUILTIN_METRICS } from '../../src/dashboards/metric-refs.js';
 import { METRICS } from '../../src/telemetry/metrics.js';
 import { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
+import { BUNDLE_TEST_ARGS, cliBundle } from '../support/bundle-cli.js';
 import {
   grafanaRuleTargets,
   graphitePaths,
@@ -36,11 +37,23 @@ function knownPromName(name: string): boolean {
   );
 }
 
-describe('metric names in dashboards/ and alerts/', () => {
+/** The shipped files, and the CLI's output with a datasource uid and a selector. */
+const BUNDLES = [
+  { name: 'shipped', root: REPO },
+  { name: `sidestream dashboards/alerts ${BUNDLE_TEST_ARGS.join(' ')}`, root: cliBundle(BUNDLE_TEST_ARGS) },
+];
+
+describe.each(BUNDLES)('metric names in dashboards and alerts: $name', ({ root }) => {
   it('every PromQL name in the Prometheus dashboards and the rules is known', () => {
     const queries = [
-      ...panelQueries('prometheus').map((q) => ({ where: `${q.dashboard} / ${q.panel}`, expr: q.query })),
-      ...loadRules().map((r) => ({ where: `rule ${r.alert}`, expr: r.expr })),
+      ...panelQueries('prometheus', root).map((q) => ({
+        where: `${q.dashboard} / ${q.panel}`,
+        expr: q.query,
+      })),
+      ...loadRules(join(root, 'alerts', 'sidestream.rules.yml')).map((r) => ({
+        where: `rule ${r.alert}`,
+        expr: r.expr,
+      })),
     ];
     expect(queries.length).toBeGreaterThan(40);
     for (const { where, expr } of queries) {
@@ -51,7 +64,10 @@ describe('metric names in dashboards/ and alerts/', () => {
   });
 
   it('every Graphite path is one the exporter writes: <prefix>.<app>.<name>[.<labels>][.<statistic>]', () => {
-    const targets = [...panelQueries('graphite'), ...grafanaRuleTargets()];
+    const targets = [
+      ...panelQueries('graphite', root),
+      ...grafanaRuleTargets(join(root, 'alerts', 'grafana', 'sidestream-graphite.yml')),
+    ];
     expect(targets.length).toBeGreaterThan(30);
     for (const t of targets) {
       const paths = graphitePaths(t.query);
@@ -75,7 +91,9 @@ describe('metric names in dashboards/ and alerts/', () => {
       }
     }
   });
+});
 
+describe('metric names in the documentation and the registry', () => {
   it('docs/reference.md names exactly the catalogue (the public contract in the repository)', () => {
     const reference = section(readFileSync(join(REPO, 'docs', 'reference.md'), 'utf8'), 'metric-names');
     const named = [...reference.matchAll(/`(sidestream_[a-z0-9_]+)/g)].map((m) => m[1] as string);

@@ -29,7 +29,11 @@
  * of every Graphite dashboard panel and of the Grafana-managed rules returns non-null datapoints
  * from graphite-web's render API (127.0.0.1:8080, `scripts/services.sh up graphite`); (5) every
  * metric of the catalogue is served by A or B, so no panel is checked against nothing; (6) SIGKILL of
- * agent B makes SidestreamAgentDown fire for its target, and not for A's or C's.
+ * agent B makes SidestreamAgentDown fire for its target, and not for A's or C's; (7) the targets
+ * carry `cluster="a"`, and the bundle `sidestream dashboards --selector 'cluster="a"'` writes
+ * returns data for every Prometheus panel query and template variable, the one for cluster "b"
+ * for none (Prometheus also evaluates cluster "a"'s drill rules, whose alerts the Firing alerts
+ * panel of that bundle shows).
  *
  * Not drilled: SidestreamCheckpointStale (300 s of
  * wall-clock age, not shortened by the drill copy) and SidestreamRestartLoop (needs a supervised
@@ -42,13 +46,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { METRICS } from '../../src/telemetry/metrics.js';
 import { type AgentProcess, freePort, startAgent } from '../support/agent-process.js';
+import { cliBundle } from '../support/bundle-cli.js';
 import {
   grafanaRuleTargets,
   loadRules,
   panelQueries,
   promqlSelectors,
+  variableQueries,
 } from '../support/dashboard-queries.js';
 import { drillRules } from '../support/drill-rules.js';
 import {
@@ -82,6 +89,25 @@ const ready =
   (await requireGraphiteWeb());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `sidestream dashboards` and `alerts` generated for cluster "a" (the targets' label) and "b" (no target's). */
+const bundles: Record<string, string> = ready
+  ? { a: cliBundle(['--selector', 'cluster="a"']), b: cliBundle(['--selector', 'cluster="b"']) }
+  : {};
+
+/**
+ * The drill copy of the shipped rules plus the drill copy of cluster "a"'s rules (as a second
+ * group): its alerts carry `cluster="a"`, so the cluster bundle's Firing alerts panel has ALERTS
+ * to show, and its selectors run against the same data.
+ */
+function withClusterRules(shipped: string): string {
+  const cluster = parse(drillRules({}, join(bundles.a!, 'alerts', 'sidestream.rules.yml'))) as {
+    groups: { name: string }[];
+  };
+  for (const g of cluster.groups) g.name = `${g.name}-cluster-a`;
+  const doc = parse(shipped) as { groups: unknown[] };
+  return stringify({ groups: [...doc.groups, ...cluster.groups] }, { lineWidth: 0 });
+}
 
 /**
  * A TCP relay to carbon that is broken until recover() is called: it accepts each connection and
@@ -283,7 +309,9 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
     // Prometheus first: it scrapes every agent from its first response, so counters that move
     // right after the start (agent B's exporter errors) are increases it sees.
     prometheus = await startPrometheus([`127.0.0.1:${portA}`, `127.0.0.1:${portB}`, `127.0.0.1:${portC}`], {
-      rules: drillRules(),
+      rules: withClusterRules(drillRules()),
+      // Every target in cluster "a", the label the bundle below is generated to select.
+      targetLabels: { cluster: 'a' },
     });
 
     agentA = startAgent(
@@ -436,7 +464,10 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
     const empty: string[] = [];
     let checked = 0;
     for (const q of queries) {
-      const expr = q.query.replaceAll('$__rate_interval', RATE_INTERVAL).replaceAll('$app', apps);
+      const expr = q.query
+        .replaceAll('$__rate_interval', RATE_INTERVAL)
+        .replaceAll('$app', apps)
+        .replaceAll('$instance', `127.0.0.1:(${portA}|${portB})`);
       const result = await promQuery(expr);
       checked++;
       if (result.length === 0) empty.push(`${q.dashboard} / ${q.panel}: ${expr}`);
@@ -456,6 +487,48 @@ describe.runIf(ready)('dashboards and alerts against a real agent, Prometheus, K
     }
     expect(empty, `empty results${diagnostics()}`).toEqual([]);
     expect(checked).toBeGreaterThan(30);
+  }, 90_000);
+
+  it('the bundle generated with --selector cluster="a": every Prometheus panel query and template variable returns data; with cluster="b" none does', async () => {
+    // After the test above, the agents have run RUN_MS: the rate windows are full.
+    await sleep(Math.max(0, RUN_MS - (Date.now() - started)));
+    const apps = `${appA}|${appB}`;
+    const instances = `127.0.0.1:(${portA}|${portB})`;
+    const resolve = (query: string) =>
+      query
+        .replaceAll('$__rate_interval', RATE_INTERVAL)
+        .replaceAll('$app', apps)
+        .replaceAll('$instance', instances);
+    /** What Grafana asks Prometheus for `label_values(<series>, <label>)`: the label's values on those series. */
+    const labelValues = async (query: string): Promise<string[]> => {
+      const [, series, label] = /^label_values\((.+), (\w+)\)$/.exec(resolve(query)) ?? [];
+      if (!series || !label) throw new Error(`not a label_values query: ${query}`);
+      const url = `${runningPrometheus().url}/api/v1/label/${label}/values?match[]=${encodeURIComponent(series)}`;
+      return ((await (await fetch(url)).json()) as { data: string[] }).data;
+    };
+    for (const cluster of ['a', 'b']) {
+      const root = bundles[cluster]!;
+      const queries = panelQueries('prometheus', root);
+      const variables = variableQueries('prometheus', root);
+      expect(queries.length).toBeGreaterThan(40);
+      expect(variables.length).toBe(8);
+      const found: string[] = [];
+      const empty: string[] = [];
+      for (const q of queries) {
+        const expr = resolve(q.query);
+        expect(expr, 'generated with the selector').toContain(`cluster="${cluster}"`);
+        ((await promQuery(expr)).length > 0 ? found : empty).push(`${q.dashboard} / ${q.panel}: ${expr}`);
+      }
+      for (const v of variables) {
+        const values = await labelValues(v.query);
+        const wanted = v.panel === 'variable app' ? appA : `127.0.0.1:${portA}`;
+        (values.includes(wanted) ? found : empty).push(
+          `${v.dashboard} / ${v.panel}: ${v.query} -> ${values}`,
+        );
+      }
+      if (cluster === 'a') expect(empty, `empty results with cluster="a"${diagnostics()}`).toEqual([]);
+      else expect(found, 'results with cluster="b": the selector is not applied').toEqual([]);
+    }
   }, 90_000);
 
   it('every Graphite target of the Graphite dashboards and Grafana rules returns datapoints from graphite-web', async () => {

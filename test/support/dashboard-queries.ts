@@ -1,6 +1,7 @@
 /**
- * Reads the committed Grafana dashboards and alert rules (dashboards/, alerts/) and pulls out what
- * the tests check: every PromQL expression and Graphite target with the panel or rule it belongs
+ * Reads the committed Grafana dashboards and alert rules (dashboards/, alerts/), or a bundle the
+ * CLI wrote with options (bundle-cli.ts, same layout under another root), and pulls out what the
+ * tests check: every PromQL expression and Graphite target with the panel or rule it belongs
  * to, and the metric names a PromQL expression or Graphite path uses.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,11 +22,13 @@ export interface PanelQuery {
 
 interface DashboardJson {
   uid: string;
+  templating?: { list: { name: string; type: string; query?: unknown }[] };
   panels: { type: string; title: string; targets?: { expr?: string; target?: string }[] }[];
 }
 
-export function loadDashboards(ds: 'prometheus' | 'graphite'): DashboardJson[] {
-  const dir = join(REPO, 'dashboards', ds);
+/** `root` holds dashboards/ and alerts/: the repository, or a bundle the CLI wrote. */
+export function loadDashboards(ds: 'prometheus' | 'graphite', root = REPO): DashboardJson[] {
+  const dir = join(root, 'dashboards', ds);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
@@ -33,9 +36,9 @@ export function loadDashboards(ds: 'prometheus' | 'graphite'): DashboardJson[] {
 }
 
 /** Every query of every panel of the dashboards of one datasource. */
-export function panelQueries(ds: 'prometheus' | 'graphite'): PanelQuery[] {
+export function panelQueries(ds: 'prometheus' | 'graphite', root = REPO): PanelQuery[] {
   const out: PanelQuery[] = [];
-  for (const d of loadDashboards(ds)) {
+  for (const d of loadDashboards(ds, root)) {
     for (const p of d.panels) {
       for (const t of p.targets ?? []) {
         const query = ds === 'prometheus' ? t.expr : t.target;
@@ -44,6 +47,15 @@ export function panelQueries(ds: 'prometheus' | 'graphite'): PanelQuery[] {
     }
   }
   return out;
+}
+
+/** The queries of the template variables (`label_values(...)` for Prometheus), by variable name. */
+export function variableQueries(ds: 'prometheus' | 'graphite', root = REPO): PanelQuery[] {
+  return loadDashboards(ds, root).flatMap((d) =>
+    (d.templating?.list ?? [])
+      .filter((v) => v.type === 'query' && typeof v.query === 'string')
+      .map((v) => ({ dashboard: d.uid, panel: `variable ${v.name}`, query: v.query as string })),
+  );
 }
 
 export interface AlertRule {
@@ -65,8 +77,8 @@ interface GrafanaRule {
 }
 
 /** The Graphite targets of the Grafana-managed rules (alerts/grafana/sidestream-graphite.yml). */
-export function grafanaRuleTargets(): PanelQuery[] {
-  const doc = parse(readFileSync(GRAFANA_RULES_FILE, 'utf8')) as { groups: { rules: GrafanaRule[] }[] };
+export function grafanaRuleTargets(file = GRAFANA_RULES_FILE): PanelQuery[] {
+  const doc = parse(readFileSync(file, 'utf8')) as { groups: { rules: GrafanaRule[] }[] };
   return doc.groups.flatMap((g) =>
     g.rules.flatMap((r) =>
       r.data

@@ -64,6 +64,8 @@ export interface PrometheusOptions {
    * minutes). The scrape timeout is the interval up to Prometheus's own default of 10 s.
    */
   readonly scrapeIntervalS?: number;
+  /** Static labels on every target (`cluster: a`), as a scrape config's `labels:` sets them. */
+  readonly targetLabels?: Readonly<Record<string, string>>;
 }
 
 /** Starts Prometheus scraping `targets` (HOST:PORT) as job `sidestream` (every second by default); waits until ready. */
@@ -90,6 +92,10 @@ export async function startPrometheus(
       '  - job_name: sidestream',
       '    static_configs:',
       `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+      ...Object.entries(options.targetLabels ?? {}).map(
+        ([name, value], i) =>
+          `${i === 0 ? '        labels:\n' : ''}          ${name}: ${JSON.stringify(value)}`,
+      ),
       '',
     ].join('\n'),
   );

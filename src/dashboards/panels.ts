@@ -1,11 +1,12 @@
 /**
  * What each dashboard shows, once for both datasources: every panel carries its PromQL targets
  * and its Graphite targets side by side, so the Prometheus and Graphite variants cannot drift
- * apart. PromQL selectors come from sel()/buckets() and Graphite paths from graphitePath() (the
+ * apart. PromQL selectors come from q.sel()/q.buckets() and Graphite paths from graphitePath() (the
  * exporter's naming function); metric names are typed, so a name outside the catalogue does not
  * compile.
  */
-import { buckets, graphitePath as g, sel } from './metric-refs.js';
+import { graphitePath as g } from './metric-refs.js';
+import { type PromScope, promScope } from './prom-scope.js';
 
 export interface PromTarget {
   readonly expr: string;
@@ -59,7 +60,7 @@ const perSecond = (path: string, ...nodes: number[]) =>
 const alias = (path: string, ...nodes: number[]) => `aliasByNode(${path}, ${[1, ...nodes].join(', ')})`;
 const aliasSub = (path: string, label: string) => `alias(${path}, '${label}')`;
 
-const delayPanel = (kind: 'scheduling' | 'processing' | 'total', what: string): PanelSpec => {
+const delayPanel = (q: PromScope, kind: 'scheduling' | 'processing' | 'total', what: string): PanelSpec => {
   const last = `sidestream_last_batch_${kind}_delay_seconds` as const;
   const hist = `sidestream_batch_${kind}_delay_seconds` as const;
   return {
@@ -68,9 +69,9 @@ const delayPanel = (kind: 'scheduling' | 'processing' | 'total', what: string): 
     unit: 's',
     width: 8,
     prom: [
-      { expr: `max by (app) (${sel(last)})`, legend: '{{app}} last' },
+      { expr: `max by (app) (${q.sel(last)})`, legend: '{{app}} last' },
       {
-        expr: `histogram_quantile(0.99, sum by (app, le) (rate(${buckets(hist)}[${RATE}])))`,
+        expr: `histogram_quantile(0.99, sum by (app, le) (rate(${q.buckets(hist)}[${RATE}])))`,
         legend: '{{app}} p99',
       },
     ],
@@ -78,7 +79,7 @@ const delayPanel = (kind: 'scheduling' | 'processing' | 'total', what: string): 
   };
 };
 
-const OVERVIEW: DashboardSpec = {
+const overview = (q: PromScope): DashboardSpec => ({
   uid: 'sidestream-overview',
   title: 'sidestream / Overview',
   description:
@@ -95,7 +96,7 @@ const OVERVIEW: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `max by (app) (${sel('sidestream_last_batch_records')}) / on (app) max by (app) (${sel('sidestream_batch_interval_seconds')})`,
+              expr: `max by (app) (${q.sel('sidestream_last_batch_records')}) / on (app) max by (app) (${q.sel('sidestream_batch_interval_seconds')})`,
               legend: '{{app}}',
             },
           ],
@@ -115,7 +116,7 @@ const OVERVIEW: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `sum by (app, stream) (rate(${sel('sidestream_records_processed_total')}[${RATE}]))`,
+              expr: `sum by (app, stream) (rate(${q.sel('sidestream_records_processed_total')}[${RATE}]))`,
               legend: '{{app}} {{stream}}',
             },
           ],
@@ -126,7 +127,7 @@ const OVERVIEW: DashboardSpec = {
           description: 'Input records of the most recently completed batch, over all inputs.',
           unit: 'short',
           width: 8,
-          prom: [{ expr: `max by (app) (${sel('sidestream_last_batch_records')})`, legend: '{{app}}' }],
+          prom: [{ expr: `max by (app) (${q.sel('sidestream_last_batch_records')})`, legend: '{{app}}' }],
           graphite: [{ target: alias(g('sidestream_last_batch_records')) }],
         },
       ],
@@ -135,11 +136,13 @@ const OVERVIEW: DashboardSpec = {
       title: 'Batches',
       panels: [
         delayPanel(
+          q,
           'scheduling',
           'How long batches waited for the previous one (processing start - submission).',
         ),
-        delayPanel('processing', "How long batches' output operations ran (processing end - start)."),
+        delayPanel(q, 'processing', "How long batches' output operations ran (processing end - start)."),
         delayPanel(
+          q,
           'total',
           'Scheduling plus processing delay; above the batch interval the app falls behind.',
         ),
@@ -150,19 +153,19 @@ const OVERVIEW: DashboardSpec = {
           unit: 's',
           prom: [
             {
-              expr: `max by (app) (${sel('sidestream_last_batch_generation_delay_seconds')})`,
+              expr: `max by (app) (${q.sel('sidestream_last_batch_generation_delay_seconds')})`,
               legend: '{{app}} last generation',
             },
             {
-              expr: `histogram_quantile(0.99, sum by (app, le) (rate(${buckets('sidestream_batch_generation_delay_seconds')}[${RATE}])))`,
+              expr: `histogram_quantile(0.99, sum by (app, le) (rate(${q.buckets('sidestream_batch_generation_delay_seconds')}[${RATE}])))`,
               legend: '{{app}} generation p99',
             },
             {
-              expr: `max by (app) (${sel('sidestream_last_batch_generation_delay_seconds')}) + on (app) max by (app) (${sel('sidestream_last_batch_total_delay_seconds')})`,
+              expr: `max by (app) (${q.sel('sidestream_last_batch_generation_delay_seconds')}) + on (app) max by (app) (${q.sel('sidestream_last_batch_total_delay_seconds')})`,
               legend: '{{app}} last batch, how late overall',
             },
             {
-              expr: `max by (app) (${sel('sidestream_next_batch_overdue_seconds')})`,
+              expr: `max by (app) (${q.sel('sidestream_next_batch_overdue_seconds')})`,
               legend: '{{app}} next batch overdue',
             },
           ],
@@ -183,7 +186,7 @@ const OVERVIEW: DashboardSpec = {
           description:
             'Batches generated but not started because an earlier one still runs. Above 0 for long: processing is slower than the batch interval (alert SidestreamBatchesQueueing).',
           unit: 'short',
-          prom: [{ expr: `max by (app) (${sel('sidestream_batches_waiting')})`, legend: '{{app}}' }],
+          prom: [{ expr: `max by (app) (${q.sel('sidestream_batches_waiting')})`, legend: '{{app}}' }],
           graphite: [{ target: alias(g('sidestream_batches_waiting')) }],
         },
         {
@@ -193,7 +196,7 @@ const OVERVIEW: DashboardSpec = {
           unit: 'short',
           prom: [
             {
-              expr: `sum by (app, error_type) (increase(${sel('sidestream_task_failures_total')}[1m]))`,
+              expr: `sum by (app, error_type) (increase(${q.sel('sidestream_task_failures_total')}[1m]))`,
               legend: '{{app}} {{error_type}}',
             },
           ],
@@ -215,11 +218,11 @@ const OVERVIEW: DashboardSpec = {
           unit: 's',
           prom: [
             {
-              expr: `max by (app, stream) (${sel('sidestream_last_batch_event_time_lag_avg_seconds')})`,
+              expr: `max by (app, stream) (${q.sel('sidestream_last_batch_event_time_lag_avg_seconds')})`,
               legend: '{{app}} {{stream}} avg',
             },
             {
-              expr: `max by (app, stream) (${sel('sidestream_last_batch_event_time_lag_max_seconds')})`,
+              expr: `max by (app, stream) (${q.sel('sidestream_last_batch_event_time_lag_max_seconds')})`,
               legend: '{{app}} {{stream}} max',
             },
           ],
@@ -235,7 +238,7 @@ const OVERVIEW: DashboardSpec = {
           unit: 's',
           prom: [
             {
-              expr: `histogram_quantile(0.99, sum by (app, stream, le) (rate(${buckets('sidestream_event_time_lag_seconds')}[${RATE}])))`,
+              expr: `histogram_quantile(0.99, sum by (app, stream, le) (rate(${q.buckets('sidestream_event_time_lag_seconds')}[${RATE}])))`,
               legend: '{{app}} {{stream}} p99',
             },
           ],
@@ -248,7 +251,7 @@ const OVERVIEW: DashboardSpec = {
           unit: 'short',
           prom: [
             {
-              expr: `topk(5, max by (app, topic, partition) (${sel('sidestream_kafka_consumer_lag_records')}))`,
+              expr: `topk(5, max by (app, topic, partition) (${q.sel('sidestream_kafka_consumer_lag_records')}))`,
               legend: '{{app}} {{topic}}/{{partition}}',
             },
           ],
@@ -263,7 +266,7 @@ const OVERVIEW: DashboardSpec = {
           unit: 's',
           prom: [
             {
-              expr: `topk(5, max by (app, topic, partition) (${sel('sidestream_kafka_consumer_lag_seconds')}))`,
+              expr: `topk(5, max by (app, topic, partition) (${q.sel('sidestream_kafka_consumer_lag_seconds')}))`,
               legend: '{{app}} {{topic}}/{{partition}}',
             },
           ],
@@ -287,8 +290,8 @@ const OVERVIEW: DashboardSpec = {
             {
               expr:
                 // SidestreamAgentDown is on Prometheus's `up`, which has no app label: shown for every app.
-                'sum by (alertname, app, instance, severity) (ALERTS{alertstate="firing", alertname=~"Sidestream.*", app=~"$app"}' +
-                ' or ALERTS{alertstate="firing", alertname="SidestreamAgentDown"})',
+                `sum by (alertname, app, instance, severity) (${q.alerts('alertstate="firing", alertname=~"Sidestream.*", app=~"$app"')}` +
+                ` or ${q.alerts('alertstate="firing", alertname="SidestreamAgentDown"')})`,
               legend: '{{alertname}} {{app}}{{instance}}',
             },
           ],
@@ -298,9 +301,9 @@ const OVERVIEW: DashboardSpec = {
       ],
     },
   ],
-};
+});
 
-const KAFKA: DashboardSpec = {
+const kafka = (q: PromScope): DashboardSpec => ({
   uid: 'sidestream-kafka',
   title: 'sidestream / Kafka partitions',
   description: 'Per topic partition of the direct Kafka streams: offsets, high watermark, lag and status.',
@@ -315,7 +318,7 @@ const KAFKA: DashboardSpec = {
           unit: 'none',
           prom: [
             {
-              expr: `max by (app, topic, partition) (${sel('sidestream_kafka_committed_offset')})`,
+              expr: `max by (app, topic, partition) (${q.sel('sidestream_kafka_committed_offset')})`,
               legend: '{{topic}}/{{partition}}',
             },
           ],
@@ -327,7 +330,7 @@ const KAFKA: DashboardSpec = {
           unit: 'none',
           prom: [
             {
-              expr: `max by (app, topic, partition) (${sel('sidestream_kafka_high_watermark')})`,
+              expr: `max by (app, topic, partition) (${q.sel('sidestream_kafka_high_watermark')})`,
               legend: '{{topic}}/{{partition}}',
             },
           ],
@@ -345,7 +348,7 @@ const KAFKA: DashboardSpec = {
           unit: 'short',
           prom: [
             {
-              expr: `max by (app, topic, partition) (${sel('sidestream_kafka_consumer_lag_records')})`,
+              expr: `max by (app, topic, partition) (${q.sel('sidestream_kafka_consumer_lag_records')})`,
               legend: '{{topic}}/{{partition}}',
             },
           ],
@@ -358,7 +361,7 @@ const KAFKA: DashboardSpec = {
           unit: 's',
           prom: [
             {
-              expr: `max by (app, topic, partition) (${sel('sidestream_kafka_consumer_lag_seconds')})`,
+              expr: `max by (app, topic, partition) (${q.sel('sidestream_kafka_consumer_lag_seconds')})`,
               legend: '{{topic}}/{{partition}}',
             },
           ],
@@ -371,7 +374,7 @@ const KAFKA: DashboardSpec = {
           unit: 'short',
           prom: [
             {
-              expr: `max by (app, topic, partition) (${sel('sidestream_kafka_committed_lag_records')})`,
+              expr: `max by (app, topic, partition) (${q.sel('sidestream_kafka_committed_lag_records')})`,
               legend: '{{topic}}/{{partition}}',
             },
           ],
@@ -384,7 +387,7 @@ const KAFKA: DashboardSpec = {
           unit: 's',
           prom: [
             {
-              expr: `max by (app, topic, partition) (${sel('sidestream_kafka_committed_lag_seconds')})`,
+              expr: `max by (app, topic, partition) (${q.sel('sidestream_kafka_committed_lag_seconds')})`,
               legend: '{{topic}}/{{partition}}',
             },
           ],
@@ -403,7 +406,7 @@ const KAFKA: DashboardSpec = {
           kind: 'table',
           prom: [
             {
-              expr: `max by (app, topic, partition, status) (${sel('sidestream_kafka_partition_status')}) == 1`,
+              expr: `max by (app, topic, partition, status) (${q.sel('sidestream_kafka_partition_status')}) == 1`,
               legend: '{{topic}}/{{partition}} {{status}}',
             },
           ],
@@ -420,11 +423,11 @@ const KAFKA: DashboardSpec = {
           unit: 'short',
           prom: [
             {
-              expr: `sum by (app) (increase(${sel('sidestream_kafka_rebalances_total')}[1m]))`,
+              expr: `sum by (app) (increase(${q.sel('sidestream_kafka_rebalances_total')}[1m]))`,
               legend: '{{app}} rebalances/min',
             },
             {
-              expr: `max by (app) (${sel('sidestream_kafka_assigned_partitions')})`,
+              expr: `max by (app) (${q.sel('sidestream_kafka_assigned_partitions')})`,
               legend: '{{app}} assigned',
             },
           ],
@@ -441,9 +444,9 @@ const KAFKA: DashboardSpec = {
       ],
     },
   ],
-};
+});
 
-const INGESTION: DashboardSpec = {
+const ingestion = (q: PromScope): DashboardSpec => ({
   uid: 'sidestream-ingestion',
   title: 'sidestream / Ingestion and durability',
   description: 'Receivers, the write-ahead log, checkpoints, rate limits and rejected records.',
@@ -458,7 +461,7 @@ const INGESTION: DashboardSpec = {
           unit: 'short',
           prom: [
             {
-              expr: `min by (app, stream) (${sel('sidestream_input_connected')})`,
+              expr: `min by (app, stream) (${q.sel('sidestream_input_connected')})`,
               legend: '{{app}} {{stream}}',
             },
           ],
@@ -471,7 +474,7 @@ const INGESTION: DashboardSpec = {
           unit: 's',
           prom: [
             {
-              expr: `time() - max by (app, stream) (${sel('sidestream_input_last_response_timestamp_seconds')})`,
+              expr: `time() - max by (app, stream) (${q.sel('sidestream_input_last_response_timestamp_seconds')})`,
               legend: '{{app}} {{stream}}',
             },
           ],
@@ -488,7 +491,7 @@ const INGESTION: DashboardSpec = {
           description: 'Receivers running now.',
           unit: 'short',
           width: 8,
-          prom: [{ expr: `max by (app) (${sel('sidestream_receivers_active')})`, legend: '{{app}}' }],
+          prom: [{ expr: `max by (app) (${q.sel('sidestream_receivers_active')})`, legend: '{{app}}' }],
           graphite: [{ target: alias(g('sidestream_receivers_active')) }],
         },
         {
@@ -498,7 +501,7 @@ const INGESTION: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `sum by (app, stream) (rate(${sel('sidestream_records_received_total')}[${RATE}]))`,
+              expr: `sum by (app, stream) (rate(${q.sel('sidestream_records_received_total')}[${RATE}]))`,
               legend: '{{app}} {{stream}}',
             },
           ],
@@ -511,7 +514,7 @@ const INGESTION: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `sum by (app, stream) (increase(${sel('sidestream_receiver_errors_total')}[1m]))`,
+              expr: `sum by (app, stream) (increase(${q.sel('sidestream_receiver_errors_total')}[1m]))`,
               legend: '{{app}} {{stream}}',
             },
           ],
@@ -529,7 +532,7 @@ const INGESTION: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `sum by (app, stream) (increase(${sel('sidestream_input_errors_total')}[1m]))`,
+              expr: `sum by (app, stream) (increase(${q.sel('sidestream_input_errors_total')}[1m]))`,
               legend: '{{app}} {{stream}}',
             },
           ],
@@ -551,11 +554,11 @@ const INGESTION: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `sum by (app) (rate(${sel('sidestream_wal_writes_total')}[${RATE}]))`,
+              expr: `sum by (app) (rate(${q.sel('sidestream_wal_writes_total')}[${RATE}]))`,
               legend: '{{app}} writes/s',
             },
             {
-              expr: `sum by (app) (rate(${sel('sidestream_wal_bytes_total')}[${RATE}]))`,
+              expr: `sum by (app) (rate(${q.sel('sidestream_wal_bytes_total')}[${RATE}]))`,
               legend: '{{app}} bytes/s',
             },
           ],
@@ -571,7 +574,7 @@ const INGESTION: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `histogram_quantile(0.99, sum by (app, le) (rate(${buckets('sidestream_wal_write_duration_seconds')}[${RATE}])))`,
+              expr: `histogram_quantile(0.99, sum by (app, le) (rate(${q.buckets('sidestream_wal_write_duration_seconds')}[${RATE}])))`,
               legend: '{{app}} p99',
             },
           ],
@@ -586,7 +589,10 @@ const INGESTION: DashboardSpec = {
           unit: 'short',
           width: 8,
           prom: [
-            { expr: `sum by (app) (increase(${sel('sidestream_wal_errors_total')}[1m]))`, legend: '{{app}}' },
+            {
+              expr: `sum by (app) (increase(${q.sel('sidestream_wal_errors_total')}[1m]))`,
+              legend: '{{app}}',
+            },
           ],
           graphite: [
             {
@@ -606,7 +612,7 @@ const INGESTION: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `sum by (app, outcome) (increase(${sel('sidestream_checkpoints_total')}[1m]))`,
+              expr: `sum by (app, outcome) (increase(${q.sel('sidestream_checkpoints_total')}[1m]))`,
               legend: '{{app}} {{outcome}}',
             },
           ],
@@ -623,7 +629,7 @@ const INGESTION: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `time() - max by (app) (${sel('sidestream_last_checkpoint_timestamp_seconds')})`,
+              expr: `time() - max by (app) (${q.sel('sidestream_last_checkpoint_timestamp_seconds')})`,
               legend: '{{app}}',
             },
           ],
@@ -637,7 +643,7 @@ const INGESTION: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `max by (app, stream) (${sel('sidestream_rate_limit_records_per_second')})`,
+              expr: `max by (app, stream) (${q.sel('sidestream_rate_limit_records_per_second')})`,
               legend: '{{app}} {{stream}}',
             },
           ],
@@ -651,7 +657,7 @@ const INGESTION: DashboardSpec = {
           width: 24,
           prom: [
             {
-              expr: `sum by (app, stream, error_type) (increase(${sel('sidestream_record_errors_total')}[1m]))`,
+              expr: `sum by (app, stream, error_type) (increase(${q.sel('sidestream_record_errors_total')}[1m]))`,
               legend: '{{app}} {{stream}} {{error_type}}',
             },
           ],
@@ -664,9 +670,9 @@ const INGESTION: DashboardSpec = {
       ],
     },
   ],
-};
+});
 
-const AGENT: DashboardSpec = {
+const agent = (q: PromScope): DashboardSpec => ({
   uid: 'sidestream-agent',
   title: 'sidestream / Agent',
   description: 'The agent process: version, restarts, exporter errors, CPU, memory and event-loop lag.',
@@ -682,7 +688,7 @@ const AGENT: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `max by (app, version) (${sel('sidestream_build_info')})`,
+              expr: `max by (app, version) (${q.sel('sidestream_build_info')})`,
               legend: '{{app}} {{version}}',
             },
           ],
@@ -694,7 +700,10 @@ const AGENT: DashboardSpec = {
           unit: 'short',
           width: 8,
           prom: [
-            { expr: `sum by (app) (increase(${sel('sidestream_restarts_total')}[15m]))`, legend: '{{app}}' },
+            {
+              expr: `sum by (app) (increase(${q.sel('sidestream_restarts_total')}[15m]))`,
+              legend: '{{app}}',
+            },
           ],
           graphite: [
             {
@@ -710,7 +719,7 @@ const AGENT: DashboardSpec = {
           width: 8,
           prom: [
             {
-              expr: `sum by (app, exporter) (increase(${sel('sidestream_exporter_errors_total')}[1m]))`,
+              expr: `sum by (app, exporter) (increase(${q.sel('sidestream_exporter_errors_total')}[1m]))`,
               legend: '{{app}} {{exporter}}',
             },
           ],
@@ -731,7 +740,10 @@ const AGENT: DashboardSpec = {
           unit: 'percentunit',
           width: 8,
           prom: [
-            { expr: `sum by (app) (rate(${sel('process_cpu_seconds_total')}[${RATE}]))`, legend: '{{app}}' },
+            {
+              expr: `sum by (app) (rate(${q.sel('process_cpu_seconds_total')}[${RATE}]))`,
+              legend: '{{app}}',
+            },
           ],
           graphite: [],
           graphiteNote:
@@ -744,8 +756,8 @@ const AGENT: DashboardSpec = {
           unit: 'bytes',
           width: 8,
           prom: [
-            { expr: `max by (app) (${sel('process_resident_memory_bytes')})`, legend: '{{app}} rss' },
-            { expr: `max by (app) (${sel('nodejs_heap_size_used_bytes')})`, legend: '{{app}} heap used' },
+            { expr: `max by (app) (${q.sel('process_resident_memory_bytes')})`, legend: '{{app}} rss' },
+            { expr: `max by (app) (${q.sel('nodejs_heap_size_used_bytes')})`, legend: '{{app}} heap used' },
           ],
           graphite: [],
         },
@@ -756,14 +768,17 @@ const AGENT: DashboardSpec = {
           unit: 's',
           width: 8,
           prom: [
-            { expr: `max by (app) (${sel('nodejs_eventloop_lag_p99_seconds')})`, legend: '{{app}} p99' },
-            { expr: `max by (app) (${sel('nodejs_eventloop_lag_mean_seconds')})`, legend: '{{app}} mean' },
+            { expr: `max by (app) (${q.sel('nodejs_eventloop_lag_p99_seconds')})`, legend: '{{app}} p99' },
+            { expr: `max by (app) (${q.sel('nodejs_eventloop_lag_mean_seconds')})`, legend: '{{app}} mean' },
           ],
           graphite: [],
         },
       ],
     },
   ],
-};
+});
 
-export const DASHBOARDS: readonly DashboardSpec[] = [OVERVIEW, KAFKA, INGESTION, AGENT];
+/** The four dashboards, their PromQL scoped by `scope` (the Graphite targets do not depend on it). */
+export function dashboardSpecs(scope: PromScope = promScope()): readonly DashboardSpec[] {
+  return [overview(scope), kafka(scope), ingestion(scope), agent(scope)];
+}

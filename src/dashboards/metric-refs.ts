@@ -1,10 +1,10 @@
 /**
  * The metric names and Graphite paths the dashboards and Grafana alert rules may use, and nothing
- * else: catalogue entries from src/telemetry/metrics.ts. Graphite paths come from graphiteName(), the exporter's own mapping function, so a
- * dashboard can never ask Graphite for a path the exporter does not write.
+ * else: catalogue entries from src/telemetry/metrics.ts. PromQL selectors are written through prom-scope.ts; Graphite paths
+ * come from graphiteName(), the exporter's own mapping function, so a dashboard can never ask Graphite for a path the exporter does not write.
  */
-import { DEFAULT_GRAPHITE_PREFIX, graphiteName } from '../../src/telemetry/graphite-naming.js';
-import { METRICS, type MetricSpec } from '../../src/telemetry/metrics.js';
+import { DEFAULT_GRAPHITE_PREFIX, graphiteName } from '../telemetry/graphite-naming.js';
+import { METRICS, type MetricSpec } from '../telemetry/metrics.js';
 
 export type CatalogueName = (typeof METRICS)[number]['name'];
 export type DashboardMetricName = CatalogueName;
@@ -57,15 +57,4 @@ export function graphitePath(
   for (const l of spec.labelNames) values[l] = swap(labels[l] ?? '*');
   const path = graphiteName(spec, values, { app: swap(app), prefix: DEFAULT_GRAPHITE_PREFIX }, suffix);
   return path.replace(PLACEHOLDER_RE, (_, n: string) => (n === 'STAR' ? '*' : `$${n}`));
-}
-
-/** `name{app=~"$app"<, extra>}`: every dashboard selector is scoped to the chosen apps. */
-export function sel(name: DashboardMetricName | ProcessMetricName, extra = ''): string {
-  return `${name}{app=~"$app"${extra ? `, ${extra}` : ''}}`;
-}
-
-/** The `_bucket` series of a histogram, scoped like sel(). */
-export function buckets(name: DashboardMetricName, extra = ''): string {
-  if (metricRef(name).type !== 'histogram') throw new Error(`${name} is not a histogram`);
-  return `${name}_bucket{app=~"$app"${extra ? `, ${extra}` : ''}}`;
 }

@@ -13,7 +13,9 @@
  * which groupByNode makes the app (`<app>.<topic>.<partition>` for consumer lag).
  *
  * The rules name their datasource by uid: GRAPHITE_DATASOURCE_UID, which the Graphite datasource
- * must have (docs/dashboards.md shows a datasource provisioning file that sets it).
+ * must have (docs/dashboards.md shows a datasource provisioning file that sets it), or the bundle's
+ * --datasource-uid. Thresholds, `for` and runbook links follow the bundle options like the
+ * Prometheus rules'.
  */
 import { QueryBuilder, RuleBuilder, RuleGroupBuilder } from '@grafana/grafana-foundation-sdk/alerting';
 import {
@@ -21,7 +23,15 @@ import {
   TypeReduceBuilder,
   TypeThresholdBuilder,
 } from '@grafana/grafana-foundation-sdk/expr';
+import type { AlertName } from './alert-defaults.js';
 import { GraphiteQueryBuilder } from './build-dashboards.js';
+import {
+  type BundleOptions,
+  DEFAULT_BUNDLE_OPTIONS,
+  forOf,
+  runbookUrl,
+  thresholdOf,
+} from './bundle-options.js';
 import { type DashboardMetricName, graphitePath } from './metric-refs.js';
 
 export const GRAPHITE_DATASOURCE_UID = 'sidestream-graphite';
@@ -39,7 +49,7 @@ export interface AlsoCondition {
 }
 
 export interface GraphiteRuleSpec {
-  readonly alert: string;
+  readonly alert: AlertName;
   /** The Graphite expression, evaluated over the last `windowSeconds`. */
   readonly target: string;
   readonly windowSeconds: number;
@@ -59,82 +69,84 @@ const all = (name: DashboardMetricName, suffix?: string) => graphitePath(name, {
 /** Node 1 of a dotted sidestream path is the app (`<prefix>.<app>...`, default prefix has one node). */
 const APP = 1;
 
-export const GRAPHITE_RULES: readonly GraphiteRuleSpec[] = [
-  {
-    alert: 'SidestreamTaskFailures',
-    target: `groupByNode(nonNegativeDerivative(${all('sidestream_task_failures_total')}), ${APP}, 'sumSeries')`,
-    windowSeconds: 60,
-    reducer: 'sum',
-    comparison: 'gt',
-    threshold: 4,
-    forDuration: '30s',
-    severity: 'warning',
-    summary: '{{ $labels.name }}: more than 4 task failures within 1m',
-    description:
-      'App {{ $labels.name }} had {{ $values.B.Value }} failed task attempts in the last minute (threshold 4).',
-  },
-  {
-    alert: 'SidestreamNoRecordsProcessed',
-    target: `groupByNode(nonNegativeDerivative(${all('sidestream_records_processed_total')}), ${APP}, 'sumSeries')`,
-    windowSeconds: 300,
-    reducer: 'sum',
-    comparison: 'lt',
-    threshold: 1,
-    // Input was there: records received, a high watermark that moved, records after a committed
-    // offset (any of them above 0 in the window). An idle or bursty input never fires it.
-    also: {
-      target: `groupByNode(group(nonNegativeDerivative(${all('sidestream_records_received_total')}), nonNegativeDerivative(${all('sidestream_kafka_high_watermark')}), ${all('sidestream_kafka_committed_lag_records')}), ${APP}, 'sumSeries')`,
+/** The rules with the bundle's thresholds and `for` durations. */
+export function graphiteRules(options: BundleOptions): readonly GraphiteRuleSpec[] {
+  const o = options;
+  return [
+    {
+      alert: 'SidestreamTaskFailures',
+      target: `groupByNode(nonNegativeDerivative(${all('sidestream_task_failures_total')}), ${APP}, 'sumSeries')`,
+      windowSeconds: 60,
       reducer: 'sum',
       comparison: 'gt',
-      threshold: 0,
+      threshold: thresholdOf(o, 'SidestreamTaskFailures'),
+      forDuration: forOf(o, 'SidestreamTaskFailures'),
+      severity: 'warning',
+      summary: `{{ $labels.name }}: more than ${thresholdOf(o, 'SidestreamTaskFailures')} task failures within 1m`,
+      description: `App {{ $labels.name }} had {{ $values.B.Value }} failed task attempts in the last minute (threshold ${thresholdOf(o, 'SidestreamTaskFailures')}).`,
     },
-    forDuration: '1m',
-    severity: 'critical',
-    summary: '{{ $labels.name }}: no records processed in 5m',
-    description:
-      'App {{ $labels.name }} processed no records in the last 5 minutes although input was there (records received, its topics written to, or records waiting after the committed offset).',
-  },
-  {
-    alert: 'SidestreamEventTimeLagHigh',
-    // Per app: the largest average lag over its streams divided by its batch interval; above 1 fires.
-    target: `divideSeriesLists(groupByNode(${all('sidestream_last_batch_event_time_lag_avg_seconds')}, ${APP}, 'maxSeries'), groupByNode(${all('sidestream_batch_interval_seconds')}, ${APP}, 'maxSeries'))`,
-    windowSeconds: 60,
-    reducer: 'last',
-    comparison: 'gt',
-    threshold: 1,
-    forDuration: '2m',
-    severity: 'warning',
-    summary: '{{ $labels.name }}: event-time lag above the batch interval',
-    description:
-      "The last batch's average event-time lag of {{ $labels.name }} is {{ $values.B.Value }} batch intervals (threshold 1).",
-  },
-  {
-    alert: 'SidestreamConsumerLagGrowing',
-    // Graphite cannot join the lag with its own derivative per series, so "growing" is read as
-    // "above 60 s during the whole 5m window" (the lowest point of the window is above 60 s). The
-    // larger of the two lags per partition: the committed one (never below the planned one) when
-    // the input reports it, the planned one otherwise, as the Prometheus rule reads them.
-    target: `groupByNodes(group(${all('sidestream_kafka_committed_lag_seconds')}, ${all('sidestream_kafka_consumer_lag_seconds')}), 'maxSeries', ${APP}, 3, 4)`,
-    windowSeconds: 300,
-    reducer: 'min',
-    comparison: 'gt',
-    threshold: 60,
-    forDuration: '5m',
-    severity: 'warning',
-    summary: '{{ $labels.name }}: consumer lag above 60s for 5m',
-    description:
-      'The oldest unprocessed record of a partition has been older than 60 s for 5 minutes ({{ $values.B.Value }} s now).',
-  },
-];
+    {
+      alert: 'SidestreamNoRecordsProcessed',
+      target: `groupByNode(nonNegativeDerivative(${all('sidestream_records_processed_total')}), ${APP}, 'sumSeries')`,
+      windowSeconds: 300,
+      reducer: 'sum',
+      comparison: 'lt',
+      threshold: 1,
+      // Input was there: records received, a high watermark that moved, records after a committed
+      // offset (any of them above 0 in the window). An idle or bursty input never fires it.
+      also: {
+        target: `groupByNode(group(nonNegativeDerivative(${all('sidestream_records_received_total')}), nonNegativeDerivative(${all('sidestream_kafka_high_watermark')}), ${all('sidestream_kafka_committed_lag_records')}), ${APP}, 'sumSeries')`,
+        reducer: 'sum',
+        comparison: 'gt',
+        threshold: 0,
+      },
+      forDuration: forOf(o, 'SidestreamNoRecordsProcessed'),
+      severity: 'critical',
+      summary: '{{ $labels.name }}: no records processed in 5m',
+      description:
+        'App {{ $labels.name }} processed no records in the last 5 minutes although input was there (records received, its topics written to, or records waiting after the committed offset).',
+    },
+    {
+      alert: 'SidestreamEventTimeLagHigh',
+      // Per app: the largest average lag over its streams divided by its batch interval; above 1 fires.
+      target: `divideSeriesLists(groupByNode(${all('sidestream_last_batch_event_time_lag_avg_seconds')}, ${APP}, 'maxSeries'), groupByNode(${all('sidestream_batch_interval_seconds')}, ${APP}, 'maxSeries'))`,
+      windowSeconds: 60,
+      reducer: 'last',
+      comparison: 'gt',
+      threshold: 1,
+      forDuration: forOf(o, 'SidestreamEventTimeLagHigh'),
+      severity: 'warning',
+      summary: '{{ $labels.name }}: event-time lag above the batch interval',
+      description:
+        "The last batch's average event-time lag of {{ $labels.name }} is {{ $values.B.Value }} batch intervals (threshold 1).",
+    },
+    {
+      alert: 'SidestreamConsumerLagGrowing',
+      // Graphite cannot join the lag with its own derivative per series, so "growing" is read as
+      // "above 60 s during the whole 5m window" (the lowest point of the window is above 60 s). The
+      // larger of the two lags per partition: the committed one (never below the planned one) when
+      // the input reports it, the planned one otherwise, as the Prometheus rule reads them.
+      target: `groupByNodes(group(${all('sidestream_kafka_committed_lag_seconds')}, ${all('sidestream_kafka_consumer_lag_seconds')}), 'maxSeries', ${APP}, 3, 4)`,
+      windowSeconds: 300,
+      reducer: 'min',
+      comparison: 'gt',
+      threshold: thresholdOf(o, 'SidestreamConsumerLagGrowing'),
+      forDuration: forOf(o, 'SidestreamConsumerLagGrowing'),
+      severity: 'warning',
+      summary: `{{ $labels.name }}: consumer lag above ${thresholdOf(o, 'SidestreamConsumerLagGrowing')}s for 5m`,
+      description: `The oldest unprocessed record of a partition has been older than ${thresholdOf(o, 'SidestreamConsumerLagGrowing')} s for 5 minutes ({{ $values.B.Value }} s now).`,
+    },
+  ];
+}
 
 const EXPR_DS = { type: '__expr__', uid: '__expr__' };
 
 /** A Graphite query over the rule's window. */
-function graphiteQuery(refId: string, target: string, windowSeconds: number): QueryBuilder {
+function graphiteQuery(refId: string, target: string, windowSeconds: number, uid: string): QueryBuilder {
   return new QueryBuilder(refId)
-    .datasourceUid(GRAPHITE_DATASOURCE_UID)
+    .datasourceUid(uid)
     .relativeTimeRange({ from: windowSeconds, to: 0 })
-    .model(new GraphiteQueryBuilder(target, refId, { type: 'graphite', uid: GRAPHITE_DATASOURCE_UID }));
+    .model(new GraphiteQueryBuilder(target, refId, { type: 'graphite', uid }));
 }
 
 /** A reduce of query `of` over the window. */
@@ -153,17 +165,18 @@ function reduceQuery(refId: string, of: string, reducer: Reducer): QueryBuilder 
 
 const MATH_OPERATOR: Record<Comparison, string> = { gt: '>', lt: '<' };
 
-function ruleBuilder(spec: GraphiteRuleSpec): RuleBuilder {
+function ruleBuilder(spec: GraphiteRuleSpec, options: BundleOptions): RuleBuilder {
+  const uid = options.datasourceUid ?? GRAPHITE_DATASOURCE_UID;
   const rule = new RuleBuilder(spec.alert)
     .uid(spec.alert.replace(/^Sidestream/, 'sidestream-').toLowerCase())
-    .withQuery(graphiteQuery('A', spec.target, spec.windowSeconds))
+    .withQuery(graphiteQuery('A', spec.target, spec.windowSeconds, uid))
     .withQuery(reduceQuery('B', 'A', spec.reducer));
   const also = spec.also;
   if (also) {
     // Both conditions per app, joined on the series name (the app, from groupByNode).
     rule
       .condition('E')
-      .withQuery(graphiteQuery('C', also.target, spec.windowSeconds))
+      .withQuery(graphiteQuery('C', also.target, spec.windowSeconds, uid))
       .withQuery(reduceQuery('D', 'C', also.reducer))
       .withQuery(
         new QueryBuilder('E')
@@ -196,14 +209,14 @@ function ruleBuilder(spec: GraphiteRuleSpec): RuleBuilder {
     .annotations({
       summary: spec.summary,
       description: spec.description,
-      runbook_url: `docs/runbooks.md#${spec.alert.toLowerCase()}`,
+      runbook_url: runbookUrl(options, spec.alert),
     });
 }
 
 /** The provisioning document (Grafana's `apiVersion: 1` alert-rule file). */
-export function grafanaAlertProvisioning(): unknown {
+export function grafanaAlertProvisioning(options: BundleOptions = DEFAULT_BUNDLE_OPTIONS): unknown {
   const group = new RuleGroupBuilder('sidestream-graphite').interval(60);
-  for (const spec of GRAPHITE_RULES) group.withRule(ruleBuilder(spec));
+  for (const spec of graphiteRules(options)) group.withRule(ruleBuilder(spec, options));
   const built = group.build();
   return {
     apiVersion: 1,
