@@ -246,6 +246,35 @@ describe('refused calls', () => {
     expect(m.drainRecorded()).toEqual([]);
   });
 
+  it('the types take both shapes and refuse the others (tsc checks the @ts-expect-error lines)', () => {
+    const { m } = userMetrics();
+    const c = m.counter('t_typed_total', 'Typed.', ['country']);
+    const g = m.gauge('t_typed_level', 'Typed.', ['country']);
+    const h = m.histogram('t_typed_seconds', 'Typed.', ['country']);
+    c.inc();
+    c.inc(150);
+    c.inc({ country: 'fr' });
+    c.inc({ country: 'fr' }, 3);
+    g.set(5);
+    g.set({ country: 'fr' }, 5);
+    g.dec(2);
+    h.observe(0.3);
+    h.observe({ country: 'fr' }, 0.3);
+    const refused: (() => void)[] = [
+      // @ts-expect-error the value before the labels
+      () => c.inc(3, { country: 'fr' }),
+      // @ts-expect-error a label that was not declared
+      () => c.inc({ city: 'lyon' }),
+      // @ts-expect-error a string value
+      () => c.inc('150'),
+      // @ts-expect-error set needs a value
+      () => g.set({ country: 'fr' }),
+      // @ts-expect-error observe needs a value
+      () => h.observe(),
+    ];
+    for (const call of refused) expect(thrown(call)).toMatchObject({ code: 'SS_METRIC_INVALID' });
+  });
+
   it('a metric without labels suggests only the value shapes', () => {
     const { m } = userMetrics();
     const c = m.counter('t_plain_total', 'Plain.');
