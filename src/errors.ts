@@ -98,7 +98,7 @@ export const ERROR_CODES = {
   ),
   SS_METRIC_INVALID: entry(
     'stop',
-    'A user metric (ssc.metrics.counter/gauge/histogram) has an invalid or reserved name, label or buckets, or its name is taken.',
+    'A user metric (ssc.metrics.counter/gauge/histogram) has an invalid or reserved name, label or buckets, or its name is taken; or an update (inc/dec/set/observe) was called with arguments it does not take.',
   ),
   SS_RESTART_BUDGET_EXHAUSTED: entry(
     'stop',

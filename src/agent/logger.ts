@@ -2,7 +2,10 @@
  * The agent's own log: one pino logger, levels trace..fatal, on stderr (stdout carries only the
  * job's output). Two formats:
  * - `text` (the default): the human lines the agent always printed, `sidestream: <msg>` and
- *   `sidestream: error [SS_CODE]: <msg>`, so people and their greps read them as before;
+ *   `sidestream: error [SS_CODE]: <msg>`, after the entry's time in ISO-8601 UTC with
+ *   milliseconds (`2026-12-05T07:12:03.123Z sidestream: ...`): a line in a file or a container
+ *   log is placed in time without the shipper's own stamp, and greps for `sidestream: ` still
+ *   match (unanchored);
  * - `json`: pino's JSON lines with `time`, `app`, `level` (a label), `msg`, `code` for an error
  *   with a catalogue code, and the call site's structured fields (batchTime, delays, ...).
  * Both are written synchronously by a small destination in this module (no pino-pretty worker
@@ -30,6 +33,8 @@ export interface LoggerOptions {
   readonly app?: string;
   /** Where finished lines go; default process.stderr. */
   readonly write?: (line: string) => void;
+  /** Epoch ms of each entry (its `time`, in both formats); default Date.now, injected by tests. */
+  readonly now?: () => number;
 }
 
 /** pino's numeric levels: 10 trace ... 60 fatal. */
@@ -45,10 +50,17 @@ const ERROR_LEVEL = 50;
 const INFO_LEVEL = 30;
 
 /**
- * A `text` line from pino's JSON record. Errors keep the house format, with the stack lines
- * (`stack`, set only under --verbose) below them; below info a level label marks debug output.
+ * A `text` line from pino's JSON record, after its `time` (epoch ms) as ISO-8601 UTC when it has
+ * one. Errors keep the house format, with the stack lines (`stack`, set only under --verbose)
+ * below them, unstamped: they continue the entry above; below info a level label marks debug
+ * output.
  */
 export function formatTextLine(record: Readonly<Record<string, unknown>>): string {
+  const time = typeof record.time === 'number' ? `${new Date(record.time).toISOString()} ` : '';
+  return `${time}${formatTextBody(record)}`;
+}
+
+function formatTextBody(record: Readonly<Record<string, unknown>>): string {
   const level = typeof record.level === 'number' ? record.level : LEVEL_VALUES[String(record.level)];
   const msg = String(record.msg ?? '');
   const stack = typeof record.stack === 'string' ? record.stack : undefined;
@@ -103,9 +115,12 @@ export function createLogger(options: LoggerOptions = {}): AgentLogger {
   const level = options.level ?? DEFAULT_LOG_LEVEL;
   const format = options.format ?? DEFAULT_LOG_FORMAT;
   const write = options.write ?? ((line: string) => process.stderr.write(line));
+  const now = options.now ?? Date.now;
   const logger: PinoLogger = pino(
     {
       level,
+      // pino's own format of its default stamp, from the injected clock.
+      timestamp: () => `,"time":${now()}`,
       base: { app: options.app ?? 'sidestream' },
       formatters: {
         level: (label) => ({ level: label }),

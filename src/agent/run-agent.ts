@@ -12,7 +12,9 @@ import { MetricsPipeline } from '../telemetry/metrics-pipeline.js';
 import { PrometheusListener } from '../telemetry/prometheus-listener.js';
 import { formatDurationMs } from '../time.js';
 import { agentHttpOptions } from './agent-http.js';
-import { batchProgressListener } from './batch-progress.js';
+import { batchProgressListener, batchProgressMode } from './batch-progress.js';
+import { batchSummaryListener } from './batch-summary.js';
+import { DEFAULT_BATCH_SUMMARY_INTERVAL_MS } from './config/settings.js';
 import type { AgentConfig } from './config.js';
 import { AgentHttpServer } from './http-server.js';
 import { log } from './logger.js';
@@ -47,13 +49,15 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
   // The agent's log: every event's line at its level, from the event table (the batch line is
   // the progress listener's, on a terminal or as the same table row).
   ssc.addStreamingListener(eventLogListener(log(), { except: ['onBatchCompleted'] }));
-  ssc.addStreamingListener(
-    batchProgressListener({
-      logger: log(),
-      format: log().format,
-      isTTY: process.stderr.isTTY === true,
-    }),
-  );
+  const isTTY = process.stderr.isTTY === true;
+  ssc.addStreamingListener(batchProgressListener({ logger: log(), format: log().format, isTTY }));
+  // Where batches are not lines of their own, an info line per interval sums them up.
+  const summaryIntervalMs = config.batchSummaryIntervalMs ?? DEFAULT_BATCH_SUMMARY_INTERVAL_MS;
+  const summary =
+    batchProgressMode(log().format, isTTY) === 'debug' && summaryIntervalMs > 0
+      ? batchSummaryListener({ logger: log(), intervalMs: summaryIntervalMs })
+      : undefined;
+  if (summary) ssc.addStreamingListener(summary);
   const pushgateway = config.pushgateway
     ? new PushgatewayExporter({
         url: config.pushgateway.url,
@@ -65,6 +69,8 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
     : undefined;
   /** Push exporters' last word, after the final batch: Graphite's final snapshot, the final push. */
   const stopExporters = async () => {
+    // The summary of the last, unfinished interval, before the agent's last lines.
+    summary?.stop();
     await Promise.all([pipeline.stop(), pushgateway?.stop()]);
   };
   let http: AgentHttpServer;
@@ -141,6 +147,7 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
     }
   }
   pushgateway?.start();
+  summary?.start();
   note(
     `app ${config.app} running: batch interval ${formatDurationMs(config.batchIntervalMs)}, ` +
       `metrics on ${http.url}/metrics`,

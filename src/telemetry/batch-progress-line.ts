@@ -9,7 +9,7 @@ import type { CompletedBatchRecord } from '../events/batch-events.js';
 import { formatDurationMs } from '../time.js';
 
 /** The largest event-time lag over the batch's inputs; undefined when no input has event times. */
-function maxLagMs(batch: CompletedBatchRecord): number | undefined {
+export function maxEventTimeLagMs(batch: CompletedBatchRecord): number | undefined {
   let max: number | undefined;
   for (const input of batch.inputs) {
     const lag = input.eventTimeLagMs?.max;
@@ -39,7 +39,7 @@ export function formatBatchProgress(batch: CompletedBatchRecord): string {
     `sched ${formatDurationMs(batch.schedulingDelayMs)}`,
     `proc ${formatDurationMs(batch.processingDelayMs)}`,
   ];
-  const lag = maxLagMs(batch);
+  const lag = maxEventTimeLagMs(batch);
   if (lag !== undefined) parts.push(`lag ${formatDurationMs(lag)}`);
   if (batch.outcome === 'failed') parts.push(`FAILED (${batch.tasks.failed} failed task attempts)`);
   return parts.join('  ');
@@ -47,7 +47,7 @@ export function formatBatchProgress(batch: CompletedBatchRecord): string {
 
 /** The structured fields of the line: what it shows, unformatted. */
 export function batchProgressFields(batch: CompletedBatchRecord): Record<string, unknown> {
-  const lag = maxLagMs(batch);
+  const lag = maxEventTimeLagMs(batch);
   return {
     batchTime: batch.batchTime,
     numRecords: batch.numRecords,

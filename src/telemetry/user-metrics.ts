@@ -10,6 +10,13 @@ import type { RemoteMetricOp, RemoteMetricsSink } from '../engine/executor.js';
 import { SidestreamError } from '../errors.js';
 import { BulkHistogram } from './bulk-histogram.js';
 import { MetricsRegistry } from './metrics-registry.js';
+import {
+  checkMetricUpdate,
+  type MetricCallSpec,
+  type MetricUpdate,
+  parseMetricCall,
+  type UserMetricKind,
+} from './user-metric-call.js';
 
 const METRIC_NAME = /^[a-z_][a-z0-9_]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -26,30 +33,54 @@ export const DEFAULT_HISTOGRAM_BUCKETS: readonly number[] = [
 
 export type LabelValues<L extends string> = Partial<Record<L, string | number>>;
 
+/**
+ * The update methods take prom-client's call shapes (telemetry/user-metric-call.ts): the value
+ * alone for the series without labels, or the labels first and then the value. Any other call
+ * throws SS_METRIC_INVALID; nothing is counted for it.
+ */
 export interface UserCounter<L extends string = string> {
-  /** Adds `value` (default 1, must be >= 0). */
-  inc(labels?: LabelValues<L>, value?: number): void;
+  /** Adds 1 to the series without labels. */
+  inc(): void;
+  /** Adds `value` (finite, >= 0) to the series without labels: `inc(150)`. */
+  inc(value: number): void;
+  /** Adds `value` (default 1; finite, >= 0) to the series with `labels`: `inc({ country: 'fr' }, 3)`. */
+  inc(labels: LabelValues<L>, value?: number): void;
 }
 
 export interface UserGauge<L extends string = string> {
+  /** Sets the series without labels: `set(5)`. */
+  set(value: number): void;
+  /** Sets the series with `labels`: `set({ country: 'fr' }, 5)`. */
   set(labels: LabelValues<L>, value: number): void;
-  inc(labels?: LabelValues<L>, value?: number): void;
-  dec(labels?: LabelValues<L>, value?: number): void;
+  /** Adds 1, or `value` (finite), to the series without labels. */
+  inc(value?: number): void;
+  /** Adds `value` (default 1; finite) to the series with `labels`. */
+  inc(labels: LabelValues<L>, value?: number): void;
+  /** Subtracts 1, or `value` (finite), from the series without labels. */
+  dec(value?: number): void;
+  /** Subtracts `value` (default 1; finite) from the series with `labels`. */
+  dec(labels: LabelValues<L>, value?: number): void;
 }
 
 export interface UserHistogram<L extends string = string> {
+  /** Adds one observation (finite) to the series without labels: `observe(0.3)`. */
+  observe(value: number): void;
+  /** Adds one observation (finite) to the series with `labels`: `observe({ country: 'fr' }, 0.3)`. */
   observe(labels: LabelValues<L>, value: number): void;
 }
 
 export type { RemoteMetricOp };
 
+/** An update method, as job code calls it (`call`) and as a worker's update is replayed (`apply`). */
+interface Apply {
+  call(args: readonly unknown[]): void;
+  apply(labels: unknown, value: unknown): void;
+}
+
 export class UserMetrics implements RemoteMetricsSink {
   private own: MetricsRegistry | undefined;
-  /** Declared metrics by name, for replaying updates a worker made. */
-  private readonly declared = new Map<
-    string,
-    Partial<Record<RemoteMetricOp['op'], (l: LabelValues<string>, v: number) => void>>
-  >();
+  /** Declared metrics by name, for replaying updates a worker made (checked again, see applyRemote). */
+  private readonly declared = new Map<string, Partial<Record<RemoteMetricOp['op'], Apply>>>();
   /** Executor workers: updates since the last drain, to send back with the task's result. */
   private recorded: RemoteMetricOp[] | undefined;
 
@@ -74,36 +105,23 @@ export class UserMetrics implements RemoteMetricsSink {
   ): UserCounter<L> {
     const labels = this.validate(name, help, labelNames);
     const metric = new Counter({ name, help, labelNames: labels, registers: [this.registry.registry] });
-    const inc = (values: LabelValues<L> = {}, value = 1) => {
-      this.record(name, 'inc', values, value);
-      metric.inc(this.withApp(values), value);
-    };
-    this.declared.set(name, { inc: inc as (l: LabelValues<string>, v: number) => void });
-    return { inc };
+    const inc = this.updater('counter', name, labelNames, 'inc', (l, v) => metric.inc(l, v));
+    this.declared.set(name, { inc });
+    return { inc: (...args: unknown[]) => inc.call(args) };
   }
 
   gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): UserGauge<L> {
     const labels = this.validate(name, help, labelNames);
     const metric = new Gauge({ name, help, labelNames: labels, registers: [this.registry.registry] });
-    const gauge: UserGauge<L> = {
-      set: (values, value) => {
-        this.record(name, 'set', values, value);
-        metric.set(this.withApp(values), value);
-      },
-      inc: (values = {}, value = 1) => {
-        this.record(name, 'inc', values, value);
-        metric.inc(this.withApp(values), value);
-      },
-      dec: (values = {}, value = 1) => {
-        this.record(name, 'dec', values, value);
-        metric.dec(this.withApp(values), value);
-      },
+    const set = this.updater('gauge', name, labelNames, 'set', (l, v) => metric.set(l, v));
+    const inc = this.updater('gauge', name, labelNames, 'inc', (l, v) => metric.inc(l, v));
+    const dec = this.updater('gauge', name, labelNames, 'dec', (l, v) => metric.dec(l, v));
+    this.declared.set(name, { set, inc, dec });
+    return {
+      set: (...args: unknown[]) => set.call(args),
+      inc: (...args: unknown[]) => inc.call(args),
+      dec: (...args: unknown[]) => dec.call(args),
     };
-    this.declared.set(
-      name,
-      gauge as unknown as Record<RemoteMetricOp['op'], (l: LabelValues<string>, v: number) => void>,
-    );
-    return gauge;
   }
 
   histogram<L extends string = never>(
@@ -130,12 +148,9 @@ export class UserMetrics implements RemoteMetricsSink {
       buckets: buckets ?? DEFAULT_HISTOGRAM_BUCKETS,
       registers: [this.registry.registry],
     });
-    const observe = (values: LabelValues<L>, value: number) => {
-      this.record(name, 'observe', values, value);
-      metric.observe(this.withApp(values), value);
-    };
-    this.declared.set(name, { observe: observe as (l: LabelValues<string>, v: number) => void });
-    return { observe };
+    const observe = this.updater('histogram', name, labelNames, 'observe', (l, v) => metric.observe(l, v));
+    this.declared.set(name, { observe });
+    return { observe: (...args: unknown[]) => observe.call(args) };
   }
 
   /** Executor workers: keep every update from now on until drained (see RemoteMetricOp). */
@@ -150,19 +165,42 @@ export class UserMetrics implements RemoteMetricsSink {
     return out;
   }
 
-  /** Driver: replays updates a worker made (a metric this context did not declare is skipped). */
+  /**
+   * Driver: replays updates a worker made. The worker checked them when job code made them (a
+   * refused call threw there and was never recorded), so an op this context refuses or did not
+   * declare can only come from a worker whose job declared different metrics; it is skipped,
+   * since throwing here would fail the task reply that carried it, not the job code at fault.
+   */
   applyRemote(ops: readonly RemoteMetricOp[]): void {
-    for (const op of ops) this.declared.get(op.name)?.[op.op]?.(op.labels, op.value);
+    for (const op of ops) {
+      try {
+        this.declared.get(op.name)?.[op.op]?.apply(op.labels, op.value);
+      } catch {
+        // See above: already refused where it was made.
+      }
+    }
   }
 
-  private record(name: string, op: RemoteMetricOp['op'], labels: LabelValues<string>, value: number): void {
-    this.recorded?.push({ name, op, labels: { ...labels }, value });
-  }
-
-  private withApp(values: Record<string, string | number | undefined>): Record<string, string | number> {
-    const out: Record<string, string | number> = { app: this.app };
-    for (const [k, v] of Object.entries(values)) if (v !== undefined && k !== 'app') out[k] = v;
-    return out;
+  /**
+   * One update method: `call` reads the caller's arguments in prom-client's shapes, `apply` takes
+   * labels and value as a worker recorded them; both check before recording and updating.
+   */
+  private updater(
+    kind: UserMetricKind,
+    name: string,
+    labelNames: readonly string[],
+    method: RemoteMetricOp['op'],
+    update: (labels: Record<string, string | number>, value: number) => void,
+  ): Apply {
+    const spec: MetricCallSpec = { kind, name, method, labelNames };
+    const run = ({ labels, value }: MetricUpdate) => {
+      this.recorded?.push({ name, op: method, labels: { ...labels }, value });
+      update({ app: this.app, ...labels }, value);
+    };
+    return {
+      call: (args) => run(parseMetricCall(spec, args)),
+      apply: (labels, value) => run(checkMetricUpdate(spec, labels, value)),
+    };
   }
 
   private validate(name: string, help: string, labelNames: readonly string[]): string[] {

@@ -96,6 +96,7 @@ describe('the settings table', () => {
       'defaultParallelism',
       'executors',
       'pushgateway.interval',
+      'batchSummaryInterval',
     ]);
     for (const [key, kind] of durations) {
       expect(kind.bounds, key).toMatch(/ to |at most/);

@@ -59,6 +59,7 @@ describe('agent config', () => {
       executors: availableParallelism(),
       logLevel: 'info',
       logFormat: 'text',
+      batchSummaryIntervalMs: 60_000,
     });
   });
 
@@ -84,6 +85,7 @@ describe('agent config', () => {
         'executors: 3',
         'logLevel: debug',
         'logFormat: json',
+        'batchSummaryInterval: 5m',
       ].join('\n'),
     );
     expect(await ok({ file })).toEqual({
@@ -106,6 +108,7 @@ describe('agent config', () => {
       executors: 3,
       logLevel: 'debug',
       logFormat: 'json',
+      batchSummaryIntervalMs: 300_000,
     });
   });
 
@@ -131,6 +134,36 @@ describe('agent config', () => {
       expect(bad.problems[0]?.message).toMatch(
         /--wal-fsync: 'sometimes' must be 'always', 'never' or a duration such as 100ms/,
       );
+  });
+
+  it('batchSummaryInterval is a duration from 1s to 24h, or 0 / off, from the file, the variable or the flag', async () => {
+    expect((await ok({ env: { SIDESTREAM_BATCH_SUMMARY_INTERVAL: '30s' } })).batchSummaryIntervalMs).toBe(
+      30_000,
+    );
+    expect((await ok({ flags: { batchSummaryInterval: 'off' } })).batchSummaryIntervalMs).toBe(0);
+    expect((await ok({ flags: { batchSummaryInterval: '0' } })).batchSummaryIntervalMs).toBe(0);
+    expect((await ok({ env: { SIDESTREAM_BATCH_SUMMARY_INTERVAL: '0s' } })).batchSummaryIntervalMs).toBe(0);
+    expect((await ok({ file: await yamlFile('batchSummaryInterval: 0\n') })).batchSummaryIntervalMs).toBe(0);
+    expect((await ok({ file: await yamlFile('batchSummaryInterval: off\n') })).batchSummaryIntervalMs).toBe(
+      0,
+    );
+    // The flag wins over the variable, as for every setting.
+    expect(
+      (await ok({ env: { SIDESTREAM_BATCH_SUMMARY_INTERVAL: 'off' }, flags: { batchSummaryInterval: '2m' } }))
+        .batchSummaryIntervalMs,
+    ).toBe(120_000);
+    const bad = await resolveConfig({
+      file: await yamlFile('batchSummaryInterval: 60\n'),
+      env: { SIDESTREAM_BATCH_SUMMARY_INTERVAL: '100ms' },
+      flags: { batchSummaryInterval: 'sometimes' },
+    });
+    const all = messages(bad).join('\n');
+    expect(all).toContain('batchSummaryInterval: 60 has no unit; write 60s');
+    expect(all).toContain("SIDESTREAM_BATCH_SUMMARY_INTERVAL: '100ms' must be at least 1s, or 0 or off");
+    expect(all).toContain("--batch-summary-interval: 'sometimes' is not a duration");
+    expect(messages(await resolveConfig({ flags: { batchSummaryInterval: '25h' } })).join()).toContain(
+      "'25h' must be at most 24h",
+    );
   });
 
   it('refuses a duration without a unit (it used to mean milliseconds) and takes an empty file as no settings', async () => {
@@ -249,7 +282,7 @@ describe('agent config', () => {
     expect(messages(r)).toEqual([
       '[SS_CONFIG_INVALID] SIDESTREAM_BATCH_INTERVL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL?',
       '[SS_CONFIG_INVALID] SIDESTREAM_HTTP_TOKEN_FILE: unknown variable, not read; did you mean SIDESTREAM_HTTP_TOKEN?',
-      '[SS_CONFIG_INVALID] SIDESTREAM_INTERVAL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL or SIDESTREAM_CHECKPOINT_INTERVAL?',
+      '[SS_CONFIG_INVALID] SIDESTREAM_INTERVAL: unknown variable, not read; did you mean SIDESTREAM_BATCH_INTERVAL or SIDESTREAM_CHECKPOINT_INTERVAL or SIDESTREAM_BATCH_SUMMARY_INTERVAL?',
       '[SS_CONFIG_INVALID] SIDESTREAM_SUPERVISD: unknown variable, not read; did you mean SIDESTREAM_SUPERVISE?',
       '[SS_CONFIG_INVALID] SIDESTREAM_TOKEN: unknown variable, not read; did you mean SIDESTREAM_HTTP_TOKEN?',
     ]);

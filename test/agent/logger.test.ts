@@ -13,27 +13,32 @@ afterEach(() => {
   configureLogger({});
 });
 
+/** A fixed clock for the entries' time, and how the text format must print it. */
+const T = Date.UTC(2026, 11, 5, 7, 12, 3, 123);
+const STAMP = '2026-12-05T07:12:03.123Z';
+const now = () => T;
+
 describe('agent logger', () => {
-  it('text keeps the sidestream: lines, with the code of an error', () => {
+  it('text keeps the sidestream: lines after the time, with the code of an error', () => {
     const out = capture();
-    configureLogger({ write: out.write });
+    configureLogger({ write: out.write, now });
     note('app clicks running');
     reportError(new SidestreamError('SS_STOP_TIMEOUT', 'in-flight batches did not finish'), false);
     reportError(new Error('boom'), false);
     expect(out.lines).toEqual([
-      'sidestream: app clicks running\n',
-      'sidestream: error [SS_STOP_TIMEOUT]: in-flight batches did not finish\n',
-      'sidestream: error: boom (run with --verbose for the stack)\n',
+      `${STAMP} sidestream: app clicks running\n`,
+      `${STAMP} sidestream: error [SS_STOP_TIMEOUT]: in-flight batches did not finish\n`,
+      `${STAMP} sidestream: error: boom (run with --verbose for the stack)\n`,
     ]);
   });
 
-  it('text with --verbose puts the stack under the error line, exactly as formatError', () => {
+  it('text with --verbose puts the stack, unstamped, under the error line, exactly as formatError', () => {
     const out = capture();
-    configureLogger({ write: out.write });
+    configureLogger({ write: out.write, now });
     const error = new SidestreamError('SS_JOB_LOAD_FAILED', 'cannot load', { cause: new TypeError('boom') });
     reportError(error, true);
-    expect(out.lines[0]).toMatch(/^sidestream: error \[SS_JOB_LOAD_FAILED\]: cannot load\n {4}at /);
-    expect(out.lines[0]).toBe(`${formatError(error, true)}\n`);
+    expect(out.lines[0]).toMatch(/^\S+Z sidestream: error \[SS_JOB_LOAD_FAILED\]: cannot load\n {4}at /);
+    expect(out.lines[0]).toBe(`${STAMP} ${formatError(error, true)}\n`);
   });
 
   it('json: one JSON line per entry with app, level, msg, code and the structured fields', () => {
@@ -55,15 +60,18 @@ describe('agent logger', () => {
 
   it('levels: below the configured level nothing is written', () => {
     const out = capture();
-    const logger = createLogger({ level: 'warn', write: out.write });
+    const logger = createLogger({ level: 'warn', write: out.write, now });
     logger.info('hidden');
     logger.debug('hidden');
     logger.warn('shown');
-    expect(out.lines).toEqual(['sidestream: shown\n']);
-    const debug = createLogger({ level: 'trace', write: out.write });
+    expect(out.lines).toEqual([`${STAMP} sidestream: shown\n`]);
+    const debug = createLogger({ level: 'trace', write: out.write, now });
     debug.debug('details');
     debug.trace('more');
-    expect(out.lines.slice(1)).toEqual(['sidestream: debug: details\n', 'sidestream: trace: more\n']);
+    expect(out.lines.slice(1)).toEqual([
+      `${STAMP} sidestream: debug: details\n`,
+      `${STAMP} sidestream: trace: more\n`,
+    ]);
     expect(debug.isEnabled('trace')).toBe(true);
     expect(logger.isEnabled('info')).toBe(false);
   });
@@ -88,7 +96,31 @@ describe('agent logger', () => {
     }
   });
 
-  it('formatTextLine reads numeric and label levels', () => {
+  it('text and json stamp an entry with the same time; by default the time of the call', () => {
+    const text = capture();
+    const json = capture();
+    createLogger({ write: text.write, now }).info('x');
+    createLogger({ format: 'json', write: json.write, now }).info('x');
+    expect(JSON.parse(json.lines[0]!).time).toBe(T);
+    expect(text.lines[0]!.startsWith(`${new Date(JSON.parse(json.lines[0]!).time).toISOString()} `)).toBe(
+      true,
+    );
+    const live = capture();
+    const before = Date.now();
+    createLogger({ write: live.write }).info('x');
+    const after = Date.now();
+    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) sidestream: x\n$/.exec(live.lines[0]!);
+    expect(m, live.lines[0]).not.toBeNull();
+    const stamped = Date.parse(m![1]!);
+    expect(stamped).toBeGreaterThanOrEqual(before);
+    expect(stamped).toBeLessThanOrEqual(after);
+  });
+
+  it('formatTextLine reads numeric and label levels, and stamps a record that has a time', () => {
+    expect(formatTextLine({ level: 30, time: T, msg: 'x' })).toBe(`${STAMP} sidestream: x`);
+    expect(formatTextLine({ level: 'error', time: 0, msg: 'x', stack: '    at f' })).toBe(
+      '1970-01-01T00:00:00.000Z sidestream: error: x\n    at f',
+    );
     expect(formatTextLine({ level: 50, msg: 'x', code: 'SS_USAGE' })).toBe('sidestream: error [SS_USAGE]: x');
     expect(formatTextLine({ level: 'fatal', msg: 'x', stack: '    at f' })).toBe(
       'sidestream: error: x\n    at f',

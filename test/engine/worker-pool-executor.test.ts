@@ -45,10 +45,16 @@ async function runJob(executors: number, input: string[][], listener: StreamingL
   await ssc.stop();
   const metric = await ssc.metrics.registry.registry.getSingleMetric('exec_records_parsed_total')!.get();
   const parsed = metric.values.map((v) => [v.labels.key, v.value]).sort();
+  const valueMetrics = await Promise.all(
+    ['exec_values_total', 'exec_value_size'].map((name) =>
+      ssc.metrics.registry.registry.getSingleMetricAsString(name),
+    ),
+  );
   return {
     results: structuredClone(results),
     records,
     parsed,
+    valueMetrics,
     executor: executor as WorkerPoolExecutor | undefined,
   };
 }
@@ -268,6 +274,10 @@ describe('WorkerPoolExecutor', () => {
     expect(inProcess.parsed.length).toBeGreaterThan(0);
     expect(one.parsed).toEqual(inProcess.parsed);
     expect(two.parsed).toEqual(inProcess.parsed);
+    // ...in the value-only shapes too (inc(n), observe(n)).
+    expect(inProcess.valueMetrics.join('\n')).toMatch(/exec_values_total\{app="exec"\} [1-9]/);
+    expect(one.valueMetrics).toEqual(inProcess.valueMetrics);
+    expect(two.valueMetrics).toEqual(inProcess.valueMetrics);
     // map side of reduceByKey (3 partitions) + collect (3) + count (3) per batch, all remote
     expect(two.executor!.stats.remoteTasks).toBe(27);
     expect(two.executor!.stats.inProcessTasks).toBe(0);

@@ -52,6 +52,12 @@ export interface AgentConfig {
   /** The agent's own log (docs/deployment.md, Logs): the least severe level shown, and the format. */
   readonly logLevel?: LogLevel;
   readonly logFormat?: LogFormat;
+  /**
+   * How often the agent logs an info line summarising the batches completed since the last one,
+   * when it does not print a line per batch (not a terminal, or json); 0: never. resolveConfig
+   * always sets it; optional, as the log settings above, for configs built by hand.
+   */
+  readonly batchSummaryIntervalMs?: number;
 }
 
 /**
@@ -93,5 +99,6 @@ export const OPTIONAL_CONFIG_KEYS: ReadonlySet<keyof AgentConfig> = new Set(
     httpToken: true,
     logLevel: true,
     logFormat: true,
+    batchSummaryIntervalMs: true,
   } satisfies Record<OptionalKey, true>) as (keyof AgentConfig)[],
 );

@@ -16,6 +16,7 @@ import {
   appName,
   boolean,
   duration,
+  durationOrOff,
   graphiteInstance,
   graphitePrefix,
   graphiteUrl,
@@ -33,6 +34,8 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_TASK_FAILURES = 4;
 export const DEFAULT_RESTART_BUDGET = 5;
 export const DEFAULT_RESTART_WINDOW_MS = 10 * 60_000;
+/** Spark's UI refreshes its streaming statistics about this often; a log line a minute is no flood. */
+export const DEFAULT_BATCH_SUMMARY_INTERVAL_MS = 60_000;
 
 /**
  * More worker threads than a few per core only add memory (each thread loads the job and the
@@ -336,6 +339,17 @@ export const SETTINGS = [
     default: { value: DEFAULT_LOG_FORMAT, shown: DEFAULT_LOG_FORMAT },
     description:
       "the agent log's format: text (lines for people) or json (pino JSON lines for a log shipper)",
+  }),
+  setting({
+    key: 'batchSummaryInterval',
+    configKey: 'batchSummaryIntervalMs',
+    flag: '--batch-summary-interval',
+    placeholder: '<duration>',
+    env: 'SIDESTREAM_BATCH_SUMMARY_INTERVAL',
+    value: durationOrOff({ example: '60s', min: '1s', max: '24h' }),
+    default: { value: DEFAULT_BATCH_SUMMARY_INTERVAL_MS, shown: '60s' },
+    description:
+      'how often the log gets an info line summarising the batches completed since the last one, when no line per batch is printed (not a terminal, or json); 0 or off: never (docs/deployment.md)',
   }),
 ] as const;
 

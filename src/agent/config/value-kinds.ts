@@ -222,6 +222,35 @@ export function walFsync(bounds: DurationBounds): ValueKind<FsyncPolicy> {
   return { schema, form: '`always`, `never` or a duration', bounds: `a duration > 0, at most ${bounds.max}` };
 }
 
+/**
+ * A cadence that can be turned off: `0`, `0s` or `off` give 0 (off), anything else is a duration
+ * from `min` to `max`. The lower bound keeps a typo (`1ms`) from becoming the flood a cadence
+ * exists to avoid.
+ */
+export function durationOrOff(
+  bounds: Omit<DurationBounds, 'allowZero'> & { readonly min: string },
+): ValueKind<number> {
+  const max = maxMs({ ...bounds, allowZero: true });
+  const min = parseDurationMs(bounds.min, 'min');
+  const schema = z.unknown().transform((input, ctx): number => {
+    if (input === 'off' || input === 0 || (typeof input === 'string' && input.trim() === '0')) return 0;
+    const parsed = parseDuration(input, { ...bounds, allowZero: true }, max);
+    if (parsed.ok && (parsed.ms === 0 || parsed.ms >= min)) return parsed.ms;
+    ctx.addIssue({
+      code: 'custom',
+      message: parsed.ok
+        ? `${show(input)} must be at least ${bounds.min}, or 0 or off to turn it off; for example ${bounds.example}`
+        : `${parsed.message}, or 0 or off to turn it off`,
+    });
+    return z.NEVER;
+  });
+  return {
+    schema,
+    form: '`0`, `off` or a duration',
+    bounds: `0 or off: off; else ${bounds.min} to ${bounds.max}`,
+  };
+}
+
 /** One of a fixed list of words; `message` follows the quoted value. */
 export function oneOf<const V extends readonly [string, ...string[]]>(
   values: V,
