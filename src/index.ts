@@ -66,9 +66,9 @@ export type { KafkaSinkOptions, OutputMessages } from './sinks/kafka-transaction
 export { KafkaTransactionalSink } from './sinks/kafka-transactional-sink.js';
 export type { CommitOutcome, PostgresSinkOptions } from './sinks/postgres-transactional-sink.js';
 export { PostgresTransactionalSink } from './sinks/postgres-transactional-sink.js';
+export type { SqlClient, SqlQueryResult } from './sinks/sql-client.js';
 export type { UidDeduplicatorOptions } from './sinks/uid-deduplicator.js';
 export { UidDeduplicator } from './sinks/uid-deduplicator.js';
-export type { SqlClient, SqlQueryResult } from './sinks/sql-client.js';
 export type { FileTailOptions } from './sources/file-tail-receiver.js';
 export type { GeneratedEvent, GeneratorStreamOptions } from './sources/generator-source.js';
 export type {

@@ -4,8 +4,9 @@
  * export, and calls it, turning each way that can fail into one coded, actionable error; that
  * includes never finishing: importing and declaring each have a time limit (SS_JOB_LOAD_TIMEOUT).
  */
-import { register } from 'node:module';
+
 import { stat } from 'node:fs/promises';
+import { register } from 'node:module';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { codeOf, describeError, SidestreamError } from './errors.js';

@@ -75,11 +75,10 @@ describe('npm pack', () => {
     const typesNode = JSON.parse(
       await readFile(join(REPO, 'node_modules', '@types', 'node', 'package.json'), 'utf8'),
     ).version;
-    await run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', join(dir, tarball), `@types/node@${typesNode}`],
-      { cwd: project, timeout: 200_000 },
-    );
+    await run('npm', ['install', '--no-audit', '--no-fund', join(dir, tarball), `@types/node@${typesNode}`], {
+      cwd: project,
+      timeout: 200_000,
+    });
     await writeFile(join(project, 'job.ts'), TS_JOB);
     await writeFile(join(project, 'job.js'), CJS_JOB);
   }, 300_000);
