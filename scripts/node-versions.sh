@@ -48,14 +48,20 @@ newest_cached() {
   done | sort -V | tail -n 1
 }
 
-# resolve MAJOR: the newest MAJOR.x.y the registry has for $PACKAGE (stable releases only).
+# resolve MAJOR: the newest MAJOR.x.y the registry has for $PACKAGE (stable releases only), or
+# the newest cached one when the registry cannot tell.
 resolve() {
   local json
   if ! json="$(npm view "$PACKAGE@$1" version --json 2>/dev/null)"; then
-    local cached
+    # With --json, npm prints its error as JSON on stdout: {"error": {"code", "summary", ...}}.
+    local why cached
+    why="$(node -e '
+      try { const e = JSON.parse(process.argv[1]).error; console.log(`${e.code}: ${e.summary}`); }
+      catch { console.log("no answer"); }
+    ' "$json")"
     cached="$(newest_cached "$1")"
-    [[ -n "$cached" ]] || die "cannot ask the npm registry for $PACKAGE@$1 and nothing is cached"
-    log "warning: the npm registry did not answer; using the cached $cached"
+    [[ -n "$cached" ]] || die "npm view $PACKAGE@$1 failed ($why) and no $1.x is cached"
+    log "warning: npm view $PACKAGE@$1 failed ($why); using the cached $cached"
     printf '%s\n' "$cached"
     return
   fi
@@ -133,7 +139,7 @@ for want in "$@"; do
   *) die "not a major or an exact version: $want" ;;
   esac
   [[ -n "$version" ]] || die "the npm registry has no stable $PACKAGE@$want"
-  [[ "$want" == "$version" ]] || log "$want: newest on the registry is $version"
+  [[ "$want" == "$version" ]] || log "$want: $version"
   fetch "$version"
   [[ "$want" == "$version" ]] || prune "$version"
   lines+=("$version $CACHE_DIR/$version/bin/node")
