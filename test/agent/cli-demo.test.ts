@@ -42,6 +42,10 @@ describe('sidestream demo', () => {
       /^sidestream_last_batch_event_time_lag_avg_seconds\{app="demo",stream="generator"\} 0\.\d+$/m,
     );
     expect(metrics.body).toMatch(/^process_cpu_seconds_total\{app="demo"\} /m);
+    // The agent runs on the Node that runs the tests (cli-process.ts spawns process.execPath), so
+    // CI's node-matrix steps test the agent on each Node version, not the machine's own.
+    const versionInfo = metrics.body.split('\n').find((line) => line.startsWith('nodejs_version_info{'));
+    expect(versionInfo).toContain(`version="${process.version}"`);
 
     const open = await httpGet(`${base}/metrics`, { Accept: 'application/openmetrics-text; version=1.0.0' });
     expect(open.contentType).toContain('application/openmetrics-text');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerPoolExecutor } from '../../src/executors/worker-pool-executor.js';
 import { type Executor, ManualClock, StreamingContext, type StreamingListener } from '../../src/index.js';
-import { startManual } from '../support/manual-run.js';
+import { startManual, waitFor } from '../support/manual-run.js';
 import job, { queue, results } from './fixtures/executor-job.js';
 
 const JOB = new URL('./fixtures/executor-job.ts', import.meta.url).pathname;
@@ -193,6 +193,9 @@ describe('WorkerPoolExecutor', () => {
         code: 'SS_JOB_LOAD_FAILED',
         message: expect.stringContaining('exited with code 5 while importing'),
       });
+      // ready() rejects on the first worker's exit; the second may take a while to start and exit
+      // on a busy machine, so wait for it, then long enough to see that neither is replaced.
+      await waitFor(() => pool.stats.workersLost >= 2, 10_000, 'both workers to exit');
       await new Promise((r) => setTimeout(r, 300));
       expect(pool.stats.workersLost).toBe(2);
       expect(pool.stats.retiredWorkers).toBe(2);
