@@ -16,6 +16,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   'topic-partition': [],
   redact: [],
   'private-files': [],
+  'typescript-module-hook': [],
   'events/': ['topic-partition'],
   'event-time-lag': ['events/'],
   'state/': ['events/', 'errors', 'time', 'topic-partition', 'private-files'],
@@ -53,7 +54,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     'errors',
     'time',
   ],
-  'job-module': ['streaming-context', 'errors'],
+  'job-module': ['streaming-context', 'errors', 'typescript-module-hook'],
   'dashboards/': ['telemetry/', 'errors'],
   'executors/': ['engine/', 'dstream/', 'events/', 'streaming-context', 'job-module', 'errors', 'time'],
   'agent/': [

@@ -223,7 +223,7 @@ describe('bad options are refused with SS_USAGE (exit 2), naming the flag and th
     const { code, stdout, stderr } = await cli(...args);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^sidestream: error \[SS_USAGE\]: /);
+    expect(stderr).toMatch(/^\S+Z sidestream: error \[SS_USAGE\]: /);
     expect(stderr).toMatch(message);
   });
 });
