@@ -146,6 +146,8 @@ export async function runAgent({ config, ssc, version, verbose }: RunAgentOption
       );
     }
   }
+  // A signal during start-up has begun the stop: starting the exporters now would outlive it.
+  if (stopping) return stopping;
   pushgateway?.start();
   summary?.start();
   note(

@@ -136,12 +136,12 @@ export class KafkaTransactionalSink implements OffsetStore {
   async fetchOffsets(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
     // Initialising the producer waits until the previous owner's last transaction is complete
     // (its markers written), so the offsets read afterwards are final.
-    for (const p of partitions) this.fenced.delete(`${topic}-${p}`);
+    for (const p of partitions) this.fenced.delete(topicPartitionKey(topic, p));
     const owners = new Map(partitions.map((p) => [p, this.producerFor(topic, p)]));
     await Promise.all(owners.values());
     const offsets = await this.committed(topic, partitions);
     for (const [p, owner] of owners) {
-      const key = `${topic}-${p}`;
+      const key = topicPartitionKey(topic, p);
       const read = offsets.get(p);
       // A transaction this sink committed a moment ago may not be visible to OffsetFetch yet (its
       // markers): a re-read right after it (a batch that failed after this partition committed,

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/agent-process.js';
 import { waitForAsync } from '../support/crash-loop.js';
 
@@ -83,15 +83,20 @@ describe('npm pack', () => {
     await writeFile(join(project, 'job.js'), CJS_JOB);
   }, 300_000);
 
-  afterAll(async () => {
-    // npx runs the agent as its child: the group goes, or the agent outlives the test.
-    for (const child of children) {
+  /** npx runs the agent as its child: the whole group goes, or the agent outlives the test. */
+  function stopAll(): void {
+    for (const child of children.splice(0)) {
       if (child.pid !== undefined) {
         try {
           process.kill(-child.pid, 'SIGKILL');
         } catch {}
       }
     }
+  }
+  // Each test's agents go when it ends: three agents left running would slow the tsc check.
+  afterEach(stopAll);
+  afterAll(async () => {
+    stopAll();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -220,7 +225,8 @@ describe('npm pack', () => {
       'export default function job(ssc) { ssc.generatorStream({}).print(); }\n',
     );
     const agent = npxSidestream(['validate', 'esm-job.js']);
-    const exit = await new Promise<number | null>((resolve) => agent.child.on('exit', resolve));
+    // 'close', not 'exit': the output may still be arriving when the process has exited.
+    const exit = await new Promise<number | null>((resolve) => agent.child.on('close', resolve));
     expect(exit).not.toBe(0);
     expect(agent.output()).toContain('SS_JOB_LOAD_FAILED');
     expect(agent.output()).toContain('rename it to .mjs, add {"type": "module"}');

@@ -45,6 +45,13 @@ async function check(
       progress.step(`reading group ${sink.groupId}'s committed offsets`);
       const existing = new Set(await admin.listTopics());
       const readable = topics.filter((t) => existing.has(t));
+      if (readable.length === 0) {
+        progress.report(
+          'FAIL',
+          `none of ${topics.join(', ')} exists, so group ${sink.groupId}'s offsets for them cannot be read`,
+        );
+        return;
+      }
       await admin.fetchOffsets({ groupId: sink.groupId, topics: readable });
       progress.report('ok', `group ${sink.groupId}'s committed offsets can be read`);
     });

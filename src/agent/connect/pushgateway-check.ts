@@ -30,6 +30,8 @@ function ready(url: string, progress: CheckProgress): Promise<void> {
         port: readyUrl.port,
         path: readyUrl.pathname,
         method: 'GET',
+        // No keep-alive: the check's socket closes with its answer.
+        agent: false,
         signal: progress.signal,
         ...(auth === undefined ? {} : { auth }),
       },
