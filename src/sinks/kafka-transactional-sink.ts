@@ -85,8 +85,11 @@ export class KafkaTransactionalSink implements OffsetStore {
     return this.options;
   }
 
-  /** The kafkajs client, created (and kafkajs loaded) on first use. */
-  private client(): Promise<Kafka> {
+  /**
+   * The kafkajs client, created (and kafkajs loaded) on first use. Protected so that a test can
+   * put a Kafka double behind the sink and order its answers (test/sinks/).
+   */
+  protected client(): Promise<Kafka> {
     this.kafka ??= kafkaClient({
       ...this.options.kafka,
       brokers: this.options.brokers,
