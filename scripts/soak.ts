@@ -58,13 +58,21 @@ if (!['postgres', 'kafka', 'both'].includes(sinkArg))
 const sinks: FleetSink[] = sinkArg === 'both' ? ['postgres', 'kafka'] : [sinkArg as FleetSink];
 const executors = values.executors === undefined ? undefined : whole(values.executors, 'executors', 0);
 
-try {
-  await probeKafkaCluster();
-} catch (error) {
-  console.error(
-    `soak: the 3-broker Kafka cluster does not answer (${error instanceof Error ? error.message : error}); start it with scripts/services.sh up kafka-cluster`,
-  );
-  process.exit(1);
+// A broker the previous soak or drill restarted may still be joining: ask for up to a minute.
+for (const deadline = Date.now() + 60_000; ; ) {
+  try {
+    await probeKafkaCluster();
+    break;
+  } catch (error) {
+    if (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      continue;
+    }
+    console.error(
+      `soak: the 3-broker Kafka cluster does not answer (${error instanceof Error ? error.message : error}); start it with scripts/services.sh up kafka-cluster`,
+    );
+    process.exit(1);
+  }
 }
 
 const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'sidestream-soak-')));
