@@ -6,12 +6,11 @@
  */
 
 import { stat } from 'node:fs/promises';
-import { register } from 'node:module';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { codeOf, describeError, SidestreamError } from './errors.js';
 import type { StreamingContext } from './streaming-context.js';
-import { TYPESCRIPT_MODULE_HOOK } from './typescript-module-hook.js';
+import { registerTypeScriptModuleHook } from './typescript-module-hook.js';
 
 export type JobFunction = (ssc: StreamingContext) => void | Promise<void>;
 
@@ -81,7 +80,7 @@ function registerTypeScript(): Promise<unknown> {
   tsxRegistered ??= import('tsx/esm/api').then((tsx) => {
     tsx.register();
     // After tsx, so that it sees tsx's answer: a job's .ts files are ES modules in any package.
-    register(TYPESCRIPT_MODULE_HOOK);
+    registerTypeScriptModuleHook();
   });
   return tsxRegistered;
 }
