@@ -228,7 +228,8 @@ describe('WorkerPoolExecutor', () => {
       });
       job(ssc);
       const run = await startManual(ssc, clock);
-      const [record] = await run.step(1);
+      // Twelve workers start and die before the batch can finish: seconds each on a busy machine.
+      const [record] = await run.step(1, 45_000);
       await ssc.stop();
       expect(record!.outcome).toBe('succeeded');
       expect(results).toHaveLength(1);

@@ -7,8 +7,11 @@ import type { CompletedBatchRecord, ManualClock, StreamingContext } from '../../
 export interface ManualRun {
   clock: ManualClock;
   completed: CompletedBatchRecord[];
-  /** Advances the clock by one batch interval and waits for `expect` more completed batches. */
-  step(batches?: number): Promise<CompletedBatchRecord[]>;
+  /**
+   * Advances the clock by one batch interval and waits for `batches` more completed batches, for
+   * up to `timeoutMs` (default 10 s).
+   */
+  step(batches?: number, timeoutMs?: number): Promise<CompletedBatchRecord[]>;
 }
 
 export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
@@ -26,10 +29,10 @@ export async function startManual(ssc: StreamingContext, clock: ManualClock): Pr
   return {
     clock,
     completed,
-    async step(batches = 1) {
+    async step(batches = 1, timeoutMs = 10_000) {
       const before = completed.length;
       for (let i = 0; i < batches; i++) clock.advance(ssc.batchIntervalMs);
-      await waitFor(() => completed.length >= before + batches, 10_000, `${batches} batch(es)`);
+      await waitFor(() => completed.length >= before + batches, timeoutMs, `${batches} batch(es)`);
       return completed.slice(before);
     },
   };
