@@ -172,6 +172,8 @@ describe('npm pack', () => {
         `${file} to count records and its agent to serve the batch`,
       );
       expect(agent.output()).not.toContain('error [SS_');
+      // Node 26 deprecates module.register: loading a .ts job must not warn on any version.
+      expect(agent.output()).not.toContain('DeprecationWarning');
     });
   }
 
