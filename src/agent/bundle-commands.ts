@@ -9,12 +9,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ALERT_NAMES, TUNABLE_ALERTS, thresholdDefault } from '../dashboards/alert-defaults.js';
-import { type BundleFlags, parseBundleOptions } from '../dashboards/bundle-options.js';
+import { type BundleFlags, parseBundleOptions, usage } from '../dashboards/bundle-options.js';
 import type { RenderedFile } from '../dashboards/render-bundle.js';
 import { SidestreamError } from '../errors.js';
-import { reportError } from './report-error.js';
+import { reportError, USAGE_EXIT } from './report-error.js';
 
-const USAGE_EXIT = 2;
 const FLAVOURS = ['prometheus', 'graphite'] as const;
 type Flavour = (typeof FLAVOURS)[number];
 const DASHBOARD_NAMES = ['overview', 'kafka', 'ingestion', 'agent'] as const;
@@ -30,7 +29,6 @@ interface DashboardsFlags extends CommonFlags {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const usage = (message: string) => new SidestreamError('SS_USAGE', message);
 
 function flavourOf(flags: CommonFlags): Flavour | undefined {
   if (flags.flavour === undefined) return undefined;

@@ -15,13 +15,11 @@ import { failWhenLeftUnsettled } from './fail-when-left-unsettled.js';
 import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { packageVersion } from './package-version.js';
 import { type JobRef, prepareJob } from './prepare-job.js';
-import { note, reportError } from './report-error.js';
+import { note, reportError, USAGE_EXIT } from './report-error.js';
 import { runAgent } from './run-agent.js';
 import { runStatus } from './status-command.js';
 import { SUPERVISED_ENV, supervise } from './supervisor.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, parseConnectTimeout, validateConnect } from './validate-connect.js';
-
-const USAGE_EXIT = 2;
 
 /** commander's parsed options of `run`, `demo` and `validate`: --config, --verbose and the settings. */
 interface AgentOptions {

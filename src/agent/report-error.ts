@@ -26,6 +26,9 @@ function stackLines(error: unknown): string[] {
   return lines;
 }
 
+/** The exit status of a command line the CLI refuses (an unknown flag, a bad value): 2, as getopt tools use. */
+export const USAGE_EXIT = 2;
+
 /** Logs an error at level error: `code` when it has one, `stack` under --verbose. */
 export function reportError(error: unknown, verbose: boolean): void {
   // An error message may quote a URL with its credentials (a driver's connection string): the

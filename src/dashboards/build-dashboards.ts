@@ -27,7 +27,7 @@ import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundat
 import { DEFAULT_GRAPHITE_PREFIX } from '../telemetry/graphite-naming.js';
 import { type BundleOptions, DEFAULT_BUNDLE_OPTIONS } from './bundle-options.js';
 import { type DashboardSpec, dashboardSpecs, type PanelSpec } from './panels.js';
-import { type PromScope, promScope } from './prom-scope.js';
+import { type PromScope, promScope, selectSeries } from './prom-scope.js';
 
 export type Datasource = 'prometheus' | 'graphite';
 
@@ -100,9 +100,6 @@ function panelFor(spec: PanelSpec, ds: Datasource): AnyPanelBuilder | undefined 
   return builder;
 }
 
-/** `{a="b", ...}` of the extra selectors, or '' without any. */
-const braces = (q: PromScope) => (q.selectors.length === 0 ? '' : `{${q.selectors.join(', ')}}`);
-
 function appVariable(ds: Datasource, q: PromScope): QueryVariableBuilder {
   const v = new QueryVariableBuilder('app')
     .label('app')
@@ -113,7 +110,7 @@ function appVariable(ds: Datasource, q: PromScope): QueryVariableBuilder {
     .multi(true)
     .includeAll(true);
   if (ds === 'prometheus') {
-    return v.query(`label_values(sidestream_build_info${braces(q)}, app)`).allValue('.+');
+    return v.query(`label_values(${selectSeries('sidestream_build_info', q.selectors)}, app)`).allValue('.+');
   }
   return v.query(`${DEFAULT_GRAPHITE_PREFIX}.*`).allValue('*');
 }
@@ -123,12 +120,11 @@ function appVariable(ds: Datasource, q: PromScope): QueryVariableBuilder {
  * All is `.*`: series pushed without an instance label (a Pushgateway) still match.
  */
 function instanceVariable(q: PromScope): QueryVariableBuilder {
-  const matchers = ['app=~"$app"', ...q.selectors].join(', ');
   return new QueryVariableBuilder('instance')
     .label('instance')
     .description('The agent (Prometheus target) of the chosen apps: one replica, several, or All.')
     .datasource(dsRef('prometheus'))
-    .query(`label_values(sidestream_build_info{${matchers}}, instance)`)
+    .query(`label_values(${selectSeries('sidestream_build_info', 'app=~"$app"', q.selectors)}, instance)`)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc)
     .multi(true)

@@ -80,7 +80,8 @@ export interface BundleFlags {
   readonly runbookUrl?: string;
 }
 
-const usage = (message: string) => new SidestreamError('SS_USAGE', message);
+/** A refused option of `sidestream dashboards` or `sidestream alerts` (exit 2). */
+export const usage = (message: string) => new SidestreamError('SS_USAGE', message);
 
 function alertAssignment(flag: string, raw: string, choices: readonly string[]): [AlertName, string] {
   const eq = raw.indexOf('=');

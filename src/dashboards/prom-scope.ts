@@ -27,9 +27,15 @@ const join = (...parts: (string | readonly string[])[]) =>
     .filter((p) => p !== '')
     .join(', ');
 
+/** `series{m1, m2, ...}` of the non-empty matchers, or `series` alone when there are none. */
+export function selectSeries(series: string, ...matchers: (string | readonly string[])[]): string {
+  const all = join(...matchers);
+  return all === '' ? series : `${series}{${all}}`;
+}
+
 export function promScope(selectors: readonly string[] = []): PromScope {
   const scoped = (series: string, extra = '') =>
-    `${series}{${join('app=~"$app"', 'instance=~"$instance"', extra, selectors)}}`;
+    selectSeries(series, 'app=~"$app"', 'instance=~"$instance"', extra, selectors);
   return {
     sel: (name, extra) => scoped(name, extra),
     buckets(name, extra) {

@@ -10,6 +10,7 @@
 import { type AlertName, TUNABLE_ALERTS } from './alert-defaults.js';
 import { type BundleOptions, forOf, parseMatcher, runbookUrl, thresholdOf } from './bundle-options.js';
 import type { DashboardMetricName } from './metric-refs.js';
+import { selectSeries } from './prom-scope.js';
 
 export const PROMETHEUS_RULES_FILE = 'alerts/sidestream.rules.yml';
 
@@ -289,10 +290,7 @@ function scalar(value: string, indent: string): string {
 /** The rules file's text with `options` applied. */
 export function prometheusRules(options: BundleOptions): string {
   const selectors = options.selectors;
-  const m: Select = (name, matchers) => {
-    const all = [...(matchers ? [matchers] : []), ...selectors];
-    return all.length === 0 ? name : `${name}{${all.join(', ')}}`;
-  };
+  const m: Select = (name, matchers) => selectSeries(name, matchers ?? '', selectors);
   // Equality selectors become labels of every alert: the rules aggregate them away, and ALERTS
   // (the dashboards' Firing alerts panel, routing) should still say which cluster it is.
   const extraLabels = selectors.map(parseMatcher).filter((x) => x.op === '=');

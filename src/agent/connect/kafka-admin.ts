@@ -15,6 +15,9 @@ export interface KafkaAdminOptions {
   readonly kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'> | undefined;
 }
 
+/** What the Kafka checks' failure lines name as the thing that should answer. */
+export const KAFKA_SERVICE = 'a Kafka broker';
+
 /**
  * A connected admin client; `use` runs with it and it is disconnected after, or as soon as the
  * check is aborted.

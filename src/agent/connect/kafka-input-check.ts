@@ -8,14 +8,12 @@
 import type { KafkaInputTarget } from '../../sources/kafka/kafka-input-target.js';
 import type { CheckProgress, ConnectCheck } from './connect-check.js';
 import { describeConnectError } from './describe-connect-error.js';
-import { firstAnsweringBroker, withKafkaAdmin } from './kafka-admin.js';
-
-const SERVICE = 'a Kafka broker';
+import { firstAnsweringBroker, KAFKA_SERVICE, withKafkaAdmin } from './kafka-admin.js';
 
 export function kafkaInputCheck(input: KafkaInputTarget): ConnectCheck {
   return {
     target: `kafka ${input.brokers.join(',')} (input ${input.input})`,
-    service: SERVICE,
+    service: KAFKA_SERVICE,
     run: (progress) => check(input, progress),
   };
 }
@@ -31,7 +29,7 @@ async function check(input: KafkaInputTarget, progress: CheckProgress): Promise<
     options,
     progress,
     (broker) => `kafka ${broker} (input ${input.input})`,
-    (error) => describeConnectError(error, SERVICE),
+    (error) => describeConnectError(error, KAFKA_SERVICE),
   );
   // None answered: each broker's own line says why, and nothing else can be asked.
   if (broker !== undefined) {

@@ -7,9 +7,7 @@
 import type { KafkaSinkOptions } from '../../sinks/kafka-transactional-sink.js';
 import type { CheckProgress, ConnectCheck } from './connect-check.js';
 import { describeConnectError } from './describe-connect-error.js';
-import { firstAnsweringBroker, withKafkaAdmin } from './kafka-admin.js';
-
-const SERVICE = 'a Kafka broker';
+import { firstAnsweringBroker, KAFKA_SERVICE, withKafkaAdmin } from './kafka-admin.js';
 
 export function kafkaSinkCheck(
   sink: { readonly target: Readonly<KafkaSinkOptions> },
@@ -20,7 +18,7 @@ export function kafkaSinkCheck(
   const where = (brokers: string) => `kafka ${brokers} (sink of input ${input})`;
   return {
     target: where(options.brokers.join(',')),
-    service: SERVICE,
+    service: KAFKA_SERVICE,
     run: (progress) => check(options, topics, where, progress),
   };
 }
@@ -38,7 +36,7 @@ async function check(
   };
   progress.step('connecting to the brokers');
   const broker = await firstAnsweringBroker(options, progress, where, (error) =>
-    describeConnectError(error, SERVICE),
+    describeConnectError(error, KAFKA_SERVICE),
   );
   if (broker !== undefined) {
     await withKafkaAdmin({ ...options, brokers: [broker] }, progress, async (admin) => {
