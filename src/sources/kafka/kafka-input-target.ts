@@ -30,35 +30,28 @@ export interface KafkaInputTarget {
   readonly offsetStore?: OffsetStore | undefined;
 }
 
+/** The connection settings both kinds of Kafka input share. */
+function shared(
+  input: string,
+  o: Pick<KafkaInputTarget, 'brokers' | 'topics' | 'groupId' | 'clientId' | 'startingOffsets' | 'kafka'>,
+) {
+  const { brokers, topics, groupId, clientId, startingOffsets, kafka } = o;
+  return { input, brokers, topics, groupId, clientId, startingOffsets, kafka };
+}
+
 /** The Kafka input `source` describes, or undefined when it is not a Kafka input. */
 export function kafkaInputTarget(source: InputSource<unknown>): KafkaInputTarget | undefined {
   if (source instanceof KafkaDirectSource) {
     const o = source.connectionOptions;
     return {
-      input: source.name,
+      ...shared(source.name, o),
       kind: 'direct',
-      brokers: o.brokers,
-      topics: o.topics,
-      groupId: o.groupId,
-      clientId: o.clientId,
-      startingOffsets: o.startingOffsets,
-      kafka: o.kafka,
       deadLetterTopic: o.deadLetterTopic,
       offsetStore: o.offsetStore,
     };
   }
   if (source instanceof ReceiverSource && source.receiver instanceof KafkaReceiver) {
-    const o = source.receiver.connectionOptions;
-    return {
-      input: source.name,
-      kind: 'receiver',
-      brokers: o.brokers,
-      topics: o.topics,
-      groupId: o.groupId,
-      clientId: o.clientId,
-      startingOffsets: o.startingOffsets,
-      kafka: o.kafka,
-    };
+    return { ...shared(source.name, source.receiver.connectionOptions), kind: 'receiver' };
   }
   return undefined;
 }
