@@ -19,10 +19,12 @@
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
 import type { Admin, Kafka, KafkaConfig, Message, PartitionMetadata, Producer } from 'kafkajs';
 import { SidestreamError } from '../errors.js';
+import type { KafkaFailureKind } from '../sources/kafka/kafka-failures.js';
 import { kafkaClient } from '../sources/kafka/kafkajs-client.js';
 import { sendByPartition } from '../sources/kafka/kafkajs-send-by-partition.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
 import { whileCoordinatorMoves } from '../sources/kafka/while-coordinator-moves.js';
+import { whileKafkaRecovers } from '../sources/kafka/while-kafka-recovers.js';
 import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import type { CommitOutcome } from './postgres-transactional-sink.js';
 
@@ -35,6 +37,22 @@ export interface KafkaSinkOptions {
   /** kafkajs client settings passed through (ssl, sasl, ...). */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
+
+/**
+ * The failures a commit waits out (kafka-failures.ts): brokers not answering (killed, frozen,
+ * restarting), leaders and coordinators moving, and other errors kafkajs calls retriable. Never
+ * an offset conflict or a fenced producer (our own errors, thrown at once), a missing topic or
+ * a permanent error.
+ */
+const RIDE_OUT: ReadonlySet<KafkaFailureKind> = new Set([
+  'no-answer',
+  'leadership',
+  'coordinator',
+  'retriable',
+]);
+
+/** How long one commit waits out such failures before its task attempt fails. */
+export const COMMIT_RECOVERY_WAIT_MS = 30_000;
 
 export interface OutputMessages {
   readonly topic: string;
@@ -189,6 +207,13 @@ export class KafkaTransactionalSink implements OffsetStore {
    */
   async commitPartition(range: OffsetRange, outputs: readonly OutputMessages[]): Promise<CommitOutcome> {
     if (range.untilOffset <= range.fromOffset) return 'empty';
+    // A failed attempt below leaves nothing behind that a second one would trust (it drops the
+    // producer and the offset believed committed), so trying again here is what a task retry
+    // does, only after a pause: a broker outage does not spend the task's attempts at once.
+    return whileKafkaRecovers(() => this.commitOnce(range, outputs), RIDE_OUT, COMMIT_RECOVERY_WAIT_MS);
+  }
+
+  private async commitOnce(range: OffsetRange, outputs: readonly OutputMessages[]): Promise<CommitOutcome> {
     const key = topicPartitionKey(range.topic, range.partition);
     if (this.fenced.has(key)) throw this.fencedError(range);
     const owner = this.producerFor(range.topic, range.partition);

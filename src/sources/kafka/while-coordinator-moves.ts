@@ -7,23 +7,17 @@
  * agent's Kafka sink failed one task's four attempts within 70 ms on GROUP_LOAD_IN_PROGRESS,
  * failing the batch and with it the agent. Any other error is thrown at once.
  */
-import { classifyKafkaFailure } from './kafka-failures.js';
+import type { KafkaFailureKind } from './kafka-failures.js';
+import { type Sleep, whileKafkaRecovers } from './while-kafka-recovers.js';
 
 export const COORDINATOR_WAIT_MS = 30_000;
 
-export async function whileCoordinatorMoves<T>(
+const COORDINATOR: ReadonlySet<KafkaFailureKind> = new Set(['coordinator']);
+
+export function whileCoordinatorMoves<T>(
   request: () => Promise<T>,
   waitMs = COORDINATOR_WAIT_MS,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep?: Sleep,
 ): Promise<T> {
-  let waited = 0;
-  for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
-    try {
-      return await request();
-    } catch (error) {
-      if (classifyKafkaFailure(error).kind !== 'coordinator' || waited + pause > waitMs) throw error;
-      await sleep(pause);
-      waited += pause;
-    }
-  }
+  return whileKafkaRecovers(request, COORDINATOR, waitMs, sleep);
 }
