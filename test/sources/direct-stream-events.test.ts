@@ -20,6 +20,7 @@ function setup() {
     rebalances: 0,
     offsetResets: 0,
     consumerFetched: 0,
+    fetchPauses: 0,
   };
   const posted = new DirectStreamEvents('kafka:clicks', stats);
   posted.attach(ctx);
@@ -183,6 +184,7 @@ describe('DirectStreamEvents', () => {
       rebalances: 0,
       offsetResets: 0,
       consumerFetched: 0,
+      fetchPauses: 0,
     };
     const unattached = new DirectStreamEvents('kafka:clicks', stats);
     unattached.rebalance([], []);

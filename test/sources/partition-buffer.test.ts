@@ -59,4 +59,37 @@ describe('PartitionBuffer', () => {
     expect((await read).map((m) => m.offset)).toEqual([2, 3, 4]);
     await expect(buffer.read(6, 8, 20)).rejects.toThrow(/timed out after 20 ms waiting for offsets \[6, 8\)/);
   });
+
+  it('is full past its bound only while no read waits, and makes room once: below half, on a waiting read, on reset', async () => {
+    const buffer = new PartitionBuffer(0);
+    const range = (from: number, until: number) =>
+      Array.from({ length: until - from }, (_, i) => msg(from + i));
+    buffer.append(buffer.epoch, range(0, 10), 9);
+    expect(buffer.isFullAt(10)).toBe(false);
+    buffer.append(buffer.epoch, range(10, 12), 11);
+    expect(buffer.isFullAt(10)).toBe(true);
+    let resumed = 0;
+    buffer.holdUntilRoom(10, () => resumed++);
+    expect(buffer.held).toBe(true);
+    // Releasing to 6 held records is not yet half the bound; to 5 it is.
+    buffer.release(6);
+    expect(resumed).toBe(0);
+    buffer.release(7);
+    expect(resumed).toBe(1);
+    expect(buffer.held).toBe(false);
+    buffer.release(8);
+    expect(resumed).toBe(1);
+
+    // A read that must wait for unfetched records resumes fetching at once.
+    buffer.holdUntilRoom(2, () => resumed++);
+    const waiting = buffer.read(8, 14, 1000);
+    expect(resumed).toBe(2);
+    expect(buffer.isFullAt(2)).toBe(false);
+    buffer.append(buffer.epoch, range(12, 14), 13);
+    expect((await waiting).map((m) => m.offset)).toEqual([8, 9, 10, 11, 12, 13]);
+
+    buffer.holdUntilRoom(2, () => resumed++);
+    buffer.reset(20);
+    expect(resumed).toBe(3);
+  });
 });

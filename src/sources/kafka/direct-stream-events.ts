@@ -19,6 +19,8 @@ export interface DirectStreamStats {
   offsetResets: number;
   /** Records the group consumer fetched on this thread (none when executors read). */
   consumerFetched: number;
+  /** Times fetching of a partition paused because its buffer held maxBufferedRecordsPerPartition. */
+  fetchPauses: number;
 }
 
 /** Why a partition does not resume where its stored position says. */

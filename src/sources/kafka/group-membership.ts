@@ -24,7 +24,11 @@ import type { DeadLetters } from './dead-letters.js';
 import type { DirectStreamEvents, DirectStreamStats } from './direct-stream-events.js';
 import { GroupCommits } from './group-commits.js';
 import type { GroupMemberId } from './group-member-id.js';
-import { type KafkaConnectionOptions, kafkaClientFor } from './kafka-direct-stream-options.js';
+import {
+  DEFAULT_MAX_BUFFERED_RECORDS,
+  type KafkaConnectionOptions,
+  kafkaClientFor,
+} from './kafka-direct-stream-options.js';
 import { classifyKafkaFailure } from './kafka-failures.js';
 import { KafkaRangeReader, toRawMessage } from './kafka-range-reader.js';
 import type { RawKafkaMessage } from './kafka-record.js';
@@ -94,6 +98,10 @@ export class GroupMembership {
 
   get connected(): boolean {
     return this.isConnected;
+  }
+
+  private get bufferBound(): number {
+    return this.options.maxBufferedRecordsPerPartition ?? DEFAULT_MAX_BUFFERED_RECORDS;
   }
 
   get stopped(): boolean {
@@ -409,6 +417,7 @@ export class GroupMembership {
     heartbeat,
     isRunning,
     isStale,
+    pause,
   }: EachBatchPayload): Promise<void> {
     const a = this.peers.table.get(batch);
     if (!a) return;
@@ -436,6 +445,12 @@ export class GroupMembership {
     a.buffer.append(epoch, messages, Number(batch.lastOffset()));
     // Resolving moves kafkajs' fetch position on; nothing is committed to Kafka here.
     resolveOffset(batch.lastOffset());
+    // Far enough ahead of the plans: hold this partition's fetching (kafkajs drops what a fetch
+    // in flight brings for a paused partition, and fetches again from the resolved offset).
+    if (!a.buffer.held && a.buffer.isFullAt(this.bufferBound)) {
+      this.peers.stats.fetchPauses++;
+      a.buffer.holdUntilRoom(this.bufferBound, pause());
+    }
     await heartbeat();
   }
 

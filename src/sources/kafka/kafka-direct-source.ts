@@ -80,6 +80,7 @@ export class KafkaDirectSource<V = string | null> implements InputSource<KafkaRe
     rebalances: 0,
     offsetResets: 0,
     consumerFetched: 0,
+    fetchPauses: 0,
   };
   private ctx: InputContext | undefined;
   private readonly table = new PartitionTable();

@@ -41,6 +41,12 @@ export interface KafkaDirectStreamOptions<V = string | null> {
   /** How long a task waits for the consumer to fetch its range before failing (and retrying). */
   fetchTimeoutMs?: number;
   /**
+   * Records the group consumer may hold fetched ahead of the batches, per partition; past it
+   * fetching the partition pauses until batches have taken half of them (a planned range is
+   * always fetched whole). Bounds memory when the engine falls behind. Default 50000.
+   */
+  maxBufferedRecordsPerPartition?: number;
+  /**
    * Records the decoder rejects are produced here (original key, value, headers and timestamp,
    * plus `sidestream-error`, `sidestream-error-type`, `sidestream-source-topic`,
    * `sidestream-source-partition`, `sidestream-source-offset` headers) before their batch goes on.
@@ -101,7 +107,16 @@ export function validateKafkaDirectStreamOptions(options: KafkaConnectionOptions
       'SS_CONFIG_INVALID',
       `kafkaDirectStream: metadataMaxAgeMs must be a positive whole number of milliseconds (got ${age})`,
     );
+  const bound = options.maxBufferedRecordsPerPartition;
+  if (bound !== undefined && !(Number.isInteger(bound) && bound > 0))
+    throw new SidestreamError(
+      'SS_CONFIG_INVALID',
+      `kafkaDirectStream: maxBufferedRecordsPerPartition must be a positive whole number of records (got ${bound}); leave it out for the default, ${DEFAULT_MAX_BUFFERED_RECORDS}`,
+    );
 }
+
+/** maxBufferedRecordsPerPartition's default: about a second of a busy partition, several times over. */
+export const DEFAULT_MAX_BUFFERED_RECORDS = 50_000;
 
 /**
  * A kafkajs client for the stream: its brokers, its client id, and silent unless told otherwise.

@@ -4,6 +4,12 @@
  * offset it has seen, control records and aborted transactions included); a batch's task reads
  * exactly `[from, until)` once the position has reached `until`. Records below the last range
  * read are dropped, so memory holds only what later batches still need.
+ *
+ * Bounded: a consumer that fetches faster than batches take records would otherwise hold the
+ * whole backlog. Past a bound, with no read waiting for more, the membership pauses fetching the
+ * partition (`holdUntilRoom`); it resumes once a read waits for records not fetched yet or
+ * releasing brings the buffer down to half the bound. A planned range is never held back: a read
+ * waiting for it always resumes fetching, so the bound caps what is fetched AHEAD of the plans.
  */
 import { SidestreamError } from '../../errors.js';
 import type { RawKafkaMessage } from './kafka-record.js';
@@ -24,6 +30,8 @@ export class PartitionBuffer {
   private revokedBy: string | undefined;
   /** Records below this were released (or never held: the buffer started or was reset here). */
   private releasedUntil: number;
+  /** Set while fetching is held back for memory: resumes it, once. */
+  private whenRoom: { readonly below: number; readonly resume: () => void } | undefined;
 
   constructor(startOffset: number) {
     this.fetchedUntil = startOffset;
@@ -37,6 +45,30 @@ export class PartitionBuffer {
 
   get size(): number {
     return this.messages.length - this.head;
+  }
+
+  /** More than `bound` records held and no read waiting for more: fetching may pause. */
+  isFullAt(bound: number): boolean {
+    return this.size > bound && this.waiters.length === 0;
+  }
+
+  /** Whether fetching is held back for memory now. */
+  get held(): boolean {
+    return this.whenRoom !== undefined;
+  }
+
+  /**
+   * Fetching was paused for memory: `resume` is called once, when a read waits for records not
+   * fetched yet, the buffer is down to half of `bound`, or it is reset or revoked.
+   */
+  holdUntilRoom(bound: number, resume: () => void): void {
+    this.whenRoom = { below: Math.floor(bound / 2), resume };
+  }
+
+  private makeRoom(): void {
+    const room = this.whenRoom;
+    this.whenRoom = undefined;
+    room?.resume();
   }
 
   /** Bumped by reset(); a fetch that started before a seek must not append to the new epoch. */
@@ -67,6 +99,7 @@ export class PartitionBuffer {
    */
   revoke(description: string): void {
     this.revokedBy = description;
+    this.makeRoom();
     const waiting = this.waiters;
     this.waiters = [];
     for (const w of waiting) w.reject(this.revokedError(w.until));
@@ -86,6 +119,7 @@ export class PartitionBuffer {
     this.head = 0;
     this.fetchedUntil = offset;
     this.releasedUntil = offset;
+    this.makeRoom();
   }
 
   /**
@@ -125,6 +159,8 @@ export class PartitionBuffer {
           );
         }, timeoutMs);
         this.waiters.push(waiter);
+        // A planned range is never left waiting on a fetch held back for memory.
+        this.makeRoom();
       });
     }
     return this.messages.slice(this.lowerBound(from), this.lowerBound(until));
@@ -162,5 +198,6 @@ export class PartitionBuffer {
       this.messages = this.messages.slice(this.head);
       this.head = 0;
     }
+    if (this.whenRoom !== undefined && this.size <= this.whenRoom.below) this.makeRoom();
   }
 }
