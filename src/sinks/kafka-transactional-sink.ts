@@ -19,12 +19,18 @@
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
 import type { Admin, Kafka, KafkaConfig, Message, PartitionMetadata, Producer } from 'kafkajs';
 import { SidestreamError } from '../errors.js';
+import { KAFKA_CODEC_IDS, KAFKA_CODECS, type KafkaCodec } from '../sources/kafka/kafka-codecs.js';
 import { kafkaClient } from '../sources/kafka/kafkajs-client.js';
 import { sendByPartition } from '../sources/kafka/kafkajs-send-by-partition.js';
 import type { OffsetStore } from '../sources/kafka/offset-store.js';
 import { whileCoordinatorMoves } from '../sources/kafka/while-coordinator-moves.js';
 import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import type { CommitOutcome } from './postgres-transactional-sink.js';
+
+/** How the sink compresses the record batches it writes: Kafka's codecs, or none. */
+export type KafkaSinkCompression = 'none' | KafkaCodec;
+
+const COMPRESSIONS: readonly KafkaSinkCompression[] = ['none', ...KAFKA_CODECS];
 
 export interface KafkaSinkOptions {
   brokers: string[];
@@ -34,6 +40,11 @@ export interface KafkaSinkOptions {
   transactionalIdPrefix?: string;
   /** kafkajs client settings passed through (ssl, sasl, ...). */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
+  /**
+   * The codec of the output's record batches (the Java producer's compression.type); default
+   * 'none'. Every Kafka client reads all four (docs/kafka.md, "Compression codecs").
+   */
+  compression?: KafkaSinkCompression;
 }
 
 export interface OutputMessages {
@@ -48,6 +59,8 @@ export class KafkaTransactionalSink implements OffsetStore {
   private readonly producers = new Map<string, Promise<Producer>>();
   private admin: Promise<Admin> | undefined;
   private readonly prefix: string;
+  /** kafkajs' CompressionTypes value of `options.compression` (0: none). */
+  private readonly compression: number;
   /**
    * The group's offset per partition as this sink last set or read it. Needed because a
    * transaction's offsets become visible to OffsetFetch only once its commit markers are written,
@@ -78,6 +91,13 @@ export class KafkaTransactionalSink implements OffsetStore {
     if (!options.groupId)
       throw new SidestreamError('SS_CONFIG_INVALID', 'KafkaTransactionalSink: groupId is required');
     this.prefix = options.transactionalIdPrefix ?? `sidestream-${options.groupId}`;
+    const compression: unknown = options.compression ?? 'none';
+    if (!COMPRESSIONS.includes(compression as KafkaSinkCompression))
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `KafkaTransactionalSink: compression must be one of ${COMPRESSIONS.map((c) => `'${c}'`).join(', ')}; got ${JSON.stringify(compression)}`,
+      );
+    this.compression = compression === 'none' ? 0 : KAFKA_CODEC_IDS[compression as KafkaCodec];
   }
 
   /** Where the sink writes, read-only, for checks made before the job starts (`sidestream validate --connect`). */
@@ -215,7 +235,7 @@ export class KafkaTransactionalSink implements OffsetStore {
       for (const out of outputs)
         if (out.messages.length > 0)
           await sendByPartition(
-            (r) => txn.send(r),
+            (r) => txn.send({ ...r, compression: this.compression }),
             out.topic,
             out.messages,
             await this.partitionsOf(out.topic),
