@@ -91,7 +91,7 @@ export class KafkaTransactionalSink implements OffsetStore {
     if (!options.groupId)
       throw new SidestreamError('SS_CONFIG_INVALID', 'KafkaTransactionalSink: groupId is required');
     this.prefix = options.transactionalIdPrefix ?? `sidestream-${options.groupId}`;
-    const compression: unknown = options.compression ?? 'none';
+    const compression: unknown = options.compression === undefined ? 'none' : options.compression;
     if (!COMPRESSIONS.includes(compression as KafkaSinkCompression))
       throw new SidestreamError(
         'SS_CONFIG_INVALID',
