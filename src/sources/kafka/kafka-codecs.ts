@@ -170,8 +170,9 @@ let registered = false;
 /**
  * Puts snappy, lz4 and zstd in kafkajs' codec table (gzip stays kafkajs' own, the same zlib
  * calls), so its producer writes and its fetch decoder reads them. Idempotent. Only kafkajs'
- * small compression module is loaded for it, not kafkajs itself: the table is that module's
- * exports, shared by every copy of kafkajs loaded from the same path.
+ * small compression module is loaded for it, not kafkajs itself: its exported table is the object
+ * kafkajs' record-batch encoder and decoder look codecs up in at each use, so a kafkajs loaded
+ * before or after this sees them all the same.
  */
 export function registerKafkajsCodecs(): void {
   if (registered) return;
