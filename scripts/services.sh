@@ -190,6 +190,9 @@ kafka_ready() {
 
 kafka_up() {
   local pid
+  # The Java producer and consumer of the compression tests read and write this broker's topics;
+  # fetched even when the broker already runs (a no-op once cached).
+  kafka_tools_fetch
   pid="$(kafka_pid)"
   if [[ -n "$pid" ]]; then
     log "kafka already running (pid $pid)"
@@ -320,9 +323,10 @@ cluster_pid() {
   pid_from_file "$(cluster_node_dir "$1")/kafka.pid" "kafka\.Kafka .*/kafka-cluster/broker-$1/server\.properties"
 }
 
-# Kafka's command-line tools (kafka-leader-election, kafka-reassign-partitions, ...), which the
-# fault drills use to move partition leaders. In a directory of their own: resolving them must
-# never replace the jars of a broker that is running.
+# Kafka's command-line tools (kafka-leader-election, kafka-reassign-partitions, the console
+# producer and consumer, ...): the fault drills move partition leaders with them, and the
+# compression tests write and read with the Java client through them. In a directory of their
+# own: resolving them must never replace the jars of a broker that is running.
 kafka_tools_fetch() {
   maven_fetch "$SCRIPT_DIR/kafka/tools-pom.xml" "$KAFKA_TOOLS" "Apache Kafka tools" \
     "$CACHE_DIR/kafka-$KAFKA_VERSION/mvn-tools.log"

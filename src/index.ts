@@ -62,7 +62,11 @@ export {
   type WorkerPoolStats,
 } from './executors/worker-pool-executor.js';
 export { Receiver, type RejectedRecordDetails } from './receiver/receiver.js';
-export type { KafkaSinkOptions, OutputMessages } from './sinks/kafka-transactional-sink.js';
+export type {
+  KafkaSinkCompression,
+  KafkaSinkOptions,
+  OutputMessages,
+} from './sinks/kafka-transactional-sink.js';
 export { KafkaTransactionalSink } from './sinks/kafka-transactional-sink.js';
 export type { CommitOutcome, PostgresSinkOptions } from './sinks/postgres-transactional-sink.js';
 export { PostgresTransactionalSink } from './sinks/postgres-transactional-sink.js';

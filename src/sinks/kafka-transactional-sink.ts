@@ -19,6 +19,7 @@
 // Before kafkajs: its consumer must get the correct read_committed filter (see the module).
 import type { Admin, Kafka, KafkaConfig, Message, PartitionMetadata, Producer } from 'kafkajs';
 import { SidestreamError } from '../errors.js';
+import { KAFKA_CODEC_IDS, KAFKA_CODECS, type KafkaCodec } from '../sources/kafka/kafka-codecs.js';
 import type { KafkaFailureKind } from '../sources/kafka/kafka-failures.js';
 import { kafkaClient } from '../sources/kafka/kafkajs-client.js';
 import { sendByPartition } from '../sources/kafka/kafkajs-send-by-partition.js';
@@ -28,6 +29,11 @@ import { whileKafkaRecovers } from '../sources/kafka/while-kafka-recovers.js';
 import { type OffsetRange, topicPartitionKey } from '../topic-partition.js';
 import type { CommitOutcome } from './postgres-transactional-sink.js';
 
+/** How the sink compresses the record batches it writes: Kafka's codecs, or none. */
+export type KafkaSinkCompression = 'none' | KafkaCodec;
+
+const COMPRESSIONS: readonly KafkaSinkCompression[] = ['none', ...KAFKA_CODECS];
+
 export interface KafkaSinkOptions {
   brokers: string[];
   /** The input stream's consumer group: its offsets are committed inside each transaction. */
@@ -36,6 +42,11 @@ export interface KafkaSinkOptions {
   transactionalIdPrefix?: string;
   /** kafkajs client settings passed through (ssl, sasl, ...). */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
+  /**
+   * The codec of the output's record batches (the Java producer's compression.type); default
+   * 'none'. Every Kafka client reads all four (docs/kafka.md, "Compression codecs").
+   */
+  compression?: KafkaSinkCompression;
 }
 
 /**
@@ -66,6 +77,8 @@ export class KafkaTransactionalSink implements OffsetStore {
   private readonly producers = new Map<string, Promise<Producer>>();
   private admin: Promise<Admin> | undefined;
   private readonly prefix: string;
+  /** kafkajs' CompressionTypes value of `options.compression` (0: none). */
+  private readonly compression: number;
   /**
    * The group's offset per partition as this sink last set or read it. Needed because a
    * transaction's offsets become visible to OffsetFetch only once its commit markers are written,
@@ -96,6 +109,13 @@ export class KafkaTransactionalSink implements OffsetStore {
     if (!options.groupId)
       throw new SidestreamError('SS_CONFIG_INVALID', 'KafkaTransactionalSink: groupId is required');
     this.prefix = options.transactionalIdPrefix ?? `sidestream-${options.groupId}`;
+    const compression: unknown = options.compression === undefined ? 'none' : options.compression;
+    if (!COMPRESSIONS.includes(compression as KafkaSinkCompression))
+      throw new SidestreamError(
+        'SS_CONFIG_INVALID',
+        `KafkaTransactionalSink: compression must be one of ${COMPRESSIONS.map((c) => `'${c}'`).join(', ')}; got ${JSON.stringify(compression)}`,
+      );
+    this.compression = compression === 'none' ? 0 : KAFKA_CODEC_IDS[compression as KafkaCodec];
   }
 
   /** Where the sink writes, read-only, for checks made before the job starts (`sidestream validate --connect`). */
@@ -240,7 +260,7 @@ export class KafkaTransactionalSink implements OffsetStore {
       for (const out of outputs)
         if (out.messages.length > 0)
           await sendByPartition(
-            (r) => txn.send(r),
+            (r) => txn.send({ ...r, compression: this.compression }),
             out.topic,
             out.messages,
             await this.partitionsOf(out.topic),

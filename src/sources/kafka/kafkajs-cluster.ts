@@ -10,6 +10,7 @@
 import type { Kafka } from 'kafkajs';
 import { SidestreamError } from '../../errors.js';
 import type { AbortedTransaction, FetchedRecord } from './committed-records.js';
+import { registerKafkajsCodecs } from './kafka-codecs.js';
 
 /** A broker connection of the cluster (kafkajs' Broker). */
 export interface KafkajsBroker {
@@ -64,6 +65,9 @@ export const READ_COMMITTED = 1;
 
 /** A cluster of `kafka`'s own (its own connections), reading as read_committed. */
 export function createKafkajsCluster(kafka: Kafka, metadataMaxAgeMs: number): KafkajsCluster {
+  // The client may come from elsewhere than kafkajs-client.ts (a test's own): its fetches must
+  // decode every codec all the same.
+  registerKafkajsCodecs();
   // The client keeps its factory under a module-private Symbol; its description is stable.
   const symbol = Object.getOwnPropertySymbols(kafka).find(
     (s) => s.description === 'private:Kafka:createCluster',
