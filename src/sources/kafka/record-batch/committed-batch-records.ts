@@ -7,7 +7,7 @@
  * transactional batch of an active producer is dropped; that producer's ABORT marker ends it;
  * control batches are never data.
  */
-import type { FetchedRecord } from './fetched-record.js';
+import type { KafkaBatchRecord } from './kafka-batch-record.js';
 import type { RecordBatch } from './record-batch.js';
 
 /** An aborted transaction as the Fetch response lists it. */
@@ -19,11 +19,11 @@ export interface AbortedTransactionAt {
 export function committedBatchRecords(
   batches: readonly RecordBatch[],
   aborted: readonly AbortedTransactionAt[] | undefined,
-): FetchedRecord[] {
+): KafkaBatchRecord[] {
   const pending = aborted === undefined ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   const active = new Set<number>();
   let next = 0;
-  const out: FetchedRecord[] = [];
+  const out: KafkaBatchRecord[] = [];
   for (const batch of batches) {
     const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
     for (let txn = pending[next]; txn && txn.firstOffset <= lastOffset; txn = pending[++next])

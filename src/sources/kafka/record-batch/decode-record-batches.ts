@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { SidestreamError } from '../../../errors.js';
 import { crc32c } from '../../../state/crc32c.js';
-import { FetchedRecord, type RawHeaders } from './fetched-record.js';
+import { KafkaBatchRecord, type RawHeaders } from './kafka-batch-record.js';
 import { readInt64 } from './read-int64.js';
 import type { CompressionCodec, ControlMarker, RecordBatch, TimestampType } from './record-batch.js';
 import { RecordCursor } from './record-cursor.js';
@@ -180,12 +180,12 @@ function controlMarker(cursor: RecordCursor, count: number): ControlMarker | und
   return type === 0 ? 'abort' : type === 1 ? 'commit' : undefined;
 }
 
-function readRecords(header: BatchHeader, cursor: RecordCursor, count: number): FetchedRecord[] {
+function readRecords(header: BatchHeader, cursor: RecordCursor, count: number): KafkaBatchRecord[] {
   const { baseOffset, firstTimestamp } = header;
   // With LogAppendTime the broker's time is the batch's maxTimestamp, for every record (as the
   // Java client and kafkajs read it).
   const appendTime = header.timestampType === 'LogAppendTime' ? header.maxTimestamp : undefined;
-  const records: FetchedRecord[] = [];
+  const records: KafkaBatchRecord[] = [];
   const batchEnd = cursor.end;
   for (let i = 0; i < count; i++) {
     const length = cursor.readVarint();
@@ -217,7 +217,7 @@ function readRecords(header: BatchHeader, cursor: RecordCursor, count: number): 
     }
     cursor.end = batchEnd;
     records.push(
-      new FetchedRecord(
+      new KafkaBatchRecord(
         baseOffset + offsetDelta,
         appendTime ?? firstTimestamp + timestampDelta,
         key,

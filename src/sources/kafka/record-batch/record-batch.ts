@@ -3,7 +3,7 @@
  * format v2): the header fields a reader needs (transactions, control markers, the offset after
  * the batch even when compaction removed its last records) and the batch's data records.
  */
-import type { FetchedRecord } from './fetched-record.js';
+import type { KafkaBatchRecord } from './kafka-batch-record.js';
 
 /** The batch's compression (attributes bits 0-2). */
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -32,7 +32,7 @@ export interface RecordBatch {
   /** A control batch's marker (undefined for data batches and unknown control types). */
   readonly control: ControlMarker | undefined;
   /** The data records, in offset order; none for a control batch. */
-  readonly records: FetchedRecord[];
+  readonly records: KafkaBatchRecord[];
 }
 
 /** The offset after `batch`: where the next fetch starts once the batch is consumed. */

@@ -1,5 +1,5 @@
 /**
- * FetchedRecord: one data record decoded from a record batch, in the shape the direct stream
+ * KafkaBatchRecord: one data record decoded from a record batch, in the shape the direct stream
  * reads (RawKafkaMessage), so a range read hands the decoder's records on without a copy. Key,
  * value and header values are views on the fetched bytes. Every field is an own data property:
  * a rejected record is structured-cloned from an executor worker back to the driver, and a
@@ -12,7 +12,7 @@ export type RawHeaders = Record<string, Buffer | null | (Buffer | null)[]>;
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
-export class FetchedRecord implements RawKafkaMessage {
+export class KafkaBatchRecord implements RawKafkaMessage {
   readonly headers: Readonly<Record<string, string>>;
   /**
    * Typed as RawKafkaMessage's: a null header value is typed out there but is what kafkajs' own
