@@ -8,11 +8,13 @@
  */
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
+import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import {
   committedRecords,
   type FetchedRecord as KafkajsRecord,
 } from '../../src/sources/kafka/committed-records.js';
+import { kafkajsDecompress } from '../../src/sources/kafka/kafkajs-decompress.js';
 import { committedBatchRecords } from '../../src/sources/kafka/record-batch/committed-batch-records.js';
 import { decodeRecordBatches } from '../../src/sources/kafka/record-batch/decode-record-batches.js';
 import type { RecordBatch } from '../../src/sources/kafka/record-batch/record-batch.js';
@@ -259,7 +261,7 @@ describe('decodeRecordBatches', () => {
           context,
         ).toEqual(
           encoded.records.map((x) => {
-            const headers: Record<string, unknown> = {};
+            const headers: Record<string, unknown> = Object.create(null);
             for (const h of x.headers) {
               const seen = headers[h.key];
               const v = asText(h.value);
@@ -396,6 +398,42 @@ describe('decodeRecordBatches', () => {
     });
     expect(Array.isArray(custom) && custom[0]?.records.map((x) => x.offset)).toEqual([7, 8]);
     expect(seen).toEqual(['lz4']);
+  });
+
+  it('decompresses with the codecs registered in kafkajs by default in the range reader', async () => {
+    const batch = encodeRecordBatch({ ...randomBatch(), gzip: true });
+    const viaKafkajs = await decodeRecordBatches(batch, { ...OPTIONS, decompress: kafkajsDecompress });
+    expect(viaKafkajs[0]?.records.map((x) => x.value?.toString() ?? null)).toEqual(['a', null]);
+    await expect(kafkajsDecompress('zstd', Buffer.from('x'))).rejects.toThrow(
+      /codec zstd not available: register one in kafkajs' CompressionCodecs/,
+    );
+    // A codec the job registers the way kafkajs documents it is used.
+    const previous = CompressionCodecs[CompressionTypes.ZSTD];
+    CompressionCodecs[CompressionTypes.ZSTD] = () => ({
+      compress: async () => Buffer.alloc(0),
+      decompress: async (data: Buffer) => Buffer.from(`zstd(${data.toString()})`),
+    });
+    try {
+      expect((await kafkajsDecompress('zstd', Buffer.from('x'))).toString()).toBe('zstd(x)');
+    } finally {
+      CompressionCodecs[CompressionTypes.ZSTD] = previous;
+    }
+  });
+
+  it('keeps a header named __proto__ as a header (kafkajs turns it into an array with its prototype)', () => {
+    const base = randomBatch();
+    const batch = encodeRecordBatch({
+      ...base,
+      records: [
+        { ...base.records[0], headers: [{ key: '__proto__', value: Buffer.from('p') }] } as EncodedRecord,
+      ],
+    });
+    const decoded = decodeRecordBatches(batch, OPTIONS);
+    const record = Array.isArray(decoded) ? decoded[0]?.records[0] : undefined;
+    expect(Object.entries(record?.rawHeaders ?? {}).map(([k, v]) => [k, String(v)])).toEqual([
+      ['__proto__', 'p'],
+    ]);
+    expect(Object.getPrototypeOf(record?.rawHeaders)).toBeNull();
   });
 
   it('refuses an offset beyond 2^53 rather than rounding it', () => {

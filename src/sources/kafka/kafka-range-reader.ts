@@ -9,15 +9,17 @@
  * record sets are decoded by our own decoder (record-batch/decode-record-batches.ts: numbers and
  * buffer views, one object per record, which the range hands on as is), and filtered to their
  * read_committed view by committedBatchRecords (not kafkajs' own filter, which lets interleaved
- * aborted transactions through). Every fetch is bounded by what is left of the read's time, so a leader that stops
- * answering fails the read in time instead of holding it for kafkajs' request timeout; on the
- * driver, every fetch is tracked by the stream's BrokerWatch (the `observer`).
+ * aborted transactions through). Every fetch is bounded by what is left of the read's time, so
+ * a leader that stops answering fails the read in time instead of holding it for kafkajs'
+ * request timeout; on the driver, every fetch is tracked by the stream's BrokerWatch (the
+ * `observer`).
  */
 import type { Kafka } from 'kafkajs';
 import { type RequestObserver, within } from './broker-watch.js';
 import type { FetchedRecord } from './committed-records.js';
 import { decodeHeaders, type RawKafkaMessage } from './kafka-record.js';
 import { createKafkajsCluster, type KafkajsCluster, READ_COMMITTED } from './kafkajs-cluster.js';
+import { kafkajsDecompress } from './kafkajs-decompress.js';
 import { fetchRaw } from './kafkajs-raw-fetch.js';
 import { committedBatchRecords } from './record-batch/committed-batch-records.js';
 import { type Decompress, decodeRecordBatches } from './record-batch/decode-record-batches.js';
@@ -69,7 +71,7 @@ export interface KafkaRangeReaderOptions {
   readonly metadataMaxAgeMs?: number;
   /** Sees every fetch (the driver's BrokerWatch); none in executor workers. */
   readonly observer?: RequestObserver | undefined;
-  /** Decompresses compressed record batches; by default gzip only (decode-record-batches.ts). */
+  /** Decompresses compressed record batches; by default the codecs registered in kafkajs. */
   readonly decompress?: Decompress | undefined;
 }
 
@@ -224,7 +226,7 @@ export class KafkaRangeReader {
     const decoded = decodeRecordBatches(data.recordSet, {
       topic,
       partition,
-      ...(this.options.decompress ? { decompress: this.options.decompress } : {}),
+      decompress: this.options.decompress ?? kafkajsDecompress,
     });
     // Uncompressed batches decode synchronously: no promise unless a decompression needed one.
     const batches = Array.isArray(decoded) ? decoded : await decoded;

@@ -201,7 +201,8 @@ function readRecords(header: BatchHeader, cursor: RecordCursor, count: number): 
     const headerCount = cursor.readVarint();
     let headers: RawHeaders | undefined;
     if (headerCount > 0) {
-      headers = {};
+      // No prototype: a header named `__proto__` is a header like any other.
+      headers = Object.create(null) as RawHeaders;
       for (let h = 0; h < headerCount; h++) {
         const name = cursor.readString();
         if (name === null) throw new RangeError(`header ${h} of record ${i} has a null key`);
