@@ -15,8 +15,9 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 export class KafkaBatchRecord implements RawKafkaMessage {
   readonly headers: Readonly<Record<string, string>>;
   /**
-   * Typed as RawKafkaMessage's: a null header value is typed out there but is what kafkajs' own
-   * decoder yields too, so dead-lettering sends it on as before.
+   * Typed as RawKafkaMessage's, whose type leaves out null header values: a header sent without
+   * a value is null here, as kafkajs' own decoder gives it, so dead-lettering sends it on as
+   * before.
    */
   readonly rawHeaders: RawKafkaMessage['rawHeaders'];
 
