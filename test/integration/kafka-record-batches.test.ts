@@ -1,6 +1,7 @@
 /**
  * The record-batch decoder against the real broker: records written by kafkajs (headers repeated
- * and absent, null keys, tombstones, transactions committed, aborted and interleaved) and by the
+ * and absent, null keys, tombstones, transactions committed, aborted and interleaved, a gzip
+ * batch) and by the
  * Java producer (ConsoleProducer: keys, headers, null markers) are fetched RAW (kafkajs-raw-fetch.ts)
  * and decoded by decodeRecordBatches. Every record must equal what kafkajs' own Fetch decoder
  * reads from the same offsets (control records and transaction flags included), and the
@@ -12,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { CompressionTypes } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamingContext } from '../../src/index.js';
 import type { FetchedRecord } from '../../src/sources/kafka/committed-records.js';
@@ -20,6 +22,7 @@ import {
   type KafkajsBroker,
   READ_COMMITTED,
 } from '../../src/sources/kafka/kafkajs-cluster.js';
+import { kafkajsDecompress } from '../../src/sources/kafka/kafkajs-decompress.js';
 import { fetchRaw } from '../../src/sources/kafka/kafkajs-raw-fetch.js';
 import { committedBatchRecords } from '../../src/sources/kafka/record-batch/committed-batch-records.js';
 import { decodeRecordBatches } from '../../src/sources/kafka/record-batch/decode-record-batches.js';
@@ -122,7 +125,11 @@ async function readBothWays(topic: string, high: number, maxBytes: number): Prom
     const raw = (await fetchRaw(broker, request)).responses[0]?.partitions[0];
     const theirs = (await broker.fetch(request)).responses[0]?.partitions[0]?.messages ?? [];
     expect(raw?.recordSet.length).toBeGreaterThan(0);
-    const batches = await decodeRecordBatches(raw?.recordSet ?? Buffer.alloc(0), { topic, partition: 0 });
+    const batches = await decodeRecordBatches(raw?.recordSet ?? Buffer.alloc(0), {
+      topic,
+      partition: 0,
+      decompress: kafkajsDecompress,
+    });
     const ours = batches.flatMap<Record<string, unknown>>((b) =>
       b.isControl
         ? [
@@ -273,14 +280,20 @@ describe.runIf(hasKafka)('decodeRecordBatches on a real broker', () => {
     await tc.commit();
     await tb.abort();
     await plain.send({ topic, messages: [{ key: 'after', value: 'transactions' }] });
+    await plain.send({
+      topic,
+      compression: CompressionTypes.GZIP,
+      messages: [{ key: 'gz', value: 'gzip-1', headers: { g: 'z' } }, { value: 'gzip-2' }],
+    });
     await javaProduce(topic, ['h1:v1,h2:NULL\tjk1\tjava-1', 'h3:x,h3:y\tNULL\tjava-2', 'h4:z\tjk3\tNULL']);
 
-    // 5 + 2 + marker + 1 + marker + 9 + 3 markers + 1 + 3 Java records.
-    const high = await highWatermark(topic, 26);
-    expect(high).toBe(26);
+    // 5 + 2 + marker + 1 + marker + 9 + 3 markers + 1 + 2 gzip + 3 Java records.
+    const high = await highWatermark(topic, 28);
+    expect(high).toBe(28);
     // Small fetches first (many of them cut the last batch), then one that takes all.
     const small = await readBothWays(topic, high, 512);
     const batches = await readBothWays(topic, high, 10_485_760);
+    expect(batches.map((x) => x.codec).filter((c) => c !== 'none')).toEqual(['gzip']);
     expect(small.map((x) => x.baseOffset)).toEqual(batches.map((x) => x.baseOffset));
     expect(batches.filter((x) => x.isControl).map((x) => x.control)).toEqual([
       'commit',
@@ -303,6 +316,8 @@ describe.runIf(hasKafka)('decodeRecordBatches on a real broker', () => {
       'c1',
       'c2',
       'transactions',
+      'gzip-1',
+      'gzip-2',
       'java-1',
       'java-2',
       '',

@@ -113,7 +113,8 @@ function randomPartition(seed: number): Partition {
   const committed: number[] = [];
   const steps = r.int(1, 25);
   for (let step = 0; step < steps; step++) {
-    const firstTimestamp = 1_700_000_000_000 + r.int(0, 10 ** 9);
+    // -1: a record without a timestamp (a producer that sends none).
+    const firstTimestamp = r.chance(0.05) ? -1 : 1_700_000_000_000 + r.int(0, 10 ** 9);
     const base = {
       baseOffset: offset,
       firstTimestamp,
