@@ -1,9 +1,8 @@
 /**
  * The record-batch decoder against the real broker: records written by kafkajs (headers repeated
  * and absent, null keys, tombstones, transactions committed, aborted and interleaved, a gzip
- * batch) and by the
- * Java producer (ConsoleProducer: keys, headers, null markers) are fetched RAW (kafkajs-raw-fetch.ts)
- * and decoded by decodeRecordBatches. Every record must equal what kafkajs' own Fetch decoder
+ * batch) and by the Java producer (ConsoleProducer: keys, headers, null markers) are fetched RAW
+ * (kafkajs-raw-fetch.ts) and decoded by decodeRecordBatches. Every record must equal what kafkajs' own Fetch decoder
  * reads from the same offsets (control records and transaction flags included), and the
  * read_committed view must equal what a kafkajs read_committed consumer delivers.
  */
