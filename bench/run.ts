@@ -10,6 +10,7 @@
  *   SS_BENCH_WAL_RECOVERY_MB=200 npm run bench -- --only wal    # a smaller recovery
  *   npm run bench -- --only telemetry  # all telemetry on vs off, interleaved; about 40 s
  *   npm run bench -- --only executors  # CPU-heavy map, executors 0/1/2 vs bare threads; ~1 min
+ *   npm run bench -- --only range-read  # executor range reads of 500k records (KafkaRangeReader); ~1 min
  *   npm run bench -- --only rss        # agent RSS at 50k rec/s from Kafka, backpressure on; ~3 min
  *   npm run bench -- --only line-attack  # 2 x 50 MB lines without a newline at a socket receiver; ~10 s
  *   npm run bench -- --json out.json && npm run bench:chart -- out.json   # docs/benchmarks.svg
@@ -23,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { type ExecutorsResult, measureExecutors } from './executors.js';
 import { KAFKA_BROKERS, kafkaUnreachable } from './kafka-common.js';
 import { type KafkaLatencyResult, measureKafkaLatency } from './kafka-latency.js';
+import { measureRangeRead, type RangeReadResult } from './kafka-range-read.js';
 import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-throughput.js';
 import { describeMachine } from './machine.js';
 import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
@@ -60,6 +62,8 @@ const { values: args } = parseArgs({
     'executor-batches': { type: 'string', default: '6' },
     'executor-records': { type: 'string', default: '4000' },
     'executor-rounds': { type: 'string', default: '3' },
+    'range-read-records': { type: 'string', default: '500000' },
+    'range-read-rounds': { type: 'string', default: '5' },
     'rss-rate': { type: 'string', default: '50000' },
     'rss-seconds': { type: 'string', default: '60' },
     'wal-rounds': { type: 'string', default: '5' },
@@ -84,7 +88,17 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-const ONLY = ['throughput', 'delay', 'kafka', 'wal', 'telemetry', 'executors', 'rss', 'line-attack'];
+const ONLY = [
+  'throughput',
+  'delay',
+  'kafka',
+  'wal',
+  'telemetry',
+  'executors',
+  'range-read',
+  'rss',
+  'line-attack',
+];
 // --only takes one benchmark or several, comma-separated.
 const only = args.only?.split(',');
 if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
@@ -93,6 +107,7 @@ if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
   );
 }
 const runExecutors = only === undefined || only.includes('executors');
+const runRangeRead = only === undefined || only.includes('range-read');
 const runRss = only === undefined || only.includes('rss');
 const runLineAttack = only === undefined || only.includes('line-attack');
 const runThroughput = only === undefined || only.includes('throughput');
@@ -157,6 +172,8 @@ let wal: WalBenchResult | undefined;
 let receiverRecovery: ReceiverRecoveryResult | undefined;
 let telemetry: TelemetryOverheadResult | undefined;
 let executors: ExecutorsResult | undefined;
+let rangeRead: RangeReadResult | undefined;
+let rangeReadSkipped: string | undefined;
 const rss: RssResult[] = [];
 let rssSkipped: string | undefined;
 let lineAttack: LineAttackResult | undefined;
@@ -281,6 +298,26 @@ if (runExecutors) {
     { batches, records, partitions: 8, executors: [0, 1, 2], rounds: Math.max(1, int('executor-rounds')) },
     (line) => console.log(line),
   );
+}
+
+if (runRangeRead) {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable !== undefined) {
+    rangeReadSkipped = `Kafka not reachable at ${KAFKA_BROKERS.join(',')} (scripts/services.sh up)`;
+    console.log(`\n[range read] skipped: ${rangeReadSkipped}: ${unreachable}`);
+  } else {
+    const records = int('range-read-records');
+    console.log(
+      `\n[range read] KafkaRangeReader + decodeRange of ${records.toLocaleString('en-US')} records (~100 B values), ` +
+        `2 partitions, ranges of 50,000; ${int('range-read-rounds')} rounds ...`,
+    );
+    rangeRead = await measureRangeRead({
+      records,
+      partitions: 2,
+      range: 50_000,
+      rounds: Math.max(1, int('range-read-rounds')),
+    });
+  }
 }
 
 if (runRss) {
@@ -498,6 +535,16 @@ if (executors) {
     ]);
   }
 }
+if (rangeRead) {
+  rows.push([
+    'executor range reads (KafkaRangeReader + decodeRange)',
+    rate(rangeRead.recordsPerSec),
+    '',
+    '',
+    `${rangeRead.cpuMicrosPerRecord.toFixed(2)} us CPU per record; ${rangeRead.mbPerSec.toFixed(1)} MB/s of values; median of ${rangeRead.rounds} rounds`,
+  ]);
+}
+if (rangeReadSkipped) rows.push(['executor range reads', 'skipped', '', '', rangeReadSkipped]);
 for (const r of rss) {
   rows.push([
     `agent RSS at ${(r.ratePerSec / 1000).toFixed(0)}k rec/s, executors ${r.executors}`,
@@ -599,6 +646,7 @@ if (args.json) {
           : { throughput: kafkaThroughput, latency: kafkaLatency },
         wal,
         executors,
+        rangeRead: rangeReadSkipped ? { skipped: rangeReadSkipped } : rangeRead,
         rss: rssSkipped ? { skipped: rssSkipped } : rss,
         lineAttack,
       },

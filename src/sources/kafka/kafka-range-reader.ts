@@ -5,25 +5,37 @@
  * its own range instead of receiving the records from the driver (docs/design/executors.md).
  *
  * kafkajs has no public assign(): the leader is reached through kafkajs' internal cluster
- * (kafkajs-cluster.ts), and fetched partitions are filtered to their read_committed view by
- * committedRecords (not kafkajs' own filter, which lets interleaved aborted transactions
- * through). Every fetch is bounded by what is left of the read's time, so a leader that stops
- * answering fails the read in time instead of holding it for kafkajs' request timeout; on the
- * driver, every fetch is tracked by the stream's BrokerWatch (the `observer`).
+ * (kafkajs-cluster.ts). The Fetch request goes out through kafkajs (kafkajs-raw-fetch.ts) but its
+ * record sets are decoded by our own decoder (record-batch/decode-record-batches.ts: numbers and
+ * buffer views, one object per record, which the range hands on as is), and filtered to their
+ * read_committed view by committedBatchRecords (not kafkajs' own filter, which lets interleaved
+ * aborted transactions through). Every fetch is bounded by what is left of the read's time, so
+ * a leader that stops answering fails the read in time instead of holding it for kafkajs'
+ * request timeout; on the driver, every fetch is tracked by the stream's BrokerWatch (the
+ * `observer`).
  */
 import type { Kafka } from 'kafkajs';
 import { type RequestObserver, within } from './broker-watch.js';
-import { committedRecords, type FetchedRecord } from './committed-records.js';
+import type { FetchedRecord } from './committed-records.js';
+import { decompress } from './kafka-codecs.js';
 import { decodeHeaders, type RawKafkaMessage } from './kafka-record.js';
 import { createKafkajsCluster, type KafkajsCluster, READ_COMMITTED } from './kafkajs-cluster.js';
+import { fetchRaw } from './kafkajs-raw-fetch.js';
+import { committedBatchRecords } from './record-batch/committed-batch-records.js';
+import { type Decompress, decodeRecordBatches } from './record-batch/decode-record-batches.js';
+import type { KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
+import { nextOffsetAfter } from './record-batch/record-batch.js';
 
 /** One fetch of one partition: its read_committed records and how far the fetch reached. */
 interface Fetched {
   /** Committed data records at or past the fetch offset, in offset order. */
-  readonly records: FetchedRecord[];
-  /** One past the last offset the fetch returned (data, control or aborted), if it returned any at or past the fetch offset. */
+  readonly records: KafkaBatchRecord[];
+  /**
+   * One past the last offset of the last batch the fetch returned (data, control or aborted, and
+   * records compaction removed), if a batch reached the fetch offset.
+   */
   readonly nextOffset: number | undefined;
-  /** The fetch returned records, all below the fetch offset (compaction). */
+  /** The fetch returned batches, all below the fetch offset. */
   readonly onlyBelow: boolean;
 }
 
@@ -59,6 +71,8 @@ export interface KafkaRangeReaderOptions {
   readonly metadataMaxAgeMs?: number;
   /** Sees every fetch (the driver's BrokerWatch); none in executor workers. */
   readonly observer?: RequestObserver | undefined;
+  /** Decompresses compressed record batches; by default the codec table (kafka-codecs.ts). */
+  readonly decompress?: Decompress | undefined;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -159,8 +173,8 @@ export class KafkaRangeReader {
         continue;
       }
       for (const m of fetched.records) {
-        if (Number(m.offset) >= until) break;
-        messages.push(toRawMessage(m));
+        if (m.offset >= until) break;
+        messages.push(m);
       }
       if (fetched.nextOffset !== undefined) offset = Math.max(offset, fetched.nextOffset);
       else if (fetched.onlyBelow) {
@@ -192,39 +206,43 @@ export class KafkaRangeReader {
       });
     }
     const broker = await cluster.findBroker({ nodeId });
-    const fetchOffset = String(offset);
-    const request = broker.fetch({
+    const maxBytes = this.options.maxBytesPerPartition ?? 1_048_576;
+    const request = fetchRaw(broker, {
       isolationLevel: READ_COMMITTED,
       maxWaitTime: Math.max(maxWaitTime, 0),
       minBytes: 1,
-      maxBytes: this.options.maxBytesPerPartition ?? 1_048_576,
-      topics: [
-        {
-          topic,
-          partitions: [{ partition, fetchOffset, maxBytes: this.options.maxBytesPerPartition ?? 1_048_576 }],
-        },
-      ],
+      maxBytes,
+      topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes }] }],
     });
     const observer = this.options.observer;
     const { responses } = await (observer
       ? observer.track('Fetch', broker.brokerAddress ?? `broker ${nodeId}`, request)
       : request);
-    const data = responses
-      .find((r) => r.topicName === topic)
-      ?.partitions.find((p) => p.partition === partition);
+    const data = responses.find((r) => r.topic === topic)?.partitions.find((p) => p.partition === partition);
     if (!data)
       throw Object.assign(new Error(`no fetch response for ${topic}-${partition}`), {
         type: 'LEADER_NOT_AVAILABLE',
       });
-    // The broker may return records below the fetch offset (the start of a compressed batch).
-    const within = data.messages.filter((m) => Number(m.offset) >= offset);
-    const last = within.at(-1);
+    const decoded = decodeRecordBatches(data.recordSet, {
+      topic,
+      partition,
+      decompress: this.options.decompress ?? decompress,
+    });
+    // Uncompressed batches decode synchronously: no promise unless a decompression needed one.
+    const batches = Array.isArray(decoded) ? decoded : await decoded;
+    // The broker may return batches that start below the fetch offset (a batch is sent whole).
+    let nextOffset: number | undefined;
+    for (const batch of batches) {
+      const next = nextOffsetAfter(batch);
+      if (next > offset) nextOffset = Math.max(nextOffset ?? next, next);
+    }
+    const records = committedBatchRecords(batches, data.abortedTransactions);
+    let first = 0;
+    while (first < records.length && (records[first] as KafkaBatchRecord).offset < offset) first++;
     return {
-      records: committedRecords(data.messages, data.abortedTransactions).filter(
-        (m) => Number(m.offset) >= offset,
-      ),
-      nextOffset: last === undefined ? undefined : Number(last.offset) + 1,
-      onlyBelow: within.length === 0 && data.messages.length > 0,
+      records: first === 0 ? records : records.slice(first),
+      nextOffset,
+      onlyBelow: nextOffset === undefined && batches.length > 0,
     };
   }
 

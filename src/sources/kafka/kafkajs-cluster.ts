@@ -1,38 +1,26 @@
 /**
  * The part of kafkajs' internal cluster the direct stream talks to without a consumer group:
  * metadata, partition leaders, and requests sent straight to a leader (fetches for the range
- * reader, ListOffsets for planning). kafkajs has no public assign() or per-leader request API;
- * its cluster (metadata, leader lookup, broker connections with the client's TLS/SASL settings)
- * is reached through the client's private createCluster factory. It is an internal of kafkajs
+ * reader, through kafkajs-raw-fetch.ts; ListOffsets for planning). kafkajs has no public
+ * assign() or per-leader request API; its cluster (metadata, leader lookup, broker connections
+ * with the client's TLS/SASL settings) is reached through the client's private createCluster
+ * factory. It is an internal of kafkajs
  * 2.2.4: package.json pins that exact version, and test/integration/kafka-range-reader.test.ts
  * exercises it against a real broker, so an upgrade that moves it fails loudly.
  */
 import type { Kafka } from 'kafkajs';
 import { SidestreamError } from '../../errors.js';
-import type { AbortedTransaction, FetchedRecord } from './committed-records.js';
 import { registerKafkajsCodecs } from './kafka-codecs.js';
 
 /** A broker connection of the cluster (kafkajs' Broker). */
 export interface KafkajsBroker {
   /** `host:port`, as kafkajs names the broker in its own errors. */
   readonly brokerAddress?: string;
-  fetch(request: {
-    replicaId?: number;
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-  }): Promise<{
-    responses: {
-      topicName: string;
-      partitions: {
-        partition: number;
-        messages: FetchedRecord[];
-        abortedTransactions?: AbortedTransaction[];
-      }[];
-    }[];
-  }>;
+  /**
+   * The request definition for the broker's highest API version kafkajs implements (set once
+   * the broker is connected, as findBroker leaves it): kafkajs-raw-fetch.ts sends Fetch with it.
+   */
+  lookupRequest(apiKey: number, definition: unknown): unknown;
   /** `timestamp` -1: the end of the partition (for read_committed, its last stable offset); -2: its start. */
   listOffsets(request: {
     isolationLevel: number;
