@@ -45,6 +45,7 @@ describe.runIf(hasKafka)('the direct stream buffer bound', () => {
       ...earliest(topic),
       // 1,000 records per 200 ms batch: twelve times slower than the backlog can be fetched.
       maxRatePerPartition: 5_000,
+      readAhead: true,
       maxBufferedRecordsPerPartition: BOUND,
     });
     const source = (stream as unknown as { source: SourceInternals }).source;

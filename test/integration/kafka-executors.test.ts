@@ -22,6 +22,7 @@ afterEach(() => {
   delete process.env.SS_TEST_DLT;
   delete process.env.SS_TEST_SINK;
   delete process.env.SS_TEST_RATE;
+  delete process.env.SS_TEST_READ_AHEAD;
 });
 
 async function produce(topic: string): Promise<void> {
@@ -61,7 +62,8 @@ async function deadLetters(topic: string): Promise<string[]> {
 
 async function run(executors: number, topic: string, dlt?: string) {
   process.env.SS_TEST_TOPIC = topic;
-  process.env.SS_TEST_GROUP = `g-${executors}-${topic}`;
+  // Each run its own group: a run must read the topic from its start, not after another's commits.
+  process.env.SS_TEST_GROUP = `g-${executors}-${process.env.SS_TEST_READ_AHEAD ? 'ahead' : 'on-demand'}-${topic}`;
   if (dlt) process.env.SS_TEST_DLT = dlt;
   results.length = 0;
   sunk.length = 0;
@@ -106,9 +108,15 @@ describe.runIf(hasKafka)('Kafka direct tasks in executor workers', () => {
     const topic = await createTopic(uniqueTopic('exec-kafka'), 3);
     const dlt0 = await createTopic(uniqueTopic('exec-dlt0'), 1);
     const dlt2 = await createTopic(uniqueTopic('exec-dlt2'), 1);
+    const dlt0d = await createTopic(uniqueTopic('exec-dlt0d'), 1);
     await produce(topic);
 
+    // In-process with the group consumer reading ahead: the other way records reach a task.
+    process.env.SS_TEST_READ_AHEAD = '1';
     const inProcess = await run(0, topic, dlt0);
+    delete process.env.SS_TEST_READ_AHEAD;
+    // In-process by default: each task reads its range when it runs, as the workers do.
+    const onDemand = await run(0, topic, dlt0d);
     const workers = await run(2, topic, dlt2);
 
     const key = (s: Seen) => s.uid;
@@ -124,13 +132,19 @@ describe.runIf(hasKafka)('Kafka direct tasks in executor workers', () => {
     expect(workers.seen.every((s) => s.decodedIn === 'worker')).toBe(true);
     expect(workers.stats!.remoteTasks).toBeGreaterThan(0);
     expect(workers.stats!.inProcessTasks).toBe(0);
-    // With executors the driver's group consumer only holds the membership: it fetched nothing.
+    // Reading ahead, the driver's group consumer fetched every record; reading on demand (with
+    // executors, or in-process by default) it only holds the membership: it fetched nothing.
     expect(inProcess.consumerFetched).toBe(N);
     expect(workers.consumerFetched).toBe(0);
+    expect(onDemand.consumerFetched).toBe(0);
+    expect(sorted(onDemand.seen).map(({ uid, key, n }) => ({ uid, key, n }))).toEqual(
+      sorted(inProcess.seen).map(({ uid, key, n }) => ({ uid, key, n })),
+    );
+    expect(onDemand.seen.every((s) => s.decodedIn === 'driver')).toBe(true);
 
     // What the driver still does for a range read in a worker: event-time lag (records were
     // stamped 60 s ago), record errors and dead letters, each once.
-    for (const { batches } of [inProcess, workers]) {
+    for (const { batches } of [inProcess, onDemand, workers]) {
       const withData = batches.filter((b) => b.numRecords > 0);
       expect(withData.length).toBeGreaterThan(0);
       for (const b of withData) expect(b.inputs[0]!.eventTimeLagMs!.avg).toBeGreaterThanOrEqual(59_000);
@@ -141,8 +155,10 @@ describe.runIf(hasKafka)('Kafka direct tasks in executor workers', () => {
         .sort();
     expect(workers.recordErrors.length).toBe(BAD.size);
     expect(errorsOf(workers.recordErrors)).toEqual(errorsOf(inProcess.recordErrors));
+    expect(errorsOf(onDemand.recordErrors)).toEqual(errorsOf(inProcess.recordErrors));
     const letters = await deadLetters(dlt2);
     expect(letters).toEqual(await deadLetters(dlt0));
+    expect(letters).toEqual(await deadLetters(dlt0d));
     expect(letters).toEqual([...BAD].map((i) => `bad-${i}|SyntaxError`).sort());
   });
 

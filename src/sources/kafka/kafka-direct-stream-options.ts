@@ -41,7 +41,13 @@ export interface KafkaDirectStreamOptions<V = string | null> {
   /** How long a task waits for the consumer to fetch its range before failing (and retrying). */
   fetchTimeoutMs?: number;
   /**
-   * Records the group consumer may hold fetched ahead of the batches, per partition; past it
+   * true: the group consumer fetches ahead into per-partition buffers and a task takes its range
+   * from there (at most maxBufferedRecordsPerPartition ahead). Default false: a task reads its
+   * range from the partition's leader when it runs, as executors do and as Spark's KafkaRDD does.
+   */
+  readAhead?: boolean;
+  /**
+   * With readAhead, records the group consumer may hold fetched ahead of the batches, per partition; past it
    * fetching the partition pauses until batches have taken half of them (a planned range is
    * always fetched whole). Bounds memory when the engine falls behind. Default 50000.
    */
