@@ -13,8 +13,9 @@
  *   cap)`, `.map(r => [r.key, 1]).reduceByKey(add)` and a foreachRDD that collects the counts.
  *
  * Both clocks start at the first fetched records (the first `eachBatch` call holding messages:
- * the raw consumer's own, and for the engine the one its source handles), so connecting and
- * joining the group are left out on both sides. The raw clock stops when `eachBatch` has counted
+ * the raw consumer's own; for the engine the one its source handles when it reads ahead, else the
+ * start of the first batch with records, whose tasks fetch them), so connecting and joining the
+ * group are left out on both sides. The raw clock stops when `eachBatch` has counted
  * every record; the engine's when the batch whose records bring the total to every record has
  * completed (onBatchCompleted), so the engine pays for its batch interval granularity.
  */
@@ -56,7 +57,8 @@ export interface SideRun {
 export interface EngineRun extends SideRun {
   /**
    * First fetched records to the source's eachBatch having taken in every record, ms: the part
-   * comparable to the raw consumer; the rest of `ms` is processing after the last fetch.
+   * comparable to the raw consumer; the rest of `ms` is processing after the last fetch. NaN when
+   * the stream reads on demand (its consumer fetches nothing).
    */
   readonly fetchMs: number;
   /** Batches that held records: their sizes and processing delays. */
@@ -246,6 +248,11 @@ export async function engineRun(
     finished = resolve;
   });
   ssc.addStreamingListener({
+    // Reading on demand (the default: no readAhead), the consumer fetches nothing: the first
+    // records are fetched by the first batch with records, when it starts.
+    onBatchStarted: (b) => {
+      if (fetched === 0 && b.numRecords > 0) interval.start();
+    },
     onSourceEvent: (event) => {
       if (event.type !== 'rebalance' || !Number.isNaN(joinedAt)) return;
       joinedAt = performance.now();
@@ -323,7 +330,7 @@ export async function measureKafkaThroughput(
       const sizes = e.batches.map((b) => `${b.records} in ${b.processingMs} ms`).join(', ');
       progress(`  round ${round}: raw ${f(r)}`);
       progress(
-        `           engine ${f(e)}, all fetched after ${(e.fetchMs / 1000).toFixed(2)} s, ratio ${(e.rate / r.rate).toFixed(2)}`,
+        `           engine ${f(e)}${Number.isNaN(e.fetchMs) ? '' : `, all fetched after ${(e.fetchMs / 1000).toFixed(2)} s`}, ratio ${(e.rate / r.rate).toFixed(2)}`,
       );
       progress(`           engine batches with records: ${sizes}`);
     }
