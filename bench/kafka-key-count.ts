@@ -18,6 +18,8 @@ export interface KafkaKeyCountOptions {
   readonly topic: string;
   /** The consumer group is `<groupPrefix>-<ms>-<random>`: new to the broker. */
   readonly groupPrefix: string;
+  /** The direct stream's readAhead (default: tasks read their ranges on demand). */
+  readonly readAhead?: boolean;
 }
 
 export interface KafkaKeyCount {
@@ -44,6 +46,7 @@ export function kafkaKeyCount(options: KafkaKeyCountOptions): KafkaKeyCount {
     topics: [options.topic],
     groupId: uniqueName(options.groupPrefix),
     startingOffsets: 'earliest',
+    ...(options.readAhead ? { readAhead: true } : {}),
   });
   let counted = 0;
   stream

@@ -10,7 +10,9 @@
  *   batch's last offset (autoCommit off, kafkajs' default fetch settings);
  * - engine: a StreamingContext on the SystemClock (1 s batches, defaultParallelism 2) with the
  *   agent's PrometheusListener attached, `kafkaDirectStream(startingOffsets 'earliest', no rate
- *   cap)`, `.map(r => [r.key, 1]).reduceByKey(add)` and a foreachRDD that collects the counts.
+ *   cap)`, `.map(r => [r.key, 1]).reduceByKey(add)` and a foreachRDD that collects the counts;
+ *   its tasks read their ranges on demand (the default);
+ * - engine, readAhead: the same with `readAhead: true` (the group consumer fetching ahead).
  *
  * Both clocks start at the first fetched records (the first `eachBatch` call holding messages:
  * the raw consumer's own; for the engine the one its source handles when it reads ahead, else the
@@ -80,6 +82,14 @@ export interface KafkaThroughputResult {
   /** Median over rounds of engine rate / raw rate of the same round. */
   readonly medianRatio: number;
   readonly ratios: readonly number[];
+  /** The same engine with the direct stream's readAhead (the group consumer fetching ahead). */
+  readonly readAhead: readonly EngineRun[];
+  readonly medianReadAheadRate: number;
+  readonly readAheadRatios: readonly number[];
+  /** Median over rounds of the default (on-demand) engine's rate / the readAhead engine's. */
+  readonly onDemandOverReadAhead: number;
+  /** Median CPU time per record (us, Node's own process) of each side. */
+  readonly cpuUsPerRecord: { readonly raw: number; readonly engine: number; readonly readAhead: number };
 }
 
 /** A stopwatch over one measured interval: wall time, CPU time of this process, GC time. */
@@ -206,6 +216,7 @@ export async function engineRun(
   topic: string,
   options: KafkaThroughputOptions,
   gc: GcMeter,
+  readAhead = false,
 ): Promise<EngineRun> {
   const {
     ssc,
@@ -218,6 +229,7 @@ export async function engineRun(
     defaultParallelism: options.defaultParallelism,
     topic,
     groupPrefix: 'sidestream-bench-engine',
+    readAhead,
   });
 
   // The first fetched records: the eachBatch handler of the source's group membership
@@ -317,6 +329,7 @@ export async function measureKafkaThroughput(
     );
     const raw: SideRun[] = [];
     const engine: EngineRun[] = [];
+    const readAhead: EngineRun[] = [];
     const f = (r: SideRun) =>
       `${(r.rate / 1000).toFixed(0)}k rec/s in ${(r.ms / 1000).toFixed(2)} s ` +
       `(cpu ${(r.cpuShare * 100).toFixed(0)}%, gc ${(r.gcShare * 100).toFixed(0)}%, join→first ${r.joinToFirstMs.toFixed(0)} ms)`;
@@ -327,14 +340,22 @@ export async function measureKafkaThroughput(
       const e = await engineRun(topic, options, gc);
       engine.push(e);
       await sleep(200);
+      const a = await engineRun(topic, options, gc, true);
+      readAhead.push(a);
+      await sleep(200);
       const sizes = e.batches.map((b) => `${b.records} in ${b.processingMs} ms`).join(', ');
       progress(`  round ${round}: raw ${f(r)}`);
       progress(
         `           engine ${f(e)}${Number.isNaN(e.fetchMs) ? '' : `, all fetched after ${(e.fetchMs / 1000).toFixed(2)} s`}, ratio ${(e.rate / r.rate).toFixed(2)}`,
       );
       progress(`           engine batches with records: ${sizes}`);
+      progress(
+        `           engine, readAhead ${f(a)}, all fetched after ${(a.fetchMs / 1000).toFixed(2)} s, ratio ${(a.rate / r.rate).toFixed(2)}`,
+      );
     }
     const ratios = engine.map((e, i) => e.rate / raw[i]!.rate);
+    const cpuPerRecord = (runs: readonly SideRun[]) =>
+      median(runs.map((x) => (x.cpuShare * x.ms * 1000) / options.records));
     return {
       topic,
       records: options.records,
@@ -347,6 +368,15 @@ export async function measureKafkaThroughput(
       medianEngineRate: median(engine.map((e) => e.rate)),
       medianRatio: median(ratios),
       ratios,
+      readAhead,
+      medianReadAheadRate: median(readAhead.map((a) => a.rate)),
+      readAheadRatios: readAhead.map((a, i) => a.rate / raw[i]!.rate),
+      onDemandOverReadAhead: median(engine.map((e, i) => e.rate / readAhead[i]!.rate)),
+      cpuUsPerRecord: {
+        raw: cpuPerRecord(raw),
+        engine: cpuPerRecord(engine),
+        readAhead: cpuPerRecord(readAhead),
+      },
     };
   } finally {
     gc.close();

@@ -496,6 +496,20 @@ if (kafkaThroughput) {
     verdict(k.medianRatio >= KAFKA_RATIO_GOAL),
     `median of ${k.ratios.length} per-round ratios (${k.ratios.map((r) => r.toFixed(2)).join(', ')})`,
   ]);
+  rows.push([
+    'Kafka: the same with readAhead (group consumer fetching ahead)',
+    kRate(k.medianReadAheadRate),
+    '',
+    '',
+    `ratio to raw per round ${k.readAheadRatios.map((r) => r.toFixed(2)).join(', ')}`,
+  ]);
+  rows.push([
+    '  ratio on demand (default) / readAhead',
+    k.onDemandOverReadAhead.toFixed(2),
+    '',
+    '',
+    `CPU per record: raw ${k.cpuUsPerRecord.raw.toFixed(2)} us, on demand ${k.cpuUsPerRecord.engine.toFixed(2)} us, readAhead ${k.cpuUsPerRecord.readAhead.toFixed(2)} us`,
+  ]);
 }
 for (const l of kafkaLatency) {
   rows.push([
