@@ -87,7 +87,8 @@ describe.runIf(hasServices)('kill -9 with the PostgreSQL transactional sink', ()
     const selfKills = await crashLoop({
       kills: KILLS,
       args: agentArgs,
-      env: (i) => ({ ...env, CRASH_AFTER_COMMIT: i % 3 === 0 ? '0.3' : '0' }),
+      // 100 ms before each commit (of 200 ms batches): kills land between planning and commit.
+      env: (i) => ({ ...env, CRASH_AFTER_COMMIT: i % 3 === 0 ? '0.3' : '0', WRITE_DELAY_MS: '100' }),
       beforeRun: recordPending,
     });
     await producer.stop();
