@@ -2,13 +2,15 @@
  * Exactly-once into Kafka under real crashes: the agent copies an input topic to an output topic
  * through the transactional sink and is killed with SIGKILL 20 times (at random, and on purpose
  * right after a transaction committed) while a producer keeps producing. A read_committed
- * consumer of the output must then see every input record exactly once.
+ * consumer of the output must then see every input record exactly once. The input is written
+ * zstd-compressed and the sink writes lz4, so the crash path decodes and encodes compressed batches.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KAFKA_CODEC_IDS, registerKafkajsCodecs } from '../../src/sources/kafka/kafka-codecs.js';
 import { KafkaRangeReader } from '../../src/sources/kafka/kafka-range-reader.js';
 import { freePort, startAgent, untilRunning } from '../support/agent-process.js';
 import { crashLoop, waitForAsync } from '../support/crash-loop.js';
@@ -41,14 +43,19 @@ describe.runIf(hasKafka)('kill -9 with the Kafka transactional sink', () => {
       GROUP: `g-${topic}`,
       KAFKA_BROKER: kafkaBrokers()[0]!,
       MAX_RATE: '300',
+      SINK_COMPRESSION: 'lz4',
     };
 
-    // Record `seq` has the value `seq`: the output names exactly which records arrived.
+    // Record `seq` has the value `seq`: the output names exactly which records arrived. The input
+    // is zstd-compressed and the sink writes lz4: the crash path reads and writes compressed
+    // batches (the codecs of kafka-codecs.ts, the decoder of record-batch/).
+    registerKafkajsCodecs();
     const producer = await startKeyedProducer(topic, {
       keys: 13,
       perSend: 30,
       pauseMs: 60,
       value: (seq) => seq,
+      compression: KAFKA_CODEC_IDS.zstd,
     });
 
     const args = (_run: number, http: string) =>

@@ -27,6 +27,8 @@ export async function startKeyedProducer(
     value?: (seq: number) => number;
     /** The client to produce with; default the single test broker's. */
     kafka?: Kafka;
+    /** The codec of the batches sent (kafkajs' CompressionTypes id); default none. */
+    compression?: number;
   },
 ): Promise<KeyedProducer> {
   const producer = (options.kafka ?? newKafka(`producer-${topic}`)).producer();
@@ -45,7 +47,11 @@ export async function startKeyedProducer(
         produced.set(key, { total: p.total + value, count: p.count + 1 });
         return { key, value: String(value) };
       });
-      await producer.send({ topic, messages });
+      await producer.send({
+        topic,
+        messages,
+        ...(options.compression ? { compression: options.compression } : {}),
+      });
       await new Promise((r) => setTimeout(r, options.pauseMs ?? 60));
     }
   })();
