@@ -12,10 +12,13 @@
  *   npm run bench -- --only executors  # CPU-heavy map, executors 0/1/2 vs bare threads; ~1 min
  *   npm run bench -- --only rss        # agent RSS at 50k rec/s from Kafka, backpressure on; ~3 min
  *   npm run bench -- --only line-attack  # 2 x 50 MB lines without a newline at a socket receiver; ~10 s
+ *   npm run bench -- --only peers      # word count vs Spark Streaming, kafkajs, Java; 2M records x 3 rounds
+ *   npm run bench -- --only peers --peer-records 200000 --peer-rounds 1   # a quick try
  *   npm run bench -- --json out.json && npm run bench:chart -- out.json   # docs/benchmarks.svg
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
- * skipped otherwise.
+ * skipped otherwise. The peer benchmark (bench/peers.ts) runs only when named in --only: it needs
+ * `npm run build`, Java and Maven (it builds Spark's side on first use), and takes ~15 min.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -25,6 +28,7 @@ import { KAFKA_BROKERS, kafkaUnreachable } from './kafka-common.js';
 import { type KafkaLatencyResult, measureKafkaLatency } from './kafka-latency.js';
 import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-throughput.js';
 import { describeMachine } from './machine.js';
+import { describePeerRun, measurePeers, PEER_BASELINES, type PeersResult } from './peers.js';
 import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
 import { measureRss, type RssResult } from './rss.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
@@ -67,6 +71,8 @@ const { values: args } = parseArgs({
     'telemetry-batches': { type: 'string', default: '20' },
     'telemetry-batch-size': { type: 'string', default: '200000' },
     'line-attack-mb': { type: 'string', default: '50' },
+    'peer-records': { type: 'string', default: '2000000' },
+    'peer-rounds': { type: 'string', default: '3' },
     only: { type: 'string' },
     json: { type: 'string' },
   },
@@ -84,7 +90,7 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-const ONLY = ['throughput', 'delay', 'kafka', 'wal', 'telemetry', 'executors', 'rss', 'line-attack'];
+const ONLY = ['throughput', 'delay', 'kafka', 'wal', 'telemetry', 'executors', 'rss', 'line-attack', 'peers'];
 // --only takes one benchmark or several, comma-separated.
 const only = args.only?.split(',');
 if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
@@ -95,6 +101,8 @@ if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
 const runExecutors = only === undefined || only.includes('executors');
 const runRss = only === undefined || only.includes('rss');
 const runLineAttack = only === undefined || only.includes('line-attack');
+// Opt-in: it needs Java and Maven besides the broker, and runs for a quarter of an hour.
+const runPeers = only?.includes('peers') ?? false;
 const runThroughput = only === undefined || only.includes('throughput');
 const runDelay = only === undefined || only.includes('delay');
 const runKafka = only === undefined || only.includes('kafka');
@@ -160,6 +168,8 @@ let executors: ExecutorsResult | undefined;
 const rss: RssResult[] = [];
 let rssSkipped: string | undefined;
 let lineAttack: LineAttackResult | undefined;
+let peers: PeersResult | undefined;
+let peersSkipped: string | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -342,6 +352,25 @@ if (runWal) {
     },
     (line) => console.log(line),
   );
+}
+
+if (runPeers) {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable !== undefined) {
+    peersSkipped = `Kafka not reachable at ${KAFKA_BROKERS.join(',')} (scripts/services.sh up)`;
+    console.log(`\n[peers] skipped: ${peersSkipped}: ${unreachable}`);
+  } else {
+    const records = int('peer-records');
+    const rounds = Math.max(1, int('peer-rounds'));
+    console.log(
+      `\n[peers] word count of ${records.toLocaleString('en-US')} ~100-byte records over 6 partitions, ` +
+        `from the earliest offset: sidestream (default executors, and 0), Spark Streaming local[2], ` +
+        `plain kafkajs, plain Java; ${rounds} interleaved round(s); load ${loadNow()} ...`,
+    );
+    peers = await measurePeers({ records, rounds, partitions: 6, compression: 'none' }, (line) =>
+      console.log(line),
+    );
+  }
 }
 
 const rows: string[][] = [['measure', 'median / value', 'goal', 'result', 'note']];
@@ -578,7 +607,47 @@ if (receiverRecovery) {
     `${(r.walBytes / 1e6).toFixed(0)} MB in ${r.records} records, ${r.recoveredMBps.toFixed(0)} MB/s, all in that batch`,
   ]);
 }
-console.log(`\n${formatTable(rows, ['l', 'r', 'r', 'r', 'l'])}`);
+if (rows.length > 1) console.log(`\n${formatTable(rows, ['l', 'r', 'r', 'r', 'l'])}`);
+if (peers) {
+  const p = peers;
+  const kRate = (perSec: number) => (Number.isNaN(perSec) ? '-' : `${(perSec / 1000).toFixed(1)}k`);
+  const mib = (bytes: number) => (Number.isNaN(bytes) ? '-' : `${(bytes / 2 ** 20).toFixed(0)}`);
+  const ratio = (r: { median: number } | undefined) =>
+    r === undefined || Number.isNaN(r.median) ? '-' : r.median.toFixed(2);
+  const peerRows = [
+    [
+      'engine',
+      'rec/s',
+      'CPU µs/rec',
+      'peak RSS MB',
+      'peak heap MB',
+      ...PEER_BASELINES.map((b) => `vs ${b}`),
+      'runs ok',
+    ],
+    ...p.summary.map((s) => [
+      s.engine,
+      kRate(s.medianRate),
+      Number.isNaN(s.medianCpuUsPerRecord) ? '-' : s.medianCpuUsPerRecord.toFixed(2),
+      mib(s.peakRssBytes),
+      mib(s.peakHeapBytes),
+      ...PEER_BASELINES.map((b) => ratio(s.ratios[b])),
+      `${s.okRuns}/${s.runs}`,
+    ]),
+  ];
+  console.log(
+    `\nword count of ${p.records.toLocaleString('en-US')} records (${p.expected.words.toLocaleString('en-US')} words), ` +
+      `medians of ${p.summary[0]?.runs ?? 0} round(s); ratios: medians of per-round throughput ratios`,
+  );
+  console.log(formatTable(peerRows));
+  console.log('every run:');
+  for (const run of p.runs) console.log(`  round ${run.round}: ${describePeerRun(run)}`);
+  const v = p.versions;
+  console.log(
+    `versions: Node ${v.node}; ${v.java}; Spark ${v.spark} (kafka-clients ${v.kafkaClients}); ` +
+      `kafkajs ${v.kafkajs}; Kafka broker ${v.broker}`,
+  );
+}
+if (peersSkipped) console.log(`\npeers: skipped: ${peersSkipped}`);
 const loadAtEnd = loadNow();
 console.log(`\nload average at the end: ${loadAtEnd} (1, 5, 15 min; ${machine.cores} cores)`);
 
@@ -601,6 +670,7 @@ if (args.json) {
         executors,
         rss: rssSkipped ? { skipped: rssSkipped } : rss,
         lineAttack,
+        peers: peersSkipped ? { skipped: peersSkipped } : peers,
       },
       null,
       2,

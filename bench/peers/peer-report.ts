@@ -1,0 +1,62 @@
+/**
+ * What the Node engines of the peer benchmark (bench/peers.ts) print, in the format of the JVM
+ * ones (bench/peers/spark/src/main/java/sidestream/bench/PeerReport.java): one
+ * `peer-done {json}` line on stdout once every record is counted, with the main thread's peak
+ * heap sampled every 100 ms. The benchmark parses the line with parsePeerDone.
+ */
+
+export interface PeerDone {
+  readonly records: number;
+  readonly words: number;
+  readonly letters: number;
+  /** Epoch ms: the first records in hand, and the last record counted. */
+  readonly firstMs: number;
+  readonly lastMs: number;
+  /** Peak used heap of the main thread (Node) or of the JVM, sampled every 100 ms; bytes. */
+  readonly peakHeapBytes: number;
+}
+
+const PREFIX = 'peer-done ';
+/** A line an engine prints when it knows its count is wrong (a failed batch): the run is void. */
+export const PEER_FAILED = 'peer-failed ';
+
+export function parsePeerDone(line: string): PeerDone | undefined {
+  if (!line.startsWith(PREFIX)) return undefined;
+  const v = JSON.parse(line.slice(PREFIX.length)) as Record<string, unknown>;
+  const fields = ['records', 'words', 'letters', 'firstMs', 'lastMs', 'peakHeapBytes'] as const;
+  for (const f of fields) {
+    if (typeof v[f] !== 'number') throw new Error(`peer-done without a number for '${f}': ${line}`);
+  }
+  return v as unknown as PeerDone;
+}
+
+/** The environment every engine reads: where, what, and how many records to wait for. */
+export function peerEnv(name: 'PEER_TOPIC' | 'PEER_GROUP' | 'PEER_BROKERS' | 'PEER_RECORDS'): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set`);
+  return value;
+}
+
+/** Starts the heap sampler; `done` prints the line (once) and the process then idles until ended. */
+export function peerReporter(): {
+  done(totals: Omit<PeerDone, 'peakHeapBytes'>): void;
+  failed(why: string): void;
+} {
+  let peakHeapBytes = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
+  }, 100);
+  sampler.unref();
+  let reported = false;
+  return {
+    done(totals) {
+      if (reported) return;
+      reported = true;
+      peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
+      process.stdout.write(`${PREFIX}${JSON.stringify({ ...totals, peakHeapBytes })}\n`);
+    },
+    failed(why) {
+      process.stdout.write(`${PEER_FAILED}${why}\n`);
+    },
+  };
+}

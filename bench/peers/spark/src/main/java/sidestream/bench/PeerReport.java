@@ -1,0 +1,71 @@
+/*
+ * What both JVM word counts of the peer benchmark (bench/peers.ts) print, and how: the heap
+ * sampled every 100 ms from the start, and one `peer-done {json}` line on stdout once every
+ * record is counted, the format the Node engines print too (bench/peers/peer-report.ts).
+ */
+package sidestream.bench;
+
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.atomic.AtomicLong;
+
+final class PeerReport {
+  private static final AtomicLong PEAK_HEAP = new AtomicLong();
+
+  private PeerReport() {}
+
+  /** A daemon thread samples the used heap, so the figure is comparable with Node's heapUsed samples. */
+  static void startHeapSampler() {
+    Thread sampler =
+        new Thread(
+            () -> {
+              var memory = ManagementFactory.getMemoryMXBean();
+              while (true) {
+                long used = memory.getHeapMemoryUsage().getUsed();
+                PEAK_HEAP.accumulateAndGet(used, Math::max);
+                try {
+                  Thread.sleep(100);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "peer-heap-sampler");
+    sampler.setDaemon(true);
+    sampler.start();
+  }
+
+  static long env(String name) {
+    String value = System.getenv(name);
+    if (value == null) throw new IllegalArgumentException(name + " is not set");
+    return Long.parseLong(value);
+  }
+
+  static String envString(String name) {
+    String value = System.getenv(name);
+    if (value == null) throw new IllegalArgumentException(name + " is not set");
+    return value;
+  }
+
+  static synchronized void done(long records, long words, long letters, long firstMs, long lastMs) {
+    System.out.println(
+        "peer-done {\"records\":"
+            + records
+            + ",\"words\":"
+            + words
+            + ",\"letters\":"
+            + letters
+            + ",\"firstMs\":"
+            + firstMs
+            + ",\"lastMs\":"
+            + lastMs
+            + ",\"peakHeapBytes\":"
+            + PEAK_HEAP.get()
+            + "}");
+    System.out.flush();
+  }
+
+  /** Stays alive (idle) after reporting: the benchmark reads the process's CPU time, then ends it. */
+  static void idle() throws InterruptedException {
+    Thread.sleep(Long.MAX_VALUE);
+  }
+}
