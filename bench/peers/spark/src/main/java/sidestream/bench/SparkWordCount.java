@@ -82,6 +82,17 @@ public final class SparkWordCount {
             if (info.numRecords() == 0) return;
             if (firstMs.get() < 0) firstMs.set((Long) info.processingStartTime().get());
             long total = records.addAndGet(info.numRecords());
+            // On stderr for whoever reads the log: how the records fell into batches.
+            System.err.println(
+                "peer-batch "
+                    + info.batchTime().milliseconds()
+                    + " records "
+                    + info.numRecords()
+                    + " scheduling "
+                    + info.schedulingDelay().get()
+                    + " ms processing "
+                    + info.processingDelay().get()
+                    + " ms");
             if (total >= expected) {
               long lastMs = (Long) info.processingEndTime().get();
               PeerReport.done(total, words.get(), letters.get(), firstMs.get(), lastMs);
