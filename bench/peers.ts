@@ -26,14 +26,13 @@
  *   npm run bench -- --only peers                                   # 2M records, 3 rounds
  *   npm run bench -- --only peers --peer-records 200000 --peer-rounds 1
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { deleteTopic, KAFKA_BROKERS, uniqueName } from './kafka-common.js';
 import { ensureJvmBuild, type JvmBuild, javaArgs } from './peers/jvm-build.js';
-import { PEER_FAILED, type PeerDone, parsePeerDone } from './peers/peer-report.js';
+import { startPeerProcess } from './peers/peer-process.js';
+import { PEER_FAILED, type PeerDone, parsePeerBatch, parsePeerDone } from './peers/peer-report.js';
 import {
   type PeerEngineSummary,
   type PeerRunOutcome,
@@ -42,7 +41,6 @@ import {
 } from './peers/peer-summary.js';
 import { type PeerCodec, producePeerTopic } from './peers/peer-topic.js';
 import { brokerVersion, kafkajsVersion } from './peers/peer-versions.js';
-import { ProcSampler } from './peers/proc-sampler.js';
 import { expectedTotals, type WordTotals, wordCorpus } from './peers/word-corpus.js';
 
 export interface PeersOptions {
@@ -71,6 +69,8 @@ export interface PeerRun {
   /** Present when the engine reported: first records to last counted, ms, and CPU over it. */
   readonly ms?: number;
   readonly cpuMs?: number;
+  /** Streaming engines: the batches that held records. */
+  readonly batches?: number;
 }
 
 export interface PeersResult {
@@ -96,7 +96,7 @@ const CLI = fileURLToPath(new URL('../dist/agent/cli.js', import.meta.url));
 const SIDESTREAM_JOB = fileURLToPath(new URL('./peers/sidestream-word-count-job.ts', import.meta.url));
 const KAFKAJS_SCRIPT = fileURLToPath(new URL('./peers/kafkajs-word-count.ts', import.meta.url));
 
-function commandOf(engine: PeerEngine, jvm: JvmBuild): { command: string; args: string[] } {
+export function peerCommand(engine: PeerEngine, jvm: JvmBuild): { command: string; args: string[] } {
   const agent = [CLI, 'run', SIDESTREAM_JOB, '--app', 'bench-peers', '--batch-interval', '1000ms'];
   // The agent's HTTP listener on a free port: several runs, or another agent, never collide.
   const http = ['--http', '127.0.0.1:0'];
@@ -114,15 +114,19 @@ function commandOf(engine: PeerEngine, jvm: JvmBuild): { command: string; args: 
   }
 }
 
-/** Ends a child: SIGTERM, then SIGKILL if it is still there after 10 s. */
-async function end(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const gone = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!gone) {
-    child.kill('SIGKILL');
-    await exited;
-  }
+/** The PEER_* environment of one engine run (bench/peers/peer-report.ts). */
+export function peerEnvironment(
+  topic: string,
+  records: number,
+  start: 'earliest' | 'latest',
+): Record<string, string> {
+  return {
+    PEER_TOPIC: topic,
+    PEER_GROUP: uniqueName('sidestream-bench-peers'),
+    PEER_BROKERS: KAFKA_BROKERS.join(','),
+    PEER_RECORDS: String(records),
+    PEER_START: start,
+  };
 }
 
 async function runEngine(
@@ -132,48 +136,37 @@ async function runEngine(
   expected: WordTotals,
   jvm: JvmBuild,
 ): Promise<PeerRun> {
-  const { command, args } = commandOf(engine, jvm);
-  const child = spawn(command, args, {
-    env: {
-      ...process.env,
-      PEER_TOPIC: topic,
-      PEER_GROUP: uniqueName('sidestream-bench-peers'),
-      PEER_BROKERS: KAFKA_BROKERS.join(','),
-      PEER_RECORDS: String(expected.records),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  child.stderr?.on('data', (d) => {
-    stderr = (stderr + d).slice(-4000);
-  });
-  if (child.pid === undefined) {
-    await exited;
-    return { engine, round, outcome: { ok: false, error: `${command} did not start: ${stderr}` } };
+  const { command, args } = peerCommand(engine, jvm);
+  const peer = startPeerProcess(command, args, peerEnvironment(topic, expected.records, 'earliest'));
+  const sampler = peer.sampler;
+  if (sampler === undefined) {
+    await peer.exited;
+    return { engine, round, outcome: { ok: false, error: `${command} did not start: ${peer.stderr()}` } };
   }
-  const sampler = new ProcSampler(child.pid);
   // Generous: the slowest engine seen reads ~20k records/s on 2 busy cores; start-up aside.
   const timeoutMs = 120_000 + expected.records / 10;
+  let batches = 0;
   try {
     const report = await new Promise<PeerDone>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-      lines.on('line', (line) => {
+      peer.onLine((line) => {
         if (line.startsWith(PEER_FAILED)) reject(new Error(line));
         try {
+          if ((parsePeerBatch(line)?.records ?? 0) > 0) batches++;
           const done = parsePeerDone(line);
           if (done) resolve(done);
         } catch (error) {
           reject(error);
         }
       });
-      void exited.then(() =>
+      void peer.exited.then(() =>
         reject(
-          new Error(`exited (${child.exitCode ?? child.signalCode}) before counting every record: ${stderr}`),
+          new Error(
+            `exited (${peer.child.exitCode ?? peer.child.signalCode}) before counting every record: ${peer.stderr()}`,
+          ),
         ),
       );
       setTimeout(
-        () => reject(new Error(`no report within ${timeoutMs / 1000} s: ${stderr}`)),
+        () => reject(new Error(`no report within ${timeoutMs / 1000} s: ${peer.stderr()}`)),
         timeoutMs,
       ).unref();
     });
@@ -182,17 +175,19 @@ async function runEngine(
     sampler.sample();
     const ms = report.lastMs - report.firstMs;
     const cpuMs = sampler.cpuMsAt(report.lastMs) - sampler.cpuMsAt(report.firstMs);
+    const streaming =
+      engine === 'sidestream' || engine === 'sidestream --executors 0' || engine === 'Spark Streaming';
+    const figures = { ms, cpuMs, ...(streaming ? { batches } : {}) };
     const wrong = (['records', 'words', 'letters'] as const).filter((k) => report[k] !== expected[k]);
     if (wrong.length > 0) {
       const what = wrong.map((k) => `${k} ${report[k]} (expected ${expected[k]})`).join(', ');
-      return { engine, round, ms, cpuMs, outcome: { ok: false, error: `wrong count: ${what}` } };
+      return { engine, round, ...figures, outcome: { ok: false, error: `wrong count: ${what}` } };
     }
     if (!(ms > 0)) return { engine, round, outcome: { ok: false, error: `no measured interval (${ms} ms)` } };
     return {
       engine,
       round,
-      ms,
-      cpuMs,
+      ...figures,
       outcome: {
         ok: true,
         rate: expected.records / (ms / 1000),
@@ -208,8 +203,7 @@ async function runEngine(
       outcome: { ok: false, error: error instanceof Error ? error.message : String(error) },
     };
   } finally {
-    sampler.stop();
-    await end(child, exited);
+    await peer.end();
   }
 }
 
@@ -222,7 +216,8 @@ export function describePeerRun(run: PeerRun): string {
   return (
     `${run.engine}: ${(o.rate / 1000).toFixed(1)}k rec/s in ${((run.ms ?? 0) / 1000).toFixed(2)} s, ` +
     `${o.cpuUsPerRecord.toFixed(2)} µs CPU/record (${cores.toFixed(2)} cores), ` +
-    `peak RSS ${mb(o.peakRssBytes)}, peak heap ${mb(o.peakHeapBytes)}`
+    `peak RSS ${mb(o.peakRssBytes)}, peak heap ${mb(o.peakHeapBytes)}` +
+    (run.batches === undefined ? '' : `, ${run.batches} batch(es) with records`)
   );
 }
 

@@ -14,11 +14,13 @@
  *   npm run bench -- --only line-attack  # 2 x 50 MB lines without a newline at a socket receiver; ~10 s
  *   npm run bench -- --only peers      # word count vs Spark Streaming, kafkajs, Java; 2M records x 3 rounds
  *   npm run bench -- --only peers --peer-records 200000 --peer-rounds 1   # a quick try
+ *   npm run bench -- --only peers-steady  # 100k rec/s for 60 s: sidestream vs Spark batch delays; ~3 min
  *   npm run bench -- --json out.json && npm run bench:chart -- out.json   # docs/benchmarks.svg
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
- * skipped otherwise. The peer benchmark (bench/peers.ts) runs only when named in --only: it needs
- * `npm run build`, Java and Maven (it builds Spark's side on first use), and takes ~15 min.
+ * skipped otherwise. The peer benchmarks (bench/peers.ts, bench/peers-steady.ts) run only when
+ * named in --only: they need `npm run build`, Java and Maven (Spark's side is built on first
+ * use); the catch-up takes ~15 min.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -29,6 +31,7 @@ import { type KafkaLatencyResult, measureKafkaLatency } from './kafka-latency.js
 import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-throughput.js';
 import { describeMachine } from './machine.js';
 import { describePeerRun, measurePeers, PEER_BASELINES, type PeersResult } from './peers.js';
+import { describeSteadyRun, measurePeersSteady, type SteadyRun } from './peers-steady.js';
 import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
 import { measureRss, type RssResult } from './rss.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
@@ -73,6 +76,8 @@ const { values: args } = parseArgs({
     'line-attack-mb': { type: 'string', default: '50' },
     'peer-records': { type: 'string', default: '2000000' },
     'peer-rounds': { type: 'string', default: '3' },
+    'peer-rate': { type: 'string', default: '100000' },
+    'peer-steady-seconds': { type: 'string', default: '60' },
     only: { type: 'string' },
     json: { type: 'string' },
   },
@@ -90,7 +95,18 @@ function usage(message: string): never {
 }
 
 const machine = describeMachine();
-const ONLY = ['throughput', 'delay', 'kafka', 'wal', 'telemetry', 'executors', 'rss', 'line-attack', 'peers'];
+const ONLY = [
+  'throughput',
+  'delay',
+  'kafka',
+  'wal',
+  'telemetry',
+  'executors',
+  'rss',
+  'line-attack',
+  'peers',
+  'peers-steady',
+];
 // --only takes one benchmark or several, comma-separated.
 const only = args.only?.split(',');
 if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
@@ -103,6 +119,7 @@ const runRss = only === undefined || only.includes('rss');
 const runLineAttack = only === undefined || only.includes('line-attack');
 // Opt-in: it needs Java and Maven besides the broker, and runs for a quarter of an hour.
 const runPeers = only?.includes('peers') ?? false;
+const runPeersSteady = only?.includes('peers-steady') ?? false;
 const runThroughput = only === undefined || only.includes('throughput');
 const runDelay = only === undefined || only.includes('delay');
 const runKafka = only === undefined || only.includes('kafka');
@@ -170,6 +187,7 @@ let rssSkipped: string | undefined;
 let lineAttack: LineAttackResult | undefined;
 let peers: PeersResult | undefined;
 let peersSkipped: string | undefined;
+let peersSteady: SteadyRun[] | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -369,6 +387,33 @@ if (runPeers) {
     );
     peers = await measurePeers({ records, rounds, partitions: 6, compression: 'none' }, (line) =>
       console.log(line),
+    );
+  }
+}
+
+if (runPeersSteady) {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable !== undefined) {
+    peersSkipped = `Kafka not reachable at ${KAFKA_BROKERS.join(',')} (scripts/services.sh up)`;
+    console.log(`\n[peers steady] skipped: ${peersSkipped}: ${unreachable}`);
+  } else {
+    const ratePerSec = int('peer-rate');
+    const seconds = int('peer-steady-seconds');
+    console.log(
+      `\n[peers steady] ${ratePerSec.toLocaleString('en-US')} rec/s produced for ${seconds} s into a fresh ` +
+        `6-partition topic, word count from the latest offset, 1 s batches; sidestream (default executors), ` +
+        `Spark Streaming local[2]; 10 s warm-up; load ${loadNow()} ...`,
+    );
+    peersSteady = await measurePeersSteady(
+      {
+        ratePerSec,
+        durationMs: seconds * 1000,
+        warmupMs: 10_000,
+        partitions: 6,
+        compression: 'none',
+        engines: ['sidestream', 'Spark Streaming'],
+      },
+      (line) => console.log(line),
     );
   }
 }
@@ -647,6 +692,10 @@ if (peers) {
       `kafkajs ${v.kafkajs}; Kafka broker ${v.broker}`,
   );
 }
+if (peersSteady) {
+  console.log('\nsteady phase (total delay: batch time to the end of its outputs):');
+  for (const r of peersSteady) console.log(`  ${describeSteadyRun(r)}`);
+}
 if (peersSkipped) console.log(`\npeers: skipped: ${peersSkipped}`);
 const loadAtEnd = loadNow();
 console.log(`\nload average at the end: ${loadAtEnd} (1, 5, 15 min; ${machine.cores} cores)`);
@@ -670,7 +719,7 @@ if (args.json) {
         executors,
         rss: rssSkipped ? { skipped: rssSkipped } : rss,
         lineAttack,
-        peers: peersSkipped ? { skipped: peersSkipped } : peers,
+        peers: peersSkipped ? { skipped: peersSkipped } : { catchUp: peers, steady: peersSteady },
       },
       null,
       2,

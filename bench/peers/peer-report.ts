@@ -17,6 +17,25 @@ export interface PeerDone {
 }
 
 const PREFIX = 'peer-done ';
+const BATCH = 'peer-batch ';
+
+/** One completed batch of a streaming engine, as it reports it (the steady phase reads these). */
+export interface PeerBatch {
+  /** Epoch ms. */
+  readonly batchTime: number;
+  readonly records: number;
+  readonly schedulingDelayMs: number;
+  readonly totalDelayMs: number;
+}
+
+export function parsePeerBatch(line: string): PeerBatch | undefined {
+  if (!line.startsWith(BATCH)) return undefined;
+  const v = JSON.parse(line.slice(BATCH.length)) as Record<string, unknown>;
+  for (const f of ['batchTime', 'records', 'schedulingDelayMs', 'totalDelayMs'] as const) {
+    if (typeof v[f] !== 'number') throw new Error(`peer-batch without a number for '${f}': ${line}`);
+  }
+  return v as unknown as PeerBatch;
+}
 /** A line an engine prints when it knows its count is wrong (a failed batch): the run is void. */
 export const PEER_FAILED = 'peer-failed ';
 
@@ -30,8 +49,13 @@ export function parsePeerDone(line: string): PeerDone | undefined {
   return v as unknown as PeerDone;
 }
 
-/** The environment every engine reads: where, what, and how many records to wait for. */
-export function peerEnv(name: 'PEER_TOPIC' | 'PEER_GROUP' | 'PEER_BROKERS' | 'PEER_RECORDS'): string {
+/**
+ * The environment every engine reads: where, what, how many records to wait for (0: never done,
+ * the steady phase ends the engine), and where to start ('earliest' or 'latest').
+ */
+export function peerEnv(
+  name: 'PEER_TOPIC' | 'PEER_GROUP' | 'PEER_BROKERS' | 'PEER_RECORDS' | 'PEER_START',
+): string {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`${name} is not set`);
   return value;
@@ -40,6 +64,7 @@ export function peerEnv(name: 'PEER_TOPIC' | 'PEER_GROUP' | 'PEER_BROKERS' | 'PE
 /** Starts the heap sampler; `done` prints the line (once) and the process then idles until ended. */
 export function peerReporter(): {
   done(totals: Omit<PeerDone, 'peakHeapBytes'>): void;
+  batch(batch: PeerBatch): void;
   failed(why: string): void;
 } {
   let peakHeapBytes = process.memoryUsage().heapUsed;
@@ -54,6 +79,9 @@ export function peerReporter(): {
       reported = true;
       peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
       process.stdout.write(`${PREFIX}${JSON.stringify({ ...totals, peakHeapBytes })}\n`);
+    },
+    batch(batch) {
+      process.stdout.write(`${BATCH}${JSON.stringify(batch)}\n`);
     },
     failed(why) {
       process.stdout.write(`${PEER_FAILED}${why}\n`);

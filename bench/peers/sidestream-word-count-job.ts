@@ -16,7 +16,7 @@ export default function job(ssc: StreamingContext): void {
     brokers: peerEnv('PEER_BROKERS').split(','),
     topics: [peerEnv('PEER_TOPIC')],
     groupId: peerEnv('PEER_GROUP'),
-    startingOffsets: 'earliest',
+    startingOffsets: peerEnv('PEER_START') === 'latest' ? 'latest' : 'earliest',
   });
   let words = 0;
   let letters = 0;
@@ -47,13 +47,20 @@ export default function job(ssc: StreamingContext): void {
     };
   }
   let records = 0;
+  const expected = Number(peerEnv('PEER_RECORDS'));
   ssc.addStreamingListener({
     onBatchCompleted: (b) => {
+      reporter.batch({
+        batchTime: b.batchTime,
+        records: b.numRecords,
+        schedulingDelayMs: b.schedulingDelayMs,
+        totalDelayMs: b.totalDelayMs,
+      });
       if (b.numRecords === 0) return;
       if (b.outcome !== 'succeeded') reporter.failed(`batch ${b.batchTime}: ${b.outcome}`);
       firstMs = Math.min(firstMs, b.processingStartTime);
       records += b.numRecords;
-      if (records >= Number(peerEnv('PEER_RECORDS'))) {
+      if (expected > 0 && records >= expected) {
         reporter.done({ records, words, letters, firstMs, lastMs: b.processingEndTime });
       }
     },

@@ -64,6 +64,20 @@ final class PeerReport {
     System.out.flush();
   }
 
+  static synchronized void batch(long batchTime, long records, long schedulingDelayMs, long totalDelayMs) {
+    System.out.println(
+        "peer-batch {\"batchTime\":"
+            + batchTime
+            + ",\"records\":"
+            + records
+            + ",\"schedulingDelayMs\":"
+            + schedulingDelayMs
+            + ",\"totalDelayMs\":"
+            + totalDelayMs
+            + "}");
+    System.out.flush();
+  }
+
   /** Stays alive (idle) after reporting: the benchmark reads the process's CPU time, then ends it. */
   static void idle() throws InterruptedException {
     Thread.sleep(Long.MAX_VALUE);

@@ -45,7 +45,9 @@ public final class SparkWordCount {
     Map<String, Object> kafkaParams = new HashMap<>();
     kafkaParams.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, PeerReport.envString("PEER_BROKERS"));
     kafkaParams.put(ConsumerConfig.GROUP_ID_CONFIG, PeerReport.envString("PEER_GROUP"));
-    kafkaParams.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    kafkaParams.put(
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+        "latest".equals(System.getenv("PEER_START")) ? "latest" : "earliest");
     kafkaParams.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     kafkaParams.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
     kafkaParams.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
@@ -79,21 +81,15 @@ public final class SparkWordCount {
           @Override
           public void onBatchCompleted(StreamingListenerBatchCompleted completed) {
             BatchInfo info = completed.batchInfo();
+            PeerReport.batch(
+                info.batchTime().milliseconds(),
+                info.numRecords(),
+                (Long) info.schedulingDelay().get(),
+                (Long) info.totalDelay().get());
             if (info.numRecords() == 0) return;
             if (firstMs.get() < 0) firstMs.set((Long) info.processingStartTime().get());
             long total = records.addAndGet(info.numRecords());
-            // On stderr for whoever reads the log: how the records fell into batches.
-            System.err.println(
-                "peer-batch "
-                    + info.batchTime().milliseconds()
-                    + " records "
-                    + info.numRecords()
-                    + " scheduling "
-                    + info.schedulingDelay().get()
-                    + " ms processing "
-                    + info.processingDelay().get()
-                    + " ms");
-            if (total >= expected) {
+            if (expected > 0 && total >= expected) {
               long lastMs = (Long) info.processingEndTime().get();
               PeerReport.done(total, words.get(), letters.get(), firstMs.get(), lastMs);
             }
