@@ -1,17 +1,18 @@
 /**
- * The peer benchmark's steady phase (bench/peers.ts is the catch-up): a producer sends the word
- * corpus at a fixed rate (100k records/s by default) for a fixed time (60 s) into a fresh
- * 6-partition topic while one streaming engine (sidestream with its default executors, or Spark
- * Streaming local[2]) counts words from the latest offset in 1 s batches. Each engine reports
- * every batch it completes (bench/peers/peer-report.ts); over the batches of the measured window
- * (after a 10 s warm-up, until the producer stops) the total delay per batch (batch time to the
- * end of its outputs) is reported as p50 / p99 / max. The engine kept up when, 15 s after the
- * producer stopped, its batches hold every record sent, and the batches of the window's last
- * 10 s waited less than one interval to start (no queue building up).
+ * The peer benchmark's steady phase (bench/peers.ts is the catch-up): a producer
+ * (bench/peers/rate-producer.ts) sends the word corpus at a fixed rate (100k records/s by
+ * default) for a fixed time (60 s) into a fresh 6-partition topic while one streaming engine
+ * (sidestream with its default executors, or Spark Streaming local[2]) counts words from the
+ * latest offset in 1 s batches. Each engine reports every batch it completes
+ * (bench/peers/peer-report.ts); over the batches of the measured window (after a 10 s warm-up,
+ * until the producer stops) the total delay per batch (batch time to the end of its outputs) is
+ * reported as p50 / p99 / max. The engine kept up when, 15 s after the producer stopped, its
+ * batches hold every record sent, and the batches of the window's last 10 s waited less than one
+ * interval to start (no queue building up).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopic, deleteTopic, uniqueName } from './kafka-common.js';
-import { ensureJvmBuild } from './peers/jvm-build.js';
+import { ensureJvmBuild, type JvmBuild } from './peers/jvm-build.js';
 import { startPeerProcess } from './peers/peer-process.js';
 import { type PeerBatch, parsePeerBatch } from './peers/peer-report.js';
 import type { PeerCodec } from './peers/peer-topic.js';
@@ -54,7 +55,7 @@ async function steadyRun(
   engine: PeerEngine,
   options: SteadyOptions,
   values: readonly string[],
-  jvm: Awaited<ReturnType<typeof ensureJvmBuild>>,
+  jvm: JvmBuild,
 ): Promise<SteadyRun> {
   const topic = uniqueName('sidestream-bench-peers-steady');
   await createTopic(topic, options.partitions);
@@ -94,7 +95,7 @@ async function steadyRun(
     if (!started) return failed(`no batch within 120 s: ${peer.stderr()}`);
     // A few batches more: the group has joined and the latest offsets are fixed before records come.
     await sleep(3 * BATCH_INTERVAL_MS);
-    const produced = await runRateProducer(topic, values, options);
+    const produced = await runRateProducer(jvm, topic, values, options);
     await sleep(DRAIN_MS);
     const from = produced.started + options.warmupMs;
     const until = produced.ended;

@@ -5,7 +5,7 @@
  * bench/peers/spark/target (ignored by git). Also the JVM flags both mains run with.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,6 +13,9 @@ import { promisify } from 'node:util';
 export const SPARK_PROJECT = fileURLToPath(new URL('./spark/', import.meta.url));
 const JAR = join(SPARK_PROJECT, 'target', 'peers-1.jar');
 const CLASSPATH_FILE = join(SPARK_PROJECT, 'target', 'classpath.txt');
+// Written after a successful build: Maven leaves an unchanged jar or classpath file untouched, so
+// their own times can be older than a source edited since and would rebuild every time.
+const STAMP = join(SPARK_PROJECT, 'target', 'peers-built.stamp');
 
 /**
  * What Spark 3.5 needs opened on Java 17 (its launcher adds the same list,
@@ -44,12 +47,12 @@ function newestSource(dir: string): number {
 }
 
 function upToDate(): boolean {
-  if (!existsSync(JAR) || !existsSync(CLASSPATH_FILE)) return false;
+  if (!existsSync(JAR) || !existsSync(CLASSPATH_FILE) || !existsSync(STAMP)) return false;
   const sources = Math.max(
     statSync(join(SPARK_PROJECT, 'pom.xml')).mtimeMs,
     newestSource(join(SPARK_PROJECT, 'src')),
   );
-  return statSync(JAR).mtimeMs >= sources && statSync(CLASSPATH_FILE).mtimeMs >= sources;
+  return statSync(STAMP).mtimeMs >= sources;
 }
 
 export interface JvmBuild {
@@ -81,6 +84,7 @@ export async function ensureJvmBuild(log: (line: string) => void): Promise<JvmBu
         `the Maven build of ${SPARK_PROJECT} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`,
       );
     }
+    writeFileSync(STAMP, `${new Date().toISOString()}\n`);
   }
   const dependencies = readFileSync(CLASSPATH_FILE, 'utf8').trim();
   const { stderr } = await promisify(execFile)('java', ['-version']);
