@@ -12,7 +12,7 @@
  *   npm run bench -- --only executors  # CPU-heavy map, executors 0/1/2 vs bare threads; ~1 min
  *   npm run bench -- --only rss        # agent RSS at 50k rec/s from Kafka, backpressure on; ~3 min
  *   npm run bench -- --only line-attack  # 2 x 50 MB lines without a newline at a socket receiver; ~10 s
- *   npm run bench -- --only peers      # word count vs Spark Streaming, kafkajs, Java; 2M records x 3 rounds
+ *   npm run bench -- --only peers      # word count vs Spark Streaming, kafkajs, Java; 2M x 3 rounds, ~8 min
  *   npm run bench -- --only peers --peer-records 200000 --peer-rounds 1   # a quick try
  *   npm run bench -- --only peers-steady  # 100k rec/s for 60 s: sidestream vs Spark batch delays; ~3 min
  *   npm run bench -- --json out.json && npm run bench:chart -- out.json   # docs/benchmarks.svg
@@ -20,7 +20,7 @@
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
  * skipped otherwise. The peer benchmarks (bench/peers.ts, bench/peers-steady.ts) run only when
  * named in --only: they need `npm run build`, Java and Maven (Spark's side is built on first
- * use); the catch-up takes ~15 min.
+ * use); the catch-up takes about 8 minutes, the steady phase about 3.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -117,7 +117,7 @@ if (only !== undefined && !only.every((o) => ONLY.includes(o))) {
 const runExecutors = only === undefined || only.includes('executors');
 const runRss = only === undefined || only.includes('rss');
 const runLineAttack = only === undefined || only.includes('line-attack');
-// Opt-in: it needs Java and Maven besides the broker, and runs for a quarter of an hour.
+// Opt-in: they need Java and Maven besides the broker, and run for minutes.
 const runPeers = only?.includes('peers') ?? false;
 const runPeersSteady = only?.includes('peers-steady') ?? false;
 const runThroughput = only === undefined || only.includes('throughput');

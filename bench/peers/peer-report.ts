@@ -1,8 +1,9 @@
 /**
- * What the Node engines of the peer benchmark (bench/peers.ts) print, in the format of the JVM
- * ones (bench/peers/spark/src/main/java/sidestream/bench/PeerReport.java): one
- * `peer-done {json}` line on stdout once every record is counted, with the main thread's peak
- * heap sampled every 100 ms. The benchmark parses the line with parsePeerDone.
+ * What the Node engines of the peer benchmarks (bench/peers.ts, bench/peers-steady.ts) print, in
+ * the format of the JVM ones (bench/peers/spark/src/main/java/sidestream/bench/PeerReport.java),
+ * and how the benchmarks read it: a `peer-batch {json}` line per completed batch (streaming
+ * engines), one `peer-done {json}` line once every record is counted, with the main thread's
+ * peak heap sampled every 100 ms, or a `peer-failed` line when the count cannot be right.
  */
 
 export interface PeerDone {
@@ -36,6 +37,7 @@ export function parsePeerBatch(line: string): PeerBatch | undefined {
   }
   return v as unknown as PeerBatch;
 }
+
 /** A line an engine prints when it knows its count is wrong (a failed batch): the run is void. */
 export const PEER_FAILED = 'peer-failed ';
 

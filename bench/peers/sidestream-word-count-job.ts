@@ -57,7 +57,10 @@ export default function job(ssc: StreamingContext): void {
         totalDelayMs: b.totalDelayMs,
       });
       if (b.numRecords === 0) return;
-      if (b.outcome !== 'succeeded') reporter.failed(`batch ${b.batchTime}: ${b.outcome}`);
+      if (b.outcome !== 'succeeded') {
+        reporter.failed(`batch ${b.batchTime}: ${b.outcome}`);
+        return;
+      }
       firstMs = Math.min(firstMs, b.processingStartTime);
       records += b.numRecords;
       if (expected > 0 && records >= expected) {

@@ -1,7 +1,8 @@
 /*
- * What both JVM word counts of the peer benchmark (bench/peers.ts) print, and how: the heap
- * sampled every 100 ms from the start, and one `peer-done {json}` line on stdout once every
- * record is counted, the format the Node engines print too (bench/peers/peer-report.ts).
+ * What the JVM word counts of the peer benchmarks (bench/peers.ts, bench/peers-steady.ts)
+ * print on stdout, in the format the Node engines print too (bench/peers/peer-report.ts): a
+ * `peer-batch {json}` line per completed batch (Spark), and one `peer-done {json}` line once
+ * every record is counted, with the peak used heap sampled every 100 ms from the start.
  */
 package sidestream.bench;
 

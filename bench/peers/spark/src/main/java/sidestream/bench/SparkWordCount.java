@@ -63,7 +63,7 @@ public final class SparkWordCount {
             .mapToPair(w -> new Tuple2<>(w, 1L))
             .reduceByKey(Long::sum);
 
-    // Output operations run on the driver, one batch at a time: plain fields suffice.
+    // Added to by the output on a job thread, read by the listener on the listener bus's thread.
     AtomicLong words = new AtomicLong();
     AtomicLong letters = new AtomicLong();
     counts.foreachRDD(
