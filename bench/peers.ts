@@ -60,6 +60,12 @@ export const PEER_ENGINES = [
 ] as const;
 export type PeerEngine = (typeof PEER_ENGINES)[number];
 export const PEER_BASELINES: readonly PeerEngine[] = ['Spark Streaming', 'plain Java', 'plain kafkajs'];
+/** The engines with batches (they report each one); the plain loops have none. */
+const STREAMING: ReadonlySet<PeerEngine> = new Set([
+  'sidestream',
+  'sidestream --executors 0',
+  'Spark Streaming',
+]);
 
 /** One engine's run in one round, with the raw figures behind the outcome. */
 export interface PeerRun {
@@ -175,9 +181,7 @@ async function runEngine(
     sampler.sample();
     const ms = report.lastMs - report.firstMs;
     const cpuMs = sampler.cpuMsAt(report.lastMs) - sampler.cpuMsAt(report.firstMs);
-    const streaming =
-      engine === 'sidestream' || engine === 'sidestream --executors 0' || engine === 'Spark Streaming';
-    const figures = { ms, cpuMs, ...(streaming ? { batches } : {}) };
+    const figures = { ms, cpuMs, ...(STREAMING.has(engine) ? { batches } : {}) };
     const wrong = (['records', 'words', 'letters'] as const).filter((k) => report[k] !== expected[k]);
     if (wrong.length > 0) {
       const what = wrong.map((k) => `${k} ${report[k]} (expected ${expected[k]})`).join(', ');
@@ -246,7 +250,7 @@ export async function measurePeers(
         runs.push(run);
         outcomes[engine] = run.outcome;
         progress(`    ${describePeerRun(run)}`);
-        // The previous engine's exit (a JVM's especially) settles before the next starts.
+        // A pause between runs: the broker is done with the last group before the next one joins.
         await sleep(1000);
       }
       rounds.push(outcomes);
