@@ -13,10 +13,15 @@
  *   npm run bench -- --only range-read  # executor range reads of 500k records (KafkaRangeReader); ~1 min
  *   npm run bench -- --only rss        # agent RSS at 50k rec/s from Kafka, backpressure on; ~3 min
  *   npm run bench -- --only line-attack  # 2 x 50 MB lines without a newline at a socket receiver; ~10 s
+ *   npm run bench -- --only peers      # word count vs Spark Streaming, kafkajs, Java; 2M x 3 rounds, ~8 min
+ *   npm run bench -- --only peers --peer-records 200000 --peer-rounds 1   # a quick try
+ *   npm run bench -- --only peers-steady  # 100k rec/s for 60 s: sidestream vs Spark batch delays; ~3 min
  *   npm run bench -- --json out.json && npm run bench:chart -- out.json   # docs/benchmarks.svg
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
- * skipped otherwise.
+ * skipped otherwise. The peer benchmarks (bench/peers.ts, bench/peers-steady.ts) run only when
+ * named in --only: they need `npm run build`, Java and Maven (Spark's side is built on first
+ * use); the catch-up takes about 8 minutes, the steady phase about 3.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -27,6 +32,8 @@ import { type KafkaLatencyResult, measureKafkaLatency } from './kafka-latency.js
 import { measureRangeRead, type RangeReadResult } from './kafka-range-read.js';
 import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-throughput.js';
 import { describeMachine } from './machine.js';
+import { describePeerRun, measurePeers, PEER_BASELINES, type PeersResult } from './peers.js';
+import { describeSteadyRun, measurePeersSteady, type SteadyRun } from './peers-steady.js';
 import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
 import { measureRss, type RssResult } from './rss.js';
 import { measureSchedulingDelay, type SchedulingDelayResult } from './scheduling-delay.js';
@@ -71,6 +78,10 @@ const { values: args } = parseArgs({
     'telemetry-batches': { type: 'string', default: '20' },
     'telemetry-batch-size': { type: 'string', default: '200000' },
     'line-attack-mb': { type: 'string', default: '50' },
+    'peer-records': { type: 'string', default: '2000000' },
+    'peer-rounds': { type: 'string', default: '3' },
+    'peer-rate': { type: 'string', default: '100000' },
+    'peer-steady-seconds': { type: 'string', default: '60' },
     only: { type: 'string' },
     json: { type: 'string' },
   },
@@ -98,6 +109,8 @@ const ONLY = [
   'range-read',
   'rss',
   'line-attack',
+  'peers',
+  'peers-steady',
 ];
 // --only takes one benchmark or several, comma-separated.
 const only = args.only?.split(',');
@@ -110,6 +123,9 @@ const runExecutors = only === undefined || only.includes('executors');
 const runRangeRead = only === undefined || only.includes('range-read');
 const runRss = only === undefined || only.includes('rss');
 const runLineAttack = only === undefined || only.includes('line-attack');
+// Opt-in: they need Java and Maven besides the broker, and run for minutes.
+const runPeers = only?.includes('peers') ?? false;
+const runPeersSteady = only?.includes('peers-steady') ?? false;
 const runThroughput = only === undefined || only.includes('throughput');
 const runDelay = only === undefined || only.includes('delay');
 const runKafka = only === undefined || only.includes('kafka');
@@ -177,6 +193,9 @@ let rangeReadSkipped: string | undefined;
 const rss: RssResult[] = [];
 let rssSkipped: string | undefined;
 let lineAttack: LineAttackResult | undefined;
+let peers: PeersResult | undefined;
+let peersSkipped: string | undefined;
+let peersSteady: SteadyRun[] | undefined;
 
 if (runDelay) {
   const seconds = int('delay-seconds');
@@ -379,6 +398,52 @@ if (runWal) {
     },
     (line) => console.log(line),
   );
+}
+
+if (runPeers) {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable !== undefined) {
+    peersSkipped = `Kafka not reachable at ${KAFKA_BROKERS.join(',')} (scripts/services.sh up)`;
+    console.log(`\n[peers] skipped: ${peersSkipped}: ${unreachable}`);
+  } else {
+    const records = int('peer-records');
+    const rounds = Math.max(1, int('peer-rounds'));
+    console.log(
+      `\n[peers] word count of ${records.toLocaleString('en-US')} ~100-byte records over 6 partitions, ` +
+        `from the earliest offset: sidestream (default executors, and 0), Spark Streaming local[2], ` +
+        `plain kafkajs, plain Java; ${rounds} interleaved round(s); load ${loadNow()} ...`,
+    );
+    peers = await measurePeers({ records, rounds, partitions: 6, compression: 'none' }, (line) =>
+      console.log(line),
+    );
+  }
+}
+
+if (runPeersSteady) {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable !== undefined) {
+    peersSkipped = `Kafka not reachable at ${KAFKA_BROKERS.join(',')} (scripts/services.sh up)`;
+    console.log(`\n[peers steady] skipped: ${peersSkipped}: ${unreachable}`);
+  } else {
+    const ratePerSec = int('peer-rate');
+    const seconds = int('peer-steady-seconds');
+    console.log(
+      `\n[peers steady] ${ratePerSec.toLocaleString('en-US')} rec/s produced for ${seconds} s into a fresh ` +
+        `6-partition topic, word count from the latest offset, 1 s batches; sidestream (default executors), ` +
+        `Spark Streaming local[2]; 10 s warm-up; load ${loadNow()} ...`,
+    );
+    peersSteady = await measurePeersSteady(
+      {
+        ratePerSec,
+        durationMs: seconds * 1000,
+        warmupMs: 10_000,
+        partitions: 6,
+        compression: 'none',
+        engines: ['sidestream', 'Spark Streaming'],
+      },
+      (line) => console.log(line),
+    );
+  }
 }
 
 const rows: string[][] = [['measure', 'median / value', 'goal', 'result', 'note']];
@@ -639,7 +704,51 @@ if (receiverRecovery) {
     `${(r.walBytes / 1e6).toFixed(0)} MB in ${r.records} records, ${r.recoveredMBps.toFixed(0)} MB/s, all in that batch`,
   ]);
 }
-console.log(`\n${formatTable(rows, ['l', 'r', 'r', 'r', 'l'])}`);
+if (rows.length > 1) console.log(`\n${formatTable(rows, ['l', 'r', 'r', 'r', 'l'])}`);
+if (peers) {
+  const p = peers;
+  const kRate = (perSec: number) => (Number.isNaN(perSec) ? '-' : `${(perSec / 1000).toFixed(1)}k`);
+  const mib = (bytes: number) => (Number.isNaN(bytes) ? '-' : `${(bytes / 2 ** 20).toFixed(0)}`);
+  const ratio = (r: { median: number } | undefined) =>
+    r === undefined || Number.isNaN(r.median) ? '-' : r.median.toFixed(2);
+  const peerRows = [
+    [
+      'engine',
+      'rec/s',
+      'CPU µs/rec',
+      'peak RSS MB',
+      'peak heap MB',
+      ...PEER_BASELINES.map((b) => `vs ${b}`),
+      'runs ok',
+    ],
+    ...p.summary.map((s) => [
+      s.engine,
+      kRate(s.medianRate),
+      Number.isNaN(s.medianCpuUsPerRecord) ? '-' : s.medianCpuUsPerRecord.toFixed(2),
+      mib(s.peakRssBytes),
+      mib(s.peakHeapBytes),
+      ...PEER_BASELINES.map((b) => ratio(s.ratios[b])),
+      `${s.okRuns}/${s.runs}`,
+    ]),
+  ];
+  console.log(
+    `\nword count of ${p.records.toLocaleString('en-US')} records (${p.expected.words.toLocaleString('en-US')} words), ` +
+      `medians of ${p.summary[0]?.runs ?? 0} round(s); ratios: medians of per-round throughput ratios`,
+  );
+  console.log(formatTable(peerRows));
+  console.log('every run:');
+  for (const run of p.runs) console.log(`  round ${run.round}: ${describePeerRun(run)}`);
+  const v = p.versions;
+  console.log(
+    `versions: Node ${v.node}; ${v.java}; Spark ${v.spark} (kafka-clients ${v.kafkaClients}); ` +
+      `kafkajs ${v.kafkajs}; Kafka broker ${v.broker}`,
+  );
+}
+if (peersSteady) {
+  console.log('\nsteady phase (total delay: batch time to the end of its outputs):');
+  for (const r of peersSteady) console.log(`  ${describeSteadyRun(r)}`);
+}
+if (peersSkipped) console.log(`\npeers: skipped: ${peersSkipped}`);
 const loadAtEnd = loadNow();
 console.log(`\nload average at the end: ${loadAtEnd} (1, 5, 15 min; ${machine.cores} cores)`);
 
@@ -663,6 +772,7 @@ if (args.json) {
         rangeRead: rangeReadSkipped ? { skipped: rangeReadSkipped } : rangeRead,
         rss: rssSkipped ? { skipped: rssSkipped } : rss,
         lineAttack,
+        peers: peersSkipped ? { skipped: peersSkipped } : { catchUp: peers, steady: peersSteady },
       },
       null,
       2,
