@@ -92,4 +92,24 @@ describe('PartitionBuffer', () => {
     buffer.reset(20);
     expect(resumed).toBe(3);
   });
+
+  it('never pauses below a planned range, and planning one past the position resumes fetching at once', () => {
+    const buffer = new PartitionBuffer(0);
+    const range = (from: number, until: number) =>
+      Array.from({ length: until - from }, (_, i) => msg(from + i));
+    buffer.append(buffer.epoch, range(0, 12), 11);
+    let resumed = 0;
+    buffer.holdUntilRoom(10, () => resumed++);
+    // A batch plans [0, 20): its task may start later, but fetching resumes now.
+    buffer.planned(20);
+    expect(resumed).toBe(1);
+    buffer.append(buffer.epoch, range(12, 16), 15);
+    expect(buffer.isFullAt(10)).toBe(false);
+    buffer.append(buffer.epoch, range(16, 20), 19);
+    expect(buffer.isFullAt(10)).toBe(true);
+    // Planning within what is fetched resumes nothing.
+    buffer.holdUntilRoom(10, () => resumed++);
+    buffer.planned(18);
+    expect(resumed).toBe(1);
+  });
 });

@@ -8,8 +8,9 @@
  * Bounded: a consumer that fetches faster than batches take records would otherwise hold the
  * whole backlog. Past a bound, with no read waiting for more, the membership pauses fetching the
  * partition (`holdUntilRoom`); it resumes once a read waits for records not fetched yet or
- * releasing brings the buffer down to half the bound. A planned range is never held back: a read
- * waiting for it always resumes fetching, so the bound caps what is fetched AHEAD of the plans.
+ * releasing brings the buffer down to half the bound. A planned range is never held back: planning
+ * it (or a read waiting for it) resumes fetching, so the bound caps what is fetched AHEAD of the
+ * plans.
  */
 import { SidestreamError } from '../../errors.js';
 import type { RawKafkaMessage } from './kafka-record.js';
@@ -30,6 +31,8 @@ export class PartitionBuffer {
   private revokedBy: string | undefined;
   /** Records below this were released (or never held: the buffer started or was reset here). */
   private releasedUntil: number;
+  /** The highest until-offset a batch planned: fetching never pauses below it. */
+  private plannedUntil = 0;
   /** Set while fetching is held back for memory: resumes it, once. */
   private whenRoom: { readonly below: number; readonly resume: () => void } | undefined;
 
@@ -47,9 +50,19 @@ export class PartitionBuffer {
     return this.messages.length - this.head;
   }
 
-  /** More than `bound` records held and no read waiting for more: fetching may pause. */
+  /** More than `bound` records held, and nothing planned or waited for past them: fetching may pause. */
   isFullAt(bound: number): boolean {
-    return this.size > bound && this.waiters.length === 0;
+    return this.size > bound && this.waiters.length === 0 && this.fetchedUntil >= this.plannedUntil;
+  }
+
+  /**
+   * A batch planned a range up to `until`. Fetching resumes now if it was held back, not when
+   * the range's task starts: tasks run a few at a time, and kafkajs looks at a resumed
+   * partition only after its fetch loop's wait (500 ms) when every partition was paused.
+   */
+  planned(until: number): void {
+    if (until > this.plannedUntil) this.plannedUntil = until;
+    if (until > this.fetchedUntil) this.makeRoom();
   }
 
   /** Whether fetching is held back for memory now. */
@@ -119,6 +132,8 @@ export class PartitionBuffer {
     this.head = 0;
     this.fetchedUntil = offset;
     this.releasedUntil = offset;
+    // Plans made before the move are void (the stream re-plans from here).
+    this.plannedUntil = offset;
     this.makeRoom();
   }
 

@@ -85,7 +85,9 @@ export class PartitionTable {
     const owned = ranges.filter((r) => this.get(r)?.current === r.fromOffset);
     for (const r of owned) {
       const a = this.get(r);
-      if (a) a.current = r.untilOffset;
+      if (!a) continue;
+      a.current = r.untilOffset;
+      a.buffer.planned(r.untilOffset);
     }
     return owned;
   }
