@@ -5,24 +5,13 @@
  * thousand buffers, and the exact totals of any first N records are known in advance: every
  * engine's word count is checked against them.
  */
+import { prng } from '../../src/sources/generator-source.js';
 
 export const VOCABULARY_SIZE = 1000;
 /** Distinct record values; record i is value i % POOL_SIZE. */
 export const POOL_SIZE = 4096;
 /** Words are added to a record until it is at least this long (records end up ~95-105 bytes). */
 const MIN_RECORD_BYTES = 95;
-
-/** mulberry32: a tiny PRNG with a fixed seed, so the corpus never changes between runs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface WordCorpus {
   readonly vocabulary: readonly string[];
