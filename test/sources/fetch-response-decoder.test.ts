@@ -6,19 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeFetchResponse } from '../../src/sources/kafka/record-batch/decode-fetch-response.js';
-
-const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
-const int32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n);
-  return b;
-};
-const int64 = (n: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(BigInt(n));
-  return b;
-};
-const string = (s: string) => Buffer.concat([int16(Buffer.byteLength(s)), Buffer.from(s)]);
+import { int16, int32, int64, string } from '../support/kafka-wire-ints.js';
 
 function response(version: number, records: Buffer): Buffer {
   const partition = (id: number, error: number, aborted: [number, number][] | null, set: Buffer | null) =>

@@ -9,22 +9,11 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { KafkajsBroker } from '../../src/sources/kafka/kafkajs-cluster.js';
 import { fetchRaw } from '../../src/sources/kafka/kafkajs-raw-fetch.js';
+import { int16, int32, int64 } from '../support/kafka-wire-ints.js';
 
 const require = createRequire(import.meta.url);
 const { lookup } = require('kafkajs/src/protocol/requests') as {
   lookup: (versions: Record<number, { minVersion: number; maxVersion: number }>) => unknown;
-};
-
-const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
-const int32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n);
-  return b;
-};
-const int64 = (n: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(BigInt(n));
-  return b;
 };
 
 /** A v11 response for one partition of `topic`. */
