@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type EachBatchPayload, Partitioners } from 'kafkajs';
 import type { CompletedBatchRecord } from '../src/index.js';
 import { GcMeter } from './gc-meter.js';
-import { benchKafka, createTopic, deleteTopic, uniqueName, within } from './kafka-common.js';
+import { benchKafka, createTopic, deleteTopic, sendInChunks, uniqueName, within } from './kafka-common.js';
 import { kafkaKeyCount } from './kafka-key-count.js';
 import { median } from './stats.js';
 
@@ -139,7 +139,7 @@ function recordValue(key: string, bytes: number): Buffer {
   return Buffer.from(`${head}${'x'.repeat(Math.max(0, bytes - head.length - 2))}"}`);
 }
 
-/** Fills the topic: sends of `chunk` records, a few in flight, acks from all in-sync replicas. */
+/** Fills the topic (sendInChunks): keys `k0`.. and their values, round robin. */
 export async function produce(topic: string, options: KafkaThroughputOptions): Promise<void> {
   const producer = benchKafka('sidestream-bench-producer').producer({
     allowAutoTopicCreation: false,
@@ -149,23 +149,10 @@ export async function produce(topic: string, options: KafkaThroughputOptions): P
   try {
     const keys = Array.from({ length: options.keys }, (_, k) => Buffer.from(`k${k}`));
     const values = Array.from({ length: options.keys }, (_, k) => recordValue(`k${k}`, options.valueBytes));
-    // kafkajs' producer is CPU-bound here (~120k rec/s on one core); bigger or more concurrent
-    // sends do not help. A send stays under the broker's 1 MB batch limit per partition.
-    const chunk = 5000;
-    const inFlight = 2;
-    let next = 0;
-    const sender = async () => {
-      while (next < options.records) {
-        const from = next;
-        const until = Math.min(from + chunk, options.records);
-        next = until;
-        const messages = [];
-        for (let i = from; i < until; i++)
-          messages.push({ key: keys[i % options.keys]!, value: values[i % options.keys]! });
-        await producer.send({ topic, acks: -1, messages });
-      }
-    };
-    await Promise.all(Array.from({ length: inFlight }, sender));
+    await sendInChunks(producer, topic, options.records, (i) => ({
+      key: keys[i % options.keys] as Buffer,
+      value: values[i % options.keys] as Buffer,
+    }));
   } finally {
     await producer.disconnect();
   }

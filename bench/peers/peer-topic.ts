@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CompressionTypes } from 'kafkajs';
-import { benchKafka, createTopic, uniqueName } from '../kafka-common.js';
+import { benchKafka, createTopic, sendInChunks, uniqueName } from '../kafka-common.js';
 import type { WordCorpus } from './word-corpus.js';
 
 /** The record batch codecs the topic can be written with, as kafkajs names them. */
@@ -33,23 +33,13 @@ export async function producePeerTopic(corpus: WordCorpus, options: PeerTopicOpt
   await producer.connect();
   try {
     const values = corpus.values.map((v) => Buffer.from(v));
-    // One send stays under the broker's 1 MB per-partition batch limit; kafkajs is CPU-bound
-    // here, so more sends in flight do not help (bench/kafka-throughput.ts).
-    const chunk = 5000;
-    let next = 0;
-    const sender = async () => {
-      while (next < options.records) {
-        const from = next;
-        const until = Math.min(from + chunk, options.records);
-        next = until;
-        const messages = [];
-        for (let i = from; i < until; i++) {
-          messages.push({ partition: i % options.partitions, value: values[i % values.length] as Buffer });
-        }
-        await producer.send({ topic, acks: -1, compression: PEER_CODECS[options.compression], messages });
-      }
-    };
-    await Promise.all([sender(), sender()]);
+    await sendInChunks(
+      producer,
+      topic,
+      options.records,
+      (i) => ({ partition: i % options.partitions, value: values[i % values.length] as Buffer }),
+      PEER_CODECS[options.compression],
+    );
   } finally {
     await producer.disconnect();
   }
