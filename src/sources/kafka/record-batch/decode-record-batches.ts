@@ -88,23 +88,24 @@ function decodeBatch(
   end: number,
   options: DecodeRecordBatchesOptions,
 ): RecordBatch | Promise<RecordBatch> {
-  const at = bytes.readBigInt64BE(pos).toString();
+  // The batch's offset, for error messages only: not built for every batch decoded.
+  const at = () => bytes.readBigInt64BE(pos).toString();
   if (end - pos < HEADER_SIZE)
-    throw failure(options, at, `is ${end - pos} bytes long, shorter than a batch header`);
+    throw failure(options, at(), `is ${end - pos} bytes long, shorter than a batch header`);
   const magic = bytes.readInt8(pos + 16);
   if (magic !== MAGIC) {
-    throw failure(options, at, `has message format ${magic}; only format 2 (Kafka 0.11 and later) is read`);
+    throw failure(options, at(), `has message format ${magic}; only format 2 (Kafka 0.11 and later) is read`);
   }
   const expected = bytes.readUInt32BE(pos + 17);
   const actual = crc32c(bytes, 0, pos + CRC_START, end);
   if (actual !== expected) {
-    throw failure(options, at, `is corrupt: CRC-32C ${hex(actual)} where the batch says ${hex(expected)}`);
+    throw failure(options, at(), `is corrupt: CRC-32C ${hex(actual)} where the batch says ${hex(expected)}`);
   }
   let header: BatchHeader;
   try {
     header = readHeader(bytes, pos);
   } catch (error) {
-    throw failure(options, at, `has an unreadable header: ${(error as Error).message}`, error);
+    throw failure(options, at(), `has an unreadable header: ${(error as Error).message}`, error);
   }
   const count = bytes.readInt32BE(pos + 57);
   if (header.codec === 'none')
@@ -115,13 +116,13 @@ function decodeBatch(
   try {
     decompressed = (options.decompress ?? gzipOnly)(codec, compressed);
   } catch (error) {
-    throw failure(options, at, `could not be decompressed (${codec}): ${(error as Error).message}`, error);
+    throw failure(options, at(), `could not be decompressed (${codec}): ${(error as Error).message}`, error);
   }
   const decode = (data: Buffer) =>
     decodeRecordsOf(header, new RecordCursor(data, 0, data.length), count, options);
   if (!(decompressed instanceof Promise)) return decode(decompressed);
   return decompressed.then(decode, (error: unknown) => {
-    throw failure(options, at, `could not be decompressed (${codec}): ${(error as Error).message}`, error);
+    throw failure(options, at(), `could not be decompressed (${codec}): ${(error as Error).message}`, error);
   });
 }
 
