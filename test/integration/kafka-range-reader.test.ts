@@ -1,7 +1,8 @@
 /**
  * KafkaRangeReader against the real broker: exactly `[from, until)` across many small fetches,
- * headers intact, aborted transactions and control records skipped (read_committed), and a range
- * whose start retention deleted read from the earliest retained offset with the gap reported.
+ * headers intact, also handed on one fetch at a time (readEach); aborted transactions and control
+ * records skipped (read_committed); and a range whose start retention deleted read from the
+ * earliest retained offset with the gap reported.
  * It reaches into kafkajs internals (see the module), so this is also the upgrade tripwire.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,27 @@ describe.runIf(hasKafka)('KafkaRangeReader', () => {
       Array.from({ length: 16 }, (_, i) => `tp-${(i + 2) * 100}`),
     );
     expect(messages.find((m) => m.offset === 200)!.rawHeaders?.traceparent?.toString()).toBe('tp-200');
+    // The same range handed on one fetch at a time: a fetch returns at least one whole batch
+    // (500 records here), so the range's four batches come as four parts, each contiguous,
+    // together the same records in the same order.
+    const parts: number[][] = [];
+    const each = await reader(2048).readEach(topic, 0, 123, 1789, 30_000, (records) => {
+      parts.push(records.map((m) => m.offset));
+    });
+    expect(each).toEqual({});
+    expect(parts.length).toBe(4);
+    for (const part of parts) expect(part.at(-1)! - part[0]!).toBe(part.length - 1);
+    expect(parts.flat()).toEqual(messages.map((m) => m.offset));
+    // A throw from the consumer of a part ends the read with that error.
+    const stop = new Error('task failed on its records');
+    let calls = 0;
+    await expect(
+      reader(2048).readEach(topic, 0, 0, 2000, 30_000, () => {
+        calls++;
+        throw stop;
+      }),
+    ).rejects.toBe(stop);
+    expect(calls).toBe(1);
     expect(await reader().read(topic, 0, 5, 5, 1000)).toEqual({ messages: [] });
     const other = await reader().read(topic, 1, 0, 1, 10_000);
     expect(other.messages.map((m) => m.value?.toString())).toEqual(['other']);

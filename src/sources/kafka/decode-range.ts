@@ -78,6 +78,39 @@ export function decodeRange<V>(
 }
 
 /**
+ * decodeRange over a range that arrives one fetch at a time (KafkaRangeReader.readEach): each
+ * part is decoded into `sink` as it comes, and `done` joins what the parts kept.
+ */
+export function decodeInParts<V>(
+  topic: string,
+  partition: number,
+  options: Parameters<typeof decodeRange<V>>[3],
+  sink: Sink<KafkaRecord<V>>,
+): { part(raws: readonly RawKafkaMessage[]): void; done(): DecodedRange } {
+  const times: Float64Array[] = [];
+  const links: string[] = [];
+  const rejected: Rejected[] = [];
+  return {
+    part(raws) {
+      const decoded = decodeRange(raws, topic, partition, options, sink);
+      times.push(decoded.eventTimes);
+      for (const link of decoded.links) if (links.length < MAX_TRACE_LINKS) links.push(link);
+      for (const r of decoded.rejected) rejected.push(r);
+    },
+    done() {
+      if (times.length === 1) return { eventTimes: times[0] as Float64Array, links, rejected };
+      const eventTimes = new Float64Array(times.reduce((n, t) => n + t.length, 0));
+      let at = 0;
+      for (const t of times) {
+        eventTimes.set(t, at);
+        at += t.length;
+      }
+      return { eventTimes, links, rejected };
+    },
+  };
+}
+
+/**
  * The record a direct stream yields. A class, so that every record has one shape and its `uid`
  * string is only built when something reads it (most jobs never do).
  */

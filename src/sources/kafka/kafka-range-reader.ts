@@ -115,7 +115,27 @@ export class KafkaRangeReader {
     until: number,
     timeoutMs: number,
   ): Promise<RangeRead> {
-    if (until <= from) return { messages: [] };
+    const messages: RawKafkaMessage[] = [];
+    const { deleted } = await this.readEach(topic, partition, from, until, timeoutMs, (records) => {
+      for (const m of records) messages.push(m);
+    });
+    return deleted ? { messages, deleted } : { messages };
+  }
+
+  /**
+   * The same records as `read`, handed to `onRecords` one fetch at a time, in offset order, as
+   * they arrive: a task computes on a fetch's records while the next fetch is on its way, and
+   * holds one fetch in memory, not the whole range. A throw from `onRecords` ends the read.
+   */
+  async readEach(
+    topic: string,
+    partition: number,
+    from: number,
+    until: number,
+    timeoutMs: number,
+    onRecords: (records: readonly RawKafkaMessage[]) => void,
+  ): Promise<{ readonly deleted?: OffsetsDeleted }> {
+    if (until <= from) return {};
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(deadline - Date.now(), 0);
     const cluster = await within(this.connect(), left(), `connecting to read ${topic}-${partition}`);
@@ -123,10 +143,22 @@ export class KafkaRangeReader {
       await within(cluster.addTargetTopic(topic), left(), `metadata of ${topic}`);
       this.topics.add(topic);
     }
-    const messages: RawKafkaMessage[] = [];
+    // A leader that stops answering (frozen: its connection stays open) would hold a fetch for
+    // kafkajs' request timeout: the read's own deadline bounds each one.
+    const fetchAt = (at: number): Promise<Fetched> => {
+      const fetch = within(
+        this.fetchOnce(cluster, topic, partition, at, Math.min(left(), this.options.maxWaitTimeMs ?? 500)),
+        left(),
+        `fetching ${topic}-${partition} at ${at}`,
+      );
+      // Awaited at the top of the next turn of the loop, unless `onRecords` throws first.
+      fetch.catch(() => {});
+      return fetch;
+    };
     let offset = from;
     let deleted: OffsetsDeleted | undefined;
     let lastError: unknown;
+    let next: Promise<Fetched> | undefined;
     while (offset < until) {
       if (Date.now() > deadline) {
         throw new Error(
@@ -138,20 +170,9 @@ export class KafkaRangeReader {
       }
       let fetched: Fetched;
       try {
-        // A leader that stops answering (frozen: its connection stays open) would hold the fetch
-        // for kafkajs' request timeout: the read's own deadline bounds it.
-        fetched = await within(
-          this.fetchOnce(
-            cluster,
-            topic,
-            partition,
-            offset,
-            Math.min(deadline - Date.now(), this.options.maxWaitTimeMs ?? 500),
-          ),
-          left(),
-          `fetching ${topic}-${partition} at ${offset}`,
-        );
+        fetched = await (next ?? fetchAt(offset));
       } catch (error) {
+        next = undefined;
         const type = (error as { type?: string }).type;
         if (type === 'OFFSET_OUT_OF_RANGE') {
           // Retention deleted the start of the range: go on from the earliest retained offset,
@@ -172,11 +193,16 @@ export class KafkaRangeReader {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      for (const m of fetched.records) {
-        if (m.offset >= until) break;
-        messages.push(m);
-      }
-      if (fetched.nextOffset !== undefined) offset = Math.max(offset, fetched.nextOffset);
+      next = undefined;
+      const reached = fetched.nextOffset;
+      // The next fetch goes out before this one's records are handed on: the broker reads and
+      // sends while the task computes.
+      if (reached !== undefined && reached > offset && reached < until) next = fetchAt(reached);
+      const records = fetched.records;
+      let inRange = records.length;
+      while (inRange > 0 && (records[inRange - 1] as RawKafkaMessage).offset >= until) inRange--;
+      if (inRange > 0) onRecords(inRange === records.length ? records : records.slice(0, inRange));
+      if (reached !== undefined) offset = Math.max(offset, reached);
       else if (fetched.onlyBelow) {
         // Every fetched record is below `offset`: compaction removed it; move on by one, as the
         // kafkajs consumer does.
@@ -187,7 +213,7 @@ export class KafkaRangeReader {
         await new Promise((r) => setTimeout(r, 20));
       }
     }
-    return deleted ? { messages, deleted } : { messages };
+    return deleted ? { deleted } : {};
   }
 
   private async fetchOnce(

@@ -13,7 +13,7 @@ import { SidestreamError } from '../../errors.js';
 import type { PartitionLag } from '../../events/index.js';
 import type { OffsetRange } from '../../topic-partition.js';
 import type { DeadLetters } from './dead-letters.js';
-import { type Decode, decodeRange, defaultDecode } from './decode-range.js';
+import { type Decode, type DecodedRange, decodeInParts, decodeRange, defaultDecode } from './decode-range.js';
 import type { DirectStreamEvents } from './direct-stream-events.js';
 import type { KafkaDirectStreamOptions } from './kafka-direct-stream-options.js';
 import type { KafkaRangeReader, OffsetsDeleted } from './kafka-range-reader.js';
@@ -109,10 +109,16 @@ export class KafkaRddReads<V> {
         // Reading on demand nothing was fetched ahead: a partition revoked since planning is
         // another agent's now (the buffer path fails the same way once its data is missing).
         if (onDemand && !table.has(r)) throw revoked(r);
-        const raws = onDemand
-          ? await this.readOnDemand(r, timeoutMs)
-          : await buffer.read(r.fromOffset, r.untilOffset, timeoutMs);
-        const decoded = decodeRange(raws, r.topic, r.partition, { decode, eventTime, handled }, sink);
+        const options = { decode, eventTime, handled };
+        const decoded = onDemand
+          ? await this.readOnDemand(r, timeoutMs, decodeInParts(r.topic, r.partition, options, sink))
+          : decodeRange(
+              await buffer.read(r.fromOffset, r.untilOffset, timeoutMs),
+              r.topic,
+              r.partition,
+              options,
+              sink,
+            );
         eventTimes[p] = decoded.eventTimes;
         traceparents[p] = decoded.links;
         if (decoded.rejected.length > 0) await deadLetters.reject(r, decoded.rejected, handled);
@@ -168,12 +174,16 @@ export class KafkaRddReads<V> {
   }
 
   /** A range read on the driver while executors read the others (a task that runs in-process). */
-  private async readOnDemand(r: OffsetRange, timeoutMs: number): Promise<RawKafkaMessage[]> {
-    const { messages, deleted } = await this.peers
+  private async readOnDemand(
+    r: OffsetRange,
+    timeoutMs: number,
+    decoding: ReturnType<typeof decodeInParts<V>>,
+  ): Promise<DecodedRange> {
+    const { deleted } = await this.peers
       .reader()
-      .read(r.topic, r.partition, r.fromOffset, r.untilOffset, timeoutMs);
+      .readEach(r.topic, r.partition, r.fromOffset, r.untilOffset, timeoutMs, decoding.part);
     if (deleted) this.reportDeleted(r, deleted);
-    return messages;
+    return decoding.done();
   }
 
   /** Retention deleted `[storedOffset, resetTo)` of a range before it was read. */
@@ -211,20 +221,21 @@ export class KafkaRddReads<V> {
         if (!r) return;
         // A range whose start retention deleted is read from the earliest retained offset; the
         // driver reports the gap (offsets-reset).
-        const { messages, deleted } = await reader.read(
-          r.topic,
-          r.partition,
-          r.fromOffset,
-          r.untilOffset,
-          timeoutMs,
-        );
-        const decoded = decodeRange(
-          messages,
+        const decoding = decodeInParts(
           r.topic,
           r.partition,
           { decode, eventTime, handled: new Set(r.handled), cloneable: true },
           sink,
         );
+        const { deleted } = await reader.readEach(
+          r.topic,
+          r.partition,
+          r.fromOffset,
+          r.untilOffset,
+          timeoutMs,
+          decoding.part,
+        );
+        const decoded = decoding.done();
         outputs.set(p, {
           eventTimes: decoded.eventTimes,
           links: decoded.links,
