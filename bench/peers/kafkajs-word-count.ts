@@ -7,7 +7,7 @@
  * kafkajs decodes only gzip itself; a kafkajs user reading snappy, lz4 or zstd topics adds codec
  * packages to its codec table. This loop does the same with the packages sidestream uses
  * (registerKafkajsCodecs, src/sources/kafka/kafka-codecs.ts), so it reads every topic of
- * `--peer-codec`; nothing else of sidestream runs here, and uncompressed batches never reach it.
+ * `--peer-codec`; nothing else of sidestream runs here, and an uncompressed batch never calls it.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { registerKafkajsCodecs } from '../../src/sources/kafka/kafka-codecs.js';

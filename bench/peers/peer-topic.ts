@@ -1,8 +1,8 @@
 /**
  * The peer benchmark's input: a fresh topic filled once per run with the word corpus
  * (bench/peers/word-corpus.ts), record i in partition i % partitions so every partition holds
- * the same share, its record batches compressed with the codec asked for (bench/peers/peer-codecs.ts).
- * Producing is not measured.
+ * the same share, its record batches compressed with the codec asked for
+ * (bench/peers/peer-codecs.ts). Producing is not measured.
  */
 import { performance } from 'node:perf_hooks';
 import { registerKafkajsCodecs } from '../../src/sources/kafka/kafka-codecs.js';
