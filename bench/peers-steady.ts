@@ -13,9 +13,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopic, deleteTopic, uniqueName } from './kafka-common.js';
 import { ensureJvmBuild, type JvmBuild } from './peers/jvm-build.js';
+import type { PeerCodec } from './peers/peer-codecs.js';
 import { startPeerProcess } from './peers/peer-process.js';
 import { type PeerBatch, parsePeerBatch } from './peers/peer-report.js';
-import type { PeerCodec } from './peers/peer-topic.js';
 import { runRateProducer } from './peers/rate-producer.js';
 import { wordCorpus } from './peers/word-corpus.js';
 import { type PeerEngine, peerCommand, peerEnvironment } from './peers.js';

@@ -2,11 +2,14 @@
  * Against the peers: the same word count over the same Kafka topic by five engines, each in its
  * own process, in interleaved rounds (docs/benchmarks.md keeps the results).
  *
- * The topic (6 partitions) is filled once per run with N ~100-byte records of space-separated
- * words from a fixed 1,000-word vocabulary (bench/peers/word-corpus.ts). Each engine then reads
- * all of it from the earliest offset under a fresh consumer group, splits on spaces, counts per
- * word, and prints its totals once it has counted N records; the totals must equal the corpus's
- * (words and letters), or the run posts no figure. The engines:
+ * The topic (6 partitions) is filled once per run and codec with N ~100-byte records of
+ * space-separated words from a fixed 1,000-word vocabulary (bench/peers/word-corpus.ts), its
+ * record batches compressed with that codec (`--peer-codec`, bench/peers/peer-codecs.ts; none by
+ * default). Every engine reads every codec, the plain kafkajs loop with the codec packages a
+ * kafkajs user adds. Each engine then reads all of it from the earliest offset under a fresh
+ * consumer group, splits on spaces, counts per word, and prints its totals once it has counted N
+ * records; the totals must equal the corpus's (words and letters), or the run posts no figure.
+ * The engines:
  * - sidestream, the agent (`sidestream run bench/peers/sidestream-word-count-job.ts`,
  *   kafkaDirectStream, flatMap, map, reduceByKey, foreachRDD; 1 s batches), executors at their
  *   default (one per core), and with `--executors 0`;
@@ -25,12 +28,14 @@
  *
  *   npm run bench -- --only peers                                   # 2M records, 3 rounds
  *   npm run bench -- --only peers --peer-records 200000 --peer-rounds 1
+ *   npm run bench -- --only peers --peer-codec none,lz4,zstd          # each codec on its own topic
  */
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { deleteTopic, KAFKA_BROKERS, uniqueName } from './kafka-common.js';
 import { ensureJvmBuild, type JvmBuild, javaArgs } from './peers/jvm-build.js';
+import type { PeerCodec } from './peers/peer-codecs.js';
 import { startPeerProcess } from './peers/peer-process.js';
 import { PEER_FAILED, type PeerDone, parsePeerBatch, parsePeerDone } from './peers/peer-report.js';
 import {
@@ -39,7 +44,7 @@ import {
   roundOrder,
   summarizePeers,
 } from './peers/peer-summary.js';
-import { type PeerCodec, producePeerTopic } from './peers/peer-topic.js';
+import { producePeerTopic } from './peers/peer-topic.js';
 import { brokerVersion, kafkajsVersion } from './peers/peer-versions.js';
 import { expectedTotals, type WordTotals, wordCorpus } from './peers/word-corpus.js';
 

@@ -15,13 +15,15 @@
  *   npm run bench -- --only line-attack  # 2 x 50 MB lines without a newline at a socket receiver; ~10 s
  *   npm run bench -- --only peers      # word count vs Spark Streaming, kafkajs, Java; 2M x 3 rounds, ~8 min
  *   npm run bench -- --only peers --peer-records 200000 --peer-rounds 1   # a quick try
+ *   npm run bench -- --only peers --peer-codec none,lz4,zstd   # the same on each codec's own topic
  *   npm run bench -- --only peers-steady  # 100k rec/s for 60 s: sidestream vs Spark batch delays; ~3 min
  *   npm run bench -- --json out.json && npm run bench:chart -- out.json   # docs/benchmarks.svg
  *
  * The Kafka benchmarks run when the broker at 127.0.0.1:9092 answers, and are reported as
  * skipped otherwise. The peer benchmarks (bench/peers.ts, bench/peers-steady.ts) run only when
  * named in --only: they need `npm run build`, Java and Maven (Spark's side is built on first
- * use); the catch-up takes about 8 minutes, the steady phase about 3.
+ * use); the catch-up takes about 8 minutes per codec of --peer-codec (none, gzip, snappy, lz4,
+ * zstd; none by default), the steady phase about 3 (always uncompressed).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -32,6 +34,7 @@ import { type KafkaLatencyResult, measureKafkaLatency } from './kafka-latency.js
 import { measureRangeRead, type RangeReadResult } from './kafka-range-read.js';
 import { type KafkaThroughputResult, measureKafkaThroughput } from './kafka-throughput.js';
 import { describeMachine } from './machine.js';
+import { parsePeerCodecs } from './peers/peer-codecs.js';
 import { describePeerRun, measurePeers, PEER_BASELINES, type PeersResult } from './peers.js';
 import { describeSteadyRun, measurePeersSteady, type SteadyRun } from './peers-steady.js';
 import { measureReceiverRecovery, type ReceiverRecoveryResult } from './receiver-recovery.js';
@@ -80,6 +83,7 @@ const { values: args } = parseArgs({
     'line-attack-mb': { type: 'string', default: '50' },
     'peer-records': { type: 'string', default: '2000000' },
     'peer-rounds': { type: 'string', default: '3' },
+    'peer-codec': { type: 'string', default: 'none' },
     'peer-rate': { type: 'string', default: '100000' },
     'peer-steady-seconds': { type: 'string', default: '60' },
     only: { type: 'string' },
@@ -126,6 +130,13 @@ const runLineAttack = only === undefined || only.includes('line-attack');
 // Opt-in: they need Java and Maven besides the broker, and run for minutes.
 const runPeers = only?.includes('peers') ?? false;
 const runPeersSteady = only?.includes('peers-steady') ?? false;
+const peerCodecs = (() => {
+  try {
+    return parsePeerCodecs(args['peer-codec']);
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+})();
 const runThroughput = only === undefined || only.includes('throughput');
 const runDelay = only === undefined || only.includes('delay');
 const runKafka = only === undefined || only.includes('kafka');
@@ -193,7 +204,7 @@ let rangeReadSkipped: string | undefined;
 const rss: RssResult[] = [];
 let rssSkipped: string | undefined;
 let lineAttack: LineAttackResult | undefined;
-let peers: PeersResult | undefined;
+const peers: PeersResult[] = [];
 let peersSkipped: string | undefined;
 let peersSteady: SteadyRun[] | undefined;
 
@@ -408,14 +419,17 @@ if (runPeers) {
   } else {
     const records = int('peer-records');
     const rounds = Math.max(1, int('peer-rounds'));
-    console.log(
-      `\n[peers] word count of ${records.toLocaleString('en-US')} ~100-byte records over 6 partitions, ` +
-        `from the earliest offset: sidestream (default executors, and 0), Spark Streaming local[2], ` +
-        `plain kafkajs, plain Java; ${rounds} interleaved round(s); load ${loadNow()} ...`,
-    );
-    peers = await measurePeers({ records, rounds, partitions: 6, compression: 'none' }, (line) =>
-      console.log(line),
-    );
+    for (const compression of peerCodecs) {
+      console.log(
+        `\n[peers, ${compression} topic] word count of ${records.toLocaleString('en-US')} ~100-byte records ` +
+          `over 6 partitions, from the earliest offset: sidestream (default ` +
+          `executors, and 0), Spark Streaming local[2], plain kafkajs, plain Java; ${rounds} interleaved ` +
+          `round(s); load ${loadNow()} ...`,
+      );
+      peers.push(
+        await measurePeers({ records, rounds, partitions: 6, compression }, (line) => console.log(line)),
+      );
+    }
   }
 }
 
@@ -705,8 +719,7 @@ if (receiverRecovery) {
   ]);
 }
 if (rows.length > 1) console.log(`\n${formatTable(rows, ['l', 'r', 'r', 'r', 'l'])}`);
-if (peers) {
-  const p = peers;
+for (const p of peers) {
   const kRate = (perSec: number) => (Number.isNaN(perSec) ? '-' : `${(perSec / 1000).toFixed(1)}k`);
   const mib = (bytes: number) => (Number.isNaN(bytes) ? '-' : `${(bytes / 2 ** 20).toFixed(0)}`);
   const ratio = (r: { median: number } | undefined) =>
@@ -733,7 +746,7 @@ if (peers) {
   ];
   console.log(
     `\nword count of ${p.records.toLocaleString('en-US')} records (${p.expected.words.toLocaleString('en-US')} words), ` +
-      `medians of ${p.summary[0]?.runs ?? 0} round(s); ratios: medians of per-round throughput ratios`,
+      `compression ${p.compression}, medians of ${p.summary[0]?.runs ?? 0} round(s); ratios: medians of per-round throughput ratios`,
   );
   console.log(formatTable(peerRows));
   console.log('every run:');
@@ -772,7 +785,9 @@ if (args.json) {
         rangeRead: rangeReadSkipped ? { skipped: rangeReadSkipped } : rangeRead,
         rss: rssSkipped ? { skipped: rssSkipped } : rss,
         lineAttack,
-        peers: peersSkipped ? { skipped: peersSkipped } : { catchUp: peers, steady: peersSteady },
+        peers: peersSkipped
+          ? { skipped: peersSkipped }
+          : { catchUp: peers.length > 0 ? peers : undefined, steady: peersSteady },
       },
       null,
       2,

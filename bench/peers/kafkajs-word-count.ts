@@ -3,9 +3,17 @@
  * default fetch settings) reading the whole topic from the earliest offset and counting words
  * in a Map, no engine. The clock runs from the first batch holding records to the batch that
  * brought the count to PEER_RECORDS. Run as its own process: `node --import tsx <this file>`.
+ *
+ * kafkajs decodes only gzip itself; a kafkajs user reading snappy, lz4 or zstd topics adds codec
+ * packages to its codec table. This loop does the same with the packages sidestream uses
+ * (registerKafkajsCodecs, src/sources/kafka/kafka-codecs.ts), so it reads every topic of
+ * `--peer-codec`; nothing else of sidestream runs here, and an uncompressed batch never calls it.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { registerKafkajsCodecs } from '../../src/sources/kafka/kafka-codecs.js';
 import { peerEnv, peerReporter } from './peer-report.js';
+
+registerKafkajsCodecs();
 
 const topic = peerEnv('PEER_TOPIC');
 const expected = Number(peerEnv('PEER_RECORDS'));

@@ -1,17 +1,14 @@
 /**
  * The peer benchmark's input: a fresh topic filled once per run with the word corpus
  * (bench/peers/word-corpus.ts), record i in partition i % partitions so every partition holds
- * the same share. Producing is not measured. The codec is chosen here and nowhere else
- * (PEER_CODECS), so adding one is one entry.
+ * the same share, its record batches compressed with the codec asked for
+ * (bench/peers/peer-codecs.ts). Producing is not measured.
  */
 import { performance } from 'node:perf_hooks';
-import { CompressionTypes } from 'kafkajs';
+import { registerKafkajsCodecs } from '../../src/sources/kafka/kafka-codecs.js';
 import { benchKafka, createTopic, sendInChunks, uniqueName } from '../kafka-common.js';
+import { PEER_CODECS, type PeerCodec } from './peer-codecs.js';
 import type { WordCorpus } from './word-corpus.js';
-
-/** The record batch codecs the topic can be written with, as kafkajs names them. */
-export const PEER_CODECS = { none: CompressionTypes.None } as const;
-export type PeerCodec = keyof typeof PEER_CODECS;
 
 export interface PeerTopicOptions {
   readonly records: number;
@@ -26,7 +23,9 @@ export interface PeerTopic {
 
 /** Creates the topic and fills it: sends of 5,000 records, two in flight, acks from all in-sync replicas. */
 export async function producePeerTopic(corpus: WordCorpus, options: PeerTopicOptions): Promise<PeerTopic> {
-  const topic = uniqueName('sidestream-bench-peers');
+  const topic = uniqueName(`sidestream-bench-peers-${options.compression}`);
+  // kafkajs itself writes only gzip; snappy, lz4 and zstd come from sidestream's codecs.
+  if (options.compression !== 'none') registerKafkajsCodecs();
   await createTopic(topic, options.partitions);
   const started = performance.now();
   const producer = benchKafka('sidestream-bench-peers-producer').producer({ allowAutoTopicCreation: false });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KAFKA_BROKERS } from '../kafka-common.js';
 import { type JvmBuild, javaArgs } from './jvm-build.js';
-import type { PeerCodec } from './peer-topic.js';
+import type { PeerCodec } from './peer-codecs.js';
 
 export interface RateProducerOptions {
   readonly ratePerSec: number;
@@ -47,7 +47,7 @@ export async function runRateProducer(
         PEER_RATE: String(options.ratePerSec),
         PEER_DURATION_MS: String(options.durationMs),
         PEER_PARTITIONS: String(options.partitions),
-        // The JVM client's names of the codecs (kafkajs' are numbers): 'none' is both.
+        // The JVM client's compression.type takes the codecs' names as they are ('none', 'lz4', ...).
         PEER_COMPRESSION: options.compression,
         PEER_VALUES_FILE: valuesFile,
       },

@@ -1,8 +1,11 @@
 /**
  * The peer benchmark's pure parts (bench/peers/): the corpus every engine's count is checked
- * against, the rotation of the rounds, the per-round ratios, and the CPU interpolation.
+ * against, the rotation of the rounds, the per-round ratios, the CPU interpolation, and the
+ * `--peer-codec` list.
  */
+import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { PEER_CODEC_NAMES, PEER_CODECS, parsePeerCodecs } from '../../bench/peers/peer-codecs.js';
 import { type PeerRunOutcome, roundOrder, summarizePeers } from '../../bench/peers/peer-summary.js';
 import { interpolate } from '../../bench/peers/proc-sampler.js';
 import { expectedTotals, POOL_SIZE, VOCABULARY_SIZE, wordCorpus } from '../../bench/peers/word-corpus.js';
@@ -101,5 +104,39 @@ describe('interpolate', () => {
     expect(interpolate(samples, 900)).toBe(0);
     expect(interpolate(samples, 1300)).toBe(150);
     expect(interpolate([], 1000)).toBeNaN();
+  });
+});
+
+describe('parsePeerCodecs', () => {
+  const allowed = "'none', 'gzip', 'snappy', 'lz4', 'zstd'";
+
+  it('takes one codec or several, comma-separated, in the order given', () => {
+    expect(parsePeerCodecs('none')).toEqual(['none']);
+    expect(parsePeerCodecs('lz4,zstd')).toEqual(['lz4', 'zstd']);
+    expect(parsePeerCodecs('zstd, none ,gzip,snappy,lz4')).toEqual(['zstd', 'none', 'gzip', 'snappy', 'lz4']);
+  });
+
+  it('rejects an unknown codec, naming the flag and every allowed value', () => {
+    expect(() => parsePeerCodecs('lz4,brotli')).toThrow(
+      `--peer-codec must name some of ${allowed}, comma-separated (got 'lz4,brotli'; unknown: 'brotli')`,
+    );
+    expect(() => parsePeerCodecs('LZ4')).toThrow(/unknown: 'LZ4'/);
+    expect(() => parsePeerCodecs('')).toThrow(`--peer-codec must name some of ${allowed}`);
+    expect(() => parsePeerCodecs('lz4,')).toThrow(/unknown: ''/);
+  });
+
+  it('rejects a codec named twice', () => {
+    expect(() => parsePeerCodecs('lz4,zstd,lz4')).toThrow("--peer-codec names 'lz4' more than once");
+  });
+
+  it("maps each codec to kafkajs' CompressionTypes value", () => {
+    expect(PEER_CODEC_NAMES).toEqual(['none', 'gzip', 'snappy', 'lz4', 'zstd']);
+    expect(PEER_CODECS).toEqual({
+      none: CompressionTypes.None,
+      gzip: CompressionTypes.GZIP,
+      snappy: CompressionTypes.Snappy,
+      lz4: CompressionTypes.LZ4,
+      zstd: CompressionTypes.ZSTD,
+    });
   });
 });
