@@ -8,6 +8,7 @@
 import { MAX_TRACE_LINKS } from '../../dstream/input-source.js';
 import type { Sink } from '../../dstream/rdd.js';
 import { type KafkaRecord, type RawKafkaMessage, recordUid } from './kafka-record.js';
+import { KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
 
 export type Decode<V> = (value: Buffer | null, raw: RawKafkaMessage) => V;
 
@@ -52,10 +53,14 @@ export function decodeRange<V>(
   const times = new Float64Array(raws.length);
   const links: string[] = [];
   let kept = 0;
+  // The default decoder on our own decoder's records: the text straight from the fetched bytes,
+  // without a Buffer view of the value first (the same text).
+  const asText = decode === (defaultDecode as unknown as Decode<V>);
   for (const raw of raws) {
+    const batchRecord = raw instanceof KafkaBatchRecord;
     let value: V;
     try {
-      value = decode(raw.value, raw);
+      value = asText && batchRecord ? (raw.valueText() as V) : decode(raw.value, raw);
     } catch (error) {
       if (!handled.has(raw.offset)) rejected.push({ raw, error });
       continue;
@@ -64,7 +69,7 @@ export function decodeRange<V>(
       topic,
       partition,
       raw.offset,
-      raw.key === null ? null : raw.key.toString('utf8'),
+      batchRecord ? raw.keyText() : raw.key === null ? null : raw.key.toString('utf8'),
       value,
       raw.timestamp,
       raw.headers,

@@ -20,6 +20,7 @@ import type { KafkaRangeReader, OffsetsDeleted } from './kafka-range-reader.js';
 import { KafkaRDD } from './kafka-rdd.js';
 import type { KafkaRecord, RawKafkaMessage } from './kafka-record.js';
 import type { PartitionTable } from './partition-table.js';
+import { KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
 
 /** What a worker reads for one partition of a batch (RemoteRead.describe). */
 interface RangeReadRequest {
@@ -240,7 +241,8 @@ export class KafkaRddReads<V> {
           eventTimes: decoded.eventTimes,
           links: decoded.links,
           rejected: decoded.rejected.map(({ raw, error }) => ({
-            raw,
+            // Own fields only: the record goes to the driver as a structured clone.
+            raw: raw instanceof KafkaBatchRecord ? raw.toMessage() : raw,
             error:
               error instanceof Error
                 ? { name: error.name, message: error.message }

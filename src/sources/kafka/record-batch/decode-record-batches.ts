@@ -1,9 +1,10 @@
 /**
  * decodeRecordBatches: decodes the record set of one partition in a Fetch response (a sequence
  * of record batches, message format v2) straight from the fetched bytes. Offsets and timestamps
- * are plain numbers, keys, values and header values views on the bytes (no copy), one object per
- * record; every batch's CRC-32C is checked. The broker may cut the last batch short (the fetch's
- * byte limit): a trailing partial batch is ignored, as every Kafka client does.
+ * are plain numbers, keys and values positions in the bytes (KafkaBatchRecord makes views of
+ * them on demand), header values views on the bytes (no copy), one object per record; every
+ * batch's CRC-32C is checked. The broker may cut the last batch short (the fetch's byte limit): a
+ * trailing partial batch is ignored, as every Kafka client does.
  *
  * A compressed batch's records are decompressed by the injected `decompress` (the codecs live
  * elsewhere); uncompressed batches are decoded synchronously, and the result is a Promise only
@@ -197,8 +198,10 @@ function readRecords(header: BatchHeader, cursor: RecordCursor, count: number): 
     cursor.pos++; // attributes: unused by format 2
     const timestampDelta = cursor.readVarlong();
     const offsetDelta = cursor.readVarint();
-    const key = cursor.readBytes();
-    const value = cursor.readBytes();
+    const keyStart = cursor.skipBytes();
+    const keyEnd = cursor.pos;
+    const valueStart = cursor.skipBytes();
+    const valueEnd = cursor.pos;
     const headerCount = cursor.readVarint();
     let headers: RawHeaders | undefined;
     if (headerCount > 0) {
@@ -222,8 +225,11 @@ function readRecords(header: BatchHeader, cursor: RecordCursor, count: number): 
       new KafkaBatchRecord(
         baseOffset + offsetDelta,
         appendTime ?? firstTimestamp + timestampDelta,
-        key,
-        value,
+        cursor.buf,
+        keyStart,
+        keyEnd,
+        valueStart,
+        valueEnd,
         headers,
       ),
     );

@@ -1,9 +1,13 @@
 /**
  * KafkaBatchRecord: one data record decoded from a record batch, in the shape the direct stream
- * reads (RawKafkaMessage), so a range read hands the decoder's records on without a copy. Key,
- * value and header values are views on the fetched bytes. Every field is an own data property:
- * a rejected record is structured-cloned from an executor worker back to the driver, and a
- * clone keeps own fields only (no getters).
+ * reads (RawKafkaMessage), so a range read hands the decoder's records on without a copy. The
+ * key and value stay where they are in the fetched (or decompressed) bytes: a record holds their
+ * positions, and builds a Buffer view of them only when something asks for one (a user's
+ * decoder, a dead letter). The default decoder takes the text straight from the bytes
+ * (`keyText`, `valueText`), so most records never get a view: two objects fewer per record.
+ *
+ * The getters do not survive a structured clone: a record sent across threads goes as
+ * `toMessage()`, a plain object.
  */
 import { decodeHeaders, type RawKafkaMessage } from '../kafka-record.js';
 
@@ -24,12 +28,47 @@ export class KafkaBatchRecord implements RawKafkaMessage {
   constructor(
     readonly offset: number,
     readonly timestamp: number,
-    readonly key: Buffer | null,
-    readonly value: Buffer | null,
+    /** The bytes the key and value are in. */
+    private readonly bytes: Buffer,
+    /** `[keyStart, keyEnd)` in `bytes`; keyStart -1 for a null key. */
+    private readonly keyStart: number,
+    private readonly keyEnd: number,
+    /** `[valueStart, valueEnd)` in `bytes`; valueStart -1 for a null value (a tombstone). */
+    private readonly valueStart: number,
+    private readonly valueEnd: number,
     /** The record's headers, or undefined when it has none (most records). */
     rawHeaders: RawHeaders | undefined,
   ) {
     this.rawHeaders = rawHeaders as RawKafkaMessage['rawHeaders'];
     this.headers = rawHeaders === undefined ? NO_HEADERS : decodeHeaders(rawHeaders);
+  }
+
+  get key(): Buffer | null {
+    return this.keyStart < 0 ? null : this.bytes.subarray(this.keyStart, this.keyEnd);
+  }
+
+  get value(): Buffer | null {
+    return this.valueStart < 0 ? null : this.bytes.subarray(this.valueStart, this.valueEnd);
+  }
+
+  /** The key as UTF-8 text, read from the bytes without a view. */
+  keyText(): string | null {
+    return this.keyStart < 0 ? null : this.bytes.toString('utf8', this.keyStart, this.keyEnd);
+  }
+
+  /** The value as UTF-8 text, read from the bytes without a view. */
+  valueText(): string | null {
+    return this.valueStart < 0 ? null : this.bytes.toString('utf8', this.valueStart, this.valueEnd);
+  }
+
+  /** A plain copy with own fields only, for a structured clone (a record sent to another thread). */
+  toMessage(): RawKafkaMessage {
+    const { offset, timestamp, key, value, headers, rawHeaders } = this;
+    return { offset, timestamp, key, value, headers, rawHeaders };
+  }
+
+  /** JSON sees the record's fields, not the positions it keeps. */
+  toJSON(): RawKafkaMessage {
+    return this.toMessage();
   }
 }

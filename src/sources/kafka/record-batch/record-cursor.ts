@@ -1,7 +1,7 @@
 /**
  * RecordCursor: reads the fields of Kafka records (message format v2) in place from a buffer,
  * advancing one position: zigzag varints and varlongs as plain numbers, and length-prefixed
- * bytes as views on the buffer (no copy). Bounds are checked once per field by the caller's
+ * bytes as views on the buffer (no copy) or as their positions. Bounds are checked once per field by the caller's
  * `need`, so a truncated or corrupt record fails with a clear error instead of reading garbage.
  */
 
@@ -97,6 +97,19 @@ export class RecordCursor {
     const start = this.pos;
     this.pos = start + length;
     return this.buf.subarray(start, this.pos);
+  }
+
+  /**
+   * Steps over varint-length-prefixed bytes: where they start (they end at the new `pos`), or
+   * -1 for length -1 (null). The caller keeps the positions instead of a view.
+   */
+  skipBytes(): number {
+    const length = this.readVarint();
+    if (length < 0) return -1;
+    this.need(length);
+    const start = this.pos;
+    this.pos = start + length;
+    return start;
   }
 
   /** A varint-length-prefixed UTF-8 string (a header key); null for length -1. */
