@@ -1,7 +1,7 @@
 /**
  * Event-time lag, measured once per input per batch: `processing start - event time` over the
- * batch's records, summarised (avg, max, p50, p99) and bucketed for the lag histogram in one
- * pass over one sorted array. A root leaf: the engine measures with it and the metric catalogue
+ * batch's records, summarised (avg, max, p50, p99) and bucketed for the lag histogram in linear
+ * time. A root leaf: the engine measures with it and the metric catalogue
  * takes the histogram's bucket bounds from it, so both always agree.
  */
 import type { EventTimeLagSummary } from './events/batch-events.js';
@@ -25,7 +25,7 @@ export interface EventTimeLagMeasure {
 
 /**
  * Exact summary of `processingStartMs - eventTime` over a batch's records (nearest-rank
- * percentiles). One sort per input per batch; nothing per record reaches a metric.
+ * percentiles). Linear in the batch's records; nothing per record reaches a metric.
  */
 export function summarizeEventTimeLag(
   processingStartMs: number,
@@ -35,8 +35,10 @@ export function summarizeEventTimeLag(
 }
 
 /**
- * summarizeEventTimeLag plus the histogram bucket counts, from the same sorted array: one pass
- * over the sorted lags fills the buckets, so the cost per record is the sort's, not a search.
+ * summarizeEventTimeLag plus the histogram bucket counts, in linear time: one pass fills the
+ * buckets (a binary search over the 14 bounds per record) and the sum and max, and the two
+ * percentiles are selected in place (quickselect), not read off a sort: a catch-up batch of
+ * millions of records would otherwise spend most of this in the sort.
  */
 export function measureEventTimeLag(
   processingStartMs: number,
@@ -44,31 +46,80 @@ export function measureEventTimeLag(
 ): EventTimeLagMeasure | null {
   const n = eventTimesMs.length;
   if (n === 0) return null;
+  const bounds = BOUNDS_MS;
+  const bucketCounts = new Array<number>(bounds.length + 1).fill(0);
+  // The lags that are numbers, in [0, m); a NaN lag (an event time that is not a number) ranks
+  // above every number, as a sort puts it, and counts in +Inf.
   const lags = new Float64Array(n);
+  let m = 0;
   let sum = 0;
+  let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const lag = processingStartMs - (eventTimesMs[i] as number);
-    lags[i] = lag;
     sum += lag;
+    if (Number.isNaN(lag)) continue;
+    lags[m++] = lag;
+    if (lag > max) max = lag;
+    // The first bucket whose bound is >= lag; bounds.length is +Inf.
+    let lo = 0;
+    let hi = bounds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((bounds[mid] as number) < lag) lo = mid + 1;
+      else hi = mid;
+    }
+    bucketCounts[lo] = (bucketCounts[lo] as number) + 1;
   }
-  lags.sort();
-  // Typed-array reads inside [0, n) are always numbers; the casts only tell the compiler so.
-  const at = (i: number) => lags[i] as number;
-  const rank = (q: number) => at(Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1)));
-  const bounds = EVENT_TIME_LAG_BUCKETS_SECONDS;
-  const bucketCounts = new Array<number>(bounds.length + 1).fill(0);
-  let i = 0;
-  for (let b = 0; b < bounds.length; b++) {
-    const boundMs = (bounds[b] as number) * 1000;
-    const from = i;
-    while (i < n && at(i) <= boundMs) i++;
-    bucketCounts[b] = i - from;
-  }
-  bucketCounts[bounds.length] = n - i;
+  bucketCounts[bounds.length] = (bucketCounts[bounds.length] as number) + (n - m);
+  // Nearest rank among all n; a rank past the numbers is a NaN.
+  const rankIndex = (q: number) => Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
+  const k50 = rankIndex(0.5);
+  const k99 = rankIndex(0.99);
+  const p50 = k50 < m ? selectInPlace(lags, 0, m, k50) : Number.NaN;
+  // After the first selection everything from k50 on is >= the p50: the p99 is among them.
+  const p99 = k99 < m ? selectInPlace(lags, Math.min(k50, m), m, k99) : Number.NaN;
   return {
-    summary: { avg: sum / n, max: at(n - 1), p50: rank(0.5), p99: rank(0.99) },
+    summary: { avg: sum / n, max: m < n ? Number.NaN : max, p50, p99 },
     bucketCounts,
     sumSeconds: sum / 1000,
     count: n,
   };
+}
+
+const BOUNDS_MS: readonly number[] = EVENT_TIME_LAG_BUCKETS_SECONDS.map((s) => s * 1000);
+
+/**
+ * The value of rank `k` of `a[lo, hi)` (0-based over the whole array, lo <= k < hi), moving the
+ * elements so that `a[lo, k)` are <= it and `a(k, hi)` >= it. Hoare partitions around a median
+ * of three, so sorted and reversed input (event times mostly are) stay linear.
+ */
+function selectInPlace(a: Float64Array, lo: number, hi: number, k: number): number {
+  let l = lo;
+  let r = hi - 1;
+  // Typed-array reads inside [lo, hi) are always numbers; the casts only tell the compiler so.
+  const at = (i: number) => a[i] as number;
+  while (r > l) {
+    const x = at(l);
+    const y = at((l + r) >>> 1);
+    const z = at(r);
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = l;
+    let j = r;
+    while (i <= j) {
+      while (at(i) < pivot) i++;
+      while (at(j) > pivot) j--;
+      if (i <= j) {
+        const t = at(i);
+        a[i] = at(j);
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // a[l, j] <= pivot <= a[i, r], and whatever lies between equals the pivot.
+    if (k <= j) r = j;
+    else if (k >= i) l = i;
+    else return at(k);
+  }
+  return at(k);
 }

@@ -60,3 +60,52 @@ describe('event-time lag buckets', () => {
     expect(json).not.toContain('eventTimeLagHistograms');
   });
 });
+
+/** The definition measureEventTimeLag must agree with: one sort, nearest ranks, first bound >= lag. */
+function bySorting(startMs: number, eventTimes: readonly number[]) {
+  const lags = Float64Array.from(eventTimes, (t) => startMs - t).sort();
+  const n = lags.length;
+  const rank = (q: number) => lags[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
+  const buckets = new Array<number>(EVENT_TIME_LAG_BUCKETS_SECONDS.length + 1).fill(0);
+  for (const lag of lags) {
+    const b = EVENT_TIME_LAG_BUCKETS_SECONDS.findIndex((s) => lag <= s * 1000);
+    buckets[b < 0 ? EVENT_TIME_LAG_BUCKETS_SECONDS.length : b]! += 1;
+  }
+  // Summed in the records' order, as the engine sums them.
+  const sum = eventTimes.reduce((a, t) => a + (startMs - t), 0);
+  return { summary: { avg: sum / n, max: lags[n - 1], p50: rank(0.5), p99: rank(0.99) }, buckets, sum };
+}
+
+describe('event-time lag without a sort', () => {
+  it('agrees with the sorted definition on random, sorted, reversed, repeated and NaN lags', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const start = 10_000_000;
+    const shapes: Record<string, (n: number) => number[]> = {
+      random: (n) => Array.from({ length: n }, () => start - rand() * 4_000_000 + 1000),
+      ascending: (n) => Array.from({ length: n }, (_, i) => start - 5000 + i),
+      descending: (n) => Array.from({ length: n }, (_, i) => start - i * 37),
+      repeated: (n) =>
+        Array.from({ length: n }, () => start - [100, 100, 250, 3000][Math.floor(rand() * 4)]!),
+      constant: (n) => Array.from({ length: n }, () => start - 42),
+      'with NaN': (n) =>
+        Array.from({ length: n }, (_, i) => (i % 17 === 3 ? Number.NaN : start - rand() * 9000)),
+    };
+    for (const [shape, make] of Object.entries(shapes)) {
+      for (const n of [1, 2, 3, 10, 99, 100, 101, 1000, 5003]) {
+        const times = make(n);
+        const got = measureEventTimeLag(start, times)!;
+        const want = bySorting(start, times);
+        const context = `${shape}, n=${n}`;
+        expect(got.summary, context).toEqual(want.summary);
+        expect(got.bucketCounts, context).toEqual(want.buckets);
+        expect(got.count, context).toBe(n);
+        if (Number.isNaN(want.sum)) expect(got.sumSeconds, context).toBeNaN();
+        else expect(got.sumSeconds * 1000, context).toBeCloseTo(want.sum, 3);
+      }
+    }
+  });
+});
