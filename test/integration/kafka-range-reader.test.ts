@@ -74,6 +74,17 @@ describe.runIf(hasKafka)('KafkaRangeReader', () => {
     expect(parts.length).toBe(4);
     for (const part of parts) expect(part.at(-1)! - part[0]!).toBe(part.length - 1);
     expect(parts.flat()).toEqual(messages.map((m) => m.offset));
+    // One fetch takes all four batches by default; a fetch of at most 1 byte (the consumer-lag
+    // probe's) takes one batch, the one holding the offset asked for.
+    const partsOf = async (maxBytes?: number) => {
+      let n = 0;
+      await reader().readEach(topic, 0, 0, 2000, 30_000, () => n++, maxBytes);
+      return n;
+    };
+    expect(await partsOf()).toBe(1);
+    expect(await partsOf(1)).toBe(4);
+    const probe = await reader().read(topic, 0, 1234, 1235, 30_000, 1);
+    expect(probe.messages.map((m) => [m.offset, m.value?.toString()])).toEqual([[1234, 'v1234']]);
     // A throw from the consumer of a part ends the read with that error.
     const stop = new Error('task failed on its records');
     let calls = 0;

@@ -67,7 +67,7 @@ export async function measureConsumerLag(
       }
       const next = await sources
         .reader()
-        .read(r.topic, r.partition, offset, offset + 1, sources.fetchTimeoutMs)
+        .read(r.topic, r.partition, offset, offset + 1, sources.fetchTimeoutMs, 1)
         .catch(() => undefined);
       timestamps.set(at(key, offset), next?.messages[0]?.timestamp);
     }),

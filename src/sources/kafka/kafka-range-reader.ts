@@ -114,11 +114,18 @@ export class KafkaRangeReader {
     from: number,
     until: number,
     timeoutMs: number,
+    /**
+     * Bytes one fetch may return, instead of the reader's maxBytesPerPartition: a probe of one
+     * record asks for 1 and gets the one batch that holds it (a broker always returns at least
+     * one whole batch), not a megabyte of batches to decode and check.
+     */
+    maxBytes?: number,
   ): Promise<RangeRead> {
     const messages: RawKafkaMessage[] = [];
-    const { deleted } = await this.readEach(topic, partition, from, until, timeoutMs, (records) => {
+    const each = (records: readonly RawKafkaMessage[]) => {
       for (const m of records) messages.push(m);
-    });
+    };
+    const { deleted } = await this.readEach(topic, partition, from, until, timeoutMs, each, maxBytes);
     return deleted ? { messages, deleted } : { messages };
   }
 
@@ -134,6 +141,7 @@ export class KafkaRangeReader {
     until: number,
     timeoutMs: number,
     onRecords: (records: readonly RawKafkaMessage[]) => void,
+    maxBytes = this.options.maxBytesPerPartition ?? 1_048_576,
   ): Promise<{ readonly deleted?: OffsetsDeleted }> {
     if (until <= from) return {};
     const deadline = Date.now() + timeoutMs;
@@ -147,7 +155,14 @@ export class KafkaRangeReader {
     // kafkajs' request timeout: the read's own deadline bounds each one.
     const fetchAt = (at: number): Promise<Fetched> => {
       const fetch = within(
-        this.fetchOnce(cluster, topic, partition, at, Math.min(left(), this.options.maxWaitTimeMs ?? 500)),
+        this.fetchOnce(
+          cluster,
+          topic,
+          partition,
+          at,
+          Math.min(left(), this.options.maxWaitTimeMs ?? 500),
+          maxBytes,
+        ),
         left(),
         `fetching ${topic}-${partition} at ${at}`,
       );
@@ -222,6 +237,7 @@ export class KafkaRangeReader {
     partition: number,
     offset: number,
     maxWaitTime: number,
+    maxBytes: number,
   ): Promise<Fetched> {
     const leaders = cluster.findLeaderForPartitions(topic, [partition]);
     const nodeId = Object.keys(leaders)[0];
@@ -232,7 +248,6 @@ export class KafkaRangeReader {
       });
     }
     const broker = await cluster.findBroker({ nodeId });
-    const maxBytes = this.options.maxBytesPerPartition ?? 1_048_576;
     const request = fetchRaw(broker, {
       isolationLevel: READ_COMMITTED,
       maxWaitTime: Math.max(maxWaitTime, 0),
