@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TRACE_LINKS } from '../../src/dstream/input-source.js';
 import { decodeInParts, decodeRange } from '../../src/sources/kafka/decode-range.js';
-import type { KafkaRecord, RawKafkaMessage } from '../../src/sources/kafka/kafka-record.js';
+import { type KafkaRecord, type RawKafkaMessage, recordUid } from '../../src/sources/kafka/kafka-record.js';
 
 function raws(n: number): RawKafkaMessage[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -56,6 +56,21 @@ describe('decodeInParts', () => {
     expect(joined.rejected.map((r) => r.raw.offset)).toEqual(expected.rejected.map((r) => r.raw.offset));
     // 29 values are not JSON; offset 107 was handed over by an earlier attempt.
     expect(joined.rejected).toHaveLength(28);
+  });
+
+  it("gives a worker's records their uid as an own field, a clone keeps it, partition after partition", () => {
+    const uids: string[] = [];
+    const options = { decode, eventTime: undefined, handled: new Set<number>(), cloneable: true };
+    for (const [topic, partition] of [
+      ['a', 0],
+      ['a', 1],
+      ['b', 1],
+      ['a', 0],
+    ] as const) {
+      decodeRange(raws(2).slice(1), topic, partition, options, (r) => uids.push(structuredClone(r).uid));
+    }
+    expect(uids).toEqual(['a-0-101', 'a-1-101', 'b-1-101', 'a-0-101']);
+    expect(uids[0]).toBe(recordUid('a', 0, 101));
   });
 
   it('keeps a range read in one part as it is', () => {

@@ -7,7 +7,7 @@
  */
 import { MAX_TRACE_LINKS } from '../../dstream/input-source.js';
 import type { Sink } from '../../dstream/rdd.js';
-import { type KafkaRecord, type RawKafkaMessage, recordUid } from './kafka-record.js';
+import { type KafkaRecord, type RawKafkaMessage, recordUid, uidPrefix } from './kafka-record.js';
 import { KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
 
 export type Decode<V> = (value: Buffer | null, raw: RawKafkaMessage) => V;
@@ -156,6 +156,17 @@ class CloneableKafkaRecord<V> implements KafkaRecord<V> {
     readonly timestamp: number,
     readonly headers: Readonly<Record<string, string>>,
   ) {
-    this.uid = recordUid(topic, partition, offset);
+    // A worker's records come a partition at a time: the uid's `topic-partition-` part is
+    // built once per partition, not per record.
+    if (topic !== CloneableKafkaRecord.prefixTopic || partition !== CloneableKafkaRecord.prefixPartition) {
+      CloneableKafkaRecord.prefixTopic = topic;
+      CloneableKafkaRecord.prefixPartition = partition;
+      CloneableKafkaRecord.prefix = uidPrefix(topic, partition);
+    }
+    this.uid = CloneableKafkaRecord.prefix + offset;
   }
+
+  private static prefixTopic = '';
+  private static prefixPartition = -1;
+  private static prefix = '';
 }

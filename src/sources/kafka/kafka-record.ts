@@ -30,7 +30,12 @@ export interface RawKafkaMessage {
 }
 
 export function recordUid(topic: string, partition: number, offset: number): string {
-  return `${topic}-${partition}-${offset}`;
+  return uidPrefix(topic, partition) + offset;
+}
+
+/** What every uid of one partition starts with: `recordUid` is this plus the offset. */
+export function uidPrefix(topic: string, partition: number): string {
+  return `${topic}-${partition}-`;
 }
 
 /** Kafka headers as text (arrays joined with commas), for KafkaRecord.headers. */
