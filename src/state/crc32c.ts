@@ -1,11 +1,14 @@
 /**
  * CRC32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of every write-ahead log
- * frame. Plain TypeScript, slicing-by-16: sixteen 256-entry tables let the loop consume 16 bytes
- * per iteration, which keeps checksumming a small share of a 10 KB append (a byte-at-a-time loop
- * is several times slower; slicing-by-16 measured ~20% faster than by-8 here). Castagnoli rather
- * than zlib's CRC32 because it detects more error patterns at the frame sizes a log writes, and
- * it is what other logs (Kafka, ext4, iSCSI) use, so frames can be checked with standard tools.
+ * frame and Kafka record batch. The CPU's CRC instructions do long inputs where a binding for
+ * them loads (below); otherwise, and for short inputs, plain TypeScript, slicing-by-16: sixteen
+ * 256-entry tables let the loop consume 16 bytes per iteration, which keeps checksumming a small
+ * share of a 10 KB append (a byte-at-a-time loop is several times slower; slicing-by-16 measured
+ * ~20% faster than by-8 here). Castagnoli rather than zlib's CRC32 because it detects more error
+ * patterns at the frame sizes a log writes, and it is what other logs (Kafka, ext4, iSCSI) use,
+ * so frames can be checked with standard tools.
  */
+import { createRequire } from 'node:module';
 
 const POLY = 0x82f63b78;
 
@@ -33,11 +36,43 @@ const T: Uint32Array = (() => {
   return t;
 })();
 
+type NativeCrc32c = (input: Uint8Array, initialState?: number) => number;
+
+/**
+ * The CRC instructions of the CPU (SSE 4.2, ARMv8), through @node-rs/crc32's prebuilt binding:
+ * about 5 GB/s against the table's 0.8 here, which matters for the Kafka record batches every
+ * fetch checks. Where no binding is published for the platform the table does the work alone.
+ */
+const native: NativeCrc32c | undefined = (() => {
+  try {
+    return (createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: NativeCrc32c }).crc32c;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Whether the CPU's instructions are in use (the tests check both ways agree). */
+export const CRC32C_NATIVE = native !== undefined;
+
+/**
+ * Below this many bytes the table is faster than a call into the binding (a call costs about
+ * as much as the table's first hundred bytes).
+ */
+const NATIVE_FROM_BYTES = 256;
+
 /**
  * Continues a CRC32C over `data[start, end)`. Pass the previous result as `crc` to checksum
  * several pieces as one (start with 0): `crc32c(b, crc32c(a))` equals the CRC of a followed by b.
  */
 export function crc32c(data: Uint8Array, crc = 0, start = 0, end = data.length): number {
+  if (native !== undefined && end - start >= NATIVE_FROM_BYTES) {
+    return native(start === 0 && end === data.length ? data : data.subarray(start, end), crc);
+  }
+  return crc32cByTable(data, crc, start, end);
+}
+
+/** crc32c by the tables alone (exported for the tests that hold the two to the same results). */
+export function crc32cByTable(data: Uint8Array, crc = 0, start = 0, end = data.length): number {
   let c = ~crc >>> 0;
   let i = start;
   const fast = end - ((end - i) & 15);
