@@ -155,4 +155,30 @@ describe('renderGraphiteLines', () => {
       'prod.sidestream.clicks.shop_basket_items.main.fr 2.5 1763800000',
     );
   });
+
+  it('names each series the same flush after flush, and a changed label value anew', () => {
+    // One naming object, as an exporter keeps it: its names are built once and reused.
+    const naming = { app: 'clicks' };
+    const first = renderGraphiteLines(snapshot, naming);
+    expect(renderGraphiteLines(snapshot, naming)).toEqual(first);
+    const moved: MetricsSnapshot = {
+      ...snapshot,
+      metrics: snapshot.metrics.map((m) =>
+        m.type === 'counter'
+          ? {
+              ...m,
+              series: m.series.map((s) => ({ ...s, labels: { ...s.labels, error_type: 'TypeError' } })),
+            }
+          : m,
+      ),
+    };
+    expect(renderGraphiteLines(moved, naming)[0]).toBe(
+      'sidestream.clicks.record_errors_total.kafka_events.TypeError 4 1763800000',
+    );
+    expect(renderGraphiteLines(snapshot, naming)[0]).toBe(first[0]);
+    // Another naming never sees this one's names.
+    expect(renderGraphiteLines(snapshot, { app: 'clicks', instance: 'h2' })[0]).toBe(
+      'sidestream.clicks.h2.record_errors_total.kafka_events.SyntaxError 4 1763800000',
+    );
+  });
 });

@@ -20,12 +20,36 @@ import { histogramMax, histogramQuantile } from './histogram-statistics.js';
 
 const CATALOGUE = new Map<string, GraphiteMetric>(METRICS.map((m) => [m.name, m]));
 
+/**
+ * Names already built, per naming: the same few hundred series are sent every flush, and building
+ * a name (sanitising the prefix, the app and every label value) cost more than the rest of the
+ * flush. Keyed by metric, label values and suffix; dropped whole past MAX_CACHED_NAMES (label
+ * values that keep changing), so it never grows without bound.
+ */
+const namesByNaming = new WeakMap<GraphiteNameOptions, Map<string, string>>();
+const MAX_CACHED_NAMES = 10_000;
+
 export function renderGraphiteLines(snapshot: MetricsSnapshot, naming: GraphiteNameOptions): string[] {
   const epochSeconds = Math.floor(snapshot.timeMs / 1000);
   const lines: string[] = [];
+  let names = namesByNaming.get(naming);
+  if (names === undefined || names.size > MAX_CACHED_NAMES) {
+    names = new Map();
+    namesByNaming.set(naming, names);
+  }
+  const cached = names;
+  const nameOf = (metric: GraphiteMetric, labels: SeriesLabels, suffix: string | undefined) => {
+    const key = JSON.stringify([metric.name, suffix, ...metric.labelNames.map((l) => labels[l])]);
+    let name = cached.get(key);
+    if (name === undefined) {
+      name = graphiteName(metric, labels, naming, suffix);
+      cached.set(key, name);
+    }
+    return name;
+  };
   const line = (metric: GraphiteMetric, labels: SeriesLabels, value: number, suffix?: string) => {
     if (!Number.isFinite(value)) return;
-    lines.push(`${graphiteName(metric, labels, naming, suffix)} ${value} ${epochSeconds}`);
+    lines.push(`${nameOf(metric, labels, suffix)} ${value} ${epochSeconds}`);
   };
   for (const m of snapshot.metrics) {
     const spec = graphiteMetric(m);
