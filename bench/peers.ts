@@ -47,6 +47,7 @@ import {
 import { producePeerTopic } from './peers/peer-topic.js';
 import { brokerVersion, kafkajsVersion } from './peers/peer-versions.js';
 import { expectedTotals, type WordTotals, wordCorpus } from './peers/word-corpus.js';
+import { measureWordCountFloor, type WordCountFloor } from './peers/word-count-floor.js';
 
 export interface PeersOptions {
   readonly records: number;
@@ -90,6 +91,8 @@ export interface PeersResult {
   readonly partitions: number;
   readonly compression: PeerCodec;
   readonly expected: WordTotals;
+  /** The word count's own work without Kafka or an engine (bench/peers/word-count-floor.ts). */
+  readonly floor: WordCountFloor;
   readonly produceMs: number;
   readonly runs: readonly PeerRun[];
   readonly summary: readonly PeerEngineSummary[];
@@ -260,11 +263,17 @@ export async function measurePeers(
       }
       rounds.push(outcomes);
     }
+    const floor = measureWordCountFloor(corpus, options.records);
+    progress(
+      `  floor: the same word count in a plain loop on the records' bytes, no Kafka, no engine: ` +
+        `${floor.cpuUsPerRecord.toFixed(2)} µs CPU/record`,
+    );
     return {
       topic,
       records: options.records,
       partitions: options.partitions,
       compression: options.compression,
+      floor,
       expected,
       produceMs,
       runs,

@@ -749,6 +749,9 @@ for (const p of peers) {
       `compression ${p.compression}, medians of ${p.summary[0]?.runs ?? 0} round(s); ratios: medians of per-round throughput ratios`,
   );
   console.log(formatTable(peerRows));
+  console.log(
+    `floor (the word count in a plain loop on this Node, no Kafka, no engine): ${p.floor.cpuUsPerRecord.toFixed(2)} µs CPU/record`,
+  );
   console.log('every run:');
   for (const run of p.runs) console.log(`  round ${run.round}: ${describePeerRun(run)}`);
   const v = p.versions;
