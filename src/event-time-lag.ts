@@ -1,8 +1,8 @@
 /**
  * Event-time lag, measured once per input per batch: `processing start - event time` over the
  * batch's records, summarised (avg, max, p50, p99) and bucketed for the lag histogram in linear
- * time. A root leaf: the engine measures with it and the metric catalogue
- * takes the histogram's bucket bounds from it, so both always agree.
+ * time. A root leaf: the engine measures with it and the metric catalogue takes the histogram's
+ * bucket bounds from it, so both always agree.
  */
 import type { EventTimeLagSummary } from './events/batch-events.js';
 

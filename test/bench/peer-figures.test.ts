@@ -9,6 +9,7 @@ import { PEER_CODEC_NAMES, PEER_CODECS, parsePeerCodecs } from '../../bench/peer
 import { type PeerRunOutcome, roundOrder, summarizePeers } from '../../bench/peers/peer-summary.js';
 import { interpolate } from '../../bench/peers/proc-sampler.js';
 import { expectedTotals, POOL_SIZE, VOCABULARY_SIZE, wordCorpus } from '../../bench/peers/word-corpus.js';
+import { measureWordCountFloor } from '../../bench/peers/word-count-floor.js';
 
 describe('wordCorpus', () => {
   const corpus = wordCorpus();
@@ -138,5 +139,15 @@ describe('parsePeerCodecs', () => {
       lz4: CompressionTypes.LZ4,
       zstd: CompressionTypes.ZSTD,
     });
+  });
+});
+
+describe('the word count floor', () => {
+  it('counts the corpus words of the first N records and reports its CPU time per record', () => {
+    const floor = measureWordCountFloor(wordCorpus(), 5000, 2);
+    expect(floor.records).toBe(5000);
+    expect(floor.cpuUsPerRecord).toBeGreaterThan(0);
+    expect(floor.wallUsPerRecord).toBeGreaterThan(0);
+    expect(() => measureWordCountFloor(wordCorpus(), 10, 1)).toThrow(/at least two passes/);
   });
 });

@@ -7,12 +7,13 @@
  * kafkajs has no public assign(): the leader is reached through kafkajs' internal cluster
  * (kafkajs-cluster.ts). The Fetch request goes out through kafkajs (kafkajs-raw-fetch.ts) but its
  * record sets are decoded by our own decoder (record-batch/decode-record-batches.ts: numbers and
- * buffer views, one object per record, which the range hands on as is), and filtered to their
- * read_committed view by committedBatchRecords (not kafkajs' own filter, which lets interleaved
- * aborted transactions through). Every fetch is bounded by what is left of the read's time, so
- * a leader that stops answering fails the read in time instead of holding it for kafkajs'
- * request timeout; on the driver, every fetch is tracked by the stream's BrokerWatch (the
- * `observer`).
+ * positions in the fetched bytes, one object per record, which the range hands on as is), and
+ * filtered to their read_committed view by committedBatchRecords (not kafkajs' own filter, which
+ * lets interleaved aborted transactions through). Every fetch is bounded by what is left of the
+ * read's time, so a leader that stops answering fails the read in time instead of holding it for
+ * kafkajs' request timeout; on the driver, every fetch is tracked by the stream's BrokerWatch
+ * (the `observer`). `readEach` hands a range on one fetch at a time with the next fetch in
+ * flight, which is how tasks read; `read` collects it whole.
  */
 import type { Kafka } from 'kafkajs';
 import { type RequestObserver, within } from './broker-watch.js';

@@ -4,7 +4,8 @@
  * key and value stay where they are in the fetched (or decompressed) bytes: a record holds their
  * positions, and builds a Buffer view of them only when something asks for one (a user's
  * decoder, a dead letter). The default decoder takes the text straight from the bytes
- * (`keyText`, `valueText`), so most records never get a view: two objects fewer per record.
+ * (`keyText`, `valueText`), so most records never get a view: up to two objects fewer per
+ * record.
  *
  * The getters do not survive a structured clone: a record sent across threads goes as
  * `toMessage()`, a plain object.

@@ -1,8 +1,9 @@
 /**
  * RecordCursor: reads the fields of Kafka records (message format v2) in place from a buffer,
  * advancing one position: zigzag varints and varlongs as plain numbers, and length-prefixed
- * bytes as views on the buffer (no copy) or as their positions. Bounds are checked once per field by the caller's
- * `need`, so a truncated or corrupt record fails with a clear error instead of reading garbage.
+ * bytes as views on the buffer (no copy) or as their positions. Bounds are checked once per field
+ * by the caller's `need`, so a truncated or corrupt record fails with a clear error instead of
+ * reading garbage.
  */
 
 export class RecordCursor {
