@@ -103,16 +103,21 @@ export function decodeInParts<V>(
       for (const r of decoded.rejected) rejected.push(r);
     },
     done() {
-      if (times.length === 1) return { eventTimes: times[0] as Float64Array, links, rejected };
-      const eventTimes = new Float64Array(times.reduce((n, t) => n + t.length, 0));
-      let at = 0;
-      for (const t of times) {
-        eventTimes.set(t, at);
-        at += t.length;
-      }
-      return { eventTimes, links, rejected };
+      return { eventTimes: joinEventTimes(times), links, rejected };
     },
   };
+}
+
+/** Event times of several parts (fetches, partitions) as one array, in order; a single part as it is. */
+export function joinEventTimes(parts: readonly Float64Array[]): Float64Array {
+  if (parts.length === 1) return parts[0] as Float64Array;
+  const all = new Float64Array(parts.reduce((n, t) => n + t.length, 0));
+  let at = 0;
+  for (const t of parts) {
+    all.set(t, at);
+    at += t.length;
+  }
+  return all;
 }
 
 /**

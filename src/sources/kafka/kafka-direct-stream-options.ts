@@ -47,9 +47,10 @@ export interface KafkaDirectStreamOptions<V = string | null> {
    */
   readAhead?: boolean;
   /**
-   * With readAhead, records the group consumer may hold fetched ahead of the batches, per partition; past it
-   * fetching the partition pauses until batches have taken half of them (a planned range is
-   * always fetched whole). Bounds memory when the engine falls behind. Default 50000.
+   * With readAhead, records the group consumer may hold fetched ahead of the batches, per
+   * partition; past it fetching the partition pauses until batches have taken half of them (a
+   * planned range is always fetched whole). Bounds memory when the engine falls behind. Default
+   * 50000.
    */
   maxBufferedRecordsPerPartition?: number;
   /**

@@ -13,7 +13,14 @@ import { SidestreamError } from '../../errors.js';
 import type { PartitionLag } from '../../events/index.js';
 import type { OffsetRange } from '../../topic-partition.js';
 import type { DeadLetters } from './dead-letters.js';
-import { type Decode, type DecodedRange, decodeInParts, decodeRange, defaultDecode } from './decode-range.js';
+import {
+  type Decode,
+  type DecodedRange,
+  decodeInParts,
+  decodeRange,
+  defaultDecode,
+  joinEventTimes,
+} from './decode-range.js';
 import type { DirectStreamEvents } from './direct-stream-events.js';
 import type { KafkaDirectStreamOptions } from './kafka-direct-stream-options.js';
 import type { KafkaRangeReader, OffsetsDeleted } from './kafka-range-reader.js';
@@ -154,14 +161,7 @@ export class KafkaRddReads<V> {
     const numRecords = ranges.reduce((n, r) => n + (r.untilOffset - r.fromOffset), 0);
     const collectEventTimes = () => {
       const parts = eventTimes.filter((t): t is Float64Array => t !== undefined);
-      if (parts.length === 0) return undefined;
-      const all = new Float64Array(parts.reduce((n, t) => n + t.length, 0));
-      let at = 0;
-      for (const t of parts) {
-        all.set(t, at);
-        at += t.length;
-      }
-      return all;
+      return parts.length === 0 ? undefined : joinEventTimes(parts);
     };
     const collectTraceparents = () => traceparents.flatMap((t) => t ?? []);
     return {
