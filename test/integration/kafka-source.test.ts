@@ -334,8 +334,12 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
     const ssc = context(500);
     const batches: CompletedBatchRecord[] = [];
     const rates: number[] = [];
-    // The rate in force when each batch was planned: the latest rate-changed before its lag events.
+    // The rate a batch was planned with is one of the rates in force between the previous batch's
+    // lag events and its own: a batch posts its lag events after planning and measuring the lag
+    // (awaits in between), so a rate-changed that an earlier batch's completion posts can come
+    // after the plan and before them. The cap is checked against the highest of those rates.
     let rate = 1000;
+    let highestSinceLastPlan = rate;
     const rateAtPlan = new Map<number, number>();
     ssc.addStreamingListener({
       onBatchCompleted: (b) => batches.push(b),
@@ -343,8 +347,12 @@ describe.runIf(hasKafka)('kafkaDirectStream operations', () => {
         if (e.type === 'rate-changed') {
           rate = e.ratePerSec;
           rates.push(rate);
+          highestSinceLastPlan = Math.max(highestSinceLastPlan, rate);
         }
-        if (e.type === 'partition-lag' && !rateAtPlan.has(e.batchTime)) rateAtPlan.set(e.batchTime, rate);
+        if (e.type === 'partition-lag' && !rateAtPlan.has(e.batchTime)) {
+          rateAtPlan.set(e.batchTime, highestSinceLastPlan);
+          highestSinceLastPlan = rate;
+        }
       },
     });
     ssc
