@@ -4,11 +4,17 @@
  * default, one per core) reads a 6-partition topic that a producer thread of this process fills
  * at a steady rate; the agent's resident set (VmRSS of its process, worker threads included) is
  * sampled every 500 ms from /proc, and its consumption from the offsets it commits to Kafka.
+ * The job runs either as written (`.ts`: the agent and every worker load tsx and its hooks
+ * thread to import it) or compiled to `.mjs` first, as a job is deployed when it is built
+ * beforehand (no tsx anywhere; src/job-module.ts registers it for .ts files only).
  * Linux only (/proc). Needs `npm run build` and the broker of `scripts/services.sh up`.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transform } from 'esbuild';
 import { benchKafka, createTopic, deleteTopic, uniqueName } from './kafka-common.js';
 import { runProducer } from './kafka-latency.js';
 import { max, percentile } from './stats.js';
@@ -20,6 +26,8 @@ export interface RssOptions {
   readonly batchIntervalMs: number;
   /** `--executors` of the agent; undefined: its default (one per core). */
   readonly executors?: number;
+  /** `ts`: bench/fixtures/rss-job.ts as it is; `js`: the same job compiled to `.mjs` first. */
+  readonly job: 'ts' | 'js';
 }
 
 export interface RssResult {
@@ -27,6 +35,7 @@ export interface RssResult {
   readonly producedPerSec: number;
   readonly consumedPerSec: number;
   readonly executors: string;
+  readonly job: 'ts' | 'js';
   readonly rssMB: { readonly p50: number; readonly max: number; readonly last: number };
   readonly samples: number;
 }
@@ -51,16 +60,30 @@ async function committed(group: string, topic: string): Promise<number> {
   }
 }
 
+/** The job compiled to an ES module in a directory of its own (type-only imports vanish). */
+async function compiledJob(): Promise<{ path: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sidestream-bench-rss-'));
+  const { code } = await transform(await readFile(JOB, 'utf8'), {
+    loader: 'ts',
+    format: 'esm',
+    target: 'node20',
+  });
+  const path = join(dir, 'rss-job.mjs');
+  await writeFile(path, code);
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
 export async function measureRss(options: RssOptions, log: (line: string) => void): Promise<RssResult> {
   const topic = uniqueName('sidestream-bench-rss');
   const group = uniqueName('sidestream-bench-rss');
   await createTopic(topic, 6);
+  const compiled = options.job === 'js' ? await compiledJob() : undefined;
   const agent = spawn(
     process.execPath,
     [
       CLI,
       'run',
-      JOB,
+      compiled?.path ?? JOB,
       '--app',
       'bench-rss',
       '--batch-interval',
@@ -101,6 +124,7 @@ export async function measureRss(options: RssOptions, log: (line: string) => voi
       producedPerSec: sent / ((options.warmupMs + options.durationMs) / 1000),
       consumedPerSec: (until - from) / seconds,
       executors: options.executors === undefined ? 'default (one per core)' : String(options.executors),
+      job: options.job,
       rssMB: { p50: percentile(samples, 0.5), max: max(samples), last: samples.at(-1) ?? 0 },
       samples: samples.length,
     };
@@ -113,6 +137,7 @@ export async function measureRss(options: RssOptions, log: (line: string) => voi
     agent.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
     agent.kill('SIGKILL');
+    await compiled?.remove();
     await deleteTopic(topic);
   }
 }

@@ -11,7 +11,7 @@
  *   npm run bench -- --only telemetry  # all telemetry on vs off, interleaved; about 40 s
  *   npm run bench -- --only executors  # CPU-heavy map, executors 0/1/2 vs bare threads; ~1 min
  *   npm run bench -- --only range-read  # executor range reads of 500k records (KafkaRangeReader); ~1 min
- *   npm run bench -- --only rss        # agent RSS at 50k rec/s from Kafka, backpressure on; ~3 min
+ *   npm run bench -- --only rss        # agent RSS at 50k rec/s from Kafka, backpressure on; the job as .mjs and as .ts; ~4 min
  *   npm run bench -- --only line-attack  # 2 x 50 MB lines without a newline at a socket receiver; ~10 s
  *   npm run bench -- --only peers      # word count vs Spark Streaming, kafkajs, Java; 2M x 3 rounds, ~8 min
  *   npm run bench -- --only peers --peer-records 200000 --peer-rounds 1   # a quick try
@@ -358,9 +358,14 @@ if (runRss) {
   } else {
     const ratePerSec = int('rss-rate');
     const seconds = int('rss-seconds');
-    for (const n of [undefined, 0]) {
+    const runs: { executors: number | undefined; job: 'ts' | 'js' }[] = [
+      { executors: undefined, job: 'js' },
+      { executors: undefined, job: 'ts' },
+      { executors: 0, job: 'ts' },
+    ];
+    for (const { executors: n, job } of runs) {
       console.log(
-        `\n[rss] the agent (executors ${n ?? 'default'}) on ${ratePerSec.toLocaleString('en-US')} rec/s ` +
+        `\n[rss] the agent (executors ${n ?? 'default'}, the job as .${job === 'js' ? 'mjs' : 'ts'}) on ${ratePerSec.toLocaleString('en-US')} rec/s ` +
           `produced into 6 partitions, 1 s batches, backpressure on; 10 s warm-up, ${seconds} s sampled ...`,
       );
       rss.push(
@@ -370,6 +375,7 @@ if (runRss) {
             warmupMs: 10_000,
             durationMs: seconds * 1000,
             batchIntervalMs: 1000,
+            job,
             ...(n === undefined ? {} : { executors: n }),
           },
           (line) => console.log(line),
@@ -640,7 +646,7 @@ if (rangeRead) {
 if (rangeReadSkipped) rows.push(['executor range reads', 'skipped', '', '', rangeReadSkipped]);
 for (const r of rss) {
   rows.push([
-    `agent RSS at ${(r.ratePerSec / 1000).toFixed(0)}k rec/s, executors ${r.executors}`,
+    `agent RSS at ${(r.ratePerSec / 1000).toFixed(0)}k rec/s, executors ${r.executors}, job .${r.job === 'js' ? 'mjs' : 'ts'}`,
     `p50 ${r.rssMB.p50.toFixed(0)} / max ${r.rssMB.max.toFixed(0)} MB`,
     `< ${RSS_GOAL_MB} MB`,
     verdict(r.rssMB.max < RSS_GOAL_MB),
