@@ -24,13 +24,13 @@ import { createKafkajsCluster, type KafkajsCluster, READ_COMMITTED } from './kaf
 import { fetchRaw } from './kafkajs-raw-fetch.js';
 import { committedBatchRecords } from './record-batch/committed-batch-records.js';
 import { type Decompress, decodeRecordBatches } from './record-batch/decode-record-batches.js';
-import type { KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
+import type { BatchRecordFactory } from './record-batch/kafka-batch-record.js';
 import { nextOffsetAfter } from './record-batch/record-batch.js';
 
 /** One fetch of one partition: its read_committed records and how far the fetch reached. */
-interface Fetched {
+interface Fetched<R> {
   /** Committed data records at or past the fetch offset, in offset order. */
-  readonly records: KafkaBatchRecord[];
+  readonly records: R[];
   /**
    * One past the last offset of the last batch the fetch returned (data, control or aborted, and
    * records compaction removed), if a batch reached the fetch offset.
@@ -126,7 +126,15 @@ export class KafkaRangeReader {
     const each = (records: readonly RawKafkaMessage[]) => {
       for (const m of records) messages.push(m);
     };
-    const { deleted } = await this.readEach(topic, partition, from, until, timeoutMs, each, maxBytes);
+    const { deleted } = await this.readEach(
+      topic,
+      partition,
+      from,
+      until,
+      timeoutMs,
+      each,
+      maxBytes === undefined ? {} : { maxBytes },
+    );
     return deleted ? { messages, deleted } : { messages };
   }
 
@@ -134,17 +142,25 @@ export class KafkaRangeReader {
    * The same records as `read`, handed to `onRecords` one fetch at a time, in offset order, as
    * they arrive: a task computes on a fetch's records while the next fetch is on its way, and
    * holds one fetch in memory, not the whole range. A throw from `onRecords` ends the read.
+   * With `record`, the records are what it builds (decode-range.ts's text records) instead of
+   * KafkaBatchRecords.
    */
-  async readEach(
+  async readEach<R extends { readonly offset: number } = RawKafkaMessage>(
     topic: string,
     partition: number,
     from: number,
     until: number,
     timeoutMs: number,
-    onRecords: (records: readonly RawKafkaMessage[]) => void,
-    maxBytes = this.options.maxBytesPerPartition ?? 1_048_576,
+    onRecords: (records: readonly R[]) => void,
+    options: {
+      /** Bytes one fetch may return (see `read`); by default the reader's maxBytesPerPartition. */
+      readonly maxBytes?: number | undefined;
+      readonly record?: BatchRecordFactory<R> | undefined;
+    } = {},
   ): Promise<{ readonly deleted?: OffsetsDeleted }> {
     if (until <= from) return {};
+    const maxBytes = options.maxBytes ?? this.options.maxBytesPerPartition ?? 1_048_576;
+    const record = options.record;
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(deadline - Date.now(), 0);
     const cluster = await within(this.connect(), left(), `connecting to read ${topic}-${partition}`);
@@ -154,7 +170,7 @@ export class KafkaRangeReader {
     }
     // A leader that stops answering (frozen: its connection stays open) would hold a fetch for
     // kafkajs' request timeout: the read's own deadline bounds each one.
-    const fetchAt = (at: number): Promise<Fetched> => {
+    const fetchAt = (at: number): Promise<Fetched<R>> => {
       const fetch = within(
         this.fetchOnce(
           cluster,
@@ -163,6 +179,7 @@ export class KafkaRangeReader {
           at,
           Math.min(left(), this.options.maxWaitTimeMs ?? 500),
           maxBytes,
+          record,
         ),
         left(),
         `fetching ${topic}-${partition} at ${at}`,
@@ -174,7 +191,7 @@ export class KafkaRangeReader {
     let offset = from;
     let deleted: OffsetsDeleted | undefined;
     let lastError: unknown;
-    let next: Promise<Fetched> | undefined;
+    let next: Promise<Fetched<R>> | undefined;
     while (offset < until) {
       if (Date.now() > deadline) {
         throw new Error(
@@ -184,7 +201,7 @@ export class KafkaRangeReader {
               : ` (last error: ${(lastError as Error).message ?? String(lastError)})`),
         );
       }
-      let fetched: Fetched;
+      let fetched: Fetched<R>;
       try {
         fetched = await (next ?? fetchAt(offset));
       } catch (error) {
@@ -216,7 +233,7 @@ export class KafkaRangeReader {
       if (reached !== undefined && reached > offset && reached < until) next = fetchAt(reached);
       const records = fetched.records;
       let inRange = records.length;
-      while (inRange > 0 && (records[inRange - 1] as RawKafkaMessage).offset >= until) inRange--;
+      while (inRange > 0 && (records[inRange - 1] as R).offset >= until) inRange--;
       if (inRange > 0) onRecords(inRange === records.length ? records : records.slice(0, inRange));
       if (reached !== undefined) offset = Math.max(offset, reached);
       else if (fetched.onlyBelow) {
@@ -232,14 +249,15 @@ export class KafkaRangeReader {
     return deleted ? { deleted } : {};
   }
 
-  private async fetchOnce(
+  private async fetchOnce<R extends { readonly offset: number }>(
     cluster: KafkajsCluster,
     topic: string,
     partition: number,
     offset: number,
     maxWaitTime: number,
     maxBytes: number,
-  ): Promise<Fetched> {
+    record: BatchRecordFactory<R> | undefined,
+  ): Promise<Fetched<R>> {
     const leaders = cluster.findLeaderForPartitions(topic, [partition]);
     const nodeId = Object.keys(leaders)[0];
     if (nodeId === undefined) {
@@ -265,10 +283,12 @@ export class KafkaRangeReader {
       throw Object.assign(new Error(`no fetch response for ${topic}-${partition}`), {
         type: 'LEADER_NOT_AVAILABLE',
       });
-    const decoded = decodeRecordBatches(data.recordSet, {
+    // Without a factory the decoder's records are KafkaBatchRecords: R's default.
+    const decoded = decodeRecordBatches<R>(data.recordSet, {
       topic,
       partition,
       decompress: this.options.decompress ?? decompress,
+      ...(record ? { record } : {}),
     });
     // Uncompressed batches decode synchronously: no promise unless a decompression needed one.
     const batches = Array.isArray(decoded) ? decoded : await decoded;
@@ -280,7 +300,7 @@ export class KafkaRangeReader {
     }
     const records = committedBatchRecords(batches, data.abortedTransactions);
     let first = 0;
-    while (first < records.length && (records[first] as KafkaBatchRecord).offset < offset) first++;
+    while (first < records.length && (records[first] as R).offset < offset) first++;
     return {
       records: first === 0 ? records : records.slice(first),
       nextOffset,

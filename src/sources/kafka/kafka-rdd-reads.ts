@@ -16,6 +16,7 @@ import type { DeadLetters } from './dead-letters.js';
 import {
   type Decode,
   type DecodedRange,
+  type DecodingInParts,
   decodeInParts,
   decodeRange,
   defaultDecode,
@@ -178,11 +179,13 @@ export class KafkaRddReads<V> {
   private async readOnDemand(
     r: OffsetRange,
     timeoutMs: number,
-    decoding: ReturnType<typeof decodeInParts<V>>,
+    decoding: DecodingInParts<V>,
   ): Promise<DecodedRange> {
     const { deleted } = await this.peers
       .reader()
-      .readEach(r.topic, r.partition, r.fromOffset, r.untilOffset, timeoutMs, decoding.part);
+      .readEach(r.topic, r.partition, r.fromOffset, r.untilOffset, timeoutMs, decoding.part, {
+        record: decoding.record,
+      });
     if (deleted) this.reportDeleted(r, deleted);
     return decoding.done();
   }
@@ -235,6 +238,7 @@ export class KafkaRddReads<V> {
           r.untilOffset,
           timeoutMs,
           decoding.part,
+          { record: decoding.record },
         );
         const decoded = decoding.done();
         outputs.set(p, {
