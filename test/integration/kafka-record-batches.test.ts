@@ -4,7 +4,10 @@
  * batch) and by the Java producer (ConsoleProducer: keys, headers, null markers) are fetched RAW
  * (kafkajs-raw-fetch.ts) and decoded by decodeRecordBatches. Every record must equal what kafkajs' own Fetch decoder
  * reads from the same offsets (control records and transaction flags included), and the
- * read_committed view must equal what a kafkajs read_committed consumer delivers.
+ * read_committed view must equal what a kafkajs read_committed consumer delivers. A topic the
+ * broker's log cleaner has compacted (offset gaps inside batches, batches emptied, batches gone)
+ * must read the same way, keep each key's last write, and be read on to its end by stepping
+ * from batch to batch.
  */
 // First, as every sidestream entry point does: installs the read_committed filter into kafkajs.
 
@@ -12,6 +15,7 @@ import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamingContext } from '../../src/index.js';
@@ -230,6 +234,91 @@ async function abortedOf(topic: string): Promise<{ producerId: number; firstOffs
   return response.responses[0]?.partitions[0]?.abortedTransactions ?? [];
 }
 
+/** How old a segment may get before the next produce rolls it: the cleaner only cleans rolled segments. */
+const SEGMENT_MS = 100;
+
+/** Creates a one-partition topic the broker's log cleaner compacts as soon as it next looks. */
+async function createCompactedTopic(name: string): Promise<string> {
+  const admin = newKafka('record-batches-admin').admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      topics: [
+        {
+          topic: name,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'segment.ms', value: String(SEGMENT_MS) },
+            // Any rolled segment not yet cleaned makes the log worth cleaning, at once.
+            { name: 'min.cleanable.dirty.ratio', value: '0.01' },
+            { name: 'min.compaction.lag.ms', value: '0' },
+            { name: 'delete.retention.ms', value: '100' },
+          ],
+        },
+      ],
+      waitForLeaders: true,
+      timeout: 10_000,
+    });
+    if (!created) throw new Error(`topic ${name} already exists`);
+  } finally {
+    await admin.disconnect();
+  }
+  return name;
+}
+
+/** Raw fetches of partition 0 of `topic` decoded by decodeRecordBatches: (offset, maxBytes) => batches. */
+async function rawFetcher(
+  topic: string,
+): Promise<(offset: number, maxBytes: number) => Promise<RecordBatch[]>> {
+  const cluster = createKafkajsCluster(newKafka('record-batches-onwards'), 30_000);
+  await cluster.connect();
+  cleanups.push(() => cluster.disconnect());
+  await cluster.addTargetTopic(topic);
+  const nodeId = Object.keys(cluster.findLeaderForPartitions(topic, [0]))[0] as string;
+  const broker = await cluster.findBroker({ nodeId });
+  return async (offset, maxBytes) => {
+    const response = await fetchRaw(broker, {
+      isolationLevel: READ_COMMITTED,
+      maxWaitTime: 100,
+      minBytes: 1,
+      maxBytes,
+      topics: [{ topic, partitions: [{ partition: 0, fetchOffset: String(offset), maxBytes }] }],
+    });
+    const recordSet = response.responses[0]?.partitions[0]?.recordSet ?? Buffer.alloc(0);
+    return decodeRecordBatches(recordSet, { topic, partition: 0, decompress });
+  };
+}
+
+/**
+ * Reads from offset 0 to `high` as a reader does: each fetch starts at nextOffsetAfter the last
+ * batch the one before decoded, nothing else. Fails where that does not move forward (a gap or an
+ * emptied batch the reader would stop at) or overshoots `high`.
+ */
+async function readOnwards(
+  fetch: (offset: number, maxBytes: number) => Promise<RecordBatch[]>,
+  high: number,
+  maxBytes: number,
+): Promise<RecordBatch[]> {
+  const all: RecordBatch[] = [];
+  let offset = 0;
+  while (offset < high) {
+    const batches = await fetch(offset, maxBytes);
+    const last = batches.at(-1);
+    const next = last === undefined ? offset : nextOffsetAfter(last);
+    if (next <= offset)
+      throw new Error(`reading on stopped at offset ${offset} of ${high} (maxBytes ${maxBytes})`);
+    if (next > high)
+      throw new Error(`a fetch at ${offset} ended at ${next}, past the high watermark ${high}`);
+    // The broker answers from the batch holding `offset`; started after a batch, that is the next one.
+    expect(batches[0]?.baseOffset, `first batch of the fetch at ${offset}`).toBeGreaterThanOrEqual(offset);
+    all.push(...batches);
+    offset = next;
+  }
+  return all;
+}
+
 describe.runIf(hasKafka)('decodeRecordBatches on a real broker', () => {
   it('reads what kafkajs and the Java producer wrote, as kafkajs decodes and consumes it', {
     timeout: 120_000,
@@ -337,5 +426,149 @@ describe.runIf(hasKafka)('decodeRecordBatches on a real broker', () => {
         headers: headersHex(x.headers),
       })),
     );
+  });
+
+  it('reads a topic the log cleaner compacted: gaps, emptied batches, the last write of each key', {
+    timeout: 120_000,
+  }, async () => {
+    const topic = await createCompactedTopic(uniqueTopic('record-batches-compacted'));
+    const keys = Array.from({ length: 20 }, (_, k) => `key-${String(k).padStart(2, '0')}`);
+    // Round r writes every key whose last round is r or later: rounds 0, 1 and 4 are overwritten
+    // whole, rounds 2 and 3 keep some of their keys (gaps inside the batch), round 5 all of them.
+    const lastRound = (k: number) => [2, 3, 5][k % 3] as number;
+    // Tombstones: a few in round 1 (overwritten later) and half of round 5's keys (kept, or gone
+    // once delete.retention.ms has passed since the cleaner first saw them).
+    const tombstone = (round: number, k: number) =>
+      (round === 1 && k % 4 === 0) || (round === 5 && k % 2 === 0);
+    type Write = { offset: number; value: string | null; timestamp: number; headers: Record<string, string> };
+    const lastWrite = new Map<string, Write>();
+    let produced = 0;
+    const plain = newKafka('record-batches-compacted-plain').producer();
+    await plain.connect();
+    cleanups.push(() => plain.disconnect());
+    for (let round = 0; round < 6; round++) {
+      // Even rounds each through a new idempotent producer: the cleaner keeps a producer's last
+      // batch even when it removed every record of it (an emptied batch). Odd rounds through a
+      // producer without one: a batch emptied there is removed whole (a gap between batches).
+      const producer =
+        round % 2 === 0
+          ? newKafka(`record-batches-compacted-${round}`).producer({
+              idempotent: true,
+              maxInFlightRequests: 1,
+            })
+          : plain;
+      if (producer !== plain) {
+        await producer.connect();
+        cleanups.push(() => producer.disconnect());
+      }
+      // Older than segment.ms: this round's produce rolls the segment of the one before.
+      await sleep(SEGMENT_MS + 50);
+      const now = Date.now();
+      const writes = keys.flatMap((key, k) =>
+        lastRound(k) < round
+          ? []
+          : [
+              {
+                key,
+                value: tombstone(round, k) ? null : `round-${round}-${key}`,
+                // Each key its own time: a record's timestamp tells which write it is.
+                timestamp: now - 100 + k,
+                headers: { round: String(round) },
+              },
+            ],
+      );
+      const [sent] = await producer.send({
+        topic,
+        messages: writes.map((w) => ({ ...w, timestamp: String(w.timestamp) })),
+      });
+      const base = Number(sent?.baseOffset);
+      for (const [i, w] of writes.entries()) {
+        lastWrite.set(w.key, {
+          offset: base + i,
+          value: w.value,
+          timestamp: w.timestamp,
+          headers: w.headers,
+        });
+      }
+      produced += writes.length;
+    }
+    // One more record later, alone in the active segment: it rolls the segment of round 5.
+    await sleep(SEGMENT_MS + 50);
+    await plain.send({ topic, messages: [{ key: 'roll', value: 'the active segment' }] });
+    produced += 1;
+    const high = await highWatermark(topic, produced);
+    expect(high).toBe(produced);
+
+    // The cleaner wakes every log.cleaner.backoff.ms (15 s by default) when it had nothing to do.
+    // Compacted through round 5: no key twice, fewer records than offsets.
+    const fetch = await rawFetcher(topic);
+    const started = Date.now();
+    for (;;) {
+      const keysRead = (await readOnwards(fetch, high, 10_485_760)).flatMap((b) =>
+        b.records.map((r) => r.keyText()),
+      );
+      const repeated = keysRead.length - new Set(keysRead).size;
+      if (keysRead.length < high && repeated === 0) break;
+      if (Date.now() - started > 90_000) {
+        throw new Error(
+          `the broker did not compact ${topic} within 90 s: ${keysRead.length} records at ${high} offsets, ${repeated} keys read more than once (is the log cleaner running? log.cleaner.backoff.ms?)`,
+        );
+      }
+      await sleep(1000);
+    }
+
+    // (a) Every fetch decodes as kafkajs decodes it: one batch a fetch (maxBytes 1: the broker
+    // still sends the first batch whole), batches cut short, and all at once.
+    const one = await readBothWays(topic, high, 1);
+    const cut = await readBothWays(topic, high, 200);
+    const batches = await readBothWays(topic, high, 10_485_760);
+    expect(one.map((b) => b.baseOffset)).toEqual(batches.map((b) => b.baseOffset));
+    expect(cut.map((b) => b.baseOffset)).toEqual(batches.map((b) => b.baseOffset));
+
+    // (b) Offsets strictly increase, inside each batch's range; some batches have gaps inside,
+    // some were emptied and kept (records none, range still covered), some are gone whole.
+    const records = committedBatchRecords(batches, []);
+    const offsets = records.map((r) => r.offset);
+    expect(offsets.every((o, i) => i === 0 || o > (offsets[i - 1] as number))).toBe(true);
+    for (const b of batches) {
+      for (const r of b.records) {
+        expect(r.offset).toBeGreaterThanOrEqual(b.baseOffset);
+        expect(r.offset).toBeLessThan(nextOffsetAfter(b));
+      }
+    }
+    expect(offsets.length).toBeLessThan(high);
+    const data = batches.filter((b) => !b.isControl);
+    expect(data.filter((b) => b.records.length > 0 && b.records.length <= b.lastOffsetDelta)).not.toEqual([]);
+    expect(data.filter((b) => b.records.length === 0 && b.producerId >= 0)).not.toEqual([]);
+    const between = batches.filter(
+      (b, i) => i > 0 && b.baseOffset > nextOffsetAfter(batches[i - 1] as RecordBatch),
+    );
+    expect(between).not.toEqual([]);
+
+    // (c) What is left is each key's last write (offset, value, timestamp, headers); a key whose
+    // last write was a tombstone is null, or gone. The timestamps matter here: a batch the cleaner
+    // rewrote with a tombstone in it carries the tombstone's delete horizon as its first
+    // timestamp, so its records' timestamp deltas are negative.
+    const kept = new Map(
+      records.map((r) => [
+        r.keyText(),
+        { offset: r.offset, value: r.valueText(), timestamp: r.timestamp, headers: { ...r.headers } },
+      ]),
+    );
+    expect(kept.size).toBe(records.length);
+    expect(kept.get('roll')).toMatchObject({ offset: high - 1, value: 'the active segment' });
+    kept.delete('roll');
+    expect(Object.fromEntries(kept)).toEqual(
+      Object.fromEntries([...lastWrite].filter(([key, w]) => w.value !== null || kept.has(key))),
+    );
+    expect([...lastWrite.values()].filter((w) => w.value === null)).not.toEqual([]);
+
+    // (d) Stepping from each fetch's last batch (nothing else) reaches the high watermark, over
+    // the emptied batches and the gaps, one batch a fetch as well as all at once.
+    for (const maxBytes of [1, 200, 10_485_760]) {
+      const onwards = await readOnwards(fetch, high, maxBytes);
+      expect(onwards.map((b) => b.baseOffset)).toEqual(batches.map((b) => b.baseOffset));
+      expect(onwards.flatMap((b) => b.records.map((r) => r.offset))).toEqual(offsets);
+    }
   });
 });
