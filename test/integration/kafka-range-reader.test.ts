@@ -78,7 +78,7 @@ describe.runIf(hasKafka)('KafkaRangeReader', () => {
     // probe's) takes one batch, the one holding the offset asked for.
     const partsOf = async (maxBytes?: number) => {
       let n = 0;
-      await reader().readEach(topic, 0, 0, 2000, 30_000, () => n++, { maxBytes });
+      await reader().readEach(topic, 0, 0, 2000, 30_000, () => n++, maxBytes);
       return n;
     };
     expect(await partsOf()).toBe(1);

@@ -1,17 +1,12 @@
 /**
  * decodeInParts: a range decoded one fetch at a time keeps exactly what decodeRange keeps for
  * the whole range at once: the records in order, the event times in order, at most
- * MAX_TRACE_LINKS trace links (the first ones), and every rejected record. With the default
- * decoder the reader builds the stream's records itself, from the batch bytes: one object per
- * record, the same records.
+ * MAX_TRACE_LINKS trace links (the first ones), and every rejected record.
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_TRACE_LINKS } from '../../src/dstream/input-source.js';
-import { decodeInParts, decodeRange, defaultDecode } from '../../src/sources/kafka/decode-range.js';
+import { decodeInParts, decodeRange } from '../../src/sources/kafka/decode-range.js';
 import { type KafkaRecord, type RawKafkaMessage, recordUid } from '../../src/sources/kafka/kafka-record.js';
-import { decodeRecordBatches } from '../../src/sources/kafka/record-batch/decode-record-batches.js';
-import type { RecordBatch } from '../../src/sources/kafka/record-batch/record-batch.js';
-import { type EncodedRecord, encodeRecordBatch } from '../support/record-batch-encoder.js';
 
 function raws(n: number): RawKafkaMessage[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -92,90 +87,5 @@ describe('decodeInParts', () => {
     expect(
       decodeInParts('t', 0, { decode, eventTime: undefined, handled: new Set() }, () => {}).done().eventTimes,
     ).toHaveLength(0);
-  });
-});
-
-/** Three batches of 60 records: null keys and values, UTF-8 beyond ASCII, headers some of the time. */
-function batchBytes(): Buffer {
-  const batch = (base: number) => {
-    const records: EncodedRecord[] = Array.from({ length: 60 }, (_, i) => ({
-      offsetDelta: i,
-      timestampDelta: i * 3,
-      key: i % 5 === 0 ? null : Buffer.from(`key-${base + i}`),
-      value: i % 11 === 0 ? null : Buffer.from(`wört ${base + i} ☃`),
-      headers:
-        i % 4 === 0
-          ? [
-              { key: 'traceparent', value: Buffer.from(`tp-${base + i}`) },
-              { key: 'h', value: Buffer.from('a') },
-              { key: 'h', value: Buffer.from('b') },
-            ]
-          : [],
-    }));
-    return encodeRecordBatch({
-      baseOffset: base,
-      lastOffsetDelta: 59,
-      firstTimestamp: 1_700_000_000_000 + base,
-      maxTimestamp: 1_700_000_000_000 + base + 177,
-      producerId: -1,
-      producerEpoch: -1,
-      baseSequence: -1,
-      partitionLeaderEpoch: 0,
-      transactional: false,
-      control: false,
-      logAppendTime: false,
-      gzip: false,
-      records,
-    });
-  };
-  return Buffer.concat([batch(0), batch(60), batch(120)]);
-}
-
-describe('decodeInParts with the default decoder', () => {
-  const fields = (r: KafkaRecord) => [r.offset, r.key, r.value, r.timestamp, { ...r.headers }, r.uid];
-
-  for (const cloneable of [false, true]) {
-    it(`builds the stream's records from the bytes, the same as decoding raw records${cloneable ? ' (in a worker)' : ''}`, () => {
-      const options = { decode: defaultDecode, eventTime: undefined, handled: new Set<number>(), cloneable };
-      const raws = (decodeRecordBatches(batchBytes(), { topic: 't', partition: 2 }) as RecordBatch[]).flatMap(
-        (b) => b.records,
-      );
-      const whole: KafkaRecord[] = [];
-      const expected = decodeRange(raws, 't', 2, options, (r) => whole.push(r));
-
-      const parted: KafkaRecord[] = [];
-      const decoding = decodeInParts('t', 2, options, (r) => parted.push(r));
-      const record = decoding.record;
-      if (!record) throw new Error('the default decoder must build records from the bytes');
-      const batches = decodeRecordBatches(batchBytes(), {
-        topic: 't',
-        partition: 2,
-        record,
-      }) as RecordBatch<KafkaRecord>[];
-      const built = batches.flatMap((b) => b.records);
-      decoding.part(built.slice(0, 7));
-      decoding.part(built.slice(7, 130));
-      decoding.part(built.slice(130));
-      const joined = decoding.done();
-
-      expect(parted.map(fields)).toEqual(whole.map(fields));
-      expect(parted).toHaveLength(180);
-      // One object per record: the stream hands on the very objects the decoder built.
-      for (const [i, r] of parted.entries()) expect(r).toBe(built[i]);
-      expect(parted[1]?.headers).toEqual({});
-      expect(parted[4]?.headers).toEqual({ traceparent: 'tp-4', h: 'a,b' });
-      expect([...joined.eventTimes]).toEqual([...expected.eventTimes]);
-      expect(joined.links).toEqual(expected.links);
-      expect(joined.links).toHaveLength(MAX_TRACE_LINKS);
-      expect(joined.rejected).toEqual([]);
-      // A worker's records keep their uid through a structured clone; the driver's build it on read.
-      expect(structuredClone(parted[5])?.uid).toBe(cloneable ? 't-2-5' : undefined);
-    });
-  }
-
-  it("leaves a decoder of the user's to the raw records", () => {
-    expect(
-      decodeInParts('t', 0, { decode, eventTime: undefined, handled: new Set() }, () => {}).record,
-    ).toBeUndefined();
   });
 });

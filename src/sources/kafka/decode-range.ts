@@ -7,14 +7,8 @@
  */
 import { MAX_TRACE_LINKS } from '../../dstream/input-source.js';
 import type { Sink } from '../../dstream/rdd.js';
-import {
-  decodeHeaders,
-  type KafkaRecord,
-  type RawKafkaMessage,
-  recordUid,
-  uidPrefix,
-} from './kafka-record.js';
-import { type BatchRecordFactory, KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
+import { type KafkaRecord, type RawKafkaMessage, recordUid, uidPrefix } from './kafka-record.js';
+import { KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
 
 export type Decode<V> = (value: Buffer | null, raw: RawKafkaMessage) => V;
 
@@ -88,56 +82,22 @@ export function decodeRange<V>(
   return { eventTimes: times.subarray(0, kept), links, rejected };
 }
 
-/** What decodeInParts hands the range reader: how to build records, and what to do with them. */
-export interface DecodingInParts<V> {
-  /**
-   * Set when the records need no decoder of the user's (the default text decoding): the range
-   * reader builds the stream's records straight from the fetched bytes with it, and `part`
-   * receives those. Otherwise `part` receives the raw records and decodes them.
-   */
-  readonly record: BatchRecordFactory<KafkaRecord<V>> | undefined;
-  part(records: readonly (RawKafkaMessage | KafkaRecord<V>)[]): void;
-  done(): DecodedRange;
-}
-
 /**
  * decodeRange over a range that arrives one fetch at a time (KafkaRangeReader.readEach): each
- * part is decoded into `sink` as it comes, and `done` joins what the parts kept. With the
- * default decoder a record is built once, as the stream's record, by the reader (`record`): the
- * text of its key and value read from the bytes, and nothing to reject (reading UTF-8 cannot
- * fail), so there is no raw record first.
+ * part is decoded into `sink` as it comes, and `done` joins what the parts kept.
  */
 export function decodeInParts<V>(
   topic: string,
   partition: number,
   options: Parameters<typeof decodeRange<V>>[3],
   sink: Sink<KafkaRecord<V>>,
-): DecodingInParts<V> {
+): { part(raws: readonly RawKafkaMessage[]): void; done(): DecodedRange } {
   const times: Float64Array[] = [];
   const links: string[] = [];
   const rejected: Rejected[] = [];
-  const record =
-    options.decode === (defaultDecode as unknown as Decode<V>)
-      ? (textRecords(topic, partition, options.cloneable === true) as BatchRecordFactory<KafkaRecord<V>>)
-      : undefined;
-  const eventTime = options.eventTime;
   return {
-    record,
-    part(records) {
-      if (record) {
-        const built = records as readonly KafkaRecord<V>[];
-        const partTimes = new Float64Array(built.length);
-        for (let i = 0; i < built.length; i++) {
-          const r = built[i] as KafkaRecord<V>;
-          partTimes[i] = eventTime ? eventTime(r) : r.timestamp;
-          const tp = r.headers.traceparent;
-          if (tp !== undefined && links.length < MAX_TRACE_LINKS) links.push(tp);
-          sink(r);
-        }
-        times.push(partTimes);
-        return;
-      }
-      const decoded = decodeRange(records as readonly RawKafkaMessage[], topic, partition, options, sink);
+    part(raws) {
+      const decoded = decodeRange(raws, topic, partition, options, sink);
       times.push(decoded.eventTimes);
       for (const link of decoded.links) if (links.length < MAX_TRACE_LINKS) links.push(link);
       for (const r of decoded.rejected) rejected.push(r);
@@ -146,27 +106,6 @@ export function decodeInParts<V>(
       return { eventTimes: joinEventTimes(times), links, rejected };
     },
   };
-}
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
-/** The stream's records of one partition, with the default decoder, built from the fetched bytes. */
-function textRecords(
-  topic: string,
-  partition: number,
-  cloneable: boolean,
-): BatchRecordFactory<KafkaRecord<string | null>> {
-  const Record = cloneable ? CloneableKafkaRecord : DirectKafkaRecord;
-  return (offset, timestamp, bytes, keyStart, keyEnd, valueStart, valueEnd, headers) =>
-    new Record<string | null>(
-      topic,
-      partition,
-      offset,
-      keyStart < 0 ? null : bytes.toString('utf8', keyStart, keyEnd),
-      valueStart < 0 ? null : bytes.toString('utf8', valueStart, valueEnd),
-      timestamp,
-      headers === undefined ? NO_HEADERS : decodeHeaders(headers),
-    );
 }
 
 /** Event times of several parts (fetches, partitions) as one array, in order; a single part as it is. */

@@ -24,13 +24,13 @@ import { createKafkajsCluster, type KafkajsCluster, READ_COMMITTED } from './kaf
 import { fetchRaw } from './kafkajs-raw-fetch.js';
 import { committedBatchRecords } from './record-batch/committed-batch-records.js';
 import { type Decompress, decodeRecordBatches } from './record-batch/decode-record-batches.js';
-import type { BatchRecordFactory } from './record-batch/kafka-batch-record.js';
+import type { KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
 import { nextOffsetAfter } from './record-batch/record-batch.js';
 
 /** One fetch of one partition: its read_committed records and how far the fetch reached. */
-interface Fetched<R> {
+interface Fetched {
   /** Committed data records at or past the fetch offset, in offset order. */
-  readonly records: R[];
+  readonly records: KafkaBatchRecord[];
   /**
    * One past the last offset of the last batch the fetch returned (data, control or aborted, and
    * records compaction removed), if a batch reached the fetch offset.
@@ -126,15 +126,7 @@ export class KafkaRangeReader {
     const each = (records: readonly RawKafkaMessage[]) => {
       for (const m of records) messages.push(m);
     };
-    const { deleted } = await this.readEach(
-      topic,
-      partition,
-      from,
-      until,
-      timeoutMs,
-      each,
-      maxBytes === undefined ? {} : { maxBytes },
-    );
+    const { deleted } = await this.readEach(topic, partition, from, until, timeoutMs, each, maxBytes);
     return deleted ? { messages, deleted } : { messages };
   }
 
@@ -142,25 +134,17 @@ export class KafkaRangeReader {
    * The same records as `read`, handed to `onRecords` one fetch at a time, in offset order, as
    * they arrive: a task computes on a fetch's records while the next fetch is on its way, and
    * holds one fetch in memory, not the whole range. A throw from `onRecords` ends the read.
-   * With `record`, the records are what it builds (decode-range.ts's text records) instead of
-   * KafkaBatchRecords.
    */
-  async readEach<R extends { readonly offset: number } = RawKafkaMessage>(
+  async readEach(
     topic: string,
     partition: number,
     from: number,
     until: number,
     timeoutMs: number,
-    onRecords: (records: readonly R[]) => void,
-    options: {
-      /** Bytes one fetch may return (see `read`); by default the reader's maxBytesPerPartition. */
-      readonly maxBytes?: number | undefined;
-      readonly record?: BatchRecordFactory<R> | undefined;
-    } = {},
+    onRecords: (records: readonly RawKafkaMessage[]) => void,
+    maxBytes = this.options.maxBytesPerPartition ?? 1_048_576,
   ): Promise<{ readonly deleted?: OffsetsDeleted }> {
     if (until <= from) return {};
-    const maxBytes = options.maxBytes ?? this.options.maxBytesPerPartition ?? 1_048_576;
-    const record = options.record;
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(deadline - Date.now(), 0);
     const cluster = await within(this.connect(), left(), `connecting to read ${topic}-${partition}`);
@@ -170,7 +154,7 @@ export class KafkaRangeReader {
     }
     // A leader that stops answering (frozen: its connection stays open) would hold a fetch for
     // kafkajs' request timeout: the read's own deadline bounds each one.
-    const fetchAt = (at: number): Promise<Fetched<R>> => {
+    const fetchAt = (at: number): Promise<Fetched> => {
       const fetch = within(
         this.fetchOnce(
           cluster,
@@ -179,7 +163,6 @@ export class KafkaRangeReader {
           at,
           Math.min(left(), this.options.maxWaitTimeMs ?? 500),
           maxBytes,
-          record,
         ),
         left(),
         `fetching ${topic}-${partition} at ${at}`,
@@ -191,7 +174,7 @@ export class KafkaRangeReader {
     let offset = from;
     let deleted: OffsetsDeleted | undefined;
     let lastError: unknown;
-    let next: Promise<Fetched<R>> | undefined;
+    let next: Promise<Fetched> | undefined;
     while (offset < until) {
       if (Date.now() > deadline) {
         throw new Error(
@@ -201,7 +184,7 @@ export class KafkaRangeReader {
               : ` (last error: ${(lastError as Error).message ?? String(lastError)})`),
         );
       }
-      let fetched: Fetched<R>;
+      let fetched: Fetched;
       try {
         fetched = await (next ?? fetchAt(offset));
       } catch (error) {
@@ -233,7 +216,7 @@ export class KafkaRangeReader {
       if (reached !== undefined && reached > offset && reached < until) next = fetchAt(reached);
       const records = fetched.records;
       let inRange = records.length;
-      while (inRange > 0 && (records[inRange - 1] as R).offset >= until) inRange--;
+      while (inRange > 0 && (records[inRange - 1] as RawKafkaMessage).offset >= until) inRange--;
       if (inRange > 0) onRecords(inRange === records.length ? records : records.slice(0, inRange));
       if (reached !== undefined) offset = Math.max(offset, reached);
       else if (fetched.onlyBelow) {
@@ -249,15 +232,14 @@ export class KafkaRangeReader {
     return deleted ? { deleted } : {};
   }
 
-  private async fetchOnce<R extends { readonly offset: number }>(
+  private async fetchOnce(
     cluster: KafkajsCluster,
     topic: string,
     partition: number,
     offset: number,
     maxWaitTime: number,
     maxBytes: number,
-    record: BatchRecordFactory<R> | undefined,
-  ): Promise<Fetched<R>> {
+  ): Promise<Fetched> {
     const leaders = cluster.findLeaderForPartitions(topic, [partition]);
     const nodeId = Object.keys(leaders)[0];
     if (nodeId === undefined) {
@@ -283,12 +265,10 @@ export class KafkaRangeReader {
       throw Object.assign(new Error(`no fetch response for ${topic}-${partition}`), {
         type: 'LEADER_NOT_AVAILABLE',
       });
-    // Without a factory the decoder's records are KafkaBatchRecords: R's default.
-    const decoded = decodeRecordBatches<R>(data.recordSet, {
+    const decoded = decodeRecordBatches(data.recordSet, {
       topic,
       partition,
       decompress: this.options.decompress ?? decompress,
-      ...(record ? { record } : {}),
     });
     // Uncompressed batches decode synchronously: no promise unless a decompression needed one.
     const batches = Array.isArray(decoded) ? decoded : await decoded;
@@ -300,7 +280,7 @@ export class KafkaRangeReader {
     }
     const records = committedBatchRecords(batches, data.abortedTransactions);
     let first = 0;
-    while (first < records.length && (records[first] as R).offset < offset) first++;
+    while (first < records.length && (records[first] as KafkaBatchRecord).offset < offset) first++;
     return {
       records: first === 0 ? records : records.slice(first),
       nextOffset,

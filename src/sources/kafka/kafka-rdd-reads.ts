@@ -16,7 +16,6 @@ import type { DeadLetters } from './dead-letters.js';
 import {
   type Decode,
   type DecodedRange,
-  type DecodingInParts,
   decodeInParts,
   decodeRange,
   defaultDecode,
@@ -179,13 +178,11 @@ export class KafkaRddReads<V> {
   private async readOnDemand(
     r: OffsetRange,
     timeoutMs: number,
-    decoding: DecodingInParts<V>,
+    decoding: ReturnType<typeof decodeInParts<V>>,
   ): Promise<DecodedRange> {
     const { deleted } = await this.peers
       .reader()
-      .readEach(r.topic, r.partition, r.fromOffset, r.untilOffset, timeoutMs, decoding.part, {
-        record: decoding.record,
-      });
+      .readEach(r.topic, r.partition, r.fromOffset, r.untilOffset, timeoutMs, decoding.part);
     if (deleted) this.reportDeleted(r, deleted);
     return decoding.done();
   }
@@ -238,7 +235,6 @@ export class KafkaRddReads<V> {
           r.untilOffset,
           timeoutMs,
           decoding.part,
-          { record: decoding.record },
         );
         const decoded = decoding.done();
         outputs.set(p, {

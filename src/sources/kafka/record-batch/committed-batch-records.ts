@@ -7,6 +7,7 @@
  * transactional batch of an active producer is dropped; that producer's ABORT marker ends it;
  * control batches are never data.
  */
+import type { KafkaBatchRecord } from './kafka-batch-record.js';
 import type { RecordBatch } from './record-batch.js';
 
 /** An aborted transaction as the Fetch response lists it. */
@@ -15,14 +16,14 @@ export interface AbortedTransactionAt {
   readonly firstOffset: number;
 }
 
-export function committedBatchRecords<R>(
-  batches: readonly RecordBatch<R>[],
+export function committedBatchRecords(
+  batches: readonly RecordBatch[],
   aborted: readonly AbortedTransactionAt[] | undefined,
-): R[] {
+): KafkaBatchRecord[] {
   const pending = aborted === undefined ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   const active = new Set<number>();
   let next = 0;
-  const out: R[] = [];
+  const out: KafkaBatchRecord[] = [];
   for (const batch of batches) {
     const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
     for (let txn = pending[next]; txn && txn.firstOffset <= lastOffset; txn = pending[++next])

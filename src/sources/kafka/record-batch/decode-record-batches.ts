@@ -2,8 +2,7 @@
  * decodeRecordBatches: decodes the record set of one partition in a Fetch response (a sequence
  * of record batches, message format v2) straight from the fetched bytes. Offsets and timestamps
  * are plain numbers, keys and values positions in the bytes (KafkaBatchRecord makes views of
- * them on demand, or the caller's record factory reads them), header values views on the bytes
- * (no copy), one object per record; every
+ * them on demand), header values views on the bytes (no copy), one object per record; every
  * batch's CRC-32C is checked. The broker may cut the last batch short (the fetch's byte limit): a
  * trailing partial batch is ignored, as every Kafka client does.
  *
@@ -16,26 +15,19 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { SidestreamError } from '../../../errors.js';
 import { crc32c } from '../../../state/crc32c.js';
-import {
-  type BatchRecordFactory,
-  type KafkaBatchRecord,
-  kafkaBatchRecord,
-  type RawHeaders,
-} from './kafka-batch-record.js';
+import { KafkaBatchRecord, type RawHeaders } from './kafka-batch-record.js';
 import { readInt64 } from './read-int64.js';
 import type { CompressionCodec, ControlMarker, RecordBatch, TimestampType } from './record-batch.js';
 import { RecordCursor } from './record-cursor.js';
 
 export type Decompress = (codec: Exclude<CompressionCodec, 'none'>, data: Buffer) => Buffer | Promise<Buffer>;
 
-export interface DecodeRecordBatchesOptions<R = KafkaBatchRecord> {
+export interface DecodeRecordBatchesOptions {
   /** Named in errors, with the batch's offset. */
   readonly topic: string;
   readonly partition: number;
   /** Decompresses a compressed batch's records; by default gzip only. */
   readonly decompress?: Decompress;
-  /** Builds each data record; by default a KafkaBatchRecord. */
-  readonly record?: BatchRecordFactory<R>;
 }
 
 /** baseOffset (8) + batchLength (4): the part of a batch outside its length. */
@@ -58,11 +50,11 @@ export const gzipOnly: Decompress = (codec, data) => {
   throw new Error(`codec ${codec} not available: no decompressor was given for it`);
 };
 
-export function decodeRecordBatches<R = KafkaBatchRecord>(
+export function decodeRecordBatches(
   bytes: Buffer,
-  options: DecodeRecordBatchesOptions<R>,
-): RecordBatch<R>[] | Promise<RecordBatch<R>[]> {
-  const out: (RecordBatch<R> | Promise<RecordBatch<R>>)[] = [];
+  options: DecodeRecordBatchesOptions,
+): RecordBatch[] | Promise<RecordBatch[]> {
+  const out: (RecordBatch | Promise<RecordBatch>)[] = [];
   let async = false;
   let pos = 0;
   while (pos + LOG_OVERHEAD <= bytes.length) {
@@ -75,11 +67,11 @@ export function decodeRecordBatches<R = KafkaBatchRecord>(
     out.push(batch);
     pos = end;
   }
-  return async ? Promise.all(out) : (out as RecordBatch<R>[]);
+  return async ? Promise.all(out) : (out as RecordBatch[]);
 }
 
 function failure(
-  options: DecodeRecordBatchesOptions<unknown>,
+  options: DecodeRecordBatchesOptions,
   offset: number | string,
   message: string,
   cause?: unknown,
@@ -91,12 +83,12 @@ function failure(
   );
 }
 
-function decodeBatch<R>(
+function decodeBatch(
   bytes: Buffer,
   pos: number,
   end: number,
-  options: DecodeRecordBatchesOptions<R>,
-): RecordBatch<R> | Promise<RecordBatch<R>> {
+  options: DecodeRecordBatchesOptions,
+): RecordBatch | Promise<RecordBatch> {
   // The batch's offset, for error messages only: not built for every batch decoded.
   const at = () => bytes.readBigInt64BE(pos).toString();
   if (end - pos < HEADER_SIZE)
@@ -135,7 +127,7 @@ function decodeBatch<R>(
   });
 }
 
-type BatchHeader = Omit<RecordBatch<unknown>, 'records' | 'control'>;
+type BatchHeader = Omit<RecordBatch, 'records' | 'control'>;
 
 function readHeader(bytes: Buffer, pos: number): BatchHeader {
   const attributes = bytes.readInt16BE(pos + 21);
@@ -163,17 +155,15 @@ function readHeader(bytes: Buffer, pos: number): BatchHeader {
   };
 }
 
-function decodeRecordsOf<R>(
+function decodeRecordsOf(
   header: BatchHeader,
   cursor: RecordCursor,
   count: number,
-  options: DecodeRecordBatchesOptions<R>,
-): RecordBatch<R> {
+  options: DecodeRecordBatchesOptions,
+): RecordBatch {
   try {
     if (header.isControl) return { ...header, control: controlMarker(cursor, count), records: [] };
-    // Without a factory the records are KafkaBatchRecords, which is what R defaults to.
-    const record = options.record ?? (kafkaBatchRecord as unknown as BatchRecordFactory<R>);
-    return { ...header, control: undefined, records: readRecords(header, cursor, count, record) };
+    return { ...header, control: undefined, records: readRecords(header, cursor, count) };
   } catch (error) {
     throw failure(options, header.baseOffset, `has a malformed record: ${(error as Error).message}`, error);
   }
@@ -192,17 +182,12 @@ function controlMarker(cursor: RecordCursor, count: number): ControlMarker | und
   return type === 0 ? 'abort' : type === 1 ? 'commit' : undefined;
 }
 
-function readRecords<R>(
-  header: BatchHeader,
-  cursor: RecordCursor,
-  count: number,
-  record: BatchRecordFactory<R>,
-): R[] {
+function readRecords(header: BatchHeader, cursor: RecordCursor, count: number): KafkaBatchRecord[] {
   const { baseOffset, firstTimestamp } = header;
   // With LogAppendTime the broker's time is the batch's maxTimestamp, for every record (as the
   // Java client and kafkajs read it).
   const appendTime = header.timestampType === 'LogAppendTime' ? header.maxTimestamp : undefined;
-  const records: R[] = [];
+  const records: KafkaBatchRecord[] = [];
   const batchEnd = cursor.end;
   for (let i = 0; i < count; i++) {
     const length = cursor.readVarint();
@@ -237,7 +222,7 @@ function readRecords<R>(
     }
     cursor.end = batchEnd;
     records.push(
-      record(
+      new KafkaBatchRecord(
         baseOffset + offsetDelta,
         appendTime ?? firstTimestamp + timestampDelta,
         cursor.buf,

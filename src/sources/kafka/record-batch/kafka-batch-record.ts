@@ -15,25 +15,6 @@ import { decodeHeaders, type RawKafkaMessage } from '../kafka-record.js';
 /** Headers as kafkajs gives them: a repeated key collects its values in an array. */
 export type RawHeaders = Record<string, Buffer | null | (Buffer | null)[]>;
 
-/**
- * Builds the object the decoder yields for one data record, from where its fields sit in
- * `bytes`: by default a KafkaBatchRecord; a reader that knows what the records become (the
- * direct stream's text records, decode-range.ts) builds that object instead, so a record is one
- * object from the bytes on, not two.
- */
-export type BatchRecordFactory<R> = (
-  offset: number,
-  timestamp: number,
-  bytes: Buffer,
-  /** `[keyStart, keyEnd)` in `bytes`; keyStart -1 for a null key. */
-  keyStart: number,
-  keyEnd: number,
-  /** `[valueStart, valueEnd)` in `bytes`; valueStart -1 for a null value. */
-  valueStart: number,
-  valueEnd: number,
-  headers: RawHeaders | undefined,
-) => R;
-
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 export class KafkaBatchRecord implements RawKafkaMessage {
@@ -92,14 +73,3 @@ export class KafkaBatchRecord implements RawKafkaMessage {
     return this.toMessage();
   }
 }
-
-export const kafkaBatchRecord: BatchRecordFactory<KafkaBatchRecord> = (
-  offset,
-  timestamp,
-  bytes,
-  keyStart,
-  keyEnd,
-  valueStart,
-  valueEnd,
-  headers,
-) => new KafkaBatchRecord(offset, timestamp, bytes, keyStart, keyEnd, valueStart, valueEnd, headers);

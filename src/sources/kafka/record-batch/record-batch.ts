@@ -1,8 +1,7 @@
 /**
  * RecordBatch: what the decoder (decode-record-batches.ts) yields per Kafka record batch (message
  * format v2): the header fields a reader needs (transactions, control markers, the offset after
- * the batch even when compaction removed its last records) and the batch's data records, as the
- * decoder's record factory built them (KafkaBatchRecord by default).
+ * the batch even when compaction removed its last records) and the batch's data records.
  */
 import type { KafkaBatchRecord } from './kafka-batch-record.js';
 
@@ -15,7 +14,7 @@ export type TimestampType = 'CreateTime' | 'LogAppendTime';
 /** The marker a control batch carries: the end of a producer's transaction. */
 export type ControlMarker = 'commit' | 'abort';
 
-export interface RecordBatch<R = KafkaBatchRecord> {
+export interface RecordBatch {
   readonly baseOffset: number;
   /** The last offset of the batch is `baseOffset + lastOffsetDelta`, whatever records remain. */
   readonly lastOffsetDelta: number;
@@ -33,10 +32,10 @@ export interface RecordBatch<R = KafkaBatchRecord> {
   /** A control batch's marker (undefined for data batches and unknown control types). */
   readonly control: ControlMarker | undefined;
   /** The data records, in offset order; none for a control batch. */
-  readonly records: R[];
+  readonly records: KafkaBatchRecord[];
 }
 
 /** The offset after `batch`: where the next fetch starts once the batch is consumed. */
-export function nextOffsetAfter(batch: RecordBatch<unknown>): number {
+export function nextOffsetAfter(batch: RecordBatch): number {
   return batch.baseOffset + batch.lastOffsetDelta + 1;
 }
