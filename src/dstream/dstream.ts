@@ -307,23 +307,13 @@ export class DStream<T> {
       .map((kv) => kv[1]);
   }
 
-  /** Spark's `map((_, 1L)).reduceByKey(_ + _)`, with the pairs handed to the combine as they are. */
   countByValue(numPartitions?: number): DStream<[T, number]> {
-    return this.derived('countByValue', (rdd) => rdd.pairsBy('countByValue', (x) => x, one)).reduceByKey(
-      (a, b) => a + b,
-      numPartitions,
-    );
+    return this.map((x): [T, number] => [x, 1]).reduceByKey((a, b) => a + b, numPartitions);
   }
 
   /** One element per non-empty batch: all elements reduced with `f`. */
   reduce(f: (a: T, b: T) => T): DStream<T> {
-    return this.derived('reduce', (rdd) =>
-      rdd.pairsBy(
-        'reduce',
-        () => null,
-        (x) => x,
-      ),
-    )
+    return this.map((x): [null, T] => [null, x])
       .reduceByKey(f, 1)
       .map((kv) => kv[1]);
   }
@@ -529,8 +519,6 @@ export class DStream<T> {
     });
   }
 }
-
-const one = () => 1;
 
 function show(x: unknown): string {
   return typeof x === 'string' ? x : JSON.stringify(x);

@@ -7,9 +7,7 @@
  * element through the whole chain of functions inside one task, without an intermediate array per
  * step. Shuffles (reduceByKey, groupByKey, join, repartition) are stage boundaries: their map side
  * runs as tasks over the parent's partitions, combining by key before anything is bucketed, and
- * their reduce side is read by the child's tasks. Between the operators that work on keys and
- * values (mapValues, flatMapValues, a combine's reduce side, DStream.countByValue's and reduce's pairs) and a map-side
- * combine, a pair travels as a key and a value (iteratePairs), without a tuple per element.
+ * their reduce side is read by the child's tasks.
  *
  * Around this class: stable RDD identities (lineage.ts), the environment every RDD is built in
  * (rdd-env.ts), the shuffle boundary (shuffle-dependency.ts) and what executor worker threads
@@ -34,9 +32,6 @@ export type { RemoteRead } from './rdd-remoting.js';
 
 export type Sink<T> = (item: T) => void;
 type IterateFn<T> = (partition: number, sink: Sink<T>) => void | Promise<void>;
-/** A pair RDD's element as its key and its value, for consumers that take them apart anyway. */
-type PairSink<K, V> = (key: K, value: V) => void;
-type IteratePairsFn<K, V> = (partition: number, sink: PairSink<K, V>) => void | Promise<void>;
 
 export interface Partition {
   readonly index: number;
@@ -96,8 +91,6 @@ export class RDD<T> {
   parentPartitions: (p: number) => [RDD<unknown>, number][];
 
   private iterateFn: IterateFn<T>;
-  /** Set by pair operators that can hand on a key and a value without building the tuple. */
-  private iteratePairsFn: IteratePairsFn<unknown, unknown> | undefined;
   private cache: (T[] | undefined)[] | undefined;
 
   constructor(
@@ -218,17 +211,6 @@ export class RDD<T> {
         this.truncateLineageIfKept(cache);
       },
     );
-  }
-
-  /**
-   * @internal Pushes every element of one partition of a pair RDD into `sink` as a key and a
-   * value: without a tuple per element when this RDD's operator can (see pairsRdd), through the
-   * tuples otherwise (and always once persisted, so the kept partition is what is read).
-   */
-  iteratePairs<K, V>(this: RDD<[K, V]>, partition: number, sink: PairSink<K, V>): void | Promise<void> {
-    const pairs = this.iteratePairsFn;
-    if (pairs && !this.cache) return pairs(partition, sink as PairSink<unknown, unknown>);
-    return this.iterate(partition, (kv) => sink(kv[0], kv[1]));
   }
 
   private truncateLineageIfKept(cache: readonly (T[] | undefined)[]): void {
@@ -402,36 +384,16 @@ export class RDD<T> {
 
   // ---- pair transformations (RDD<[K, V]>) -----------------------------------------------------
 
-  /**
-   * A narrow pair RDD defined by how it pushes keys and values: its elements are tuples built
-   * from those for consumers that want elements, and a map-side combine (or another such RDD)
-   * takes the keys and values as they are.
-   */
-  private pairsRdd<K, V>(name: string, pairs: IteratePairsFn<K, V>): RDD<[K, V]> {
-    const rdd = this.narrow<[K, V]>(name, (p, sink) => pairs(p, (k, v) => sink([k, v])));
-    rdd.iteratePairsFn = pairs as IteratePairsFn<unknown, unknown>;
-    return rdd;
-  }
-
   mapValues<K, V, W>(this: RDD<[K, V]>, f: (v: V) => W): RDD<[K, W]> {
-    return this.pairsRdd<K, W>('mapValues', (p, sink) => this.iteratePairs(p, (k, v) => sink(k, f(v))));
+    return this.narrow('mapValues', (p, sink) => this.iterate(p, (kv) => sink([kv[0], f(kv[1])])));
   }
 
   flatMapValues<K, V, W>(this: RDD<[K, V]>, f: (v: V) => Iterable<W>): RDD<[K, W]> {
-    return this.pairsRdd<K, W>('flatMapValues', (p, sink) =>
-      this.iteratePairs(p, (k, v) => {
-        for (const w of f(v)) sink(k, w);
+    return this.narrow('flatMapValues', (p, sink) =>
+      this.iterate(p, (kv) => {
+        for (const w of f(kv[1])) sink([kv[0], w]);
       }),
     );
-  }
-
-  /**
-   * @internal Each element as the pair (key(x), value(x)): the map side of DStream.countByValue
-   * and DStream.reduce (Spark's `map(x => (k, v))` before a reduceByKey), without the tuple per
-   * element when a combine reads it.
-   */
-  pairsBy<K, V>(name: string, key: (x: T) => K, value: (x: T) => V): RDD<[K, V]> {
-    return this.pairsRdd<K, V>(name, (p, sink) => this.iterate(p, (x) => sink(key(x), value(x))));
   }
 
   /**
@@ -450,11 +412,11 @@ export class RDD<T> {
     const n = Math.max(1, numPartitions ?? this.numPartitions);
     const mapTask = (p: number): Map<KeyId, [K, C]>[] | Promise<Map<KeyId, [K, C]>[]> => {
       const combined = new Map<KeyId, [K, C]>();
-      const r = this.iteratePairs(p, (k, v) => {
-        const id = keyIdOf(k);
+      const r = this.iterate(p, (kv) => {
+        const id = keyIdOf(kv[0]);
         const entry = combined.get(id);
-        if (entry) entry[1] = mergeValue(entry[1], v);
-        else combined.set(id, [k, createCombiner(v)]);
+        if (entry) entry[1] = mergeValue(entry[1], kv[1]);
+        else combined.set(id, [kv[0], createCombiner(kv[1])]);
       });
       const split = (): Map<KeyId, [K, C]>[] => {
         if (n === 1) return [combined];
@@ -468,30 +430,29 @@ export class RDD<T> {
       return r instanceof Promise ? r.then(split) : split();
     };
     const shuffle = new ShuffleDependency(this, n, name, mapTask);
-    // The reduce side, as keys and combiners: each map output's entries are its own (a retried
-    // reduce task reads them again), so merging copies an entry before changing it.
-    const pairs: IteratePairsFn<K, C> = (j, sink) => {
-      const mapOutputs = shuffle.bucket(j);
-      const only = mapOutputs.length === 1 ? mapOutputs[0] : undefined;
-      if (only) {
-        for (const entry of only.values()) sink(entry[0], entry[1]);
-        return;
-      }
-      const merged = new Map<KeyId, [K, C]>();
-      for (const output of mapOutputs) {
-        for (const [id, entry] of output) {
-          const existing = merged.get(id);
-          if (existing) existing[1] = mergeCombiners(existing[1], entry[1]);
-          else merged.set(id, [entry[0], entry[1]]);
+    return new RDD<[K, C]>(
+      this.env,
+      n,
+      (j, sink) => {
+        const mapOutputs = shuffle.bucket(j);
+        const only = mapOutputs.length === 1 ? mapOutputs[0] : undefined;
+        if (only) {
+          for (const entry of only.values()) sink([entry[0], entry[1]]);
+          return;
         }
-      }
-      for (const entry of merged.values()) sink(entry[0], entry[1]);
-    };
-    const rdd = new RDD<[K, C]>(this.env, n, (j, sink) => pairs(j, (k, c) => sink([k, c])), name, {
-      shuffles: [shuffle],
-    });
-    rdd.iteratePairsFn = pairs as IteratePairsFn<unknown, unknown>;
-    return rdd;
+        const merged = new Map<KeyId, [K, C]>();
+        for (const output of mapOutputs) {
+          for (const [id, entry] of output) {
+            const existing = merged.get(id);
+            if (existing) existing[1] = mergeCombiners(existing[1], entry[1]);
+            else merged.set(id, [entry[0], entry[1]]);
+          }
+        }
+        for (const entry of merged.values()) sink(entry);
+      },
+      name,
+      { shuffles: [shuffle] },
+    );
   }
 
   reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
