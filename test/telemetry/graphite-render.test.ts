@@ -8,6 +8,7 @@ import {
   histogramQuantile,
 } from '../../src/telemetry/exporters/graphite/histogram-statistics.js';
 import { renderGraphiteLines } from '../../src/telemetry/exporters/graphite/render-graphite-lines.js';
+import { graphiteName } from '../../src/telemetry/graphite-naming.js';
 import type { HistogramSeries, MetricsSnapshot } from '../../src/telemetry/metrics-snapshot.js';
 
 describe('histogram statistics', () => {
@@ -180,5 +181,35 @@ describe('renderGraphiteLines', () => {
     expect(renderGraphiteLines(snapshot, { app: 'clicks', instance: 'h2' })[0]).toBe(
       'sidestream.clicks.h2.record_errors_total.kafka_events.SyntaxError 4 1763800000',
     );
+  });
+
+  it('never gives two series one cached name, whatever their label values hold', () => {
+    // Pairs a key joined naively from the label values would confuse: a separator inside a
+    // value, an absent label against an empty one.
+    const labelSets: Record<string, string>[] = [
+      { app: 'clicks', shop: 'a\u0000b', country: 'c' },
+      { app: 'clicks', shop: 'a', country: 'b\u0000c' },
+      { app: 'clicks', shop: '', country: 'fr' },
+      { app: 'clicks', country: 'fr' },
+      { app: 'clicks', shop: 'main', country: 'fr' },
+    ];
+    const metric = { name: 'shop_basket_items', labelNames: ['shop', 'country'] };
+    const job: MetricsSnapshot = {
+      timeMs: 1_763_800_000_000,
+      metrics: [
+        {
+          name: metric.name,
+          help: 'items',
+          type: 'gauge',
+          labelNames: ['app', ...metric.labelNames],
+          series: labelSets.map((labels, i) => ({ labels, value: i })),
+        },
+      ],
+    };
+    const naming = { app: 'clicks' };
+    const expected = labelSets.map((labels, i) => `${graphiteName(metric, labels, naming)} ${i} 1763800000`);
+    // Twice: the second render takes every name from the cache.
+    expect(renderGraphiteLines(job, naming)).toEqual(expected);
+    expect(renderGraphiteLines(job, naming)).toEqual(expected);
   });
 });

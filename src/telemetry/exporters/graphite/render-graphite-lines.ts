@@ -39,7 +39,16 @@ export function renderGraphiteLines(snapshot: MetricsSnapshot, naming: GraphiteN
   }
   const cached = names;
   const nameOf = (metric: GraphiteMetric, labels: SeriesLabels, suffix: string | undefined) => {
-    const key = JSON.stringify([metric.name, suffix, ...metric.labelNames.map((l) => labels[l])]);
+    // The key joins the parts with U+0000 (cheaper than JSON, which this once was); a label
+    // value holding U+0000 itself could make two series share a key, so its name is not cached.
+    let key = `${metric.name}\u0000${suffix ?? ''}`;
+    for (const l of metric.labelNames) {
+      const v = labels[l];
+      if (v === undefined) key += '\u0000\u0001';
+      else if (typeof v === 'string' && v.includes('\u0000'))
+        return graphiteName(metric, labels, naming, suffix);
+      else key += `\u0000${v}`;
+    }
     let name = cached.get(key);
     if (name === undefined) {
       name = graphiteName(metric, labels, naming, suffix);

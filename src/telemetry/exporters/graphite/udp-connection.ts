@@ -40,10 +40,13 @@ export class UdpConnection implements GraphiteConnection {
     const socket = this.socket;
     while (this.buffer.size > 0) {
       let payload = '';
+      // Counted line by line: measuring the growing payload again for every line is quadratic.
+      let bytes = 0;
       let lines = 0;
       while (this.buffer.size > 0) {
         const next = `${this.buffer.peek()}\n`;
-        if (Buffer.byteLength(payload + next) > MAX_DATAGRAM_BYTES) {
+        const nextBytes = Buffer.byteLength(next);
+        if (bytes + nextBytes > MAX_DATAGRAM_BYTES) {
           if (payload === '') {
             // One line longer than a datagram: it cannot be sent at all.
             this.buffer.shift();
@@ -53,6 +56,7 @@ export class UdpConnection implements GraphiteConnection {
           break;
         }
         payload += next;
+        bytes += nextBytes;
         lines++;
         this.buffer.shift();
       }
