@@ -2,12 +2,14 @@
  * KafkaRangeReader against the real broker: exactly `[from, until)` across many small fetches,
  * headers intact, also handed on one fetch at a time (readEach); aborted transactions and control
  * records skipped (read_committed); and a range whose start retention deleted read from the
- * earliest retained offset with the gap reported.
+ * earliest retained offset with the gap reported; fetches sent at once on a new reader open one
+ * connection, and closing the reader leaves no socket open.
  * It reaches into kafkajs internals (see the module), so this is also the upgrade tripwire.
  */
+import { Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaRangeReader } from '../../src/sources/kafka/kafka-range-reader.js';
-import { createTopic, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
+import { createTopic, KAFKA_BROKERS, newKafka, requireKafka, uniqueTopic } from '../support/services.js';
 
 const hasKafka = await requireKafka();
 const readers: KafkaRangeReader[] = [];
@@ -200,5 +202,37 @@ describe.runIf(hasKafka)('KafkaRangeReader', () => {
     await expect(reader().read(topic, 0, 0, 5, 1500)).rejects.toThrow(
       new RegExp(`timed out after 1500 ms reading offsets \\[0, 5\\) of ${topic}-0; read up to 0`),
     );
+  });
+
+  it('opens one Fetch connection for reads sent at once, and leaves no socket open once closed', {
+    timeout: 60_000,
+  }, async () => {
+    const topic = await createTopic(uniqueTopic('range-reader-sockets'), 6);
+    const producer = newKafka('range-reader-producer').producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 600 }, (_, i) => ({ partition: i % 6, value: `v${i}` })),
+    });
+    await producer.disconnect();
+    // This thread's sockets to the broker, as Node holds them open.
+    const brokerPorts = new Set(KAFKA_BROKERS.map((b) => Number(b.split(':')[1])));
+    const openSockets = () =>
+      (process as unknown as { _getActiveHandles(): unknown[] })
+        ._getActiveHandles()
+        .filter(
+          (h): h is Socket => h instanceof Socket && brokerPorts.has(h.remotePort ?? -1) && !h.destroyed,
+        );
+    const before = new Set(openSockets());
+    const r = new KafkaRangeReader(newKafka('range-reader-sockets'), { maxWaitTimeMs: 100 });
+    // Six reads at once, as a batch's tasks read the partitions of one leader.
+    const reads = await Promise.all(Array.from({ length: 6 }, (_, p) => r.read(topic, p, 0, 100, 30_000)));
+    expect(reads.map((x) => x.messages.length)).toEqual([100, 100, 100, 100, 100, 100]);
+    const opened = openSockets().filter((s) => !before.has(s));
+    // The metadata connection and one Fetch connection: not one socket per read.
+    expect(opened.length).toBeLessThanOrEqual(2);
+    await r.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(openSockets().filter((s) => !before.has(s))).toEqual([]);
   });
 });

@@ -5,8 +5,15 @@
  * record set stays raw bytes for decodeRecordBatches, instead of kafkajs decoding every record
  * into objects first. Partition errors surface as kafkajs' own errors (the same `type` names the
  * range reader handles). Like kafkajs-cluster.ts, this reaches internals of kafkajs 2.2.4 (its
- * request definitions, error helpers and the broker's private send), which package.json pins and
- * test/integration/kafka-range-reader.test.ts exercises against a real broker.
+ * request definitions, error helpers, the broker's private send and its connection pool), which
+ * package.json pins and test/integration/kafka-range-reader.test.ts exercises against a real
+ * broker.
+ *
+ * kafkajs opens a broker's Fetch connection on first use without a lock: fetches sent at once to
+ * a broker whose Fetch connection is not open yet (a batch's tasks reading several partitions of
+ * one leader) would each open a socket, the connection would keep only the last, and the others
+ * would stay open after the reader closed (keeping the process alive). So the first fetch of a
+ * connection opens it alone and the others wait for it.
  */
 import { createRequire } from 'node:module';
 import { SidestreamError } from '../../errors.js';
@@ -70,6 +77,32 @@ function kafkajs(): KafkajsInternals {
 
 const OFFSET_OUT_OF_RANGE = 1;
 
+/** What fetchRaw needs of kafkajs' connection pool: the (connected) connection a request goes on. */
+interface ConnectionPool {
+  getConnectionByRequest(request: ProtocolRequest): Promise<unknown>;
+}
+
+/** Per connection pool, the opening of its Fetch connection while one is under way. */
+const opening = new WeakMap<ConnectionPool, Promise<unknown>>();
+
+/** Waits until the connection `request` goes on is open, opening it once however many ask. */
+function connectionOpen(broker: KafkajsBroker, request: ProtocolRequest): Promise<unknown> {
+  const pool = (broker as { connectionPool?: ConnectionPool }).connectionPool;
+  if (typeof pool?.getConnectionByRequest !== 'function') {
+    throw new SidestreamError(
+      'SS_SOURCE_FAILED',
+      "this kafkajs version's broker has no connection pool the range reader can open its Fetch connection on; install kafkajs 2.2.4 (the version package.json pins)",
+    );
+  }
+  let open = opening.get(pool);
+  if (open === undefined) {
+    // Settles at once when the connection is already open (the usual case).
+    open = pool.getConnectionByRequest(request).finally(() => opening.delete(pool));
+    opening.set(pool, open);
+  }
+  return open;
+}
+
 /** The broker's private send (kafkajs keeps it under a module-private Symbol; its description is stable). */
 function privateSend(broker: KafkajsBroker): (request: ProtocolRequest) => Promise<unknown> {
   for (let proto = Object.getPrototypeOf(broker); proto !== null; proto = Object.getPrototypeOf(proto)) {
@@ -119,5 +152,6 @@ export async function fetchRaw(broker: KafkajsBroker, request: RawFetchRequest):
       return decoded;
     },
   };
+  await connectionOpen(broker, protocol);
   return (await privateSend(broker)({ ...protocol, response })) as FetchResponse;
 }
