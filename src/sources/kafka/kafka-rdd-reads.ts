@@ -28,6 +28,7 @@ import { KafkaRDD } from './kafka-rdd.js';
 import type { KafkaRecord, RawKafkaMessage } from './kafka-record.js';
 import type { PartitionTable } from './partition-table.js';
 import { KafkaBatchRecord } from './record-batch/kafka-batch-record.js';
+import { reviveRawMessage } from './revive-raw-message.js';
 
 /** What a worker reads for one partition of a batch (RemoteRead.describe). */
 interface RangeReadRequest {
@@ -151,7 +152,7 @@ export class KafkaRddReads<V> {
         traceparents[p] = out.links;
         if (out.rejected.length > 0) {
           const rejected = out.rejected.map(({ raw, error }) => ({
-            raw: reviveRaw(raw),
+            raw: reviveRawMessage(raw),
             error: Object.assign(new Error(error.message), { name: error.name }),
           }));
           await deadLetters.reject(r, rejected, handled);
@@ -256,24 +257,4 @@ export class KafkaRddReads<V> {
     );
     return { rdd, sideOutputs: () => [...outputs].map(([partition, data]) => ({ partition, data })) };
   }
-}
-
-/** A structured clone turns Buffers into Uint8Arrays: a rejected record from a worker gets its Buffers back. */
-function reviveRaw(raw: RawKafkaMessage): RawKafkaMessage {
-  const buf = (b: Uint8Array | string): Buffer | string =>
-    typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  const rawHeaders =
-    raw.rawHeaders &&
-    Object.fromEntries(
-      Object.entries(raw.rawHeaders).map(([k, v]) => [
-        k,
-        v === undefined ? undefined : Array.isArray(v) ? v.map(buf) : buf(v),
-      ]),
-    );
-  return {
-    ...raw,
-    key: raw.key === null ? null : (buf(raw.key) as Buffer),
-    value: raw.value === null ? null : (buf(raw.value) as Buffer),
-    ...(rawHeaders ? { rawHeaders } : {}),
-  };
 }
