@@ -216,14 +216,19 @@ function committedAsKafkajs(batches: RecordBatch[], aborted: { producerId: numbe
   }));
 }
 
-/** The aborted transactions a read_committed fetch from 0 lists (what the reader filters with). */
-async function abortedOf(topic: string): Promise<{ producerId: number; firstOffset: number }[]> {
-  const cluster = createKafkajsCluster(newKafka('record-batches-aborted'), 30_000);
+/** The broker leading partition 0 of `topic`, on a cluster connection of its own (closed after the file). */
+async function partition0Leader(topic: string, clientId: string): Promise<KafkajsBroker> {
+  const cluster = createKafkajsCluster(newKafka(clientId), 30_000);
   await cluster.connect();
   cleanups.push(() => cluster.disconnect());
   await cluster.addTargetTopic(topic);
   const nodeId = Object.keys(cluster.findLeaderForPartitions(topic, [0]))[0] as string;
-  const broker = await cluster.findBroker({ nodeId });
+  return cluster.findBroker({ nodeId });
+}
+
+/** The aborted transactions a read_committed fetch from 0 lists (what the reader filters with). */
+async function abortedOf(topic: string): Promise<{ producerId: number; firstOffset: number }[]> {
+  const broker = await partition0Leader(topic, 'record-batches-aborted');
   const response = await fetchRaw(broker, {
     isolationLevel: READ_COMMITTED,
     maxWaitTime: 100,
@@ -272,12 +277,7 @@ async function createCompactedTopic(name: string): Promise<string> {
 async function rawFetcher(
   topic: string,
 ): Promise<(offset: number, maxBytes: number) => Promise<RecordBatch[]>> {
-  const cluster = createKafkajsCluster(newKafka('record-batches-onwards'), 30_000);
-  await cluster.connect();
-  cleanups.push(() => cluster.disconnect());
-  await cluster.addTargetTopic(topic);
-  const nodeId = Object.keys(cluster.findLeaderForPartitions(topic, [0]))[0] as string;
-  const broker = await cluster.findBroker({ nodeId });
+  const broker = await partition0Leader(topic, 'record-batches-onwards');
   return async (offset, maxBytes) => {
     const response = await fetchRaw(broker, {
       isolationLevel: READ_COMMITTED,
