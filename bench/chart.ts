@@ -71,7 +71,9 @@ const rss = Array.isArray(run.rss) ? run.rss : [];
 if (rss.length > 0) {
   const bars: Bar[] = [];
   for (const r of rss) {
-    const who = r.executors.startsWith('default') ? 'default exec.' : `${r.executors} exec.`;
+    const executors = r.executors.startsWith('default') ? 'default exec.' : `${r.executors} exec.`;
+    // Runs before the job was also measured compiled had no `job`: they ran the .ts job.
+    const who = `${executors}, .${r.job === 'js' ? 'mjs' : 'ts'}`;
     bars.push({ label: `RSS p50, ${who}`, value: r.rssMB.p50 });
     bars.push({ label: `RSS max, ${who}`, value: r.rssMB.max });
   }
