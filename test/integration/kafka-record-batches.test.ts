@@ -242,36 +242,15 @@ async function abortedOf(topic: string): Promise<{ producerId: number; firstOffs
 /** How old a segment may get before the next produce rolls it: the cleaner only cleans rolled segments. */
 const SEGMENT_MS = 100;
 
-/** Creates a one-partition topic the broker's log cleaner compacts as soon as it next looks. */
-async function createCompactedTopic(name: string): Promise<string> {
-  const admin = newKafka('record-batches-admin').admin();
-  await admin.connect();
-  try {
-    const created = await admin.createTopics({
-      topics: [
-        {
-          topic: name,
-          numPartitions: 1,
-          replicationFactor: 1,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'segment.ms', value: String(SEGMENT_MS) },
-            // Any rolled segment not yet cleaned makes the log worth cleaning, at once.
-            { name: 'min.cleanable.dirty.ratio', value: '0.01' },
-            { name: 'min.compaction.lag.ms', value: '0' },
-            { name: 'delete.retention.ms', value: '100' },
-          ],
-        },
-      ],
-      waitForLeaders: true,
-      timeout: 10_000,
-    });
-    if (!created) throw new Error(`topic ${name} already exists`);
-  } finally {
-    await admin.disconnect();
-  }
-  return name;
-}
+/** The configuration of a topic the broker's log cleaner compacts as soon as it next looks. */
+const COMPACT_AT_ONCE: Readonly<Record<string, string>> = {
+  'cleanup.policy': 'compact',
+  'segment.ms': String(SEGMENT_MS),
+  // Any rolled segment not yet cleaned makes the log worth cleaning, at once.
+  'min.cleanable.dirty.ratio': '0.01',
+  'min.compaction.lag.ms': '0',
+  'delete.retention.ms': '100',
+};
 
 /** Raw fetches of partition 0 of `topic` decoded by decodeRecordBatches: (offset, maxBytes) => batches. */
 async function rawFetcher(
@@ -431,7 +410,7 @@ describe.runIf(hasKafka)('decodeRecordBatches on a real broker', () => {
   it('reads a topic the log cleaner compacted: gaps, emptied batches, the last write of each key', {
     timeout: 120_000,
   }, async () => {
-    const topic = await createCompactedTopic(uniqueTopic('record-batches-compacted'));
+    const topic = await createTopic(uniqueTopic('record-batches-compacted'), 1, COMPACT_AT_ONCE);
     const keys = Array.from({ length: 20 }, (_, k) => `key-${String(k).padStart(2, '0')}`);
     // Round r writes every key whose last round is r or later: rounds 0, 1 and 4 are overwritten
     // whole, rounds 2 and 3 keep some of their keys (gaps inside the batch), round 5 all of them.

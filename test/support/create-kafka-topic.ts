@@ -5,13 +5,28 @@
  */
 import type { Kafka } from 'kafkajs';
 
-/** Creates `name` with `partitions` partitions through `kafka`; throws if it already exists. */
-export async function createKafkaTopic(kafka: Kafka, name: string, partitions: number): Promise<void> {
+/**
+ * Creates `name` with `partitions` partitions through `kafka`, with the topic configuration
+ * `config` if given (e.g. `cleanup.policy`); throws if it already exists.
+ */
+export async function createKafkaTopic(
+  kafka: Kafka,
+  name: string,
+  partitions: number,
+  config: Readonly<Record<string, string>> = {},
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const created = await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+      topics: [
+        {
+          topic: name,
+          numPartitions: partitions,
+          replicationFactor: 1,
+          configEntries: Object.entries(config).map(([key, value]) => ({ name: key, value })),
+        },
+      ],
       waitForLeaders: true,
       timeout: 10_000,
     });

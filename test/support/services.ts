@@ -149,9 +149,16 @@ export function uniqueTopic(prefix: string): string {
   return `${clean}-${Date.now()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Creates `name` with `partitions` partitions (replication factor 1) and waits for its leaders. */
-export async function createTopic(name: string, partitions = 1): Promise<string> {
-  await createKafkaTopic(newKafka('sidestream-test-admin'), name, partitions);
+/**
+ * Creates `name` with `partitions` partitions (replication factor 1) and the topic configuration
+ * `config`, and waits for its leaders.
+ */
+export async function createTopic(
+  name: string,
+  partitions = 1,
+  config: Readonly<Record<string, string>> = {},
+): Promise<string> {
+  await createKafkaTopic(newKafka('sidestream-test-admin'), name, partitions, config);
   return name;
 }
 
