@@ -51,51 +51,104 @@ interface RawValue {
   readonly labels: Readonly<Record<string, string | number | undefined>>;
 }
 
+/** A metric's name, help and label names: the same every read, so built once per metric. */
+type Header = Pick<MetricSnapshot, 'name' | 'help' | 'labelNames'>;
+
 export class MetricsReader {
+  /**
+   * Headers by metric object. A read runs after every batch, and building the header, a closure
+   * and a promise per metric each time was most of a read's cost (docs/benchmarks.md, telemetry).
+   */
+  private readonly headers = new WeakMap<RegisteredMetric, Header>();
+
   constructor(private readonly registry: Registry<RegistryContentType>) {}
 
   /** One snapshot stamped `timeMs`; rejects when a metric cannot be read (a collect() that throws). */
   read(timeMs: number): Promise<MetricsSnapshot> {
-    let pending: Promise<MetricSnapshot>[];
+    const metrics: MetricSnapshot[] = [];
+    let pending: Promise<void>[] | undefined;
     try {
-      pending = this.startReads();
+      pending = this.startReads(metrics);
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.all(pending).then((metrics) => ({ timeMs, metrics }));
+    const snapshot: MetricsSnapshot = { timeMs, metrics };
+    return pending === undefined ? Promise.resolve(snapshot) : Promise.all(pending).then(() => snapshot);
   }
 
-  /** Copies every metric now; only a metric that cannot be read synchronously is left pending. */
-  private startReads(): Promise<MetricSnapshot>[] {
-    const reads: Promise<MetricSnapshot>[] = [];
+  /**
+   * Copies every metric into `out` now, in registration order; a metric that cannot be read
+   * synchronously keeps its place and is filled in by one of the promises returned (none: all
+   * were read).
+   */
+  private startReads(out: MetricSnapshot[]): Promise<void>[] | undefined {
+    let pending: Promise<void>[] | undefined;
     for (const m of this.registry.getMetricsAsArray() as unknown as RegisteredMetric[]) {
       if (isProcessMetric(m.name)) continue;
-      const header = { name: m.name, help: m.help, labelNames: [...(m.labelNames ?? [])] };
-      if (m.type === 'histogram') {
-        if (typeof m.histogramSeries !== 'function') continue;
-        reads.push(Promise.resolve({ ...header, type: 'histogram', series: m.histogramSeries() }));
-        continue;
-      }
-      if (m.type !== 'counter' && m.type !== 'gauge') continue;
       const type = m.type;
-      const values = (raw: readonly RawValue[]): MetricSnapshot => ({
-        ...header,
-        type,
-        series: raw.map(valueSeries),
-      });
-      if (m.hashMap === undefined) {
-        reads.push(m.get().then((data) => values(data.values)));
+      if (type === 'histogram') {
+        if (typeof m.histogramSeries !== 'function') continue;
+        out.push(snapshotOf(this.headerOf(m), type, m.histogramSeries()));
         continue;
       }
-      const collected = typeof m.collect === 'function' ? m.collect() : undefined;
-      if (collected instanceof Promise) {
-        reads.push(collected.then(() => values(Object.values(m.hashMap ?? {}))));
+      if (type !== 'counter' && type !== 'gauge') continue;
+      const header = this.headerOf(m);
+      const hashMap = m.hashMap;
+      const collected = hashMap !== undefined && typeof m.collect === 'function' ? m.collect() : undefined;
+      if (hashMap !== undefined && !(collected instanceof Promise)) {
+        out.push(snapshotOf(header, type, seriesOf(Object.values(hashMap))));
         continue;
       }
-      reads.push(Promise.resolve(values(Object.values(m.hashMap))));
+      const at = out.length;
+      out.push(undefined as unknown as MetricSnapshot);
+      const read =
+        hashMap === undefined
+          ? m.get().then((data) => data.values)
+          : (collected as Promise<unknown>).then(() => Object.values(m.hashMap ?? {}));
+      pending ??= [];
+      pending.push(
+        read.then((raw) => {
+          out[at] = snapshotOf(header, type, seriesOf(raw));
+        }),
+      );
     }
-    return reads;
+    return pending;
   }
+
+  private headerOf(m: RegisteredMetric): Header {
+    let header = this.headers.get(m);
+    if (header === undefined) {
+      header = { name: m.name, help: m.help, labelNames: Object.freeze([...(m.labelNames ?? [])]) };
+      this.headers.set(m, header);
+    }
+    return header;
+  }
+}
+
+/**
+ * The header's fields written out: spreading the header into each snapshot cost more than the
+ * rest of a read together (V8 copies a spread object property by property, generically).
+ */
+function snapshotOf(header: Header, type: 'histogram', series: HistogramSeries[]): MetricSnapshot;
+function snapshotOf(header: Header, type: 'counter' | 'gauge', series: ValueSeries[]): MetricSnapshot;
+function snapshotOf(
+  header: Header,
+  type: MetricSnapshot['type'],
+  series: HistogramSeries[] | ValueSeries[],
+): MetricSnapshot {
+  return {
+    name: header.name,
+    help: header.help,
+    labelNames: header.labelNames,
+    type,
+    series,
+  } as MetricSnapshot;
+}
+
+function seriesOf(raw: readonly RawValue[]): ValueSeries[] {
+  const series: ValueSeries[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) series[i] = valueSeries(raw[i] as RawValue);
+  return series;
 }
 
 function valueSeries(v: RawValue): ValueSeries {

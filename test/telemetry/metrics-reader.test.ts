@@ -127,9 +127,21 @@ describe('MetricsReader', () => {
         this.set({ app: 'shop' }, 8);
       },
     });
-    const byName = new Map(
-      (await new MetricsReader(metrics.registry).read(0)).metrics.map((m) => [m.name, m]),
-    );
+    // Registered after the two that are read asynchronously: it must still come after them.
+    new Counter({
+      name: 'shop_after_total',
+      help: 'x',
+      labelNames: ['app'],
+      registers: [metrics.registry],
+    }).inc({ app: 'shop' }, 2);
+    const snapshot = await new MetricsReader(metrics.registry).read(0);
+    expect(snapshot.metrics.slice(-3).map((m) => m.name)).toEqual([
+      'custom_total',
+      'shop_async',
+      'shop_after_total',
+    ]);
+    const byName = new Map(snapshot.metrics.map((m) => [m.name, m]));
+    expect(byName.get('shop_after_total')?.series).toEqual([{ labels: { app: 'shop' }, value: 2 }]);
     expect(byName.get('custom_total')).toMatchObject({
       type: 'counter',
       series: [{ labels: { app: 'shop' }, value: 4 }],
