@@ -12,6 +12,12 @@
  * wall time, and by the CPU time the process used (user + system, all threads: the batch log's
  * file writes included) over the same interval, which a busy neighbour on a shared machine
  * disturbs much less than wall time.
+ *
+ * Every round also runs a control: "off" a second time, compared with "off" exactly as "on" is.
+ * Its ratio would be 1 on a perfect machine; its spread is the benchmark's own resolution (the
+ * garbage collector's timing moves a one-second run by several percent), so a difference between
+ * on and off smaller than the control's distance from 1 is not a measurement. The three variants
+ * take turns at each position in the round (off, on, control; on, control, off; control, off, on).
  */
 import dgram from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -60,6 +66,11 @@ export interface TelemetryOverheadResult {
   readonly cpuMsPerBatch: number;
   /** Datagrams the UDP sink received over the whole run (proof that Graphite really sent). */
   readonly graphiteDatagrams: number;
+  /**
+   * The control: a second "off" run per round, as `onRates`, against the same "off" runs. Its
+   * ratios show how far from 1 a ratio lands with no difference at all.
+   */
+  readonly control: { readonly wall: RatioFigures; readonly cpu: RatioFigures };
 }
 
 interface Rec extends KeyedRecord {
@@ -141,15 +152,16 @@ export async function measureTelemetryOverhead(
   await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
   const sinkPort = sink.address().port;
   const dir = await mkdtemp(join(tmpdir(), 'sidestream-bench-telemetry-'));
-  const wall = { off: [] as number[], on: [] as number[] };
-  const cpu = { off: [] as number[], on: [] as number[] };
+  const wall = { off: [] as number[], on: [] as number[], control: [] as number[] };
+  const cpu = { off: [] as number[], on: [] as number[], control: [] as number[] };
+  const variants = ['off', 'on', 'control'] as const;
   try {
     const total = options.warmupRounds + options.rounds;
     for (let r = 0; r < total; r++) {
       const warmup = r < options.warmupRounds;
-      const order = r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
-      const rates: Record<'on' | 'off', number> = { on: 0, off: 0 };
-      const cpuRates: Record<'on' | 'off', number> = { on: 0, off: 0 };
+      const order = [0, 1, 2].map((i) => variants[(i + r) % 3] as (typeof variants)[number]);
+      const rates = { on: 0, off: 0, control: 0 };
+      const cpuRates = { on: 0, off: 0, control: 0 };
       let checksum: number | undefined;
       for (const variant of order) {
         const result = await round(
@@ -163,15 +175,15 @@ export async function measureTelemetryOverhead(
         cpuRates[variant] = result.cpuRate;
       }
       if (!warmup) {
-        wall.off.push(rates.off);
-        wall.on.push(rates.on);
-        cpu.off.push(cpuRates.off);
-        cpu.on.push(cpuRates.on);
+        for (const v of variants) {
+          wall[v].push(rates[v]);
+          cpu[v].push(cpuRates[v]);
+        }
       }
       progress(
         `  ${warmup ? 'warm-up' : `round ${r - options.warmupRounds + 1}`} (${order.join(' then ')}): ` +
           `wall off ${(rates.off / 1e6).toFixed(2)}M/s, on ${(rates.on / 1e6).toFixed(2)}M/s, ratio ${(rates.on / rates.off).toFixed(3)}; ` +
-          `CPU ratio ${(cpuRates.on / cpuRates.off).toFixed(3)}`,
+          `CPU ratio ${(cpuRates.on / cpuRates.off).toFixed(3)}, control ${(cpuRates.control / cpuRates.off).toFixed(3)}`,
       );
     }
   } finally {
@@ -184,6 +196,7 @@ export async function measureTelemetryOverhead(
     cpu: figures(cpu.off, cpu.on),
     cpuMsPerBatch: median(cpu.on.map((on, i) => options.batchSize * (1 / on - 1 / cpu.off[i]!) * 1000)),
     graphiteDatagrams: datagrams,
+    control: { wall: figures(wall.off, wall.control), cpu: figures(cpu.off, cpu.control) },
   };
 }
 
