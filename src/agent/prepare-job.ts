@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SidestreamError } from '../errors.js';
+import { bundleTypeScriptJob } from '../executors/bundle-typescript-job.js';
 import { WorkerPoolExecutor } from '../executors/worker-pool-executor.js';
 import {
   appNameFor,
@@ -22,7 +23,7 @@ import { StreamingContext } from '../streaming-context.js';
 import { type AgentConfig, type ConfigField, resolveConfig } from './config.js';
 import { configSnapshot } from './config-snapshot.js';
 import demoJob from './demo-job.js';
-import { warn } from './report-error.js';
+import { note, warn } from './report-error.js';
 
 /** The bundled demo job's own file: executor workers import it like any job module. */
 const DEMO_JOB_PATH = fileURLToPath(
@@ -100,11 +101,13 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
     const defaultParallelism = config.defaultParallelism ?? availableParallelism();
     const executors = ref === undefined ? 0 : config.executors;
     const create = async (): Promise<StreamingContext> => {
+      const bundle = executors > 0 ? await workerBundle(job.path) : undefined;
       const executor =
         executors > 0
           ? new WorkerPoolExecutor({
               threads: executors,
               jobModule: job.path,
+              ...(bundle ? { bundle } : {}),
               appName: config.app,
               batchIntervalMs: config.batchIntervalMs,
               defaultParallelism,
@@ -160,6 +163,27 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
     };
   }
   return { ok: true, config, ssc };
+}
+
+/**
+ * A TypeScript job compiled once for the executor workers, so that none of them registers tsx
+ * (bundle-typescript-job.ts says why and what is bundled). Only when the agent runs from its
+ * build: run from its own TypeScript source (tests, development), every worker loads tsx for the
+ * engine anyway. When the job cannot be bundled, the workers load it through tsx, and the log
+ * says why.
+ */
+async function workerBundle(path: string): Promise<{ path: string; remove(): Promise<void> } | undefined> {
+  if (import.meta.url.endsWith('.ts') || !/\.[cm]?ts$/.test(path)) return undefined;
+  const bundle = await bundleTypeScriptJob(path);
+  if (bundle.bundled) {
+    note(`executor workers import ${path} compiled into one module (${bundle.path}), without tsx`);
+    return bundle;
+  }
+  warn(
+    `executor workers load ${path} through tsx, about 20 MB of memory more each, because ${bundle.reason}; ` +
+      'compile the job to JavaScript to avoid it',
+  );
+  return undefined;
 }
 
 function defaultAppName(ref: JobRef | undefined): string {

@@ -12,13 +12,15 @@ import { RDD } from '../dstream/rdd.js';
 import { computeRemote, provideShuffle } from '../dstream/rdd-remoting.js';
 import type { RddShape, RemoteInput, RemoteOp, RemoteSideOutput } from '../dstream/task-runner.js';
 import { LINEAGE_MISMATCH, type RemoteMetricOp } from '../engine/executor.js';
-import { declareJob, loadJobModule } from '../job-module.js';
+import { declareJob, type LoadedJob, loadJobModule } from '../job-module.js';
 import { StreamingContext } from '../streaming-context.js';
 import { ManualClock } from '../time.js';
 
 export interface ExecutorWorkerInit {
   /** Path of the job module (absolute, or relative to the driver's working directory). */
   readonly jobModule: string;
+  /** The job compiled into one ES module (bundle-typescript-job.ts): imported instead of jobModule. */
+  readonly bundle?: string;
   readonly appName: string;
   readonly batchIntervalMs: number;
   readonly defaultParallelism: number;
@@ -98,7 +100,20 @@ interface WorkerContext {
 
 async function prepare(init: ExecutorWorkerInit): Promise<WorkerContext> {
   const limit = init.loadTimeoutMs === undefined ? {} : { timeoutMs: init.loadTimeoutMs };
-  const loaded = await loadJobModule(init.jobModule, process.cwd(), limit);
+  let loaded: LoadedJob;
+  if (init.bundle === undefined) loaded = await loadJobModule(init.jobModule, process.cwd(), limit);
+  else {
+    // The bundle's inline source map turns its stack frames back into the job's files and lines.
+    process.setSourceMapsEnabled(true);
+    const bundle = init.bundle;
+    try {
+      loaded = { ...(await loadJobModule(bundle, process.cwd(), limit)), path: init.jobModule };
+    } catch (error) {
+      // The person reading it knows the job, not its bundle.
+      if (error instanceof Error) error.message = error.message.replaceAll(bundle, init.jobModule);
+      throw error;
+    }
+  }
   const ssc = new StreamingContext({
     appName: init.appName,
     batchIntervalMs: init.batchIntervalMs,

@@ -33,6 +33,11 @@ export interface WorkerPoolOptions {
   readonly threads: number;
   /** The job module every worker imports to rebuild the graph. */
   readonly jobModule: string;
+  /**
+   * What the workers import instead of `jobModule`: the same job compiled into one ES module
+   * (bundleTypeScriptJob), removed by close(). Messages still name `jobModule`.
+   */
+  readonly bundle?: { readonly path: string; remove(): Promise<void> };
   /** Told when the pool stops replacing dead workers (the agent logs it at warn). */
   readonly onWarning?: (message: string) => void;
   /** Must match the driver's context: the graph's shape depends on them. */
@@ -238,8 +243,10 @@ export class WorkerPoolExecutor implements Executor {
       );
     }
     this.jobModule = options.jobModule;
+    this.bundle = options.bundle;
     const init: ExecutorWorkerInit = {
       jobModule: resolvePath(options.jobModule),
+      ...(options.bundle ? { bundle: options.bundle.path } : {}),
       appName: options.appName,
       batchIntervalMs: options.batchIntervalMs,
       defaultParallelism: options.defaultParallelism,
@@ -252,6 +259,7 @@ export class WorkerPoolExecutor implements Executor {
   }
 
   private readonly jobModule: string;
+  private readonly bundle: WorkerPoolOptions['bundle'];
   private userMetrics: RemoteMetricsSink | undefined;
   private deaths: number[] = [];
   private readonly onWarning: ((message: string) => void) | undefined;
@@ -412,5 +420,6 @@ export class WorkerPoolExecutor implements Executor {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await this.bundle?.remove().catch(() => {});
   }
 }
