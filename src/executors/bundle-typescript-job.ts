@@ -109,7 +109,9 @@ export async function bundleTypeScriptJob(jobPath: string): Promise<BundledJob> 
     });
     code = result.outputFiles[0]?.text ?? '';
   } catch (error) {
-    return { bundled: false, reason: `esbuild could not bundle it: ${describeError(error)}` };
+    // esbuild lists its errors on lines of their own; the reason goes into one log line.
+    const said = describeError(error).replace(/\s*\n\s*/g, ' ');
+    return { bundled: false, reason: `esbuild could not bundle it: ${said}` };
   }
   if (externalTypeScript.length > 0) {
     return {
@@ -117,11 +119,30 @@ export async function bundleTypeScriptJob(jobPath: string): Promise<BundledJob> 
       reason: `it imports TypeScript outside the job's own files (${externalTypeScript[0]})`,
     };
   }
+  // A CommonJS file among the job's own calls require(), which an ES module bundle only has as
+  // esbuild's stub that throws when called: the workers would fail where tsx works.
+  if (code.includes('Dynamic require of')) {
+    return {
+      bundled: false,
+      reason: 'one of its files is CommonJS (require() has no ES module bundle form)',
+    };
+  }
   // mkdtemp's directory is 0700: no other user reads the job's code.
-  const dir = await mkdtemp(join(tmpdir(), 'sidestream-job-'));
-  const path = join(dir, 'job.mjs');
-  await writeFile(path, code);
-  return { bundled: true, path, remove: () => rm(dir, { recursive: true, force: true }) };
+  let dir: string | undefined;
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'sidestream-job-'));
+    const path = join(dir, 'job.mjs');
+    await writeFile(path, code);
+    const made = dir;
+    return { bundled: true, path, remove: () => rm(made, { recursive: true, force: true }) };
+  } catch (error) {
+    // A read-only file system without a writable /tmp, a full disk: tsx still works.
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    return {
+      bundled: false,
+      reason: `the compiled copy could not be written under ${tmpdir()}: ${describeError(error)}`,
+    };
+  }
 }
 
 function loaderOf(path: string): 'ts' | 'tsx' | 'js' | 'jsx' {
