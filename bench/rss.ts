@@ -4,9 +4,10 @@
  * default, one per core) reads a 6-partition topic that a producer thread of this process fills
  * at a steady rate; the agent's resident set (VmRSS of its process, worker threads included) is
  * sampled every 500 ms from /proc, and its consumption from the offsets it commits to Kafka.
- * The job runs either as written (`.ts`: the agent and every worker load tsx and its hooks
- * thread to import it) or compiled to `.mjs` first, as a job is deployed when it is built
- * beforehand (no tsx anywhere; src/job-module.ts registers it for .ts files only).
+ * The job runs either as written (`.ts`: the agent's main thread loads tsx and its hooks thread
+ * to import it, and its workers import the copy the agent compiles for them,
+ * src/executors/bundle-typescript-job.ts) or compiled to `.mjs` first, as a job is deployed when
+ * it is built beforehand (no tsx anywhere; src/job-module.ts registers it for .ts files only).
  * Linux only (/proc). Needs `npm run build` and the broker of `scripts/services.sh up`.
  */
 import { spawn } from 'node:child_process';
