@@ -86,6 +86,7 @@ async function runJob(job: JobRef, options: AgentOptions): Promise<number> {
     env: process.env,
     flags,
     recover: true,
+    notes: true,
   });
   if (!prepared.ok) {
     for (const problem of prepared.problems) reportError(problem, verbose);

@@ -43,6 +43,11 @@ export interface PrepareOptions {
    * StreamingContext.getOrCreate so it resumes from the newest checkpoint (job hash checked).
    */
   readonly recover?: boolean;
+  /**
+   * `run` and `demo`: log what the agent did for the job on the way (the workers' compiled copy
+   * of a TypeScript job). `validate` stays silent when all is well.
+   */
+  readonly notes?: boolean;
 }
 
 /** `ssc` is undefined only when no job was asked for (`validate` with a config alone). */
@@ -101,7 +106,7 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
     const defaultParallelism = config.defaultParallelism ?? availableParallelism();
     const executors = ref === undefined ? 0 : config.executors;
     const create = async (): Promise<StreamingContext> => {
-      const bundle = executors > 0 ? await workerBundle(job.path) : undefined;
+      const bundle = executors > 0 ? await workerBundle(job.path, options.notes === true) : undefined;
       const executor =
         executors > 0
           ? new WorkerPoolExecutor({
@@ -172,11 +177,14 @@ export async function prepareJob(options: PrepareOptions): Promise<PreparedJob> 
  * engine anyway. When the job cannot be bundled, the workers load it through tsx, and the log
  * says why.
  */
-async function workerBundle(path: string): Promise<{ path: string; remove(): Promise<void> } | undefined> {
+async function workerBundle(
+  path: string,
+  notes: boolean,
+): Promise<{ path: string; remove(): Promise<void> } | undefined> {
   if (import.meta.url.endsWith('.ts') || !/\.[cm]?ts$/.test(path)) return undefined;
   const bundle = await bundleTypeScriptJob(path);
   if (bundle.bundled) {
-    note(`executor workers import ${path} compiled into one module (${bundle.path}), without tsx`);
+    if (notes) note(`executor workers import ${path} compiled into one module (${bundle.path}), without tsx`);
     return bundle;
   }
   warn(
