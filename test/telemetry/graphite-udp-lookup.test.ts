@@ -52,6 +52,16 @@ function fill(buffer: LineBuffer, from: number): void {
     buffer.push(`sidestream.app.metric_${String(i).padStart(6, '0')} 1 5`);
 }
 
+/** A connection to `localhost:port` through `lookup`, its buffer holding 100 lines. */
+function connectionTo(port: number, lookup: LookupAddress) {
+  const buffer = new LineBuffer(1000);
+  const events = recorder();
+  const connection = new UdpConnection({ host: 'localhost', port }, buffer, events, lookup);
+  cleanup.push(() => void connection.close());
+  fill(buffer, 0);
+  return { buffer, events, connection };
+}
+
 describe('UdpConnection to a host name', () => {
   it('looks the name up once per flush, not once per datagram', async () => {
     const { port, lines } = await server();
@@ -60,11 +70,7 @@ describe('UdpConnection to a host name', () => {
       names.push(host);
       dns.lookup(host, { family }, callback);
     };
-    const buffer = new LineBuffer(1000);
-    const events = recorder();
-    const connection = new UdpConnection({ host: 'localhost', port }, buffer, events, lookup);
-    cleanup.push(() => void connection.close());
-    fill(buffer, 0);
+    const { buffer, events, connection } = connectionTo(port, lookup);
     connection.pump();
     await until(() => lines().length === 100);
     fill(buffer, 100);
@@ -89,11 +95,7 @@ describe('UdpConnection to a host name', () => {
       }
       dns.lookup(host, { family }, callback);
     };
-    const buffer = new LineBuffer(1000);
-    const events = recorder();
-    const connection = new UdpConnection({ host: 'localhost', port }, buffer, events, lookup);
-    cleanup.push(() => void connection.close());
-    fill(buffer, 0);
+    const { buffer, events, connection } = connectionTo(port, lookup);
     connection.pump();
     await until(() => events.errors.length === 1);
     expect((events.errors[0] as NodeJS.ErrnoException).code).toBe('ENOTFOUND');
