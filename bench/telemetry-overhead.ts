@@ -14,10 +14,11 @@
  * disturbs much less than wall time.
  *
  * Every round also runs a control: "off" a second time, compared with "off" exactly as "on" is.
- * Its ratio would be 1 on a perfect machine; its spread is the benchmark's own resolution (the
- * garbage collector's timing moves a one-second run by several percent), so a difference between
- * on and off smaller than the control's distance from 1 is not a measurement. The three variants
- * take turns at each position in the round (off, on, control; on, control, off; control, off, on).
+ * Its ratio would be 1 on a perfect machine; its spread is the benchmark's own resolution (most
+ * likely the garbage collector's timing, which moves a one-second run by several percent), so a
+ * difference between on and off smaller than the control's distance from 1 is not a
+ * measurement. The three variants take turns at each position in the round (off, on, control;
+ * on, control, off; control, off, on).
  */
 import dgram from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -188,7 +188,7 @@ async function workerBundle(
     return bundle;
   }
   warn(
-    `executor workers load ${path} through tsx, about 20 MB of memory more each, because ${bundle.reason}; ` +
+    `executor workers load ${path} through tsx, 10-20 MB of memory more each, because ${bundle.reason}; ` +
       'compile the job to JavaScript to avoid it',
   );
   return undefined;

@@ -1,8 +1,8 @@
 /**
  * bundleTypeScriptJob: a TypeScript job compiled once, on the driver, into one ES module that
  * executor workers import instead of the source. Without it every worker registers tsx, and on
- * Node 20 each registration runs its own module-hooks thread: about 20 MB of RSS per worker
- * (docs/benchmarks.md, "Executors, memory under load and latency").
+ * Node 20 each registration runs its own module-hooks thread: 10-20 MB of RSS per worker (the
+ * memory benchmark in docs/benchmarks.md).
  *
  * What goes into the bundle: the job's own source files. What stays outside, imported by
  * absolute file URL exactly as the worker would have resolved it: Node's built-in modules,
@@ -11,9 +11,11 @@
  * its own `import.meta.url`, `import.meta.filename` and `import.meta.dirname`, and the bundle
  * carries an inline source map, so stack traces name the original files.
  *
- * When the job cannot be bundled (esbuild reports an error, or an import outside the bundle is
- * TypeScript itself, such as the engine's `src` by relative path) the result says why and the
- * workers load the source through tsx, as before.
+ * When the job cannot be bundled (esbuild reports an error, an import outside the bundle is
+ * TypeScript itself, such as the engine's `src` by relative path, a file of the job's own is
+ * CommonJS, or the copy cannot be written) the result says why and the workers load the source
+ * through tsx, as before. Not covered: `import.meta.resolve` and a dynamic `import()` of a
+ * computed relative path answer from the bundle's directory, not the file's.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
