@@ -207,6 +207,10 @@ describe('AgentHttpServer under random requests (property)', () => {
     await fc.assert(
       fc.asyncProperty(request, async ({ method: m, target: t, version: v, headers }) => {
         const text = `${m} ${t} ${v}\r\nHost: agent\r\n${headers.map((h) => `${h}\r\n`).join('')}Connection: close\r\n\r\n`;
+        // A header that is empty, or ends in CRLF, ends the header section early: the bytes after
+        // it are a second, pipelined request, which the server rightly answers too (found on
+        // Node 24: `Content-Length: 1` then an empty header). One request per exchange.
+        fc.pre(text.indexOf('\r\n\r\n') === text.length - 4);
         const response = parseResponse(await sendRaw(server.address.port, text), m);
         seen.set(response.status, (seen.get(response.status) ?? 0) + 1);
         expect(PROMISED.has(response.status), `status ${response.status}`).toBe(true);
