@@ -96,7 +96,7 @@ export class MetricsReader {
       const hashMap = m.hashMap;
       const collected = hashMap !== undefined && typeof m.collect === 'function' ? m.collect() : undefined;
       if (hashMap !== undefined && !(collected instanceof Promise)) {
-        out.push(snapshotOf(header, type, seriesOf(Object.values(hashMap))));
+        out.push(snapshotOf(header, type, Object.values(hashMap).map(valueSeries)));
         continue;
       }
       const at = out.length;
@@ -108,7 +108,7 @@ export class MetricsReader {
       pending ??= [];
       pending.push(
         read.then((raw) => {
-          out[at] = snapshotOf(header, type, seriesOf(raw));
+          out[at] = snapshotOf(header, type, raw.map(valueSeries));
         }),
       );
     }
@@ -143,12 +143,6 @@ function snapshotOf(
     type,
     series,
   } as MetricSnapshot;
-}
-
-function seriesOf(raw: readonly RawValue[]): ValueSeries[] {
-  const series: ValueSeries[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) series[i] = valueSeries(raw[i] as RawValue);
-  return series;
 }
 
 function valueSeries(v: RawValue): ValueSeries {
